@@ -1,0 +1,1 @@
+"""Steps of ``spikenet demo``, one module per topic."""

@@ -1,0 +1,53 @@
+"""The ``spikenet`` command line: ``spikenet demo`` and ``spikenet bench``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``spikenet`` console script.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        Arguments without the program name (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        Process exit status.
+    """
+    parser = argparse.ArgumentParser(prog="spikenet", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="a guided tour that simulates, plots and prints a summary")
+    demo.add_argument("--out", type=Path, default=Path("spikenet-demo"),
+                      help="folder for the figures (default: ./spikenet-demo)")
+    demo.add_argument("--quick", action="store_true", help="smaller sizes (used by the tests)")
+
+    bench = sub.add_parser("bench", help="run the benchmark suite against Brian2 (and NEST)")
+    bench.add_argument("bench_args", nargs=argparse.REMAINDER,
+                       help="arguments passed on to 'python -m benchmarks'")
+
+    args = parser.parse_args(argv)
+    if args.command == "demo":
+        from spikenet.demo import run_demo
+
+        run_demo(args.out, quick=args.quick)
+        return 0
+    if args.command == "bench":
+        try:
+            from benchmarks.__main__ import main as bench_main
+        except ImportError:
+            print("spikenet bench runs from a source checkout: the benchmarks/ folder "
+                  "must be importable (run it from the repository root).", file=sys.stderr)
+            return 2
+        return bench_main(args.bench_args)
+    return 2  # pragma: no cover - argparse enforces the choices
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Special architectures: Hopfield, autoencoders, VAE, RNN/LSTM, CNN, GAN."""

@@ -1,0 +1,1 @@
+"""Numba kernels: the only place in spikenet that imports numba."""
