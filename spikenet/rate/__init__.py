@@ -1,3 +1,10 @@
 """PyTorch rate models and the bridge between rate and spiking networks."""
 
-__all__: list[str] = []
+from spikenet.rate.tuning import LIFRate, SoftLIFRate, lif_rate, soft_lif_rate
+
+__all__: list[str] = [
+    "LIFRate",
+    "SoftLIFRate",
+    "lif_rate",
+    "soft_lif_rate",
+]
