@@ -1,5 +1,7 @@
 """Numba-accelerated simulation of spiking neurons, synapses and networks."""
 
+from spikenet.sim.network import Network, Population
+from spikenet.sim.network_results import NetworkResult
 from spikenet.sim.neurons import HH, LIF
 from spikenet.sim.spikes import (
     cv,
@@ -15,7 +17,10 @@ from spikenet.sim.synapses import PSCFilter
 __all__ = [
     "HH",
     "LIF",
+    "Network",
+    "NetworkResult",
     "PSCFilter",
+    "Population",
     "cv",
     "firing_rate",
     "isi",
