@@ -44,6 +44,7 @@ import math
 import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -55,7 +56,7 @@ from spikenet.sim.neurons import HH, LIF
 from spikenet.sim.spikes import n_steps
 from spikenet.sim.synapses import PSCFilter
 
-__all__ = ["Network", "Population"]
+__all__ = ["Connection", "Network", "Population"]
 
 _LIF_STATES = ("v", "I_syn", "ref")
 _HH_STATES = ("v", "I_syn", "m", "h", "n")
@@ -97,6 +98,16 @@ class Population:
     def state_names(self) -> tuple[str, ...]:
         """Names of the states that ``Network.run(record=...)`` can record."""
         return _LIF_STATES if isinstance(self.neuron, LIF) else _HH_STATES
+
+
+class Connection(NamedTuple):
+    """A connection of a :class:`Network` (see :attr:`Network.connections`)."""
+
+    pre: Population
+    post: Population
+    weights: object
+    synapse: PSCFilter
+    delay: float
 
 
 @dataclass(eq=False)
@@ -177,6 +188,18 @@ class Network:
         self._step = 0
 
     # ------------------------------------------------------------------ build
+    @property
+    def connections(self) -> list[Connection]:
+        """The population-to-population connections, in the order they were made.
+
+        Each is a :class:`Connection` ``(pre, post, weights, synapse, delay)``
+        with ``weights`` of shape (post.n, pre.n) (a numpy array or a
+        ``scipy.sparse`` CSR matrix, as given) and ``delay`` in seconds (after
+        rounding to whole steps).
+        """
+        return [Connection(self.populations[c.src], c.post, c.weights[1], c.synapse, c.delay_steps * self.dt)
+                for c in self._conns if c.src >= 0]
+
     @property
     def n_batch(self) -> int:
         """Number of batch copies (1 without batch)."""
