@@ -79,7 +79,8 @@ def _compare_cuba(seed, T):
     for pop in ("exc", "inh"):
         r_s, cv_s = _cuba_stats(res.spike_times[pop], T)
         r_b, cv_b = _cuba_stats(theirs[pop], T)
-        print(f"seed {seed} {pop}: rate spikenet {r_s:.3f} Hz, brian2 {r_b:.3f} Hz; CV {cv_s:.3f} vs {cv_b:.3f}")
+        print(f"seed {seed} {pop}: rate spikenet {r_s:.3f} Hz, brian2 {r_b:.3f} Hz; "
+              f"CV {cv_s:.3f} vs {cv_b:.3f}")
         out[pop] = (r_s, r_b, cv_s, cv_b)
     return out
 
