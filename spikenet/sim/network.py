@@ -548,6 +548,19 @@ class Network:
             if cur.kind == "const":
                 o = pop_off[cur.post.index]
                 jconst[:, o:o + cur.post.n] += cur.data
+        # LIF populations whose synapses are all single-stage (at most two)
+        # and without time-varying input get a fused update pass that also
+        # advances their stages (see the kernel).
+        pop_fuse = np.full((P, 3), -1, dtype=np.int64)
+        grp_fused = np.zeros(G, dtype=np.int64)
+        varying = {c.post.index for c in self._currents if c.kind != "const"}
+        for p in pops:
+            gs = [g for g in range(G) if grp_post[g] == p.index]
+            if isinstance(p.neuron, LIF) and p.index not in varying and len(gs) <= 2 \
+                    and all(grp_nst[g] == 1 for g in gs):
+                pop_fuse[p.index, 0] = len(gs)
+                pop_fuse[p.index, 1:1 + len(gs)] = gs
+                grp_fused[gs] = 1
         var_pops = sorted({c.post.index for c in self._currents if c.kind != "const"})
         pop_voff = np.full(P, -1, dtype=np.int64)
         nv = 0
@@ -557,7 +570,7 @@ class Network:
         f = dtype
         self._built = {
             "N": N, "P": P, "nv": nv, "pop_n": pop_n, "pop_off": pop_off, "pop_kind": pop_kind,
-            "pop_par": pop_par.astype(f), "pop_voff": pop_voff,
+            "pop_par": pop_par.astype(f), "pop_voff": pop_voff, "pop_fuse": pop_fuse, "grp_fused": grp_fused,
             "grp_post": grp_post, "grp_nst": grp_nst, "grp_off": grp_off, "coef": np.asarray(coef, dtype=f),
             "grp_prop_off": grp_prop_off, "grp_c_off": grp_c_off, "grp_avg_off": grp_avg_off,
             "conn": conn, "w_dense": np.concatenate(w_dense).astype(f),
@@ -565,7 +578,7 @@ class Network:
             "w_idx": np.concatenate([*w_idx, np.zeros(1, np.int64)]),
             "w_sdata": np.concatenate(w_sdata).astype(f),
             "src_off": src_off, "n_src": len(src_n),
-            "v": v.astype(f), "ref": ref.astype(f),
+            "v": v.astype(f), "ref_end": ref,
             "gm": gm.astype(f), "gh": gh.astype(f), "gn": gn.astype(f),
             "stages": np.zeros((B, max(s_total, 1)), dtype=f), "scratch": np.zeros((B, N), dtype=f),
             "jconst": jconst.astype(f),
@@ -759,11 +772,11 @@ class Network:
                 while True:
                     kernel(
                         k0, n_chunk, kstart, self.dt,
-                        bd["v"], bd["ref"], bd["gm"], bd["gh"], bd["gn"], bd["stages"], bd["scratch"],
+                        bd["v"], bd["ref_end"], bd["gm"], bd["gh"], bd["gn"], bd["stages"], bd["scratch"],
                         bd["jconst"], jvar, bd["pop_voff"],
-                        bd["pop_kind"], bd["pop_off"], bd["pop_n"], bd["pop_par"],
-                        bd["grp_post"], bd["grp_nst"], bd["grp_off"], bd["coef"], bd["grp_prop_off"],
-                        bd["grp_c_off"], bd["grp_avg_off"],
+                        bd["pop_kind"], bd["pop_off"], bd["pop_n"], bd["pop_par"], bd["pop_fuse"],
+                        bd["grp_post"], bd["grp_nst"], bd["grp_off"], bd["grp_fused"], bd["coef"],
+                        bd["grp_prop_off"], bd["grp_c_off"], bd["grp_avg_off"],
                         c["src"], c["grp"], c["delay"], c["dense"], c["npost"], c["ptr"], c["data"],
                         bd["w_dense"], bd["w_ptr"], bd["w_idx"], bd["w_sdata"],
                         bd["src_off"], bd["ring_idx"], bd["ring_cnt"],

@@ -4,7 +4,8 @@ Layout (all flat, so that one compiled specialisation serves every network):
 
 - Neuron space: the populations one after another; population ``p`` holds
   neurons ``pop_off[p] : pop_off[p] + pop_n[p]`` of the state arrays
-  ``v, ref, gate_m, gate_h, gate_n`` of shape (batch, n_neurons).
+  ``v, ref_end, gate_m, gate_h, gate_n`` of shape (batch, n_neurons); ``ref_end``
+  (float64) is the absolute time at which a LIF neuron's refractory period ends.
 - Synapse groups: one per distinct (post population, PSC filter); group ``g``
   owns ``grp_nst[g]`` stages of ``pop_n[post]`` values each, stage ``s`` of
   neuron ``i`` at ``stages[b, grp_off[g] + s * n_post + i]``. The last stage
@@ -51,90 +52,181 @@ REC_M = 2
 REC_H = 3
 REC_N = 4
 REC_REF = 5
+# Neurons per block in the LIF spike scan.
+_SCAN_BLOCK = 64
 
 
 @njit(cache=True)
-def _lif_population(b, p, k, kglob, dt, v, ref, stages, jconst, jvar, pop_voff, pop_off, pop_n, pop_par,
-                    grp_post, grp_nst, grp_off, coef, grp_c_off, scratch,
+def _lif_fused0(vo, u, jc, te, a, one_ma, t_free, v_reset):  # pragma: no cover - compiled
+    """Exact LIF step without synapses; refractory neurons stay at v_reset."""
+    for i in range(vo.shape[0]):
+        ui = one_ma * jc[i]
+        u[i] = ui
+        vo[i] = a * vo[i] + ui if te[i] <= t_free else v_reset
+
+
+@njit(cache=True)
+def _lif_fused1(vo, u, jc, te, x0, a, one_ma, c0, d0, t_free, v_reset):  # pragma: no cover - compiled
+    """Exact LIF step with one single-stage synapse, advanced in the same pass."""
+    for i in range(vo.shape[0]):
+        xa = x0[i]
+        ui = one_ma * jc[i] + c0 * xa
+        x0[i] = d0 * xa
+        u[i] = ui
+        vo[i] = a * vo[i] + ui if te[i] <= t_free else v_reset
+
+
+@njit(cache=True)
+def _lif_fused2(vo, u, jc, te, x0, x1, a, one_ma, c0, d0, c1, d1, t_free,
+                v_reset):  # pragma: no cover - compiled
+    """Exact LIF step with two single-stage synapses, advanced in the same pass."""
+    for i in range(vo.shape[0]):
+        xa = x0[i]
+        xb = x1[i]
+        ui = one_ma * jc[i] + c0 * xa + c1 * xb
+        x0[i] = d0 * xa
+        x1[i] = d1 * xb
+        u[i] = ui
+        vo[i] = a * vo[i] + ui if te[i] <= t_free else v_reset
+
+
+@njit(cache=True)
+def _scaled_copy(out, x, c):  # pragma: no cover - compiled
+    for i in range(out.shape[0]):
+        out[i] = c * x[i]
+
+
+@njit(cache=True)
+def _axpy(out, c, x):  # pragma: no cover - compiled
+    for i in range(out.shape[0]):
+        out[i] += c * x[i]
+
+
+@njit(cache=True)
+def _scale(x, c):  # pragma: no cover - compiled
+    for i in range(x.shape[0]):
+        x[i] *= c
+
+
+@njit(cache=True)
+def _lif_commit(vo, u, te, a, t_free, v_reset):  # pragma: no cover - compiled
+    for i in range(vo.shape[0]):
+        vo[i] = a * vo[i] + u[i] if te[i] <= t_free else v_reset
+
+
+@njit(cache=True)
+def _lif_population(b, p, k, kglob, dt, v, ref_end, stages, jconst, jvar, pop_voff, pop_off, pop_n, pop_par,
+                    pop_fuse, grp_post, grp_nst, grp_off, grp_fused, coef, grp_prop_off, grp_c_off, scratch,
                     src_off, ring_idx, ring_cnt, slot, spk_step, spk_idx, spk_off,
                     spk_cnt):  # pragma: no cover - compiled
+    """One step of LIF population ``p`` of batch copy ``b``.
+
+    ``ref_end`` holds the absolute time (s) at which each neuron's refractory
+    period ends. ``scratch`` receives ``u``, the input part of the exact
+    end-of-step voltage ``v_end = a v + u``.
+    """
     off = pop_off[p]
     n = pop_n[p]
     a = pop_par[p, 0]
-    inv_1ma = pop_par[p, 1]
     one_ma = 1.0 - a
+    v_reset = pop_par[p, 5]
+    tk = kglob * dt
+    t_free = tk + 1e-9 * dt  # refractory periods ending before this are over
+    vo = v[b, off:off + n]
+    u = scratch[b, off:off + n]
+    jc = jconst[b, off:off + n]
+    te = ref_end[b, off:off + n]
+    mode = pop_fuse[p, 0]
+    voff = pop_voff[p]
+    # The loops live in small helpers that receive 1-D views: LLVM vectorises
+    # them there, but not when the views of one array are made in the loop's
+    # own function (it cannot rule out overlap).
+    if mode == 0 and voff < 0:
+        _lif_fused0(vo, u, jc, te, a, one_ma, t_free, v_reset)
+    elif mode == 1 and voff < 0:
+        g0 = pop_fuse[p, 1]
+        _lif_fused1(vo, u, jc, te, stages[b, grp_off[g0]:grp_off[g0] + n], a, one_ma,
+                    coef[grp_c_off[g0]], coef[grp_prop_off[g0]], t_free, v_reset)
+    elif mode == 2 and voff < 0:
+        g0 = pop_fuse[p, 1]
+        g1 = pop_fuse[p, 2]
+        _lif_fused2(vo, u, jc, te, stages[b, grp_off[g0]:grp_off[g0] + n],
+                    stages[b, grp_off[g1]:grp_off[g1] + n], a, one_ma, coef[grp_c_off[g0]],
+                    coef[grp_prop_off[g0]], coef[grp_c_off[g1]], coef[grp_prop_off[g1]], t_free, v_reset)
+    else:
+        # generic: any number of synapses and stages, time-varying input;
+        # the stages are advanced later, in step 5 of the kernel loop
+        _scaled_copy(u, jc, one_ma)
+        if voff >= 0:
+            _axpy(u, one_ma, jvar[k, b, voff:voff + n])
+        for g in range(grp_post.shape[0]):
+            if grp_post[g] != p:
+                continue
+            for s in range(grp_nst[g]):
+                _axpy(u, coef[grp_c_off[g] + s], stages[b, grp_off[g] + s * n:grp_off[g] + (s + 1) * n])
+        _lif_commit(vo, u, te, a, t_free, v_reset)
+    # Rare paths: threshold crossings and refractory periods ending mid-step.
+    # Blocks are first tested with a branch-free (vectorisable) or-reduction,
+    # so only blocks holding such a neuron are scanned one neuron at a time.
+    v_th = pop_par[p, 4]
+    t_next = tk + dt
+    for i0 in range(0, n, _SCAN_BLOCK):
+        i1 = min(i0 + _SCAN_BLOCK, n)
+        hit = False
+        for i in range(i0, i1):
+            hit |= (vo[i] >= v_th) | ((te[i] > t_free) & (te[i] < t_next))
+        if not hit:
+            continue
+        for i in range(i0, i1):
+            if vo[i] >= v_th or (te[i] > t_free and te[i] < t_next):
+                _lif_event(b, p, i, off, kglob, tk, dt, a, pop_par, vo, u, te, src_off, ring_idx, ring_cnt,
+                           slot, spk_step, spk_idx, spk_off, spk_cnt)
+
+
+@njit(cache=True)
+def _lif_event(b, p, i, off, kglob, tk, dt, a, pop_par, vo, u, te, src_off, ring_idx, ring_cnt, slot,
+               spk_step, spk_idx, spk_off, spk_cnt):  # pragma: no cover - compiled
+    """Spike and refractory bookkeeping of LIF neuron ``i`` in the current step."""
+    inv_1ma = pop_par[p, 1]
     tau_m = pop_par[p, 2]
     tau_ref = pop_par[p, 3]
     v_th = pop_par[p, 4]
     v_reset = pop_par[p, 5]
-    vo = v[b, off:off + n]
-    vf = scratch[b, off:off + n]
-    jc = jconst[b, off:off + n]
-    # Pass A (branch-free, vectorisable): exact end-of-step voltage of the
-    # coupled linear system (voltage, constant drive, synaptic stages).
-    for i in range(n):
-        vf[i] = a * vo[i] + one_ma * jc[i]
-    voff = pop_voff[p]
-    if voff >= 0:
-        jv = jvar[k, b, voff:voff + n]
-        for i in range(n):
-            vf[i] += one_ma * jv[i]
-    for g in range(grp_post.shape[0]):
-        if grp_post[g] != p:
-            continue
-        nst = grp_nst[g]
-        for s in range(nst):
-            c = coef[grp_c_off[g] + s]
-            x = stages[b, grp_off[g] + s * n:grp_off[g] + (s + 1) * n]
-            for i in range(n):
-                vf[i] += c * x[i]
-    # Pass B: commit; rare paths for refractory neurons and spikes.
-    rf = ref[b, off:off + n]
-    eps_t = 1e-9 * dt
-    base = src_off[p]
-    for i in range(n):
-        r = rf[i]
-        if r <= eps_t and vf[i] < v_th:
-            vo[i] = vf[i]
-            rf[i] = 0.0
-            continue
-        if r >= dt:
-            vo[i] = v_reset
-            rf[i] = r - dt
-            continue
-        # Effective constant drive over the step: the constant J that takes
-        # v from its start value to vf in dt (exact if the current is constant).
-        jeff = (vf[i] - a * vo[i]) * inv_1ma
-        if r > eps_t:
-            start = r
-            vs = v_reset
-            v1 = v_reset - (jeff - v_reset) * math.expm1(-(dt - r) / tau_m)
-        else:
-            start = 0.0
-            vs = vo[i]
-            v1 = vf[i]
-        if v1 >= v_th:
-            # exact crossing time for the constant drive jeff (jeff > v_th here
-            # unless rounding says otherwise; then the spike is at the start)
-            tc = 0.0 if vs >= v_th or jeff <= v_th else tau_m * math.log((jeff - vs) / (jeff - v_th))
-            ts = start + min(max(tc, 0.0), dt - start)
-            c = spk_cnt[b]
-            spk_step[b, c] = kglob
-            spk_idx[b, c] = off + i
-            spk_off[b, c] = ts
-            spk_cnt[b] = c + 1
-            ring_idx[b, slot, base + ring_cnt[b, slot, p]] = i
-            ring_cnt[b, slot, p] += 1
-            rem = dt - ts
-            if tau_ref >= rem:
-                vo[i] = v_reset
-                rf[i] = tau_ref - rem
-            else:
-                vo[i] = v_reset - (jeff - v_reset) * math.expm1(-(rem - tau_ref) / tau_m)
-                rf[i] = 0.0
-        else:
-            vo[i] = v1
-            rf[i] = 0.0
+    # Effective constant drive over the step: the constant J that takes v from
+    # its start value to the exact end value (exact if the current is constant).
+    jeff = u[i] * inv_1ma
+    start = te[i] - tk
+    if start > 1e-9 * dt:
+        # refractory period ends inside the step: integrate the rest from v_reset
+        vs = v_reset
+        v1 = v_reset - (jeff - v_reset) * math.expm1(-(dt - start) / tau_m)
+    else:
+        start = 0.0
+        v1 = vo[i]
+        vs = (v1 - u[i]) / a
+    if v1 < v_th:
+        vo[i] = v1
+        return
+    # exact crossing time for the constant drive jeff (jeff > v_th unless
+    # rounding says otherwise; then the spike is at the start)
+    tc = 0.0 if vs >= v_th or jeff <= v_th else tau_m * math.log((jeff - vs) / (jeff - v_th))
+    ts = start + min(max(tc, 0.0), dt - start)
+    c = spk_cnt[b]
+    spk_step[b, c] = kglob
+    spk_idx[b, c] = off + i
+    spk_off[b, c] = ts
+    spk_cnt[b] = c + 1
+    ring_idx[b, slot, src_off[p] + ring_cnt[b, slot, p]] = i
+    ring_cnt[b, slot, p] += 1
+    rem = dt - ts
+    te[i] = tk + ts + tau_ref
+    if tau_ref >= rem:
+        vo[i] = v_reset
+    else:
+        # free again before the step ends: integrate the rest; a second
+        # threshold crossing in this step is deferred to the start of the next
+        # (v is capped at v_th, so it spikes then if the drive stays above)
+        vo[i] = min(v_reset - (jeff - v_reset) * math.expm1(-(rem - tau_ref) / tau_m), v_th)
 
 
 @njit(cache=True)
@@ -192,17 +284,12 @@ def _hh_population(b, p, k, kglob, dt, v, gate_m, gate_h, gate_n, stages, jconst
 
 
 @njit(cache=True)
-def _run_copy(b, k0, n_chunk, kstart, dt,
-                v, ref, gate_m, gate_h, gate_n, stages, scratch,
-                jconst, jvar, pop_voff,
-                pop_kind, pop_off, pop_n, pop_par,
-                grp_post, grp_nst, grp_off, coef, grp_prop_off, grp_c_off, grp_avg_off,
-                conn_src, conn_grp, conn_delay, conn_dense, conn_npost, conn_ptr_off, conn_data_off,
-                w_dense, w_ptr, w_idx, w_sdata,
-                src_off, ring_idx, ring_cnt,
-                ev_ptr, ev_idx,
-                rec_pop, rec_state, rec_col, rec_idx_off, rec_len, rec_idx, rec_out,
-                spk_step, spk_idx, spk_off, spk_cnt):  # pragma: no cover - compiled
+def _run_copy(b, k0, n_chunk, kstart, dt, v, ref_end, gate_m, gate_h, gate_n, stages, scratch, jconst, jvar,
+              pop_voff, pop_kind, pop_off, pop_n, pop_par, pop_fuse, grp_post, grp_nst, grp_off, grp_fused,
+              coef, grp_prop_off, grp_c_off, grp_avg_off, conn_src, conn_grp, conn_delay, conn_dense,
+              conn_npost, conn_ptr_off, conn_data_off, w_dense, w_ptr, w_idx, w_sdata, src_off, ring_idx,
+              ring_cnt, ev_ptr, ev_idx, rec_pop, rec_state, rec_col, rec_idx_off, rec_len, rec_idx, rec_out,
+              spk_step, spk_idx, spk_off, spk_cnt):  # pragma: no cover - compiled
     """Advance batch copy ``b`` from local step ``kstart[b]`` to ``n_chunk`` (see ``run_network``)."""
     n_pops = pop_n.shape[0]
     n_src = ring_cnt.shape[2]
@@ -257,7 +344,7 @@ def _run_copy(b, k0, n_chunk, kstart, dt,
                 elif st == REC_N:
                     val = gate_n[b, off + i]
                 elif st == REC_REF:
-                    val = ref[b, off + i]
+                    val = max(ref_end[b, off + i] - kg * dt, 0.0)
                 else:
                     val = 0.0
                     for g in range(grp_post.shape[0]):
@@ -275,32 +362,31 @@ def _run_copy(b, k0, n_chunk, kstart, dt,
         # 4. neurons
         for p in range(n_pops):
             if pop_kind[p] == LIF_KIND:
-                _lif_population(b, p, k, kg, dt, v, ref, stages, jconst, jvar, pop_voff, pop_off, pop_n,
-                                pop_par, grp_post, grp_nst, grp_off, coef, grp_c_off, scratch,
-                                src_off, ring_idx, ring_cnt, slot, spk_step, spk_idx, spk_off, spk_cnt)
+                _lif_population(b, p, k, kg, dt, v, ref_end, stages, jconst, jvar, pop_voff, pop_off, pop_n,
+                                pop_par, pop_fuse, grp_post, grp_nst, grp_off, grp_fused, coef, grp_prop_off,
+                                grp_c_off, scratch, src_off, ring_idx, ring_cnt, slot, spk_step, spk_idx,
+                                spk_off, spk_cnt)
             else:
                 _hh_population(b, p, k, kg, dt, v, gate_m, gate_h, gate_n, stages, jconst, jvar,
                                pop_voff, pop_off, pop_n, pop_par, grp_post, grp_nst, grp_off, coef,
                                grp_avg_off, scratch, src_off, ring_idx, ring_cnt, slot,
                                spk_step, spk_idx, spk_off, spk_cnt)
-        # 5. synaptic stages: x <- P x, in place from the last stage down
+        # 5. synaptic stages not advanced by a fused LIF pass: x <- P x, in
+        # place from the last stage down
         for g in range(grp_post.shape[0]):
+            if grp_fused[g]:
+                continue
             nst = grp_nst[g]
             npop = pop_n[grp_post[g]]
             po = grp_prop_off[g]
             for s in range(nst - 1, -1, -1):
                 xs = stages[b, grp_off[g] + s * npop:grp_off[g] + (s + 1) * npop]
-                d = coef[po + s * nst + s]
-                for i in range(npop):
-                    xs[i] *= d
+                _scale(xs, coef[po + s * nst + s])
                 for r in range(s):
-                    cr = coef[po + s * nst + r]
                     xr = stages[b, grp_off[g] + r * npop:grp_off[g] + (r + 1) * npop]
-                    for i in range(npop):
-                        xs[i] += cr * xr[i]
+                    _axpy(xs, coef[po + s * nst + r], xr)
         k += 1
     kstart[b] = k
-
 
 
 _DOC = """Advance every batch copy from local step ``kstart[b]`` to ``n_chunk``.
@@ -314,36 +400,37 @@ _DOC = """Advance every batch copy from local step ``kstart[b]`` to ``n_chunk``.
 
 
 @njit(cache=True)
-def run_network(k0, n_chunk, kstart, dt, v, ref, gate_m, gate_h, gate_n, stages, scratch, jconst, jvar,
-                pop_voff, pop_kind, pop_off, pop_n, pop_par, grp_post, grp_nst, grp_off, coef,
-                grp_prop_off, grp_c_off, grp_avg_off, conn_src, conn_grp, conn_delay, conn_dense,
-                conn_npost, conn_ptr_off, conn_data_off, w_dense, w_ptr, w_idx, w_sdata, src_off,
-                ring_idx, ring_cnt, ev_ptr, ev_idx, rec_pop, rec_state, rec_col, rec_idx_off, rec_len,
-                rec_idx, rec_out, spk_step, spk_idx, spk_off, spk_cnt):  # pragma: no cover - compiled
+def run_network(k0, n_chunk, kstart, dt, v, ref_end, gate_m, gate_h, gate_n, stages, scratch, jconst, jvar,
+                pop_voff, pop_kind, pop_off, pop_n, pop_par, pop_fuse, grp_post, grp_nst, grp_off,
+                grp_fused, coef, grp_prop_off, grp_c_off, grp_avg_off, conn_src, conn_grp, conn_delay,
+                conn_dense, conn_npost, conn_ptr_off, conn_data_off, w_dense, w_ptr, w_idx, w_sdata,
+                src_off, ring_idx, ring_cnt, ev_ptr, ev_idx, rec_pop, rec_state, rec_col, rec_idx_off,
+                rec_len, rec_idx, rec_out, spk_step, spk_idx, spk_off,
+                spk_cnt):  # pragma: no cover - compiled
     for b in range(v.shape[0]):
-        _run_copy(b, k0, n_chunk, kstart, dt, v, ref, gate_m, gate_h, gate_n, stages, scratch, jconst,
-                  jvar, pop_voff, pop_kind, pop_off, pop_n, pop_par, grp_post, grp_nst, grp_off, coef,
-                  grp_prop_off, grp_c_off, grp_avg_off, conn_src, conn_grp, conn_delay, conn_dense,
-                  conn_npost, conn_ptr_off, conn_data_off, w_dense, w_ptr, w_idx, w_sdata, src_off,
-                  ring_idx, ring_cnt, ev_ptr, ev_idx, rec_pop, rec_state, rec_col, rec_idx_off, rec_len,
-                  rec_idx, rec_out, spk_step, spk_idx, spk_off, spk_cnt)
+        _run_copy(b, k0, n_chunk, kstart, dt, v, ref_end, gate_m, gate_h, gate_n, stages, scratch, jconst,
+                  jvar, pop_voff, pop_kind, pop_off, pop_n, pop_par, pop_fuse, grp_post, grp_nst, grp_off,
+                  grp_fused, coef, grp_prop_off, grp_c_off, grp_avg_off, conn_src, conn_grp, conn_delay,
+                  conn_dense, conn_npost, conn_ptr_off, conn_data_off, w_dense, w_ptr, w_idx, w_sdata,
+                  src_off, ring_idx, ring_cnt, ev_ptr, ev_idx, rec_pop, rec_state, rec_col, rec_idx_off,
+                  rec_len, rec_idx, rec_out, spk_step, spk_idx, spk_off, spk_cnt)
 
 
 @njit(cache=True, parallel=True)
-def run_network_batched(k0, n_chunk, kstart, dt, v, ref, gate_m, gate_h, gate_n, stages, scratch, jconst,
-                        jvar, pop_voff, pop_kind, pop_off, pop_n, pop_par, grp_post, grp_nst, grp_off,
-                        coef, grp_prop_off, grp_c_off, grp_avg_off, conn_src, conn_grp, conn_delay,
-                        conn_dense, conn_npost, conn_ptr_off, conn_data_off, w_dense, w_ptr, w_idx,
-                        w_sdata, src_off, ring_idx, ring_cnt, ev_ptr, ev_idx, rec_pop, rec_state,
-                        rec_col, rec_idx_off, rec_len, rec_idx, rec_out, spk_step, spk_idx, spk_off,
-                        spk_cnt):  # pragma: no cover - compiled
+def run_network_batched(k0, n_chunk, kstart, dt, v, ref_end, gate_m, gate_h, gate_n, stages, scratch,
+                        jconst, jvar, pop_voff, pop_kind, pop_off, pop_n, pop_par, pop_fuse, grp_post,
+                        grp_nst, grp_off, grp_fused, coef, grp_prop_off, grp_c_off, grp_avg_off, conn_src,
+                        conn_grp, conn_delay, conn_dense, conn_npost, conn_ptr_off, conn_data_off, w_dense,
+                        w_ptr, w_idx, w_sdata, src_off, ring_idx, ring_cnt, ev_ptr, ev_idx, rec_pop,
+                        rec_state, rec_col, rec_idx_off, rec_len, rec_idx, rec_out, spk_step, spk_idx,
+                        spk_off, spk_cnt):  # pragma: no cover - compiled
     for b in prange(v.shape[0]):
-        _run_copy(b, k0, n_chunk, kstart, dt, v, ref, gate_m, gate_h, gate_n, stages, scratch, jconst,
-                  jvar, pop_voff, pop_kind, pop_off, pop_n, pop_par, grp_post, grp_nst, grp_off, coef,
-                  grp_prop_off, grp_c_off, grp_avg_off, conn_src, conn_grp, conn_delay, conn_dense,
-                  conn_npost, conn_ptr_off, conn_data_off, w_dense, w_ptr, w_idx, w_sdata, src_off,
-                  ring_idx, ring_cnt, ev_ptr, ev_idx, rec_pop, rec_state, rec_col, rec_idx_off, rec_len,
-                  rec_idx, rec_out, spk_step, spk_idx, spk_off, spk_cnt)
+        _run_copy(b, k0, n_chunk, kstart, dt, v, ref_end, gate_m, gate_h, gate_n, stages, scratch, jconst,
+                  jvar, pop_voff, pop_kind, pop_off, pop_n, pop_par, pop_fuse, grp_post, grp_nst, grp_off,
+                  grp_fused, coef, grp_prop_off, grp_c_off, grp_avg_off, conn_src, conn_grp, conn_delay,
+                  conn_dense, conn_npost, conn_ptr_off, conn_data_off, w_dense, w_ptr, w_idx, w_sdata,
+                  src_off, ring_idx, ring_cnt, ev_ptr, ev_idx, rec_pop, rec_state, rec_col, rec_idx_off,
+                  rec_len, rec_idx, rec_out, spk_step, spk_idx, spk_off, spk_cnt)
 
 
 run_network.__doc__ = _DOC
