@@ -1,3 +1,5 @@
 """PyTorch rate models and the bridge between rate and spiking networks."""
 
-__all__: list[str] = []
+from spikenet.rate import datasets
+
+__all__: list[str] = ["datasets"]
