@@ -1,12 +1,19 @@
 """PyTorch rate models and the bridge between rate and spiking networks."""
 
-from spikenet.rate import datasets
+from spikenet.rate import activations, autodiff, datasets, losses
+from spikenet.rate.backprop import mlp_backprop, mlp_forward, numerical_gradient
 from spikenet.rate.tuning import LIFRate, SoftLIFRate, lif_rate, soft_lif_rate
 
 __all__: list[str] = [
     "LIFRate",
     "SoftLIFRate",
+    "activations",
+    "autodiff",
     "datasets",
     "lif_rate",
+    "losses",
+    "mlp_backprop",
+    "mlp_forward",
+    "numerical_gradient",
     "soft_lif_rate",
 ]
