@@ -2,14 +2,20 @@
 
 from spikenet.rate import activations, autodiff, datasets, losses
 from spikenet.rate.backprop import mlp_backprop, mlp_forward, numerical_gradient
+from spikenet.rate.layers import BatchNorm, Dropout
+from spikenet.rate.train import History, fit
 from spikenet.rate.tuning import LIFRate, SoftLIFRate, lif_rate, soft_lif_rate
 
 __all__: list[str] = [
+    "BatchNorm",
+    "Dropout",
+    "History",
     "LIFRate",
     "SoftLIFRate",
     "activations",
     "autodiff",
     "datasets",
+    "fit",
     "lif_rate",
     "losses",
     "mlp_backprop",
