@@ -3,6 +3,8 @@
 from spikenet.sim.network import Network, Population
 from spikenet.sim.network_results import NetworkResult
 from spikenet.sim.neurons import HH, LIF
+from spikenet.sim.results import Result
+from spikenet.sim.simulate import simulate
 from spikenet.sim.spikes import (
     cv,
     firing_rate,
@@ -21,11 +23,13 @@ __all__ = [
     "NetworkResult",
     "PSCFilter",
     "Population",
+    "Result",
     "cv",
     "firing_rate",
     "isi",
     "poisson_spikes",
     "raster_to_spike_times",
     "regular_spikes",
+    "simulate",
     "spike_times_to_raster",
 ]
