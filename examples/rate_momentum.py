@@ -31,23 +31,23 @@ def main(argv=None):
     out.mkdir(parents=True, exist_ok=True)
     if args.quick:
         torch.set_num_threads(1)  # tiny networks: one thread is fastest
-    c, start, lr = (1.0, 100.0), (-1.0, 0.5), 0.01
+    c, start, lr = (1.0, 100.0), (-1.0, 0.5), 0.015
     epochs = 100 if args.quick else 300
     runs = {
         "plain GD": quadratic_descent(c, start, lr=lr, epochs=epochs),
         r"momentum $V \leftarrow \beta V + \nabla E$": quadratic_descent(
             c, start, lr=lr, momentum=0.9, epochs=epochs
         ),
-        r"momentum $V \leftarrow \beta V + (1-\beta)\nabla E$": quadratic_descent(
+        r"$V \leftarrow \beta V + (1-\beta)\nabla E$, 10x lr (same steps)": quadratic_descent(
             c, start, lr=10 * lr, momentum=0.9, epochs=epochs, momentum_form="ema"
         ),
     }
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
     g1, g2 = np.meshgrid(np.linspace(-1.1, 0.3, 200), np.linspace(-0.6, 0.6, 200))
     ax1.contour(g1, g2, 0.5 * (c[0] * g1**2 + c[1] * g2**2), levels=np.geomspace(1e-3, 20, 15), colors="0.7")
-    for label, (path, energy) in runs.items():
-        ax1.plot(path[:60, 0], path[:60, 1], ".-", label=label, ms=3)
-        ax2.semilogy(energy, label=label)
+    for style, (label, (path, energy)) in zip(["-", "-", "--"], runs.items()):
+        ax1.plot(path[:60, 0], path[:60, 1], ".", ls=style, label=label, ms=3)
+        ax2.semilogy(energy, ls=style, label=label)
     ax1.plot(0, 0, "k*", ms=10)
     ax1.set_xlabel(r"$\theta_1$")
     ax1.set_ylabel(r"$\theta_2$")

@@ -32,7 +32,7 @@ def main(argv=None):
     out.mkdir(parents=True, exist_ok=True)
     if args.quick:
         torch.set_num_threads(1)  # tiny networks: one thread is fastest
-        res = overfitting_demo(hidden=16, epochs=60, lr=0.02, seed=args.seed)
+        res = overfitting_demo(hidden=32, epochs=200, lr=0.02, seed=args.seed)
     else:
         res = overfitting_demo(seed=args.seed)
 

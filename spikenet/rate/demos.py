@@ -395,7 +395,7 @@ def quadratic_descent(
 
 
 # ----------------------------------------------------------------------- digits
-def digits_classifier(hidden=64, epochs=30, lr=0.01, batch_size=64, seed=0, progress=False):
+def digits_classifier(hidden=64, epochs=30, lr=0.01, batch_size=32, seed=0, progress=False):
     r"""Train a one-hidden-layer classifier on the 8x8 digits with :func:`~spikenet.rate.fit`.
 
     Architecture: 64 inputs -> ``hidden`` logistic units -> 10 outputs read
