@@ -11,7 +11,10 @@ import time
 from pathlib import Path
 
 # (title, "module:function") in the order the tour runs them.
-STEPS: list[tuple[str, str]] = []
+STEPS: list[tuple[str, str]] = [
+    ("Single neurons: Hodgkin-Huxley and LIF", "spikenet._demo_steps.neurons:step"),
+    ("Networks: a CUBA network of LIF populations", "spikenet._demo_steps.network:step"),
+]
 
 
 def run_demo(out: Path | str = "spikenet-demo", quick: bool = False) -> list[str]:
