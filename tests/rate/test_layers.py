@@ -10,6 +10,15 @@ from spikenet.rate import BatchNorm, Dropout, fit
 RTOL = 1e-12
 
 
+@pytest.fixture(autouse=True)
+def _one_torch_thread():
+    # Tiny networks: one intra-op thread is faster and immune to a busy machine.
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
 def test_dropout_keeps_expected_input_with_inverted_scaling():
     p = 0.3
     n = 400_000
