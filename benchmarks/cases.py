@@ -112,7 +112,7 @@ class Case:
     @property
     def steps(self) -> int:
         """Number of time steps."""
-        return int(round(self.T / self.dt))
+        return round(self.T / self.dt)
 
     @property
     def neuron_steps(self) -> float:
@@ -126,7 +126,7 @@ class Case:
 
 def cuba_sizes(n: int) -> tuple[int, int, float]:
     """Excitatory count, inhibitory count and connection probability for ``n`` neurons."""
-    n_e = int(round(CUBA_EXC_FRACTION * n))
+    n_e = round(CUBA_EXC_FRACTION * n)
     p = min(1.0, CUBA_SYNAPSES_PER_NEURON / n)
     return n_e, n - n_e, p
 
@@ -411,3 +411,60 @@ def cuba_stats(spike_i, spike_t, n: int, n_e: int, T: float) -> dict:
         "cv": float(np.mean(cv)) if cv.size else float("nan"),
         "n_spikes": int(counts.sum()),
     }
+
+
+def reference_key(case: Case, available) -> str | None:
+    """Which simulator's output is the reference of ``case`` among ``available`` keys.
+
+    CUBA: Brian2's runtime (the established simulator; its standalone mode
+    gives identical spikes for the same seed), else spikenet. HH: spikenet in
+    float64 (checked against ``solve_ivp`` in the test suite), else the limit
+    kernel. LIF needs no reference simulator: its spike counts have a closed
+    form (:func:`lif_analytic_counts`).
+    """
+    order = {"cuba": ("brian2-cython-1t", "spikenet-1t", "spikenet-2t"),
+             "hh": ("spikenet-1t", "spikenet-2t", "limit-1t", "limit-2t")}.get(case.kind, ())
+    for key in order:
+        if key in available:
+            return key
+    return None
+
+
+def check_agreement(case: Case, stats: dict, counts: dict) -> dict:
+    """Agreement of every simulator of ``case`` with the reference.
+
+    Parameters
+    ----------
+    case : Case
+        The case.
+    stats : dict
+        Simulator key -> statistics dict of its first successful run.
+    counts : dict
+        Simulator key -> per-neuron spike counts (uncoupled cases).
+
+    Returns
+    -------
+    dict
+        Simulator key -> :class:`Agreement`; the reference itself gets
+        ``"reference"``.
+    """
+    out = {}
+    if case.kind == "lif":
+        ref = lif_analytic_counts(lif_drives(case.n), case.T)
+        for key, c in counts.items():
+            out[key] = compare_counts(c, ref)
+            out[key].detail += " (against the closed form)"
+        return out
+    ref_key = reference_key(case, stats)
+    if ref_key is None:
+        return {k: Agreement("not compared", "no reference simulator ran") for k in stats}
+    for key in stats:
+        if key == ref_key:
+            out[key] = Agreement("reference", "")
+        elif case.kind == "cuba":
+            out[key] = compare_cuba(stats[key], stats[ref_key], case.n)
+        else:
+            out[key] = compare_counts(counts[key], counts[ref_key])
+        if key != ref_key:
+            out[key].detail += f" (against {ref_key})"
+    return out

@@ -188,7 +188,7 @@ def random_csr(n_pre, n_post, p, seed):
     indices : ndarray of int32, shape (nnz,)
         Post-neuron indices of the synapses of each pre neuron.
     """
-    np.random.seed(seed)
+    np.random.seed(seed)  # noqa: NPY002 - Numba's own generator inside the kernel
     cap = int(n_pre * n_post * p * 1.1) + 1024
     indices = np.empty(cap, dtype=np.int32)
     indptr = np.zeros(n_pre + 1, dtype=np.int64)
@@ -200,8 +200,8 @@ def random_csr(n_pre, n_post, p, seed):
             if p >= 1.0:
                 j += 1
             else:
-                u = 1.0 - np.random.random()
-                j += 1 + int(math.floor(math.log(u) / logq))
+                u = 1.0 - np.random.random()  # noqa: NPY002
+                j += 1 + math.floor(math.log(u) / logq)
             if j >= n_post:
                 break
             if k == indices.shape[0]:

@@ -42,7 +42,7 @@ def build(case, b2, seed: int):
     from brian2 import NeuronGroup, SpikeMonitor, Synapses, cm, ms, msiemens, mV, uA, uF
 
     if case.kind == "cuba":
-        n_e, n_i, p = cases.cuba_sizes(case.n)
+        n_e, _, p = cases.cuba_sizes(case.n)
         eqs = """
         dv/dt  = (ge + gi - (v - El)) / taum : volt (unless refractory)
         dge/dt = -ge / taue : volt
