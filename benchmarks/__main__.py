@@ -119,8 +119,13 @@ def select_sims(args) -> tuple[list[C.Sim], list[str]]:
     return C.default_sims(threads, peers, dtypes), notes
 
 
-def run_suite(args, log=print) -> dict:
-    """Measure every (case, simulator) pair; returns the results payload."""
+def run_suite(args, log=print, save=None) -> dict:
+    """Measure every (case, simulator) pair; returns the results payload.
+
+    ``save(payload)``, when given, is called after each case with the results so
+    far (``payload["partial"]`` true until the end), so that an interrupted run
+    still leaves its measurements behind.
+    """
     from benchmarks.report import machine_info
 
     case_list = _parse_cases(args.cases, args.smoke)
@@ -136,6 +141,9 @@ def run_suite(args, log=print) -> dict:
     meta["load_before"] = _loadavg()
     measurements, agreement = [], {}
     t_start = time.perf_counter()
+    payload = {"meta": meta, "notes": notes, "smoke": bool(args.smoke), "repeats": repeats,
+               "cases": [c.spec() | {"name": c.name} for c in case_list],
+               "measurements": measurements, "agreement": agreement, "partial": True}
     for case in case_list:
         log(f"== {case.name}: {case.n} neurons, {case.T} s at dt = {case.dt * 1e3:g} ms")
         stats, counts = {}, {}
@@ -167,11 +175,12 @@ def run_suite(args, log=print) -> dict:
         for child in workdir.iterdir():
             if child.is_dir() and child.name != "standalone":
                 shutil.rmtree(child, ignore_errors=True)
-    meta["load_after"] = _loadavg()
-    meta["suite_s"] = time.perf_counter() - t_start
-    return {"meta": meta, "notes": notes, "smoke": bool(args.smoke), "repeats": repeats,
-            "cases": [c.spec() | {"name": c.name} for c in case_list],
-            "measurements": measurements, "agreement": agreement}
+        meta["load_after"] = _loadavg()
+        meta["suite_s"] = time.perf_counter() - t_start
+        if save is not None:
+            save(payload)
+    payload["partial"] = False
+    return payload
 
 
 def _loadavg():
@@ -202,8 +211,11 @@ def main(argv: list[str] | None = None) -> int:
         payload = json.loads(args.from_json.read_text())
     else:
         args.out.mkdir(parents=True, exist_ok=True)
-        payload = run_suite(args)
-        (args.out / "results.json").write_text(json.dumps(payload, indent=1))
+        def save(payload):
+            (args.out / "results.json").write_text(json.dumps(payload, indent=1))
+
+        payload = run_suite(args, save=save)
+        save(payload)
         print(f"results: {args.out / 'results.json'}")
     from benchmarks import report
 

@@ -385,6 +385,13 @@ def write_doc(payload, doc: Path) -> None:
           "number is the median of the runs with [min-max]; ratios are ratios of medians of runs "
           "made in the same session.",
           f"- Whole suite: {_num(meta.get('suite_s'))} s.", ""]
+    threads = sorted({m["sim"]["threads"] for m in payload["measurements"]})
+    if threads == [1]:
+        L.append("- Only 1-thread configurations were measured in this run: with the 2 cores already "
+                 "busy, a second thread mostly waits at the per-step barrier for a core, which measures "
+                 "the other users rather than the simulators (`--threads 1,2` measures both).")
+    if payload.get("partial"):
+        L.append("- **Partial run**: the suite was interrupted; only the cases below were measured.")
     for note in payload.get("notes", []):
         L.append(f"- Note: {note}")
     L += ["## Targets", "", *target_table(payload), ""]
