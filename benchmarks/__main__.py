@@ -74,10 +74,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--smoke", action="store_true",
                    help="tiny sizes of every case, one run each, warm caches only")
     p.add_argument("--no-cold", action="store_true", help="skip the empty-cache runs")
+    p.add_argument("--cold-cases", default="cuba-4000,lif-100000,hh-10000",
+                   help="cases with empty-cache runs of spikenet (float64) and the limit kernels, or "
+                        "'all' (default: one per model, since compilation depends on the model and "
+                        "not on its size)")
     p.add_argument("--cold-peer-cases", default="cuba-4000",
-                   help="cases on which the peers' empty-cache runs are measured ('all' for every "
-                        "case; spikenet and limit get them everywhere). Default cuba-4000: a Brian2 "
-                        "empty-cache run compiles for 30-60 s here")
+                   help="cases with empty-cache runs of Brian2, or 'all' (default cuba-4000, the case "
+                        "of the targets: a Brian2 empty-cache run compiles for 30-150 s here)")
     p.add_argument("--big-peers", action="store_true",
                    help="run the peers on CUBA with 1,000,000 neurons too (default: spikenet and limit)")
     p.add_argument("--out", type=Path, default=REPO / "benchmarks" / "output",
@@ -87,8 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-doc", action="store_true", help="do not write the report")
     p.add_argument("--no-profile", action="store_true",
                    help="do not profile spikenet on the cases whose targets are not met")
-    p.add_argument("--from-json", type=Path, default=None,
-                   help="write the report from a saved results.json instead of measuring")
+    p.add_argument("--from-json", type=Path, nargs="+", default=None,
+                   help="write the report from saved results.json files instead of measuring; several "
+                        "files (runs of different cases) are merged")
     p.add_argument("--timeout", type=float, default=1800.0, help="seconds allowed per process")
     return p
 
@@ -134,8 +138,10 @@ def run_suite(args, log=print, save=None) -> dict:
     if repeats < 1 or (repeats < 3 and not args.smoke):
         raise SystemExit("--repeats must be >= 3 (medians of fewer runs are not reported); "
                          "--smoke allows 1")
-    cold_peer_cases = {c.name for c in case_list} if args.cold_peer_cases == "all" else set(
-        _csv(args.cold_peer_cases))
+    def names(text):
+        return {c.name for c in case_list} if text == "all" else set(_csv(text))
+
+    cold_cases, cold_peer_cases = names(args.cold_cases), names(args.cold_peer_cases)
     workdir = args.out / "work"
     meta = machine_info()
     meta["load_before"] = _loadavg()
@@ -153,7 +159,11 @@ def run_suite(args, log=print, save=None) -> dict:
             is_peer = sim.family in ("brian2", "nest")
             if is_peer and case.kind == "cuba" and case.n >= 1_000_000 and not args.big_peers:
                 continue
-            cold = not (args.no_cold or args.smoke) and (not is_peer or case.name in cold_peer_cases)
+            if is_peer:
+                cold = case.name in cold_peer_cases
+            else:
+                cold = case.name in cold_cases and sim.dtype == "float64"
+            cold = cold and not (args.no_cold or args.smoke)
             m = measure(case, sim, workdir, repeats=repeats, cold=cold, warmup=not args.smoke,
                         timeout=args.timeout, log=log)
             rec = m.to_json()
@@ -183,6 +193,31 @@ def run_suite(args, log=print, save=None) -> dict:
     return payload
 
 
+def merge_payloads(payloads: list[dict]) -> dict:
+    """Merge the results of several runs (each measuring its cases side by side) into one payload.
+
+    A case measured in several runs keeps the last one. Each case remembers the
+    run it came from (``meta`` per run in ``runs``).
+    """
+    if len(payloads) == 1:
+        return payloads[0]
+    out = {"meta": payloads[-1]["meta"], "notes": [], "smoke": any(p["smoke"] for p in payloads),
+           "repeats": min(p["repeats"] for p in payloads), "cases": [], "measurements": [],
+           "agreement": {}, "partial": any(p.get("partial") for p in payloads), "runs": []}
+    for p in payloads:
+        names = [c["name"] for c in p["cases"] if c["name"] in p["agreement"]]
+        out["runs"].append({"meta": p["meta"], "cases": names})
+        out["cases"] = [c for c in out["cases"] if c["name"] not in names] + [
+            c for c in p["cases"] if c["name"] in names]
+        out["measurements"] = [m for m in out["measurements"] if m["case_name"] not in names] + [
+            m for m in p["measurements"] if m["case_name"] in names]
+        out["agreement"].update({n: p["agreement"][n] for n in names})
+        out["notes"] += [n for n in p.get("notes", []) if n not in out["notes"]]
+    order = {c.name: i for i, c in enumerate(C.FULL_CASES)}
+    out["cases"].sort(key=lambda c: order.get(c["name"], len(order)))
+    return out
+
+
 def _loadavg():
     try:
         import os
@@ -208,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
     """
     args = build_parser().parse_args(argv)
     if args.from_json is not None:
-        payload = json.loads(args.from_json.read_text())
+        payload = merge_payloads([json.loads(f.read_text()) for f in args.from_json])
     else:
         args.out.mkdir(parents=True, exist_ok=True)
         def save(payload):
