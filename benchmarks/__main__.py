@@ -255,9 +255,11 @@ def main(argv: list[str] | None = None) -> int:
     from benchmarks import report
 
     if not args.no_doc:
-        if not args.no_profile and not payload["smoke"] and args.from_json is None:
+        if not args.no_profile and not payload["smoke"] and "profiles" not in payload:
             payload["profiles"] = report.profile_gaps(payload, args.out / "work")
-            (args.out / "results.json").write_text(json.dumps(payload, indent=1))
+            args.out.mkdir(parents=True, exist_ok=True)
+            name = "results.json" if args.from_json is None else "results-merged.json"
+            (args.out / name).write_text(json.dumps(payload, indent=1))
         report.write_doc(payload, args.doc)
         print(f"report: {args.doc}")
     print(report.text_summary(payload))
