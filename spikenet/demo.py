@@ -11,7 +11,11 @@ import time
 from pathlib import Path
 
 # (title, "module:function") in the order the tour runs them.
-STEPS: list[tuple[str, str]] = []
+STEPS: list[tuple[str, str]] = [
+    ("Single neurons: Hodgkin-Huxley and LIF", "spikenet._demo_steps.neurons:step"),
+    ("Networks: a CUBA network of LIF populations", "spikenet._demo_steps.network:step"),
+    ("Rate models: learning by gradient descent", "spikenet._demo_steps.rate_learning:step"),
+]
 
 
 def run_demo(out: Path | str = "spikenet-demo", quick: bool = False) -> list[str]:

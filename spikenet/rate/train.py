@@ -10,6 +10,7 @@ validation curves (notes 5.2) and a tqdm progress bar, and returns a
 from __future__ import annotations
 
 import contextlib
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -181,7 +182,8 @@ def fit(
         Learning rate :math:`\kappa` (> 0).
     optimizer : {"sgd", "adam"}, optional
         ``"sgd"``: (momentum) gradient descent written out below. ``"adam"``:
-        ``torch.optim.Adam`` with its default betas; ``momentum`` must be 0.
+        Adam (Kingma & Ba 2015) with betas (0.9, 0.999) and eps 1e-8, the
+        same update as ``torch.optim.Adam``; ``momentum`` must be 0.
     momentum : float, optional
         Momentum coefficient :math:`\beta` in [0, 1) (SGD only).
     weight_decay : float, optional
@@ -273,8 +275,9 @@ def fit(
     rng = as_rng(seed)
 
     if optimizer == "adam":
-        opt = torch.optim.Adam(params, lr=lr)
-    velocities = [torch.zeros_like(p) for p in params] if momentum > 0 else None
+        opt = _Adam(params, lr, weight_decay, l1)
+    else:
+        opt = _GradientDescent(params, lr, momentum, momentum_form, weight_decay, l1)
     history = History()
 
     rng_context = contextlib.nullcontext()
@@ -302,16 +305,7 @@ def fit(
                     for p in params:
                         p.grad = None
                     value.backward()
-                    _step(
-                        params,
-                        velocities,
-                        lr,
-                        momentum,
-                        momentum_form,
-                        weight_decay,
-                        l1,
-                        opt if optimizer == "adam" else None,
-                    )
+                    opt.step()
                     total += value.item() * len(idx)
                 history.loss.append(total / n)
                 if val is not None:
@@ -343,23 +337,60 @@ def _evaluate(model, loss_fn, val, epoch):
     return value.item()
 
 
-def _step(params, velocities, lr, momentum, form, weight_decay, l1, adam):
-    with torch.no_grad():
-        for i, p in enumerate(params):
+class _GradientDescent:
+    """Plain or momentum gradient descent on penalised gradients (notes 5.3.1, 6.3.2)."""
+
+    def __init__(self, params, lr, momentum, form, weight_decay, l1):
+        self.params, self.lr, self.momentum, self.form = params, lr, momentum, form
+        self.weight_decay, self.l1 = weight_decay, l1
+        self.velocities = [torch.zeros_like(p) for p in params] if momentum > 0 else None
+
+    def grad(self, p):
+        g = p.grad
+        if self.weight_decay:
+            g = g + self.weight_decay * p
+        if self.l1:
+            g = g + self.l1 * torch.sign(p)
+        return g
+
+    @torch.no_grad()
+    def step(self):
+        for i, p in enumerate(self.params):
             if p.grad is None:
                 continue
-            g = p.grad
-            if weight_decay:
-                g = g + weight_decay * p
-            if l1:
-                g = g + l1 * torch.sign(p)
-            if adam is not None:
-                p.grad = g
-                continue
-            if velocities is not None:
-                v = velocities[i]
-                v.mul_(momentum).add_(g if form == "classic" else (1.0 - momentum) * g)
+            g = self.grad(p)
+            if self.velocities is not None:
+                v = self.velocities[i]
+                v.mul_(self.momentum).add_(g if self.form == "classic" else (1.0 - self.momentum) * g)
                 g = v
-            p.sub_(lr * g)
-        if adam is not None:
-            adam.step()
+            p.sub_(self.lr * g)
+
+
+class _Adam(_GradientDescent):
+    """Adam (Kingma & Ba 2015) with betas (0.9, 0.999) and eps 1e-8, as ``torch.optim.Adam``.
+
+    ``m <- b1 m + (1-b1) g``, ``v <- b2 v + (1-b2) g^2``,
+    ``theta <- theta - lr (m / (1-b1^k)) / (sqrt(v / (1-b2^k)) + eps)``.
+    """
+
+    beta1, beta2, eps = 0.9, 0.999, 1e-8
+
+    def __init__(self, params, lr, weight_decay, l1):
+        super().__init__(params, lr, 0.0, "classic", weight_decay, l1)
+        self.m = [torch.zeros_like(p) for p in params]
+        self.v = [torch.zeros_like(p) for p in params]
+        self.k = [0] * len(params)
+
+    @torch.no_grad()
+    def step(self):
+        b1, b2 = self.beta1, self.beta2
+        for i, p in enumerate(self.params):
+            if p.grad is None:
+                continue
+            g = self.grad(p)
+            self.k[i] += 1
+            self.m[i].lerp_(g, 1 - b1)
+            self.v[i].mul_(b2).addcmul_(g, g, value=1 - b2)
+            c1, c2 = 1 - b1 ** self.k[i], 1 - b2 ** self.k[i]
+            denom = (self.v[i].sqrt() / math.sqrt(c2)).add_(self.eps)
+            p.addcdiv_(self.m[i], denom, value=-self.lr / c1)

@@ -1,5 +1,7 @@
 """Numba-accelerated simulation of spiking neurons, synapses and networks."""
 
+from spikenet.sim.network import Network, Population
+from spikenet.sim.network_results import NetworkResult
 from spikenet.sim.neurons import HH, LIF
 from spikenet.sim.results import Result
 from spikenet.sim.simulate import simulate
@@ -17,7 +19,10 @@ from spikenet.sim.synapses import PSCFilter
 __all__ = [
     "HH",
     "LIF",
+    "Network",
+    "NetworkResult",
     "PSCFilter",
+    "Population",
     "Result",
     "cv",
     "firing_rate",

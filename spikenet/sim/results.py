@@ -11,7 +11,7 @@ import numpy as np
 
 from spikenet._validation import finite_float
 
-__all__ = ["Result"]
+__all__ = ["NetworkResult", "Result"]
 
 
 class Result:
@@ -145,3 +145,8 @@ class Result:
     def __repr__(self):
         return (f"Result(shape={self.shape}, steps={len(self.t)}, dt={self.dt}, "
                 f"spikes={len(self._times)}, recorded={list(self._states)})")
+
+
+# NetworkResult (the output of Network.run) lives in its own module; it is
+# re-exported here so that both result types are found in one place.
+from spikenet.sim.network_results import NetworkResult  # noqa: E402

@@ -12,6 +12,15 @@ RTOL = 1e-10
 ATOL = 1e-12
 
 
+@pytest.fixture(autouse=True)
+def _one_torch_thread():
+    # Tiny networks: one intra-op thread is faster and immune to a busy machine.
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
 def _linear_problem(n=12, seed=0):
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(n, 3))
