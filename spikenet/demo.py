@@ -14,6 +14,7 @@ from pathlib import Path
 STEPS: list[tuple[str, str]] = [
     ("Single neurons: Hodgkin-Huxley and LIF", "spikenet._demo_steps.neurons:step"),
     ("Networks: a CUBA network of LIF populations", "spikenet._demo_steps.network:step"),
+    ("Rate models: learning by gradient descent", "spikenet._demo_steps.rate_learning:step"),
 ]
 
 

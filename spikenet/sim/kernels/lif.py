@@ -19,9 +19,10 @@ Layout: neurons are processed in blocks of ``BLOCK`` in parallel (``prange``).
 For each block the time loop runs inside, with the block's state in small
 local arrays (L1-resident). Each step first runs a branch-free loop over the
 block that advances every neuron that has no event this step (the common
-case; it vectorises), and flags the rest: neurons that cross threshold, that
-start above it, or that leave refractoriness mid-step. Only flagged neurons
-go through the scalar event code.
+case; it vectorises), and flags the rest: neurons that cross threshold or
+start above it. Only flagged neurons go through the scalar event code. A
+neuron leaving refractoriness mid-step stays on the vector path: the decay
+factor for the rest of that step is computed once, when the spike happens.
 """
 
 from __future__ import annotations
@@ -97,6 +98,19 @@ def lif_event_step(v, r, J, dt, tau_m, tau_ref, v_th, v_reset, t_step, i, spk_t,
     return v, 0.0
 
 
+@njit(cache=True, inline="always", fastmath=_FM, error_model="numpy")
+def _exit_decay(r, dt_s, dt, tau_m):
+    """Decay factor for the part of the step in which a refractory period ends.
+
+    ``r`` (state dtype) is decremented by ``dt_s`` exactly as the vector loop
+    does while ``r >= dt_s``; the period then ends ``r`` into a step, leaving
+    ``dt - r`` to integrate: the factor is ``exp(-(dt - r) / tau_m)``.
+    """
+    while r >= dt_s:
+        r = r - dt_s
+    return math.exp(-(dt - float(r)) / tau_m) if r > 0 else 1.0
+
+
 @njit(cache=True, parallel=True, fastmath=_FM, error_model="numpy")
 def lif_run(v, r, J, j_stride, k0, t0, dt, tau_m, tau_ref, v_th, v_reset, consts, spk_t, spk_k, cnt, rec_v):
     """Simulate ``steps`` steps of ``N`` independent LIF neurons in place.
@@ -143,12 +157,19 @@ def lif_run(v, r, J, j_stride, k0, t0, dt, tau_m, tau_ref, v_th, v_reset, consts
     decay = consts[0]
     dt_s = consts[1]
     vth = consts[2]
+    zero = consts[2] - consts[2]
     for b in prange(nblocks):
         lo = b * BLOCK
         hi = min(N, lo + BLOCK)
         m = hi - lo
         vb = v[lo:hi].copy()
         rb = r[lo:hi].copy()
+        # Per neuron, the decay over the rest of the step in which its current
+        # refractory period ends (computed at the spike, in the scalar path),
+        # so that leaving refractoriness mid-step needs no event.
+        eb = np.empty_like(vb)
+        for i in range(m):
+            eb[i] = _exit_decay(rb[i], dt_s, dt, tau_m)
         # Event flags, padded to whole 8-byte words so the scan below can skip
         # eight quiet neurons at a time.
         flag = np.zeros((m + 7) // 8 * 8, dtype=np.uint8)
@@ -164,11 +185,12 @@ def lif_run(v, r, J, j_stride, k0, t0, dt, tau_m, tau_ref, v_th, v_reset, consts
                 vi = vb[i]
                 ri = rb[i]
                 ji = jrow[lo + i]
-                vn = ji + (vi - ji) * decay
                 refr = ri >= dt_s
+                exiting = (ri > 0) & (ri < dt_s)
+                vn = ji + (vi - ji) * (eb[i] if exiting else decay)
                 vn = vi if refr else vn
-                rn = ri - dt_s if refr else ri
-                ev = (vn >= vth) | (vi >= vth) | ((ri > 0) & (ri < dt_s))
+                rn = ri - dt_s if refr else zero
+                ev = (vn >= vth) | (vi >= vth)
                 flag[i] = ev
                 nev += ev
                 vb[i] = vi if ev else vn
@@ -185,5 +207,7 @@ def lif_run(v, r, J, j_stride, k0, t0, dt, tau_m, tau_ref, v_th, v_reset, consts
                                                   v_reset, t_step, lo + i, spk_t, spk_k, cnt, k)
                         vb[i] = vn2
                         rb[i] = rn2
+                        if rn2 > 0:
+                            eb[i] = _exit_decay(rb[i], dt_s, dt, tau_m)
         v[lo:hi] = vb
         r[lo:hi] = rb
