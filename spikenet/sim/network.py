@@ -47,14 +47,12 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import numpy as np
-import scipy.sparse as sp
-from scipy.linalg import expm
 
 from spikenet._validation import as_rng, choice, finite_array, positive_float, positive_int
 from spikenet.sim.network_results import NetworkResult
 from spikenet.sim.neurons import HH, LIF
 from spikenet.sim.spikes import n_steps
-from spikenet.sim.synapses import PSCFilter
+from spikenet.sim.synapses import PSCFilter, expm
 
 __all__ = ["Connection", "Network", "Population"]
 
@@ -98,6 +96,37 @@ class Population:
     def state_names(self) -> tuple[str, ...]:
         """Names of the states that ``Network.run(record=...)`` can record."""
         return _LIF_STATES if isinstance(self.neuron, LIF) else _HH_STATES
+
+
+def _is_sparse(x) -> bool:
+    """True for scipy.sparse matrices/arrays (without importing scipy.sparse)."""
+    return type(x).__module__.startswith("scipy.sparse") and hasattr(x, "tocoo")
+
+
+@dataclass(frozen=True, eq=False)
+class _Sparse:
+    """Sparse weights (post, pre) as COO triplets; duplicates add up, as in scipy."""
+
+    shape: tuple[int, int]
+    rows: np.ndarray
+    cols: np.ndarray
+    data: np.ndarray
+
+    def transposed_csr(self):
+        """CSR of the transpose (pre-major): ``indptr`` (n_pre + 1,), post ``indices``, ``data``."""
+        n_post, n_pre = self.shape
+        key = self.cols * n_post + self.rows
+        uniq, inv = np.unique(key, return_inverse=True)  # sorted, duplicates merged
+        data = np.bincount(inv, weights=self.data, minlength=uniq.size)
+        cols, rows = np.divmod(uniq, n_post)
+        indptr = np.concatenate([[0], np.cumsum(np.bincount(cols, minlength=n_pre))]).astype(np.int64)
+        return indptr, rows.astype(np.int64), data
+
+    def to_scipy(self):
+        """The weights as a ``scipy.sparse.csr_matrix`` (post, pre)."""
+        import scipy.sparse as sp
+
+        return sp.csr_matrix((self.data, (self.rows, self.cols)), shape=self.shape)
 
 
 class Connection(NamedTuple):
@@ -197,8 +226,13 @@ class Network:
         ``scipy.sparse`` CSR matrix, as given) and ``delay`` in seconds (after
         rounding to whole steps).
         """
-        return [Connection(self.populations[c.src], c.post, c.weights[1], c.synapse, c.delay_steps * self.dt)
-                for c in self._conns if c.src >= 0]
+        out = []
+        for c in self._conns:
+            if c.src >= 0:
+                kind, w = c.weights
+                w = w.to_scipy() if kind == "sparse" else w
+                out.append(Connection(self.populations[c.src], c.post, w, c.synapse, c.delay_steps * self.dt))
+        return out
 
     @property
     def n_batch(self) -> int:
@@ -288,15 +322,17 @@ class Network:
         return pop
 
     def _weights(self, weights, n_post, n_pre, name="weights"):
-        if sp.issparse(weights):
-            w = sp.csr_matrix(weights, dtype=np.float64)
+        if _is_sparse(weights):
+            w = weights.tocoo()
             if w.shape != (n_post, n_pre):
                 raise ValueError(
                     f"{name} must have shape (post.n, pre.n) = ({n_post}, {n_pre}), got {w.shape}"
                 )
-            if not np.all(np.isfinite(w.data)):
+            data = np.asarray(w.data, dtype=np.float64)
+            if not np.all(np.isfinite(data)):
                 raise ValueError(f"{name} contains NaN or inf")
-            return ("sparse", w)
+            rows, cols = np.asarray(w.row, np.int64), np.asarray(w.col, np.int64)
+            return ("sparse", _Sparse(w.shape, rows, cols, data))
         if isinstance(weights, numbers.Real) and not isinstance(weights, bool):
             w = finite_array(name, weights)
             return ("dense", np.full((n_post, n_pre), float(w)))
@@ -311,7 +347,7 @@ class Network:
         """Sparse weights: each (post, pre) pair connected with probability ``p`` (Bernoulli)."""
         total = n_post * n_pre
         if p == 0.0:
-            return sp.csr_matrix((n_post, n_pre))
+            return _Sparse((n_post, n_pre), np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
         # Successes of a Bernoulli(p) sequence over the flattened pairs: the
         # gaps between them are geometric, so draw gaps until past the end.
         positions = []
@@ -324,7 +360,7 @@ class Network:
             pos = int(chunk[-1])
         flat = np.concatenate(positions)
         rows, cols = np.divmod(flat, n_pre)
-        return sp.csr_matrix((np.full(flat.size, float(weight)), (rows, cols)), shape=(n_post, n_pre))
+        return _Sparse((n_post, n_pre), rows, cols, np.full(flat.size, float(weight)))
 
     def connect(self, pre, post, weights, synapse=PSCFilter(0.005), delay=0.0, p=None):  # noqa: B008
         """Connect population ``pre`` to ``post``.
@@ -435,7 +471,8 @@ class Network:
                 raise ValueError(
                     f"weights=None means one-to-one, so spikes needs {post.n} columns, got {n_in}"
                 )
-            wt = ("sparse", sp.identity(post.n, format="csr", dtype=np.float64))
+            eye = np.arange(post.n, dtype=np.int64)
+            wt = ("sparse", _Sparse((post.n, post.n), eye, eye.copy(), np.ones(post.n)))
         else:
             wt = self._weights(weights, post.n, n_in)
         src = len(self._spike_inputs)  # shifted by the population count at build time
@@ -517,19 +554,20 @@ class Network:
                 n_dense += block.size
             else:
                 # CSR of the transposed weights: row j lists the targets of pre j
-                wt = sp.csr_matrix(w.T)
-                wt.sort_indices()
+                indptr, indices, data = w.transposed_csr()
                 conn["ptr"][ci] = n_ptr
-                w_ptr.append(wt.indptr.astype(np.int64) + n_sparse)
-                n_ptr += wt.indptr.size
-                w_idx.append(wt.indices.astype(np.int64))
-                w_sdata.append(wt.data * scale)
-                n_sparse += wt.data.size
+                w_ptr.append(indptr + n_sparse)
+                n_ptr += indptr.size
+                w_idx.append(indices)
+                w_sdata.append(data * scale)
+                n_sparse += data.size
         w_sdata = w_sdata or [np.zeros(1)]
         # state
         v = np.zeros((B, N))
         ref = np.zeros((B, N))
-        gm, gh, gn = np.zeros((B, N)), np.zeros((B, N)), np.zeros((B, N))
+        has_hh = any(isinstance(p.neuron, HH) for p in pops)
+        n_gates = N if has_hh else 1  # gate arrays are only used by HH populations
+        gm, gh, gn = np.zeros((B, n_gates)), np.zeros((B, n_gates)), np.zeros((B, n_gates))
         jconst = np.zeros((B, N))
         for p in pops:
             sl = slice(pop_off[p.index], pop_off[p.index] + p.n)
@@ -584,7 +622,9 @@ class Network:
             "jconst": jconst.astype(f),
             "ring_idx": np.zeros((B, n_ring, max(int(sum(src_n)), 1)), dtype=np.int32),
             "ring_cnt": np.zeros((B, n_ring, len(src_n)), dtype=np.int64),
-            "cap": max(_MIN_SPIKE_CAPACITY, 2 * N),
+            "cap": _initial_capacity(N),
+            # None lets Numba prune the HH code from LIF-only kernels
+            "with_hh": np.zeros(1, dtype=np.int64) if has_hh else None,
         }
 
     def _parse_record(self, record):
@@ -783,7 +823,7 @@ class Network:
                         ev_ptr, ev_idx,
                         rec_pop, rec_state, rec_col, rec_idx_off, rec_len, rec_idx,
                         rec_all[done:done + n_chunk],
-                        spk_step, spk_idx, spk_off, spk_cnt,
+                        spk_step, spk_idx, spk_off, spk_cnt, bd["with_hh"],
                     )
                     if np.all(kstart == n_chunk):
                         break
@@ -815,6 +855,11 @@ class Network:
             dt=self.dt, k_begin=k_begin, steps=steps, populations=list(self.populations),
             pop_off=bd["pop_off"], spikes=spikes, recorded=recorded, batch=self.batch,
         )
+
+
+def _initial_capacity(n_neurons: int) -> int:
+    """Initial spike-buffer length per batch copy (grown x2 whenever a step might not fit)."""
+    return max(_MIN_SPIKE_CAPACITY, 2 * n_neurons)
 
 
 def _grow(arr, cap):

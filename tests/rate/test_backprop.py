@@ -14,6 +14,14 @@ FD_RTOL = 1e-7
 # Hand-written backprop vs autograd: same float64 arithmetic, reordered.
 BP_RTOL = 1e-10
 BP_ATOL = 1e-13
+# Absolute round-off of a central difference: ~1e-16 * |f| / eps = 1e-10 for |f| ~ 1.
+FD_ATOL = 1e-9
+# Same for the MLP loss (sums of many terms): relative 1e-6, absolute 1e-10.
+FD_NET_RTOL, FD_NET_ATOL = 1e-6, 1e-10
+# A coarse eps = 0.1 differs from the derivative by eps^2 |E'''| / 6; |E'''| < 0.3 here.
+COARSE_FD_BOUND = 0.1**2 * 0.05
+# Same float64 formula evaluated twice.
+EXACT_RTOL = 1e-12
 
 
 def _sig(z):
@@ -28,7 +36,7 @@ def test_numerical_gradient_matches_analytic_gradient_of_smooth_function():
         return np.sum(np.sin(v) * v**2)
 
     g = numerical_gradient(f, x)
-    np.testing.assert_allclose(g, np.cos(x) * x**2 + 2 * x * np.sin(x), rtol=FD_RTOL, atol=1e-9)
+    np.testing.assert_allclose(g, np.cos(x) * x**2 + 2 * x * np.sin(x), rtol=FD_RTOL, atol=FD_ATOL)
     assert g.shape == x.shape
 
 
@@ -48,7 +56,7 @@ def test_numerical_gradient_of_tensor_matches_autograd():
     g = numerical_gradient(f, x)
     assert isinstance(g, torch.Tensor)
     f(x).backward()
-    torch.testing.assert_close(g, x.grad, rtol=FD_RTOL, atol=1e-9)
+    torch.testing.assert_close(g, x.grad, rtol=FD_RTOL, atol=FD_ATOL)
 
 
 # Notes 3.1.2: the figure holding that network's weights did not survive in the
@@ -74,7 +82,7 @@ def test_numerical_gradient_reproduces_notes_worked_example():
     # a coarse eps = 0.1 is O(eps^2) away from the exact derivative (by autograd)
     t = torch.tensor(th, dtype=torch.float64, requires_grad=True)
     (-torch.log(torch.sigmoid(NOTES_M * torch.sigmoid(t) + NOTES_C))).backward()
-    assert abs(g - t.grad.item()) < 0.1**2 * 0.05
+    assert abs(g - t.grad.item()) < COARSE_FD_BOUND
     assert numerical_gradient(_notes_network_loss, th) == pytest.approx(t.grad.item(), rel=FD_RTOL)
 
 
@@ -139,7 +147,7 @@ def test_backprop_weight_gradient_matches_finite_differences():
     def E_of(W0):
         return mlp_backprop(x, t, [W0, Ws[1]], bs)[0]
 
-    np.testing.assert_allclose(gW[0], numerical_gradient(E_of, Ws[0]), rtol=1e-6, atol=1e-10)
+    np.testing.assert_allclose(gW[0], numerical_gradient(E_of, Ws[0]), rtol=FD_NET_RTOL, atol=FD_NET_ATOL)
 
 
 def test_mlp_forward_output_is_last_activity():
@@ -147,8 +155,8 @@ def test_mlp_forward_output_is_last_activity():
     Ws, bs = [rng.normal(size=(3, 2))], [rng.normal(size=3)]
     x = rng.normal(size=(4, 2))
     hs, zs = mlp_forward(x, Ws, bs, output="softmax")
-    np.testing.assert_allclose(hs[-1].sum(axis=1), 1.0, rtol=1e-12)
-    np.testing.assert_allclose(zs[0], x @ Ws[0].T + bs[0], rtol=1e-12)
+    np.testing.assert_allclose(hs[-1].sum(axis=1), 1.0, rtol=EXACT_RTOL)
+    np.testing.assert_allclose(zs[0], x @ Ws[0].T + bs[0], rtol=EXACT_RTOL)
 
 
 def test_numerical_gradient_rejects_non_positive_eps():

@@ -24,6 +24,10 @@ def _target(x):
 
 
 TARGET_LIPSCHITZ = 2 * np.pi  # max |d/dx sin(2 pi x)|
+# The same float64 formula evaluated two ways (sums reordered).
+EXACT_RTOL, EXACT_ATOL = 1e-12, 1e-12
+# 100 steps of a linear recursion amplify round-off by at most ~1e2 steps x 1e2 ulps.
+RECURSION_RTOL = 1e-9
 
 
 def test_step_sum_error_falls_like_one_over_n_within_lipschitz_bound():
@@ -43,7 +47,7 @@ def test_step_network_is_a_sum_of_logistic_units_of_the_theorem_form():
     w, theta, alpha = demos.step_network(_target, 30)
     x = np.random.default_rng(0).uniform(0, 1, 50)
     G = (alpha * expit(np.outer(x, w) + theta)).sum(axis=1)
-    np.testing.assert_allclose(demos.step_approximation(_target, 30, x), G, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(demos.step_approximation(_target, 30, x), G, rtol=EXACT_RTOL, atol=EXACT_ATOL)
 
 
 def test_steeper_steps_approach_the_piecewise_constant_limit():
@@ -108,7 +112,7 @@ def test_layer_gradient_norms_match_manual_backprop():
         h = torch.sigmoid(z)
     (0.5 * ((h - t) ** 2).sum() / 5).backward()
     expected = [z.grad.norm().item() for z in zs]
-    np.testing.assert_allclose(demos.layer_gradient_norms(net, x, t), expected, rtol=1e-12)
+    np.testing.assert_allclose(demos.layer_gradient_norms(net, x, t), expected, rtol=EXACT_RTOL)
 
 
 def test_deep_network_seed_gives_identical_weights_and_leaves_torch_rng_alone():
@@ -129,9 +133,9 @@ def test_momentum_beats_plain_gradient_descent_on_elongated_quadratic():
     _, e_ema = demos.quadratic_descent(lr=0.15, momentum=0.9, momentum_form="ema", **kw)
     # plain GD contracts each direction by (1 - lr c_i) per step (closed form)
     th1, th2 = -1.0 * (1 - 0.015) ** 100, 0.5 * (1 - 1.5) ** 100
-    assert e_plain[-1] == pytest.approx(0.5 * (th1**2 + 100.0 * th2**2), rel=1e-9)
+    assert e_plain[-1] == pytest.approx(0.5 * (th1**2 + 100.0 * th2**2), rel=RECURSION_RTOL)
     assert e_mom[-1] < 1e-3 * e_plain[-1]
-    np.testing.assert_allclose(e_ema, e_mom, rtol=1e-9)
+    np.testing.assert_allclose(e_ema, e_mom, rtol=RECURSION_RTOL)
 
 
 def test_quadratic_descent_path_follows_heavy_ball_recursion():
@@ -139,7 +143,7 @@ def test_quadratic_descent_path_follows_heavy_ball_recursion():
     path, _ = demos.quadratic_descent(curvatures=c, start=(-1.0, 0.5), lr=0.01, momentum=0.9, epochs=20)
     th, v = np.array([-1.0, 0.5]), np.zeros(2)
     for k in range(21):
-        np.testing.assert_allclose(path[k], th, rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(path[k], th, rtol=EXACT_RTOL, atol=EXACT_ATOL)
         v = 0.9 * v + c * th
         th = th - 0.01 * v
 

@@ -566,14 +566,14 @@ def test_random_connectivity_has_binomial_count():
     a = net.add_population(400, LIF())
     b = net.add_population(300, LIF())
     net.connect(a, b, 0.1, p=0.02)
-    w = net._conns[0].weights[1]
+    w = net.connections[0].weights
     n, p = 400 * 300, 0.02
     assert abs(w.nnz - n * p) < 5 * np.sqrt(n * p * (1 - p))
     assert np.all(w.data == 0.1)
     again = Network(seed=1)
     a2, b2 = again.add_population(400, LIF()), again.add_population(300, LIF())
     again.connect(a2, b2, 0.1, p=0.02)
-    assert (again._conns[0].weights[1] != w).nnz == 0
+    assert (again.connections[0].weights != w).nnz == 0
 
 
 def test_poisson_input_drives_mean_current():
@@ -586,3 +586,20 @@ def test_poisson_input_drives_mean_current():
     # 200 Hz x 50 inputs x 0.01 = 100; the mean of ~18000 spikes over 1.8 s has
     # relative SE ~ 1/sqrt(18000) < 1%, so 5% is > 5 SE.
     assert abs(mean_drive - 200 * 50 * 0.01) < 0.05 * 100
+
+
+def test_progress_chunks_and_spike_buffer_growth_do_not_change_results(monkeypatch, capsys):
+    import spikenet.sim.network as network_module
+
+    plain = _random_net("sparse").run(0.2, record={"all": "v"})
+    # tiny initial spike buffers force the kernel to stop, grow and resume
+    monkeypatch.setattr(network_module, "_initial_capacity", lambda n: 1)
+    grown = _random_net("sparse").run(0.2, record={"all": "v"})
+    np.testing.assert_array_equal(grown["all", "v"], plain["all", "v"])
+    np.testing.assert_array_equal(grown.spike_raster("all"), plain.spike_raster("all"))
+    net = _random_net("sparse")
+    net.add_input("all", current=lambda t: np.zeros(100))  # evaluated chunk by chunk
+    chunked = net.run(0.2, record={"all": "v"}, progress=True)
+    assert "Network.run" in capsys.readouterr().err  # the tqdm bar was shown
+    np.testing.assert_array_equal(chunked["all", "v"], plain["all", "v"])
+    np.testing.assert_array_equal(chunked.spike_raster("all"), plain.spike_raster("all"))

@@ -289,8 +289,8 @@ def _run_copy(b, k0, n_chunk, kstart, dt, v, ref_end, gate_m, gate_h, gate_n, st
               coef, grp_prop_off, grp_c_off, grp_avg_off, conn_src, conn_grp, conn_delay, conn_dense,
               conn_npost, conn_ptr_off, conn_data_off, w_dense, w_ptr, w_idx, w_sdata, src_off, ring_idx,
               ring_cnt, ev_ptr, ev_idx, rec_pop, rec_state, rec_col, rec_idx_off, rec_len, rec_idx, rec_out,
-              spk_step, spk_idx, spk_off, spk_cnt):  # pragma: no cover - compiled
-    """Advance batch copy ``b`` from local step ``kstart[b]`` to ``n_chunk`` (see ``run_network``)."""
+              spk_step, spk_idx, spk_off, spk_cnt, with_hh):  # pragma: no cover - compiled
+    """Advance batch copy ``b`` from local step ``kstart[b]`` to ``n_chunk`` (see ``run_network_batched``)."""
     n_pops = pop_n.shape[0]
     n_src = ring_cnt.shape[2]
     n_ring = ring_idx.shape[1]
@@ -337,11 +337,11 @@ def _run_copy(b, k0, n_chunk, kstart, dt, v, ref_end, gate_m, gate_h, gate_n, st
                 i = rec_idx[ioff + q]
                 if st == REC_V:
                     val = v[b, off + i]
-                elif st == REC_M:
+                elif st == REC_M and with_hh is not None:
                     val = gate_m[b, off + i]
-                elif st == REC_H:
+                elif st == REC_H and with_hh is not None:
                     val = gate_h[b, off + i]
-                elif st == REC_N:
+                elif st == REC_N and with_hh is not None:
                     val = gate_n[b, off + i]
                 elif st == REC_REF:
                     val = max(ref_end[b, off + i] - kg * dt, 0.0)
@@ -366,7 +366,9 @@ def _run_copy(b, k0, n_chunk, kstart, dt, v, ref_end, gate_m, gate_h, gate_n, st
                                 pop_par, pop_fuse, grp_post, grp_nst, grp_off, grp_fused, coef, grp_prop_off,
                                 grp_c_off, scratch, src_off, ring_idx, ring_cnt, slot, spk_step, spk_idx,
                                 spk_off, spk_cnt)
-            else:
+            elif with_hh is not None:
+                # pruned at compile time for LIF-only networks (with_hh=None),
+                # so they never compile the HH code
                 _hh_population(b, p, k, kg, dt, v, gate_m, gate_h, gate_n, stages, jconst, jvar,
                                pop_voff, pop_off, pop_n, pop_par, grp_post, grp_nst, grp_off, coef,
                                grp_avg_off, scratch, src_off, ring_idx, ring_cnt, slot,
@@ -399,23 +401,6 @@ _DOC = """Advance every batch copy from local step ``kstart[b]`` to ``n_chunk``.
     """
 
 
-@njit(cache=True)
-def run_network(k0, n_chunk, kstart, dt, v, ref_end, gate_m, gate_h, gate_n, stages, scratch, jconst, jvar,
-                pop_voff, pop_kind, pop_off, pop_n, pop_par, pop_fuse, grp_post, grp_nst, grp_off,
-                grp_fused, coef, grp_prop_off, grp_c_off, grp_avg_off, conn_src, conn_grp, conn_delay,
-                conn_dense, conn_npost, conn_ptr_off, conn_data_off, w_dense, w_ptr, w_idx, w_sdata,
-                src_off, ring_idx, ring_cnt, ev_ptr, ev_idx, rec_pop, rec_state, rec_col, rec_idx_off,
-                rec_len, rec_idx, rec_out, spk_step, spk_idx, spk_off,
-                spk_cnt):  # pragma: no cover - compiled
-    for b in range(v.shape[0]):
-        _run_copy(b, k0, n_chunk, kstart, dt, v, ref_end, gate_m, gate_h, gate_n, stages, scratch, jconst,
-                  jvar, pop_voff, pop_kind, pop_off, pop_n, pop_par, pop_fuse, grp_post, grp_nst, grp_off,
-                  grp_fused, coef, grp_prop_off, grp_c_off, grp_avg_off, conn_src, conn_grp, conn_delay,
-                  conn_dense, conn_npost, conn_ptr_off, conn_data_off, w_dense, w_ptr, w_idx, w_sdata,
-                  src_off, ring_idx, ring_cnt, ev_ptr, ev_idx, rec_pop, rec_state, rec_col, rec_idx_off,
-                  rec_len, rec_idx, rec_out, spk_step, spk_idx, spk_off, spk_cnt)
-
-
 @njit(cache=True, parallel=True)
 def run_network_batched(k0, n_chunk, kstart, dt, v, ref_end, gate_m, gate_h, gate_n, stages, scratch,
                         jconst, jvar, pop_voff, pop_kind, pop_off, pop_n, pop_par, pop_fuse, grp_post,
@@ -423,15 +408,23 @@ def run_network_batched(k0, n_chunk, kstart, dt, v, ref_end, gate_m, gate_h, gat
                         conn_grp, conn_delay, conn_dense, conn_npost, conn_ptr_off, conn_data_off, w_dense,
                         w_ptr, w_idx, w_sdata, src_off, ring_idx, ring_cnt, ev_ptr, ev_idx, rec_pop,
                         rec_state, rec_col, rec_idx_off, rec_len, rec_idx, rec_out, spk_step, spk_idx,
-                        spk_off, spk_cnt):  # pragma: no cover - compiled
+                        spk_off, spk_cnt, with_hh):  # pragma: no cover - compiled
     for b in prange(v.shape[0]):
         _run_copy(b, k0, n_chunk, kstart, dt, v, ref_end, gate_m, gate_h, gate_n, stages, scratch, jconst,
                   jvar, pop_voff, pop_kind, pop_off, pop_n, pop_par, pop_fuse, grp_post, grp_nst, grp_off,
                   grp_fused, coef, grp_prop_off, grp_c_off, grp_avg_off, conn_src, conn_grp, conn_delay,
                   conn_dense, conn_npost, conn_ptr_off, conn_data_off, w_dense, w_ptr, w_idx, w_sdata,
                   src_off, ring_idx, ring_cnt, ev_ptr, ev_idx, rec_pop, rec_state, rec_col, rec_idx_off,
-                  rec_len, rec_idx, rec_out, spk_step, spk_idx, spk_off, spk_cnt)
+                  rec_len, rec_idx, rec_out, spk_step, spk_idx, spk_off, spk_cnt, with_hh)
 
 
-run_network.__doc__ = _DOC
 run_network_batched.__doc__ = _DOC.replace("every batch copy", "every batch copy, in parallel over copies,")
+
+
+def run_network(*args):
+    """Advance the single copy of an unbatched network (see ``run_network_batched``).
+
+    Calls the copy kernel directly: a serial wrapper around it would make
+    LLVM optimise the whole loop twice and double the compile time.
+    """
+    _run_copy(0, *args)
