@@ -66,7 +66,11 @@ class Dropout(torch.nn.Module):
         """Apply dropout (training) or pass ``h`` through (evaluation)."""
         if not self.training or self.p == 0.0:
             return h
-        keep = torch.rand(h.shape, generator=self.generator, dtype=h.dtype, device=h.device) >= self.p
+        # draw on the generator's device (a CPU generator may serve a GPU tensor)
+        device = h.device if self.generator is None else self.generator.device
+        keep = (torch.rand(h.shape, generator=self.generator, dtype=h.dtype, device=device) >= self.p).to(
+            h.device
+        )
         return h * keep.to(h.dtype) / (1.0 - self.p)
 
     def extra_repr(self):

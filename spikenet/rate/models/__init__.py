@@ -4,7 +4,7 @@ from spikenet.rate.models.autoencoder import Autoencoder
 from spikenet.rate.models.cnn import CNN
 from spikenet.rate.models.gan import GAN, GANHistory, ring_of_gaussians
 from spikenet.rate.models.hopfield import Hopfield, hamming, perturb, recall_rate
-from spikenet.rate.models.rnn import LSTM, RNN
+from spikenet.rate.models.rnn import LSTM, RNN, BatchFirst
 from spikenet.rate.models.vae import VAE, gaussian_kl
 
 __all__ = [
@@ -14,6 +14,7 @@ __all__ = [
     "RNN",
     "VAE",
     "Autoencoder",
+    "BatchFirst",
     "GANHistory",
     "Hopfield",
     "gaussian_kl",

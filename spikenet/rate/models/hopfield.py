@@ -153,7 +153,7 @@ class Hopfield:
         if s.ndim != 1:
             raise ValueError(f"x must be a single state of shape ({self.n_units},), got {s.shape}")
         rows = [s.copy()]
-        self._run(s[None, :], mode, max_iters, seed, rows)
+        self._run(s[None, :].copy(), mode, max_iters, seed, rows)
         return np.array(rows)
 
     def recall(self, x, mode: str = "sync", max_iters: int = 100, seed=None) -> np.ndarray:

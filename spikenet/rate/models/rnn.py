@@ -13,7 +13,7 @@ from torch import nn
 
 from spikenet._validation import choice, positive_int
 
-__all__ = ["LSTM", "RNN"]
+__all__ = ["LSTM", "RNN", "BatchFirst"]
 
 
 def _logistic_prime_from_value(y):
@@ -289,3 +289,28 @@ class LSTM(nn.Module):
     def forward(self, x: torch.Tensor, state=None) -> torch.Tensor:
         """Outputs ``y`` (steps, batch, output_dim) for inputs ``x`` (steps, batch, input_dim)."""
         return self.run(x, state)[0]
+
+
+class BatchFirst(nn.Module):
+    """Wrap a time-first sequence model so that it takes and returns batch-first tensors.
+
+    :func:`spikenet.rate.fit` draws minibatches along axis 0; wrapping an
+    :class:`RNN` or :class:`LSTM` lets it shuffle whole sequences:
+    ``fit(BatchFirst(net), (X, T), ...)`` with ``X`` of shape
+    (batch, steps, input_dim).
+
+    Parameters
+    ----------
+    net : torch.nn.Module
+        Maps (steps, batch, ...) to (steps, batch, ...).
+    """
+
+    def __init__(self, net: nn.Module):
+        super().__init__()
+        self.net = net
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Outputs (batch, steps, output_dim) for inputs (batch, steps, input_dim)."""
+        if x.dim() != 3:
+            raise ValueError(f"x must have shape (batch, steps, features), got {tuple(x.shape)}")
+        return self.net(x.transpose(0, 1)).transpose(0, 1)

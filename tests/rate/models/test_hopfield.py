@@ -154,6 +154,18 @@ def test_capacity_curve_near_perfect_at_5_percent_and_failing_before_30_percent(
     assert overload < high
 
 
+def test_recall_and_trajectory_leave_the_input_unchanged():
+    X = datasets.letters()
+    x = X[1].copy()
+    x[24:] = -1.0
+    kept = x.copy()
+    net = Hopfield(X)
+    for mode in ("sync", "async"):
+        net.recall(x, mode=mode, seed=0)
+        net.trajectory(x, mode=mode, seed=0)
+        np.testing.assert_array_equal(x, kept)
+
+
 def test_async_recall_is_reproducible_with_seed():
     rng = np.random.default_rng(3)
     X = rng.choice([-1.0, 1.0], size=(12, 40))

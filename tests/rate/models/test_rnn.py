@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from spikenet.rate import fit
-from spikenet.rate.models import LSTM, RNN
+from spikenet.rate.models import LSTM, RNN, BatchFirst
 
 # Tolerances and thresholds (one place):
 # - BPTT vs autograd in float64: the two differ only in summation order, so agreement to
@@ -136,17 +136,6 @@ def test_sequence_loss_shape_mismatch_raises():
         RNN.sequence_loss(torch.zeros(3, 2, 1), torch.zeros(3, 2, 1), alpha=[1.0, 1.0])
 
 
-class _BatchFirst(torch.nn.Module):
-    """Lets fit shuffle minibatches of sequences: fit slices axis 0, our models want time first."""
-
-    def __init__(self, net):
-        super().__init__()
-        self.net = net
-
-    def forward(self, x):
-        return self.net(x.transpose(0, 1)).transpose(0, 1)
-
-
 def _delayed_recall(n, delay, rng):
     """Remember a +-1 bit shown at step 0 through `delay` steps of distractor noise."""
     bits = rng.choice([-1.0, 1.0], size=n)
@@ -175,7 +164,7 @@ def test_lstm_learns_delayed_recall_where_plain_rnn_fails():
     acc = {}
     for name, make in (("lstm", lambda: LSTM(2, 8, 1, forget_bias=3.0)), ("rnn", lambda: RNN(2, 8, 1))):
         torch.manual_seed(0)
-        model = _BatchFirst(make())
+        model = BatchFirst(make())
         fit(model, (X, T), _last_step_loss, epochs=1, lr=1e-2, optimizer="adam", batch_size=64, seed=0,
             progress=False)
         with torch.no_grad():
@@ -184,3 +173,12 @@ def test_lstm_learns_delayed_recall_where_plain_rnn_fails():
     print(f"delayed recall over {DELAY} steps: {acc}")
     assert acc["lstm"] >= LSTM_MIN_ACCURACY
     assert acc["rnn"] <= RNN_MAX_ACCURACY
+
+
+def test_batch_first_wrapper_transposes_both_ways():
+    torch.manual_seed(0)
+    net = RNN(2, 4, 3)
+    x = torch.randn(5, 7, 2)  # (batch, steps, features)
+    torch.testing.assert_close(BatchFirst(net)(x), net(x.transpose(0, 1)).transpose(0, 1))
+    with pytest.raises(ValueError, match="batch, steps"):
+        BatchFirst(net)(torch.zeros(5, 2))
