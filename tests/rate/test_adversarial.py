@@ -27,6 +27,17 @@ NATURAL_EPOCHS = 15
 LR = 5e-3
 
 
+@pytest.fixture(scope="module", autouse=True)
+def one_torch_thread():
+    """One intra-op thread while this module trains (module scope: it also covers the shared
+    trained-model fixture); small models gain nothing from more, and oversubscribed CI cores
+    make torch's thread pool spin. The previous setting is restored afterwards."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
 def _mlp(seed):
     torch.manual_seed(seed)
     return torch.nn.Sequential(torch.nn.Linear(64, 64), torch.nn.ReLU(), torch.nn.Linear(64, 10))
