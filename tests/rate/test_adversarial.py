@@ -168,6 +168,19 @@ def test_defended_model_keeps_twice_the_robust_accuracy(natural, digits, method)
     assert robust_pgd >= ROBUST_FACTOR * natural_robust
 
 
+@pytest.mark.slow
+def test_pgd_adversarial_training_also_keeps_twice_the_robust_accuracy(natural, digits):
+    Xtr, ytr, Xte, yte = digits
+    natural_robust = accuracy(natural, fgsm(natural, Xte, yte, EPS), yte)
+    model = _mlp(0)
+    adversarial_training(model, (Xtr, ytr), epochs=NATURAL_EPOCHS, eps=EPS, method="pgd", steps=5, lr=LR,
+                         seed=0)
+    model.eval()
+    assert accuracy(model, Xte, yte) >= CLEAN_MIN
+    robust_pgd = accuracy(model, pgd(model, Xte, yte, EPS, alpha=EPS / 4, steps=10), yte)
+    assert robust_pgd >= ROBUST_FACTOR * natural_robust
+
+
 def test_trades_loss_is_cross_entropy_plus_beta_kl(natural, digits):
     _, _, Xte, yte = digits
     x, t = Xte[:64], yte[:64]
