@@ -1,5 +1,6 @@
 """PyTorch rate models and the bridge between rate and spiking networks."""
 
+from spikenet.rate import datasets
 from spikenet.rate.tuning import (
     LIFRate,
     LIFRateFit,
@@ -14,6 +15,7 @@ __all__: list[str] = [
     "LIFRate",
     "LIFRateFit",
     "SoftLIFRate",
+    "datasets",
     "fit_lif_rate",
     "lif_rate",
     "soft_lif_rate",

@@ -1,5 +1,26 @@
 """Numba-accelerated simulation of spiking neurons, synapses and networks."""
 
 from spikenet.sim.neurons import HH, LIF
+from spikenet.sim.spikes import (
+    cv,
+    firing_rate,
+    isi,
+    poisson_spikes,
+    raster_to_spike_times,
+    regular_spikes,
+    spike_times_to_raster,
+)
+from spikenet.sim.synapses import PSCFilter
 
-__all__ = ["HH", "LIF"]
+__all__ = [
+    "HH",
+    "LIF",
+    "PSCFilter",
+    "cv",
+    "firing_rate",
+    "isi",
+    "poisson_spikes",
+    "raster_to_spike_times",
+    "regular_spikes",
+    "spike_times_to_raster",
+]
