@@ -79,14 +79,22 @@ def train_classifier(model, X, y, epochs=30, lr=3e-3, batch_size=32, seed=0):
     gen = torch.Generator().manual_seed(positive_int("seed", seed, allow_zero=True))
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     model.train()
-    for _ in range(epochs):
-        perm = torch.randperm(len(X), generator=gen)
-        for i in range(0, len(X), batch_size):
-            idx = perm[i : i + batch_size]
-            loss = torch.nn.functional.cross_entropy(model(X[idx]), y[idx])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
+    # Mini-batches of a 64-128-10 net are far too small to gain from intra-op
+    # threads, and on a loaded machine the thread pool's spinning makes
+    # training 20-30x slower; use one thread and restore the setting after.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        for _ in range(epochs):
+            perm = torch.randperm(len(X), generator=gen)
+            for i in range(0, len(X), batch_size):
+                idx = perm[i : i + batch_size]
+                loss = torch.nn.functional.cross_entropy(model(X[idx]), y[idx])
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+    finally:
+        torch.set_num_threads(threads)
     return model.eval()
 
 
