@@ -136,7 +136,9 @@ class SpikingModel:
             The steady-state output the spiking simulation approximates.
         """
         a = self._check_x(x)
-        for W, b, neuron, amp in zip(self.weights[:-1], self.biases[:-1], self.neurons, self.amplitudes, strict=True):
+        for W, b, neuron, amp in zip(
+            self.weights[:-1], self.biases[:-1], self.neurons, self.amplitudes, strict=True
+        ):
             a = amp * lif_rate(a @ W.T + b, tau_ref=neuron.tau_ref, tau_m=neuron.tau_m)
         return a @ self.weights[-1].T + self.biases[-1]
 
@@ -165,7 +167,9 @@ class SpikingModel:
         batch = x.shape[0]
         net = Network(dt=self.dt, batch=batch)
         pops = []
-        for i, (W, b, neuron) in enumerate(zip(self.weights[:-1], self.biases[:-1], self.neurons, strict=True)):
+        for i, (W, b, neuron) in enumerate(
+            zip(self.weights[:-1], self.biases[:-1], self.neurons, strict=True)
+        ):
             pop = net.add_population(W.shape[0], neuron, bias=b, name=f"hidden{i}")
             if i == 0:
                 net.add_input(pop, current=x @ W.T)
@@ -264,7 +268,9 @@ def _check_sequential(model):
         raise ValueError("model must end with a Linear layer (the readout)")
     for i in range(2, len(layers), 2):
         if layers[i].in_features != layers[i - 2].out_features:
-            raise ValueError(f"model[{i}] expects {layers[i].in_features} inputs, got {layers[i - 2].out_features}")
+            raise ValueError(
+                f"model[{i}] expects {layers[i].in_features} inputs, got {layers[i - 2].out_features}"
+            )
     return layers
 
 
