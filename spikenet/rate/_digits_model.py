@@ -7,6 +7,8 @@ refer to the same kind of network.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import torch
 
@@ -44,7 +46,7 @@ def softlif_classifier(n_in=64, hidden=(128,), n_out=10, amplitude=AMPLITUDE, si
     # fork_rng: seed the default initialisers without touching the global RNG state
     with torch.random.fork_rng():
         torch.manual_seed(seed)
-        for a, b in zip(sizes[:-1], sizes[1:], strict=True):
+        for a, b in itertools.pairwise(sizes):
             lin = torch.nn.Linear(a, b)
             with torch.no_grad():
                 lin.bias += 1.0

@@ -1,5 +1,7 @@
 """Tests for the rate -> spiking conversion (to_spiking, SpikingModel)."""
 
+import itertools
+
 import numpy as np
 import pytest
 import torch
@@ -26,7 +28,7 @@ def small_net(sizes=(3, 30, 4), act=LIFRate, seed=0, bias=1.5, **act_kwargs):
     """A random Linear/LIF network whose hidden units mostly fire (biases above threshold)."""
     gen = torch.Generator().manual_seed(seed)
     layers = []
-    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
+    for i, (a, b) in enumerate(itertools.pairwise(sizes)):
         lin = torch.nn.Linear(a, b).double()
         with torch.no_grad():
             lin.weight.copy_(torch.randn(b, a, generator=gen, dtype=torch.float64) / np.sqrt(a))
@@ -40,10 +42,7 @@ def small_net(sizes=(3, 30, 4), act=LIFRate, seed=0, bias=1.5, **act_kwargs):
 def as_hard_lif(model):
     """The same network with every SoftLIFRate replaced by the LIFRate it converges to."""
     return torch.nn.Sequential(
-        *[
-            LIFRate(m.tau_ref, m.tau_m, m.amplitude) if isinstance(m, SoftLIFRate) else m
-            for m in model
-        ]
+        *[LIFRate(m.tau_ref, m.tau_m, m.amplitude) if isinstance(m, SoftLIFRate) else m for m in model]
     )
 
 
@@ -166,7 +165,9 @@ def test_batch_rows_are_independent_simulations(one_layer):
     snn = to_spiking(model)
     together = snn.run(x[:3], T=0.1)
     for i in range(3):
-        np.testing.assert_allclose(snn.run(x[i : i + 1], T=0.1), together[i : i + 1], rtol=RTOL_F64, atol=1e-12)
+        np.testing.assert_allclose(
+            snn.run(x[i : i + 1], T=0.1), together[i : i + 1], rtol=RTOL_F64, atol=1e-12
+        )
 
 
 def test_run_averages_from_the_default_settle_time(one_layer):

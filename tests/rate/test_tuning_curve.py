@@ -59,10 +59,12 @@ def hh_curve():
 def test_hh_onset_of_repetitive_firing_is_near_6_2(hh_curve):
     J, rates = hh_curve
     onset = J[np.argmax(rates > 10)]
-    assert HH_ONSET_RANGE[0] <= onset <= HH_ONSET_RANGE[1]
+    lo, hi = HH_ONSET_RANGE
+    assert lo <= onset <= hi
     # silent below (an onset spike at most), type II jump to ~50 Hz above, then increasing
-    assert np.all(rates[J < HH_ONSET_RANGE[0]] == 0)
-    assert rates[J >= onset].min() > 40
+    below, above = J < lo, J >= onset
+    assert np.all(rates[below] == 0)
+    assert rates[above].min() > 40
     assert np.all(np.diff(rates[J >= onset + 0.1]) > 0)
 
 
