@@ -57,15 +57,15 @@ def hh_curve():
 
 
 def test_hh_onset_of_repetitive_firing_is_near_6_2(hh_curve):
-    J, rates = hh_curve
-    onset = J[np.argmax(rates > 10)]
+    currents, rates = hh_curve
+    onset = currents[np.argmax(rates > 10)]
     lo, hi = HH_ONSET_RANGE
     assert lo <= onset <= hi
     # silent below (an onset spike at most), type II jump to ~50 Hz above, then increasing
-    below, above = J < lo, J >= onset
+    below, above = currents < lo, currents >= onset
     assert np.all(rates[below] == 0)
     assert rates[above].min() > 40
-    assert np.all(np.diff(rates[J >= onset + 0.1]) > 0)
+    assert np.all(np.diff(rates[currents >= onset + 0.1]) > 0)
 
 
 def test_lif_fit_to_the_hh_curve_reports_its_error(hh_curve):
