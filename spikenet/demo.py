@@ -11,7 +11,10 @@ import time
 from pathlib import Path
 
 # (title, "module:function") in the order the tour runs them.
-STEPS: list[tuple[str, str]] = []
+STEPS: list[tuple[str, str]] = [
+    # The bridge stays last: it builds on every earlier topic.
+    ("The bridge: a digits rate network run as spiking LIF neurons", "spikenet._demo_steps.bridge:step"),
+]
 
 
 def run_demo(out: Path | str = "spikenet-demo", quick: bool = False) -> list[str]:

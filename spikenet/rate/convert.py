@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse
 import torch
 
 from spikenet._validation import finite_array, positive_float
@@ -179,8 +180,11 @@ class SpikingModel:
         result = net.run(steps * self.dt)
         rasters = [np.asarray(result.spike_raster(pop), dtype=bool) for pop in pops]
         # The readout is linear: weight the last raster first, (steps, batch, out).
+        # Spikes are sparse: a CSR product beats a dense (steps * batch, n) matmul.
         readout = self.amplitudes[-1] * self.weights[-1]
-        weighted = rasters[-1].astype(np.float64) @ readout.T
+        last = rasters[-1]
+        flat = scipy.sparse.csr_matrix(last.reshape(-1, last.shape[-1]), dtype=np.float64)
+        weighted = np.asarray(flat @ readout.T).reshape(*last.shape[:2], -1)
         outputs = _step_averaged_filter(weighted, self.synapse, self.dt) + self.biases[-1]
         return SpikingRun(t=np.arange(steps) * self.dt, outputs=outputs, rasters=rasters)
 
