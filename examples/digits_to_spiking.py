@@ -58,19 +58,29 @@ def main(argv=None) -> Path:
     elapsed = time.perf_counter() - t0
     Ts = np.round(np.arange(0.02, T_max + 1e-9, 0.01), 3)
     acc_T = [accuracy(run.decoded(min(0.05, T / 2), T), y) for T in Ts]
+    # decoding error relative to the rate network with the LIF curves the neurons obey
+    target = snn.rate_forward(X)
+    err_T = [
+        np.sqrt(np.mean((run.decoded(min(0.05, T / 2), T) - target) ** 2) / np.mean(target**2)) for T in Ts
+    ]
     acc_02 = accuracy(snn.run(X, 0.2), y)
     print(f"spiking network: accuracy {100 * acc_02:.1f}% at T = 0.2 s, dt = 1 ms")
     print(f"simulated {len(y)} images x {T_max} s in {elapsed:.2f} s ({len(y) / elapsed:.0f} images/s)")
     for i in range(0, len(Ts), 5):
-        print(f"  T = {Ts[i]:.2f} s: {100 * acc_T[i]:.1f}%")
+        print(f"  T = {Ts[i]:.2f} s: accuracy {100 * acc_T[i]:.1f}%, relative output error {err_T[i]:.3f}")
 
     acc_scale, mean_rate = [], []
     for c in rate_scales:
         r = to_spiking(model, dt=1e-3, rate_scale=c).simulate(X, 0.2)
-        acc_scale.append(accuracy(r.decoded(0.05, 0.2), y))
+        out = r.decoded(0.05, 0.2)
+        acc_scale.append(accuracy(out, y))
         mean_rate.append(r.rasters[0].mean() / 1e-3)
+        err = np.sqrt(np.mean((out - target) ** 2) / np.mean(target**2))
         a = 100 * acc_scale[-1]
-        print(f"  rate_scale {c:g}: mean hidden rate {mean_rate[-1]:.1f} Hz, accuracy {a:.1f}%")
+        print(
+            f"  rate_scale {c:g}: mean hidden rate {mean_rate[-1]:.1f} Hz, accuracy {a:.1f}%, "
+            f"relative output error {err:.3f}"
+        )
 
     # Raster of the hidden layer for the first correctly classified test image,
     # and its decoded outputs.
@@ -91,11 +101,17 @@ def main(argv=None) -> Path:
     fig.savefig(raster_path, dpi=100)
     plt.close(fig)
 
-    fig, (ax_t, ax_s) = plt.subplots(1, 2, figsize=(11, 4))
+    fig, (ax_t, ax_e, ax_s) = plt.subplots(1, 3, figsize=(16, 4))
     ax_t.plot(Ts, 100 * np.array(acc_T), "o-", ms=3, label="spiking (dt = 1 ms)")
     ax_t.axhline(100 * rate_acc, c="k", ls="--", label="rate network")
     ax_t.set(xlabel="simulated time T (s)", ylabel="test accuracy (%)", title="accuracy vs T")
     ax_t.legend()
+    ax_e.loglog(Ts, err_T, "o-", ms=3)
+    ax_e.set(
+        xlabel="simulated time T (s)",
+        ylabel="RMS(spiking - rate) / RMS(rate)",
+        title="decoded outputs vs rate network outputs",
+    )
     ax_s.semilogx(rate_scales, 100 * np.array(acc_scale), "o-", label="spiking, T = 0.2 s")
     ax_s.axhline(100 * rate_acc, c="k", ls="--", label="rate network")
     for c, a, m in zip(rate_scales, acc_scale, mean_rate, strict=True):
