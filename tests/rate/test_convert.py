@@ -156,7 +156,8 @@ def test_two_hidden_layers_pass_spikes_through_the_synapse():
     for tau_s in (0.005, 0.05):
         out = to_spiking(model, synapse=PSCFilter(tau_s)).run(x, T=2.0, settle=0.3)
         err[tau_s] = np.abs(out - expected).max() / scale
-    assert err[0.05] < 0.05
+    # measured: 4.7% (5 ms) and 1.6% (50 ms) of the largest output
+    assert err[0.05] < 0.03
     assert err[0.05] < err[0.005]
 
 
