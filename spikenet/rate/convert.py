@@ -46,15 +46,23 @@ class SpikingRun:
         synapse in the network).
     rasters : list of numpy.ndarray
         One bool spike raster (steps, batch, n_i) per hidden population.
+    dt : float
+        Time step in seconds.
     """
 
     t: np.ndarray
     outputs: np.ndarray
     rasters: list
+    dt: float
 
     def decoded(self, settle: float, T: float | None = None) -> np.ndarray:
-        """Outputs averaged over the steps with ``settle <= t < T``, shape (batch, out)."""
-        T = self.t[-1] + 1.0 if T is None else T
+        """Outputs averaged over the steps with ``settle <= t < T``, shape (batch, out).
+
+        ``T`` defaults to the end of the run. Because the simulation is causal
+        and deterministic, ``decoded(settle, T)`` of a longer run equals
+        ``SpikingModel.run(x, T, settle)``.
+        """
+        T = len(self.t) * self.dt if T is None else T
         rows = (self.t >= settle - 1e-12) & (self.t < T - 1e-12)
         if not rows.any():
             raise ValueError(f"no time step in [settle, T) = [{settle}, {T})")
@@ -186,7 +194,7 @@ class SpikingModel:
         flat = scipy.sparse.csr_matrix(last.reshape(-1, last.shape[-1]), dtype=np.float64)
         weighted = np.asarray(flat @ readout.T).reshape(*last.shape[:2], -1)
         outputs = _step_averaged_filter(weighted, self.synapse, self.dt) + self.biases[-1]
-        return SpikingRun(t=np.arange(steps) * self.dt, outputs=outputs, rasters=rasters)
+        return SpikingRun(t=np.arange(steps) * self.dt, outputs=outputs, rasters=rasters, dt=self.dt)
 
     def run(self, x, T, settle=None) -> np.ndarray:
         """Simulate a batch and return its decoded outputs averaged over ``[settle, T]``.

@@ -281,9 +281,8 @@ def tuning_curve(neuron, J, T=1.0, dt=1e-4, *, transient=None):
     --------
     >>> from spikenet.sim import LIF
     >>> from spikenet.rate import tuning_curve, lif_rate
-    >>> r = tuning_curve(LIF(), [0.5, 2.0], T=0.5)
-    >>> r[0], abs(r[1] / lif_rate(2.0) - 1) < 1e-3
-    (np.float64(0.0), np.True_)
+    >>> [round(float(r), 2) for r in tuning_curve(LIF(), [0.5, 2.0], T=0.5)]
+    [0.0, 63.04]
     """
     from spikenet.sim import simulate
 

@@ -182,6 +182,16 @@ def test_run_averages_from_the_default_settle_time(one_layer):
     assert run.outputs.shape == (round(T / snn.dt), len(x), 4)
 
 
+def test_a_longer_run_contains_every_shorter_run(one_layer):
+    # causal and deterministic: the first T seconds of a run are a run of length T
+    model, x = one_layer
+    snn = to_spiking(model)
+    long_run = snn.simulate(x, 0.3)
+    for T in (0.05, 0.2):
+        settle = min(0.05, T / 2)
+        np.testing.assert_allclose(long_run.decoded(settle, T), snn.run(x, T), rtol=RTOL_F64, atol=1e-12)
+
+
 # ---------------------------------------------------------------- digits
 
 
