@@ -6,6 +6,8 @@ import math
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from spikenet.rate import LIFRate, SoftLIFRate, fit_lif_rate, lif_rate, soft_lif_rate
 from spikenet.sim import LIF
@@ -342,3 +344,21 @@ def test_fit_lif_rate_rate_accepts_torch():
 def test_fit_lif_rate_rejects_bad_input(J, rates, name):
     with pytest.raises(ValueError, match=name):
         fit_lif_rate(J, rates)
+
+
+# ---------------------------------------------------------------- property-based
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(st.floats(allow_nan=False, allow_infinity=False, width=32), min_size=1, max_size=20),
+    st.sampled_from([torch.float32, torch.float64]),
+    st.sampled_from([1e-4, 0.02, 1.0]),
+)
+def test_any_finite_input_gives_finite_values_and_non_negative_gradients(values, dtype, sigma):
+    x = torch.tensor(values, dtype=dtype, requires_grad=True)
+    for f in (lambda z: lif_rate(z), lambda z: soft_lif_rate(z, sigma=sigma)):
+        (grad,) = torch.autograd.grad(f(x).sum(), x)
+        y = f(x).detach()
+        assert torch.isfinite(y).all() and (y >= 0).all() and (y <= 1 / 0.002 * (1 + 1e-6)).all()
+        assert torch.isfinite(grad).all() and (grad >= 0).all()
