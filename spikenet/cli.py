@@ -39,6 +39,11 @@ def main(argv: list[str] | None = None) -> int:
         run_demo(args.out, quick=args.quick)
         return 0
     if args.command == "bench":
+        # benchmarks/ sits next to the package in a source checkout; a console
+        # script does not put the working directory on sys.path, so add the root.
+        root = Path(__file__).resolve().parent.parent
+        if (root / "benchmarks" / "__main__.py").is_file() and str(root) not in sys.path:
+            sys.path.insert(0, str(root))
         try:
             from benchmarks.__main__ import main as bench_main
         except ImportError:

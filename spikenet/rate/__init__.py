@@ -1,7 +1,11 @@
 """PyTorch rate models and the bridge between rate and spiking networks."""
 
-from spikenet.rate import datasets
+from spikenet.rate import activations, adversarial, autodiff, datasets, losses
+from spikenet.rate.backprop import mlp_backprop, mlp_forward, numerical_gradient
 from spikenet.rate.convert import SpikingModel, SpikingRun, to_spiking
+from spikenet.rate.layers import BatchNorm, Dropout
+from spikenet.rate.models import CNN, GAN, LSTM, RNN, VAE, Autoencoder, Hopfield, hamming, perturb
+from spikenet.rate.train import History, fit
 from spikenet.rate.tuning import (
     LIFRate,
     LIFRateFit,
@@ -13,14 +17,34 @@ from spikenet.rate.tuning import (
 )
 
 __all__: list[str] = [
+    "CNN",
+    "GAN",
+    "LSTM",
+    "RNN",
+    "VAE",
+    "Autoencoder",
+    "BatchNorm",
+    "Dropout",
+    "History",
+    "Hopfield",
     "LIFRate",
     "LIFRateFit",
     "SoftLIFRate",
     "SpikingModel",
     "SpikingRun",
+    "activations",
+    "adversarial",
+    "autodiff",
     "datasets",
+    "fit",
     "fit_lif_rate",
+    "hamming",
     "lif_rate",
+    "losses",
+    "mlp_backprop",
+    "mlp_forward",
+    "numerical_gradient",
+    "perturb",
     "soft_lif_rate",
     "to_spiking",
     "tuning_curve",

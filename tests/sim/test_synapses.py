@@ -105,6 +105,19 @@ def test_stage_propagator_is_the_matrix_exponential():
     np.testing.assert_allclose(syn.stage_propagator(1e-3), expm(A * 1e-3), rtol=1e-12, atol=1e-15)
 
 
+@pytest.mark.parametrize("scale", [1e-3, 0.3, 5.0, 40.0])
+def test_expm_matches_scipy(scale):
+    from scipy.linalg import expm as scipy_expm
+
+    from spikenet.sim.synapses import expm
+
+    rng = np.random.default_rng(3)
+    M = rng.normal(size=(5, 5)) * scale
+    M[np.triu_indices(5, 1)] *= 0.1
+    ref = scipy_expm(M)
+    np.testing.assert_allclose(expm(M), ref, rtol=1e-12, atol=1e-14 * np.abs(ref).max())
+
+
 def test_filter_is_hashable_and_comparable():
     assert PSCFilter(0.005, 1) == PSCFilter(0.005, 1)
     assert len({PSCFilter(0.005), PSCFilter(0.005), PSCFilter(0.01)}) == 2

@@ -1,0 +1,274 @@
+"""Command line of the benchmark suite: ``python -m benchmarks`` or ``spikenet bench``.
+
+Examples
+--------
+Full run, writing ``docs/benchmarks.md`` and its plot (takes a while)::
+
+    python -m benchmarks
+
+Only CUBA at two sizes against Brian2, three repeats, no document::
+
+    python -m benchmarks --cases cuba-4000,cuba-16000 --peers brian2 --no-doc
+
+Tiny sizes of every case (what the smoke test runs)::
+
+    python -m benchmarks --smoke --peers limit --no-doc
+
+Rewrite the document from saved results without measuring::
+
+    python -m benchmarks --from-json benchmarks/output/results.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from benchmarks import cases as C
+from benchmarks.measure import REPO, measure
+
+PEERS = ("brian2", "nest", "limit")
+
+
+def _csv(text: str) -> list[str]:
+    return [t.strip() for t in text.split(",") if t.strip()]
+
+
+def _parse_cases(text: str, smoke: bool) -> list[C.Case]:
+    base = C.SMOKE_CASES if smoke else C.FULL_CASES
+    if text == "all":
+        return list(base)
+    out = []
+    for item in _csv(text):
+        if item in ("cuba", "lif", "hh"):
+            out += [c for c in base if c.kind == item]
+            continue
+        kind, _, n = item.partition("-")
+        if kind not in ("cuba", "lif", "hh") or not n.isdigit() or int(n) < 1:
+            raise SystemExit(f"--cases: expected 'all', a kind (cuba, lif, hh) or kind-N such as "
+                             f"cuba-4000, got {item!r}")
+        T = next((c.T for c in base if c.kind == kind), None)
+        out.append(C.make_case(kind, int(n), T=T))
+    return out
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``python -m benchmarks``."""
+    p = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--cases", default="all",
+                   help="'all' (default), kinds (cuba, lif, hh) or sizes such as cuba-4000,hh-1000, "
+                        "comma-separated")
+    p.add_argument("--repeats", type=int, default=None,
+                   help="runs per measurement, >= 3 (default 3; 1 with --smoke)")
+    p.add_argument("--peers", default="brian2,nest,limit",
+                   help="comma-separated peers among brian2, nest, limit, or 'none' (default: all; "
+                        "NEST is left out when not installed)")
+    p.add_argument("--threads", default="1,2", help="thread counts (default 1,2)")
+    p.add_argument("--dtypes", default="float64,float32", help="spikenet state precisions")
+    p.add_argument("--smoke", action="store_true",
+                   help="tiny sizes of every case, one run each, warm caches only")
+    p.add_argument("--no-cold", action="store_true", help="skip the empty-cache runs")
+    p.add_argument("--cold-cases", default="cuba-4000,lif-100000,hh-10000",
+                   help="cases with empty-cache runs of spikenet (float64) and the limit kernels, or "
+                        "'all' (default: one per model, since compilation depends on the model and "
+                        "not on its size)")
+    p.add_argument("--cold-peer-cases", default="cuba-4000",
+                   help="cases with empty-cache runs of Brian2, or 'all' (default cuba-4000, the case "
+                        "of the targets: a Brian2 empty-cache run compiles for 30-150 s here)")
+    p.add_argument("--big-peers", action="store_true",
+                   help="run the peers on CUBA with 1,000,000 neurons too (default: spikenet and limit)")
+    p.add_argument("--out", type=Path, default=REPO / "benchmarks" / "output",
+                   help="folder for results.json and the work files (default benchmarks/output)")
+    p.add_argument("--doc", type=Path, default=REPO / "docs" / "benchmarks.md",
+                   help="Markdown report to write (default docs/benchmarks.md); its plot goes next to it")
+    p.add_argument("--no-doc", action="store_true", help="do not write the report")
+    p.add_argument("--no-profile", action="store_true",
+                   help="do not profile spikenet on the cases whose targets are not met")
+    p.add_argument("--from-json", type=Path, nargs="+", default=None,
+                   help="write the report from saved results.json files instead of measuring; several "
+                        "files (runs of different cases) are merged")
+    p.add_argument("--timeout", type=float, default=1800.0, help="seconds allowed per process")
+    return p
+
+
+def select_sims(args) -> tuple[list[C.Sim], list[str]]:
+    """Simulator configurations for the parsed arguments, and notes on peers left out."""
+    notes = []
+    peers = [] if args.peers == "none" else _csv(args.peers)
+    for peer in peers:
+        if peer not in PEERS:
+            raise SystemExit(f"--peers: unknown peer {peer!r}; choose from {', '.join(PEERS)} or 'none'")
+    if "nest" in peers and importlib.util.find_spec("nest") is None:
+        peers.remove("nest")
+        notes.append("NEST is not installed (pip install nest-simulator): left out")
+    if "brian2" in peers and importlib.util.find_spec("brian2") is None:
+        peers.remove("brian2")
+        notes.append("Brian2 is not installed: left out")
+    try:
+        threads = [int(t) for t in _csv(args.threads)]
+    except ValueError:
+        raise SystemExit(f"--threads: expected comma-separated integers, got {args.threads!r}") from None
+    if not threads or min(threads) < 1:
+        raise SystemExit("--threads: thread counts must be >= 1")
+    dtypes = _csv(args.dtypes)
+    for d in dtypes:
+        if d not in ("float64", "float32"):
+            raise SystemExit(f"--dtypes: expected float64 and/or float32, got {d!r}")
+    return C.default_sims(threads, peers, dtypes), notes
+
+
+def run_suite(args, log=print, save=None) -> dict:
+    """Measure every (case, simulator) pair; returns the results payload.
+
+    ``save(payload)``, when given, is called after each case with the results so
+    far (``payload["partial"]`` true until the end), so that an interrupted run
+    still leaves its measurements behind.
+    """
+    from benchmarks.report import machine_info
+
+    case_list = _parse_cases(args.cases, args.smoke)
+    sims, notes = select_sims(args)
+    repeats = args.repeats if args.repeats is not None else (1 if args.smoke else 3)
+    if repeats < 1 or (repeats < 3 and not args.smoke):
+        raise SystemExit("--repeats must be >= 3 (medians of fewer runs are not reported); "
+                         "--smoke allows 1")
+    def names(text):
+        return {c.name for c in case_list} if text == "all" else set(_csv(text))
+
+    cold_cases, cold_peer_cases = names(args.cold_cases), names(args.cold_peer_cases)
+    workdir = args.out / "work"
+    meta = machine_info()
+    meta["load_before"] = _loadavg()
+    measurements, agreement = [], {}
+    t_start = time.perf_counter()
+    payload = {"meta": meta, "notes": notes, "smoke": bool(args.smoke), "repeats": repeats,
+               "cases": [c.spec() | {"name": c.name} for c in case_list],
+               "measurements": measurements, "agreement": agreement, "partial": True}
+    for case in case_list:
+        log(f"== {case.name}: {case.n} neurons, {case.T} s at dt = {case.dt * 1e3:g} ms")
+        stats, counts = {}, {}
+        for sim in sims:
+            if not C.applies(sim, case):
+                continue
+            is_peer = sim.family in ("brian2", "nest")
+            if is_peer and case.kind == "cuba" and case.n >= 1_000_000 and not args.big_peers:
+                continue
+            if is_peer:
+                cold = case.name in cold_peer_cases
+            else:
+                cold = case.name in cold_cases and sim.dtype == "float64"
+            cold = cold and not (args.no_cold or args.smoke)
+            m = measure(case, sim, workdir, repeats=repeats, cold=cold, warmup=not args.smoke,
+                        timeout=args.timeout, log=log)
+            rec = m.to_json()
+            measurements.append(rec)
+            good = m.warm or m.cold
+            if good:
+                stats[sim.key] = good[0].result["stats"]
+                cf = good[0].result.get("counts_file")
+                if cf:
+                    import numpy as np
+
+                    counts[sim.key] = np.load(cf, allow_pickle=False)
+        agr = C.check_agreement(case, stats, counts)
+        agreement[case.name] = {k: {"level": a.level, "detail": a.detail, "numbers": a.numbers}
+                                for k, a in agr.items()}
+        for k, a in agr.items():
+            log(f"  agreement {k:24s} {a.level}: {a.detail}")
+        # run folders hold only logs and counts by now; keep the standalone projects (warm cache)
+        for child in workdir.iterdir():
+            if child.is_dir() and child.name != "standalone":
+                shutil.rmtree(child, ignore_errors=True)
+        meta["load_after"] = _loadavg()
+        meta["suite_s"] = time.perf_counter() - t_start
+        if save is not None:
+            save(payload)
+    payload["partial"] = False
+    return payload
+
+
+def merge_payloads(payloads: list[dict]) -> dict:
+    """Merge the results of several runs (each measuring its cases side by side) into one payload.
+
+    A case measured in several runs keeps the last one. Each case remembers the
+    run it came from (``meta`` per run in ``runs``).
+    """
+    if len(payloads) == 1:
+        return payloads[0]
+    out = {"meta": payloads[-1]["meta"], "notes": [], "smoke": any(p["smoke"] for p in payloads),
+           "repeats": min(p["repeats"] for p in payloads), "cases": [], "measurements": [],
+           "agreement": {}, "partial": any(p.get("partial") for p in payloads), "runs": []}
+    for p in payloads:
+        names = [c["name"] for c in p["cases"] if c["name"] in p["agreement"]]
+        out["runs"].append({"meta": p["meta"], "cases": names})
+        out["cases"] = [c for c in out["cases"] if c["name"] not in names] + [
+            c for c in p["cases"] if c["name"] in names]
+        out["measurements"] = [m for m in out["measurements"] if m["case_name"] not in names] + [
+            m for m in p["measurements"] if m["case_name"] in names]
+        out["agreement"].update({n: p["agreement"][n] for n in names})
+        out["notes"] += [n for n in p.get("notes", []) if n not in out["notes"]]
+    order = {c.name: i for i, c in enumerate(C.FULL_CASES)}
+    out["cases"].sort(key=lambda c: order.get(c["name"], len(order)))
+    return out
+
+
+def _loadavg():
+    try:
+        import os
+
+        return list(os.getloadavg())
+    except OSError:  # pragma: no cover - not on Linux
+        return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark suite; returns 0 when every run succeeded and every check agreed.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        Command-line arguments without the program name (default ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        0 on success, 1 if a run failed or a simulator disagreed with the
+        reference, 2 on bad arguments.
+    """
+    args = build_parser().parse_args(argv)
+    if args.from_json is not None:
+        payload = merge_payloads([json.loads(f.read_text()) for f in args.from_json])
+    else:
+        args.out.mkdir(parents=True, exist_ok=True)
+        def save(payload):
+            (args.out / "results.json").write_text(json.dumps(payload, indent=1))
+
+        payload = run_suite(args, save=save)
+        save(payload)
+        print(f"results: {args.out / 'results.json'}")
+    from benchmarks import report
+
+    if not args.no_doc:
+        if not args.no_profile and not payload["smoke"] and "profiles" not in payload:
+            payload["profiles"] = report.profile_gaps(payload, args.out / "work")
+            args.out.mkdir(parents=True, exist_ok=True)
+            name = "results.json" if args.from_json is None else "results-merged.json"
+            (args.out / name).write_text(json.dumps(payload, indent=1))
+        report.write_doc(payload, args.doc)
+        print(f"report: {args.doc}")
+    print(report.text_summary(payload))
+    failed = [m for m in payload["measurements"] if m["errors"]
+              and not all(e.startswith("unsupported") for e in m["errors"])]
+    mismatched = [(c, k) for c, d in payload["agreement"].items() for k, a in d.items()
+                  if a["level"] == "MISMATCH"]
+    return 1 if failed or mismatched else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,238 @@
+"""Run simulators in fresh processes and collect timings, memory and statistics.
+
+Every measurement is one ``python -m benchmarks.run_<sim>`` process. The
+parent measures its whole wall time (start to exit) and its peak resident
+memory (``ru_maxrss`` from ``os.wait4``, which covers the process and the
+children it waited for, e.g. Brian2's compiled standalone binary); the worker
+reports its own build and loop times and the statistics of its spikes.
+
+Caches
+------
+warm
+    Numba's default cache (``__pycache__`` next to the kernels, as a user
+    gets it), Brian2's default Cython cache, and a standalone project folder
+    per case and thread count under the run's work folder that a previous run
+    has built (Brian2 then regenerates the code and ``make`` rebuilds only
+    what changed). Each warm series starts with one discarded run that fills
+    the caches.
+empty
+    A fresh ``NUMBA_CACHE_DIR``, a fresh Cython cache folder and a fresh
+    standalone project folder for every run, so everything is compiled from
+    scratch. NEST has no compiled-code cache, so it has no empty-cache runs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from benchmarks.cases import Case, Sim
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Run:
+    """One process run: outer measurements plus the worker's ``result.json``."""
+
+    wall_s: float
+    maxrss_mb: float
+    rc: int
+    cold: bool
+    result: dict = field(default_factory=dict)
+    error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        """True when the worker exited cleanly and wrote a result."""
+        return self.rc == 0 and bool(self.result) and not self.result.get("unsupported")
+
+
+def _env(sim: Sim, cache: Path | None) -> dict:
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # warm means bytecode caches too
+    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+    for var in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        env[var] = str(sim.threads)
+    env.pop("NUMBA_CACHE_DIR", None)
+    if cache is not None:  # empty caches
+        env["NUMBA_CACHE_DIR"] = str(cache / "numba")
+        env["SPIKENET_BENCH_BRIAN2_CACHE"] = str(cache / "cython")
+        env["SPIKENET_BENCH_BRIAN2_BUILD"] = str(cache / "standalone")
+    return env
+
+
+def run_process(case: Case, sim: Sim, workdir: Path, *, cold: bool, seed: int = 1,
+                timeout: float = 1800.0) -> Run:
+    """Run one worker process and measure it.
+
+    Parameters
+    ----------
+    case, sim : Case, Sim
+        What to run.
+    workdir : Path
+        The run's work folder (standalone projects, fresh caches, outputs).
+    cold : bool
+        Empty caches (fresh folders) instead of warm ones.
+    seed : int
+        Seed passed to the worker.
+    timeout : float
+        Seconds before the process group is killed.
+
+    Returns
+    -------
+    Run
+    """
+    workdir.mkdir(parents=True, exist_ok=True)
+    out = Path(tempfile.mkdtemp(prefix=f"{sim.key}-{case.name}-", dir=workdir))
+    cache = None
+    if cold:
+        cache = out / "cache"
+        cache.mkdir()
+    env = _env(sim, cache)
+    if not cold:
+        env["SPIKENET_BENCH_BRIAN2_BUILD"] = str(workdir / "standalone" / f"{case.name}-{sim.threads}t")
+        default_cython = Path.home() / ".cython" / "brian_extensions"
+        env["SPIKENET_BENCH_BRIAN2_CACHE"] = str(default_cython)
+    spec = json.dumps({"case": case.spec(), "sim": sim.spec(), "options": {"seed": seed}})
+    cmd = [sys.executable, "-m", sim.module, "--spec", spec, "--out", str(out)]
+    log = open(out / "log.txt", "wb")  # noqa: SIM115 - closed below, after the child exits
+    import subprocess
+
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, cwd=str(REPO), stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    killed = threading.Event()
+
+    def _kill():
+        killed.set()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, 9)
+
+    timer = threading.Timer(timeout, _kill)
+    timer.start()
+    try:
+        _, status, usage = os.wait4(proc.pid, 0)
+    finally:
+        timer.cancel()
+    wall = time.perf_counter() - t0
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    log.close()
+    run = Run(wall_s=wall, maxrss_mb=usage.ru_maxrss / 1024.0, rc=proc.returncode, cold=cold)
+    res_file = out / "result.json"
+    if res_file.exists():
+        run.result = json.loads(res_file.read_text())
+        counts = out / "counts.npy"
+        if counts.exists():
+            run.result["counts_file"] = str(counts)
+    if run.rc != 0 or not res_file.exists():
+        tail = (out / "log.txt").read_text(errors="replace")[-2000:]
+        run.error = ("killed after timeout; " if killed.is_set() else f"exit code {run.rc}; ") + tail
+    elif run.result.get("unsupported"):
+        run.error = "unsupported: " + run.result["unsupported"]
+    if cache is not None:
+        shutil.rmtree(cache, ignore_errors=True)
+    return run
+
+
+def summary(values) -> dict | None:
+    """Median, min and max of the finite ``values`` (None if there are none)."""
+    vals = [float(v) for v in values if v is not None and v == v]
+    if not vals:
+        return None
+    return {"median": statistics.median(vals), "min": min(vals), "max": max(vals), "n": len(vals)}
+
+
+@dataclass
+class Measurement:
+    """All runs of one simulator configuration on one case, and their summaries."""
+
+    case: Case
+    sim: Sim
+    runs: list[Run]
+
+    @property
+    def warm(self) -> list[Run]:
+        return [r for r in self.runs if not r.cold and r.ok]
+
+    @property
+    def cold(self) -> list[Run]:
+        return [r for r in self.runs if r.cold and r.ok]
+
+    @property
+    def errors(self) -> list[str]:
+        return [r.error for r in self.runs if r.error]
+
+    def summarise(self) -> dict:
+        """Summaries (median, min, max) of every reported quantity."""
+        warm = self.warm
+        out = {
+            "wall_warm_s": summary(r.wall_s for r in warm),
+            "wall_cold_s": summary(r.wall_s for r in self.cold),
+            "loop_s": summary(r.result["loop_s"] for r in warm + self.cold),
+            "build_s": summary(r.result["build_s"] for r in warm + self.cold),
+            "maxrss_mb": summary(r.maxrss_mb for r in warm + self.cold),
+        }
+        loop = out["loop_s"]
+        if loop:
+            ns = self.case.neuron_steps
+            out["neuron_steps_per_s"] = {k: (ns / loop[v] if loop[v] > 0 else float("inf"))
+                                         for k, v in (("median", "median"), ("min", "max"), ("max", "min"))}
+            spikes = [r.result["stats"].get("n_spikes") for r in warm + self.cold]
+            if self.case.kind == "cuba" and spikes and spikes[0] is not None:
+                from benchmarks.cases import cuba_sizes
+
+                _, _, p = cuba_sizes(self.case.n)
+                events = statistics.median(spikes) * p * self.case.n
+                out["events_per_s"] = {k: events / ns * v for k, v in out["neuron_steps_per_s"].items()}
+        return out
+
+    def to_json(self) -> dict:
+        """JSON-serialisable record (the runs and the summaries)."""
+        return {"case": self.case.spec(), "case_name": self.case.name, "sim": self.sim.spec(),
+                "sim_key": self.sim.key, "runs": [asdict(r) for r in self.runs],
+                "summary": self.summarise(), "errors": self.errors}
+
+
+def measure(case: Case, sim: Sim, workdir: Path, *, repeats: int = 3, cold: bool = True,
+            warmup: bool = True, timeout: float = 1800.0, log=print) -> Measurement:
+    """Measure ``sim`` on ``case``: ``repeats`` empty-cache runs, a warm-up, ``repeats`` warm runs.
+
+    Empty-cache runs are skipped for NEST (no compiled-code cache) and when
+    ``cold`` is false; the warm-up run is discarded.
+    """
+    runs: list[Run] = []
+    do_cold = cold and sim.family != "nest"
+    if do_cold:
+        for k in range(repeats):
+            r = run_process(case, sim, workdir, cold=True, timeout=timeout)
+            log(f"  {sim.key:24s} {case.name:14s} empty cache run {k + 1}: {r.wall_s:7.2f} s"
+                + ("" if r.ok else f"  FAILED: {r.error[:300]}"))
+            runs.append(r)
+            if not r.ok and not r.result.get("unsupported"):
+                break
+    if warmup:
+        r = run_process(case, sim, workdir, cold=False, timeout=timeout)
+        log(f"  {sim.key:24s} {case.name:14s} warm-up: {r.wall_s:7.2f} s"
+            + ("" if r.ok else f"  FAILED: {r.error[:300]}"))
+        if not r.ok:
+            runs.append(r)
+            return Measurement(case, sim, runs)
+    for k in range(repeats):
+        r = run_process(case, sim, workdir, cold=False, timeout=timeout)
+        log(f"  {sim.key:24s} {case.name:14s} warm run {k + 1}: {r.wall_s:7.2f} s, loop "
+            f"{r.result.get('loop_s', float('nan')):.4f} s, {r.maxrss_mb:.0f} MB"
+            + ("" if r.ok else f"  FAILED: {r.error[:300]}"))
+        runs.append(r)
+        if not r.ok:
+            break
+    return Measurement(case, sim, runs)

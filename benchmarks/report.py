@@ -1,0 +1,471 @@
+"""Targets, tables, the loop-time plot and ``docs/benchmarks.md``.
+
+Everything here works on the JSON payload written by ``python -m benchmarks``
+(``benchmarks/output/results.json``), so the document can be regenerated
+without measuring again (``--from-json``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import json
+import os
+import platform
+import subprocess
+import sys
+from pathlib import Path
+
+from benchmarks.cases import Case, Sim
+
+# The issue's targets (issue 7, "Targets"): (case, quantity, peer, bound, kind)
+# kind "max_ratio": spikenet / peer <= bound; "min_ratio": spikenet / peer >= bound;
+# "max_abs": spikenet <= bound (seconds or MB). "same" means the peer with the same
+# thread count as the spikenet configuration.
+TARGETS = (
+    ("cuba-4000", "loop_s", "brian2-standalone-same", 0.5, "max_ratio",
+     "CUBA-4000 simulation loop <= 0.5x Brian2 cpp_standalone"),
+    ("cuba-4000", "wall_warm_s", "brian2-cython-1t", 0.5, "max_ratio",
+     "CUBA-4000 whole process, warm caches <= 0.5x Brian2 cython"),
+    ("cuba-4000", "wall_warm_s", "brian2-standalone-same", 0.2, "max_ratio",
+     "CUBA-4000 whole process, warm caches <= 0.2x Brian2 cpp_standalone"),
+    ("cuba-4000", "wall_cold_s", None, 5.0, "max_abs",
+     "CUBA-4000 whole process, empty caches <= 5 s"),
+    ("cuba-64000", "loop_s", "brian2-standalone-same", 0.5, "max_ratio",
+     "CUBA-64000 simulation loop <= 0.5x Brian2 cpp_standalone"),
+    ("cuba-1000000", "maxrss_mb", None, 8192.0, "max_abs",
+     "CUBA-1,000,000 runs 1 s of biological time within 8 GB"),
+    ("lif-100000", "neuron_steps_per_s", "brian2-standalone-same", 2.5, "min_ratio",
+     "Uncoupled LIF >= 2.5x Brian2 cpp_standalone neuron-steps/s"),
+    ("hh-10000", "neuron_steps_per_s", "brian2-standalone-same", 5.0, "min_ratio",
+     "HH >= 5x Brian2 cpp_standalone neuron-steps/s"),
+)
+
+
+def _run(cmd) -> str:
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=30).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
+def _version(mod: str) -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version(mod)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def machine_info() -> dict:
+    """CPU, cores, memory, OS and versions of everything measured."""
+    cpu = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        cpu = platform.processor()
+    mem_gb = None
+    with contextlib.suppress(ValueError, OSError, AttributeError):
+        mem_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    gcc = _run(["gcc", "--version"]).splitlines()
+    return {
+        "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "cpu": cpu, "cores": os.cpu_count(), "memory_gb": mem_gb,
+        "os": platform.platform(), "python": sys.version.split()[0],
+        "versions": {m: _version(m) for m in ("numpy", "numba", "llvmlite", "scipy", "brian2",
+                                             "nest-simulator", "spikenet")},
+        "gcc": gcc[0] if gcc else "",
+        "git": _run(["git", "-C", str(Path(__file__).resolve().parent.parent), "rev-parse", "--short",
+                     "HEAD"]),
+    }
+
+
+# ----------------------------------------------------------------------------
+# lookups on the payload
+
+def _index(payload) -> dict:
+    return {(m["case_name"], m["sim_key"]): m for m in payload["measurements"]}
+
+
+def _med(m, quantity):
+    if m is None:
+        return None
+    s = m["summary"].get(quantity)
+    return None if not s else s["median"]
+
+
+def _spikenet_keys(payload) -> list[str]:
+    keys = []
+    for m in payload["measurements"]:
+        if m["sim"]["family"] == "spikenet" and m["sim_key"] not in keys:
+            keys.append(m["sim_key"])
+    return keys
+
+
+def evaluate_targets(payload) -> list[dict]:
+    """Every target for every spikenet configuration measured: value, bound, verdict.
+
+    Returns
+    -------
+    list of dict
+        Keys ``target``, ``case``, ``spikenet``, ``peer``, ``value``,
+        ``peer_value``, ``ratio``, ``bound``, ``met`` (True, False, or None
+        when not measured).
+    """
+    idx = _index(payload)
+    rows = []
+    for case, qty, peer, bound, kind, text in TARGETS:
+        for skey in _spikenet_keys(payload):
+            m = idx.get((case, skey))
+            if m is None:
+                continue
+            threads = m["sim"]["threads"]
+            pkey = None
+            if peer:
+                pkey = peer.replace("-same", f"-{threads}t")
+            value = _med(m, qty)
+            ok_run = not m["errors"] or (qty == "maxrss_mb" and m["summary"]["loop_s"])
+            peer_value = _med(idx.get((case, pkey)), qty) if pkey else None
+            row = {"target": text, "case": case, "spikenet": skey, "peer": pkey, "value": value,
+                   "peer_value": peer_value, "ratio": None, "bound": bound, "met": None, "kind": kind}
+            if kind == "max_abs":
+                if value is not None and ok_run:
+                    row["met"] = value <= bound
+                elif m["errors"]:
+                    row["met"] = False
+            elif value is not None and peer_value:
+                row["ratio"] = value / peer_value
+                row["met"] = row["ratio"] <= bound if kind == "max_ratio" else row["ratio"] >= bound
+            rows.append(row)
+    return rows
+
+
+# ----------------------------------------------------------------------------
+# profiles of the gaps
+
+def profile_gaps(payload, workdir: Path, top: int = 12) -> dict:
+    """Profile spikenet (1 thread, float64) on each case with an unmet target.
+
+    Runs the spikenet worker under ``cProfile`` in a fresh process with warm
+    caches and keeps the ``top`` entries by cumulative time, next to the
+    worker's own phase breakdown (import, kernel loading, build, loop).
+
+    Returns
+    -------
+    dict
+        Case name -> {"phases": {...}, "cprofile": str}.
+    """
+    import pstats
+    import tempfile
+
+    from benchmarks.measure import REPO, _env
+
+    cases = sorted({r["case"] for r in evaluate_targets(payload) if r["met"] is False})
+    out = {}
+    for name in cases:
+        spec_case = next((c for c in payload["cases"] if c["name"] == name), None)
+        if spec_case is None:
+            continue
+        case = Case(spec_case["kind"], spec_case["n"], spec_case["T"], spec_case["dt"])
+        sim = Sim("spikenet", 1)
+        workdir.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f"profile-{name}-", dir=workdir))
+        prof = tmp / "prof.out"
+        spec = json.dumps({"case": case.spec(), "sim": sim.spec()})
+        cmd = [sys.executable, "-m", "cProfile", "-o", str(prof), "-m", sim.module, "--spec", spec,
+               "--out", str(tmp)]
+        proc = subprocess.run(cmd, env=_env(sim, None), cwd=str(REPO), capture_output=True, text=True)
+        entry = {"command": f"python -m cProfile -m {sim.module} --spec '{spec}'"}
+        if proc.returncode != 0 or not prof.exists():
+            entry["error"] = (proc.stdout + proc.stderr)[-1500:]
+        else:
+            import io
+
+            buf = io.StringIO()
+            st = pstats.Stats(str(prof), stream=buf)
+            st.strip_dirs().sort_stats("cumulative").print_stats(top)
+            text = buf.getvalue()
+            entry["cprofile"] = text[text.find("ncalls") - 5:] if "ncalls" in text else text
+            res = json.loads((tmp / "result.json").read_text())
+            entry["phases"] = dict(res.get("phases", {}), build=res["build_s"], loop=res["loop_s"])
+        out[name] = entry
+    return out
+
+
+# ----------------------------------------------------------------------------
+# formatting
+
+def _fmt_t(s) -> str:
+    if s is None:
+        return "-"
+    v = s["median"]
+    return f"{_num(v)} [{_num(s['min'])}-{_num(s['max'])}]"
+
+
+def _num(v) -> str:
+    if v is None:
+        return "-"
+    if v == 0:
+        return "0"
+    a = abs(v)
+    if a >= 1e5 or a < 1e-3:
+        return f"{v:.2e}"
+    if a >= 100:
+        return f"{v:.0f}"
+    if a >= 10:
+        return f"{v:.1f}"
+    if a >= 1:
+        return f"{v:.2f}"
+    return f"{v:.3g}"
+
+
+def _verdict(met) -> str:
+    return {True: "met", False: "**not met**", None: "not measured"}[met]
+
+
+def target_table(payload) -> list[str]:
+    """Markdown lines of the targets table."""
+    lines = ["| target | spikenet config | spikenet | peer | peer value | ratio | bound | verdict |",
+             "|---|---|---|---|---|---|---|---|"]
+    for r in evaluate_targets(payload):
+        ratio = "-" if r["ratio"] is None else f"{r['ratio']:.3g}"
+        bound = (f"<= {r['bound']:g}x" if r["kind"] == "max_ratio" else
+                 f">= {r['bound']:g}x" if r["kind"] == "min_ratio" else f"<= {r['bound']:g}")
+        lines.append(f"| {r['target']} | {r['spikenet']} | {_num(r['value'])} | {r['peer'] or '-'} | "
+                     f"{_num(r['peer_value'])} | {ratio} | {bound} | {_verdict(r['met'])} |")
+    return lines
+
+
+def case_table(payload, case_name) -> list[str]:
+    """Markdown lines of one case's results table, with ratios to spikenet at the same thread count."""
+    idx = _index(payload)
+    rows = [m for m in payload["measurements"] if m["case_name"] == case_name]
+    agr = payload["agreement"].get(case_name, {})
+    cuba = case_name.startswith("cuba")
+    head = ("| simulator | loop s | neuron-steps/s" + (" | synaptic events/s" if cuba else "")
+            + " | whole process s (warm) | whole process s (empty caches) | build s | peak MB"
+            + " | spikenet loop / this | spikenet process / this | agreement |")
+    lines = [head, "|" + "---|" * (head.count("|") - 1)]
+    for m in rows:
+        s = m["summary"]
+        threads = m["sim"]["threads"]
+        ref = idx.get((case_name, f"spikenet-{threads}t"))
+        lr = pr = "-"
+        if ref is not None and m["sim"]["family"] != "spikenet":
+            a, b = _med(ref, "loop_s"), _med(m, "loop_s")
+            lr = f"{a / b:.3g}" if a and b else "-"
+            a, b = _med(ref, "wall_warm_s"), _med(m, "wall_warm_s")
+            pr = f"{a / b:.3g}" if a and b else "-"
+        nsps = s.get("neuron_steps_per_s")
+        eps = s.get("events_per_s")
+        a = agr.get(m["sim_key"])
+        agreement = "-" if a is None else a["level"]
+        if m["errors"]:
+            agreement = "failed: " + m["errors"][0][:80].replace("|", "/").replace("\n", " ")
+        cells = [m["sim_key"], _fmt_t(s["loop_s"]), _num(nsps["median"]) if nsps else "-"]
+        if cuba:
+            cells.append(_num(eps["median"]) if eps else "-")
+        cells += [_fmt_t(s["wall_warm_s"]), _fmt_t(s["wall_cold_s"]), _fmt_t(s["build_s"]),
+                  _num(s["maxrss_mb"]["median"]) if s["maxrss_mb"] else "-", lr, pr, agreement]
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def plot_loop_vs_n(payload, path: Path) -> bool:
+    """Save a log-log plot of CUBA loop time versus N per simulator; False if nothing to plot."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    series: dict[str, list[tuple[int, dict]]] = {}
+    for m in payload["measurements"]:
+        if m["case"]["kind"] != "cuba" or not m["summary"]["loop_s"]:
+            continue
+        series.setdefault(m["sim_key"], []).append((m["case"]["n"], m["summary"]["loop_s"]))
+    if not series:
+        return False
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for key, pts in sorted(series.items()):
+        pts.sort()
+        n = [p[0] for p in pts]
+        med = [p[1]["median"] for p in pts]
+        lo = [p[1]["median"] - p[1]["min"] for p in pts]
+        hi = [p[1]["max"] - p[1]["median"] for p in pts]
+        style = "-" if key.startswith("spikenet") else "--" if key.startswith("limit") else ":"
+        ax.errorbar(n, med, yerr=[lo, hi], fmt="o" + style, capsize=3, label=key, ms=4)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("neurons N (80 synapses per neuron)")
+    ax.set_ylabel("simulation loop time for 1 s (s)")
+    ax.set_title("CUBA network: loop time vs N (median, bars min-max)")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=7, ncol=2)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
+
+
+def dtype_lines(payload) -> list[str]:
+    """Markdown lines comparing float32 and float64 spikenet loop times."""
+    idx = _index(payload)
+    lines = ["| case | threads | float64 loop s | float32 loop s | float64 / float32 | float32 agreement |",
+             "|---|---|---|---|---|---|"]
+    any_row = False
+    for c in payload["cases"]:
+        for m in payload["measurements"]:
+            if m["case_name"] != c["name"] or m["sim_key"] not in ("spikenet-1t", "spikenet-2t"):
+                continue
+            t = m["sim"]["threads"]
+            f32 = idx.get((c["name"], f"spikenet-f32-{t}t"))
+            a, b = _med(m, "loop_s"), _med(f32, "loop_s")
+            agr = payload["agreement"].get(c["name"], {}).get(f"spikenet-f32-{t}t")
+            status = "-" if f32 is None else (agr["level"] + ": " + agr["detail"]) if agr else (
+                "; ".join(e[:80] for e in f32["errors"]) or "-")
+            lines.append(f"| {c['name']} | {t} | {_num(a)} | {_num(b)} | "
+                         f"{(f'{a / b:.3g}' if a and b else '-')} | {status} |")
+            any_row = True
+    return lines if any_row else []
+
+
+def text_summary(payload) -> str:
+    """Plain-text summary for the terminal: targets and agreement."""
+    out = []
+    for r in evaluate_targets(payload):
+        ratio = "" if r["ratio"] is None else f" ratio {r['ratio']:.3g}"
+        out.append(f"{_verdict(r['met']).replace('*', ''):13s} {r['target']} [{r['spikenet']}]: "
+                   f"{_num(r['value'])}{ratio}")
+    for case, d in payload["agreement"].items():
+        for k, a in d.items():
+            out.append(f"agreement {case:14s} {k:24s} {a['level']}")
+    return "\n".join(out)
+
+
+CASE_TEXT = {
+    "cuba": "CUBA network (Brette et al. 2007): 80 % excitatory LIF neurons, exponential currents "
+            "(5 ms / 10 ms), about 80 synapses per neuron (p = 80/N), 1 s at dt = 0.1 ms, all spikes "
+            "recorded. Agreement: same statistics (mean excitatory and inhibitory rates within 15 %, "
+            "mean ISI CV within 0.1 of Brian2's); spike-by-spike identity is impossible because each "
+            "simulator draws its own connectivity and the network is chaotic.",
+    "lif": "Uncoupled LIF neurons (tau_m = 20 ms, tau_ref = 2 ms), constant drives spread over "
+           "[0.5, 3], 1 s at dt = 0.1 ms. Agreement: same spikes = every neuron's count within +-1 of "
+           "the closed-form count; same statistics = total within 2 % (grid-quantised refractory "
+           "periods and spike times of Brian2 and NEST).",
+    "hh": "Uncoupled Hodgkin-Huxley neurons, constant currents spread over [0, 20] uA/cm^2, 100 ms "
+          "at dt = 0.01 ms. Agreement with spikenet's counts (upward crossings of 0 mV): same spikes = "
+          "every count within +-1; same statistics = total within 2 % (Brian2's exponential Euler "
+          "updates V with the old gates).",
+}
+
+
+def write_doc(payload, doc: Path) -> None:
+    """Write the Markdown report ``doc`` and its plot ``<doc stem>_cuba_loop.png`` next to it."""
+    meta = payload["meta"]
+    png = doc.with_name(doc.stem + "_cuba_loop.png")
+    have_plot = plot_loop_vs_n(payload, png)
+    L = ["# Benchmarks: spikenet against Brian2, NEST and bare Numba kernels", "",
+         "*Generated by `python -m benchmarks` (also `spikenet bench`); do not edit by hand.*", "",
+         (f"Measured {meta['date']} at commit `{meta.get('git', '')}`, " if not payload.get("runs") else "")
+         + f"{payload['repeats']} runs per measurement"
+         + (" (**smoke run: tiny sizes, not a measurement**)" if payload["smoke"] else "") + ".", ""]
+    load = (meta.get("load_before"), meta.get("load_after"))
+    if payload.get("runs"):
+        L += ["Measured in several runs of the command, each measuring all simulators of its cases "
+              "side by side (so every ratio compares runs of the same session):", ""]
+        for r in payload["runs"]:
+            m = r["meta"]
+            la, lb = m.get("load_before") or ["?"], m.get("load_after") or ["?"]
+            L.append(f"- {m['date']}, commit `{m.get('git', '')}`, load average {_num(la[0])} -> "
+                     f"{_num(lb[0])}, {_num(m.get('suite_s'))} s: {', '.join(r['cases'])}")
+        L.append("")
+    L += ["## Machine and noise", "",
+          f"- CPU: {meta['cpu']}, {meta['cores']} cores, {_num(meta['memory_gb'])} GiB memory; {meta['os']}",
+          f"- Python {meta['python']}; " + ", ".join(f"{k} {v}" for k, v in meta["versions"].items())
+          + f"; {meta['gcc']}",
+          "- The machine is shared: other processes ran during the measurements ("
+          + (f"load average {_num(load[0][0]) if load[0] else '?'} before, "
+             f"{_num(load[1][0]) if load[1] else '?'} after, " if not payload.get("runs") else "see the "
+             "load averages above, ")
+          + f"on {meta['cores']} cores), so single runs are noisy and 2-thread runs especially so. Every "
+          "number is the median of the runs with [min-max]; ratios are ratios of medians of runs "
+          "made in the same session.",
+          f"- Whole suite: {_num(meta.get('suite_s'))} s." if not payload.get("runs") else ""]
+    threads = sorted({m["sim"]["threads"] for m in payload["measurements"]})
+    if threads == [1]:
+        L.append("- Only 1-thread configurations were measured in this run: with the 2 cores already "
+                 "busy, a second thread mostly waits at the per-step barrier for a core, which measures "
+                 "the other users rather than the simulators (`--threads 1,2` measures both).")
+    if payload.get("partial"):
+        L.append("- **Partial run**: the suite was interrupted; only the cases below were measured.")
+    for note in payload.get("notes", []):
+        L.append(f"- Note: {note}")
+    L.append("")
+    L += ["## Targets", "", *target_table(payload), ""]
+    L += ["Ratios compare spikenet with the peer at the same thread count (`-1t`, `-2t`); `f32` marks "
+          "spikenet with float32 state.", ""]
+    L += ["## What is measured", "",
+          "- **loop**: the simulation loop alone, measured by each simulator around its run (Brian2: "
+          "its own `_last_run_time`, i.e. the C++ main loop in standalone mode; NEST: `nest.Run`; "
+          "spikenet: `Network.run` / `simulate` after a tiny run has loaded the compiled kernels).",
+          "- **whole process**: wall time of a fresh `python -m benchmarks.run_<sim>` process from start "
+          "to exit (imports, model construction, code generation and compilation, run, statistics); "
+          "*warm* with the compiled-code caches filled by a previous run (Numba's cache, Brian2's "
+          "Cython cache, the standalone project folder), *empty caches* with all of them fresh (NEST "
+          "has no such cache). Brian2's empty-cache runs compile for 30-60 s each here, so by default "
+          "they are measured on CUBA-4000 only (`--cold-peer-cases all` measures every case).",
+          "- **build**: network construction (for Brian2 standalone: code generation, `make` and the "
+          "binary's synapse creation, i.e. the standalone build and run minus the loop).",
+          "- **peak MB**: `ru_maxrss` of the process and the children it waited for (the standalone "
+          "binary).",
+          "- **neuron-steps/s** = neurons x steps / loop; **synaptic events/s** = spikes x 80 / loop.",
+          "- **limit**: minimal hand-written Numba kernels doing the same arithmetic "
+          "(`benchmarks/limit_kernels.py`), i.e. what this machine gives without a framework.",
+          ""]
+    L += ["## Results per case", ""]
+    for c in payload["cases"]:
+        L += [f"### {c['name']}: {c['n']} neurons, {c['T']:g} s at dt = {c['dt'] * 1e3:g} ms", "",
+              CASE_TEXT[c["kind"]], "", *case_table(payload, c["name"]), ""]
+        for k, a in payload["agreement"].get(c["name"], {}).items():
+            if a["detail"]:
+                L.append(f"- {k}: {a['level']}: {a['detail']}")
+        L.append("")
+    if have_plot:
+        L += ["## Loop time versus network size", "", f"![CUBA loop time vs N]({png.name})", ""]
+    dl = dtype_lines(payload)
+    if dl:
+        L += ["## float32 versus float64 state", "",
+              "float64 is the default: the accuracy tests (LIF rates within 0.1 %, HH spike times "
+              "within 0.1 ms of `solve_ivp`) are stated for it, and float32 rounding (1e-7 relative) "
+              "accumulates over 10^4-10^5 steps. float32 halves the memory traffic of the state arrays.",
+              "", *dl, ""]
+    gaps = [r for r in evaluate_targets(payload) if r["met"] is False]
+    L += ["## Gaps and where the time goes", ""]
+    if not gaps:
+        L += ["Every measured target is met.", ""]
+    for r in gaps:
+        ratio = f"ratio {r['ratio']:.3g}, bound {r['bound']:g}" if r["ratio"] is not None else (
+            f"{_num(r['value'])} against {r['bound']:g}")
+        L.append(f"- {r['target']} [{r['spikenet']}]: {ratio}.")
+    L.append("")
+    for name, prof in payload.get("profiles", {}).items():
+        L += [f"### Profile: {name} (spikenet, 1 thread, float64, warm caches)", "",
+              f"`{prof['command']}`", ""]
+        if "phases" in prof:
+            L += ["Phases (s): " + ", ".join(f"{k} {_num(v)}" for k, v in prof["phases"].items()), "",
+                  "```", prof["cprofile"].rstrip(), "```", ""]
+        else:
+            L += ["```", prof.get("error", "").rstrip(), "```", ""]
+    L += ["## Running it", "", "```bash",
+          "python -m benchmarks                 # everything; writes this file and the plot",
+          "python -m benchmarks --cases cuba-4000,hh --peers brian2 --no-doc",
+          "python -m benchmarks --smoke --peers limit --no-doc   # tiny sizes, a few seconds",
+          "python -m benchmarks --from-json benchmarks/output/results.json   # rewrite this file",
+          "```", "", "NEST is optional: `pip install nest-simulator` (or the `[bench]` extra).", ""]
+    doc.parent.mkdir(parents=True, exist_ok=True)
+    doc.write_text("\n".join(L))

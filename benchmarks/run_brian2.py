@@ -1,0 +1,146 @@
+"""Brian2 reference scripts for the benchmark cases (runtime Cython and cpp_standalone).
+
+Run as ``python -m benchmarks.run_brian2 --spec JSON --out DIR`` (normally by
+:mod:`benchmarks.measure`). The models are written in Brian2's own units,
+as a Brian2 user would write them:
+
+- CUBA: the Brian2 example of Brette et al. (2007), benchmark 2, with the
+  connection probability scaled to ``80 / N`` and the excitatory and
+  inhibitory neurons as subgroups, so that ``connect(p=...)`` samples only
+  the existing synapses (a ``condition`` would visit all ``N^2`` pairs);
+- uncoupled LIF: ``dv/dt = (J - v) / tau_m (unless refractory)``, threshold
+  ``v > 1``, reset ``v = 0``, ``method='exact'``;
+- HH: the 1952 model in the modern convention with ``exprel`` for the
+  removable singularities, ``method='exponential_euler'`` (Brian2's standard
+  choice for HH), a spike counted at each upward crossing of 0 mV.
+
+Environment
+-----------
+SPIKENET_BENCH_BRIAN2_CACHE
+    Cython cache folder (``prefs.codegen.runtime.cython.cache_dir``).
+SPIKENET_BENCH_BRIAN2_BUILD
+    cpp_standalone project folder.
+
+Simulation-loop time is Brian2's own measurement of its main loop
+(``device._last_run_time``: the Python loop over compiled code objects in
+runtime mode, the C++ loop read from ``results/last_run_info.txt`` in
+standalone mode), so it excludes code generation and compilation.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+from benchmarks import cases
+from benchmarks._worker import Timer, parse, write
+
+
+def build(case, b2, seed: int):
+    """Create the Brian2 objects of ``case``; returns (network, monitor, extra)."""
+    from brian2 import NeuronGroup, SpikeMonitor, Synapses, cm, ms, msiemens, mV, uA, uF
+
+    if case.kind == "cuba":
+        n_e, _, p = cases.cuba_sizes(case.n)
+        eqs = """
+        dv/dt  = (ge + gi - (v - El)) / taum : volt (unless refractory)
+        dge/dt = -ge / taue : volt
+        dgi/dt = -gi / taui : volt
+        """
+        ns = {"taum": cases.CUBA_TAU_M * 1000 * ms, "taue": cases.CUBA_TAU_E * 1000 * ms,
+              "taui": cases.CUBA_TAU_I * 1000 * ms, "El": cases.CUBA_E_L_MV * mV,
+              "Vt": cases.CUBA_V_T_MV * mV, "Vr": cases.CUBA_V_R_MV * mV,
+              "we": cases.CUBA_WE_MV * mV, "wi": cases.CUBA_WI_MV * mV}
+        P = NeuronGroup(case.n, eqs, threshold="v > Vt", reset="v = Vr",
+                        refractory=cases.CUBA_TAU_REF * 1000 * ms, method="exact", namespace=ns)
+        P.v = "Vr + rand() * (Vt - Vr)"
+        P.ge = 0 * mV
+        P.gi = 0 * mV
+        Pe, Pi = P[:n_e], P[n_e:]
+        Ce = Synapses(Pe, P, on_pre="ge += we", namespace=ns)
+        Ci = Synapses(Pi, P, on_pre="gi += wi", namespace=ns)
+        Ce.connect(j="k for k in sample(N_post, p=p)", namespace={"p": p})
+        Ci.connect(j="k for k in sample(N_post, p=p)", namespace={"p": p})
+        mon = SpikeMonitor(P)
+        return b2.Network(P, Ce, Ci, mon), mon, {"n_e": n_e}
+    if case.kind == "lif":
+        ns = {"tau": cases.LIF_TAU_M * 1000 * ms}
+        G = NeuronGroup(case.n, "dv/dt = (J - v) / tau : 1 (unless refractory)\nJ : 1",
+                        threshold="v > 1", reset="v = 0", refractory=cases.LIF_TAU_REF * 1000 * ms,
+                        method="exact", namespace=ns)
+        G.J = cases.lif_drives(case.n)
+        mon = SpikeMonitor(G)
+        return b2.Network(G, mon), mon, {}
+    if case.kind == "hh":
+        eqs = """
+        dv/dt = (J - g_na * m**3 * h * (v - e_na) - g_k * n**4 * (v - e_k) - g_l * (v - e_l)) / c_m : volt
+        dm/dt = alpha_m * (1 - m) - beta_m * m : 1
+        dh/dt = alpha_h * (1 - h) - beta_h * h : 1
+        dn/dt = alpha_n * (1 - n) - beta_n * n : 1
+        alpha_m = 1.0 / exprel(-(v + 40*mV) / (10*mV)) / ms : Hz
+        beta_m = 4 * exp(-(v + 65*mV) / (18*mV)) / ms : Hz
+        alpha_h = 0.07 * exp(-(v + 65*mV) / (20*mV)) / ms : Hz
+        beta_h = 1 / (1 + exp(-(v + 35*mV) / (10*mV))) / ms : Hz
+        alpha_n = 0.1 / exprel(-(v + 55*mV) / (10*mV)) / ms : Hz
+        beta_n = 0.125 * exp(-(v + 65*mV) / (80*mV)) / ms : Hz
+        J : amp / meter**2
+        """
+        ns = {"c_m": 1 * uF / cm**2, "g_na": 120 * msiemens / cm**2, "g_k": 36 * msiemens / cm**2,
+              "g_l": 0.3 * msiemens / cm**2, "e_na": 50 * mV, "e_k": -77 * mV, "e_l": -54.387 * mV}
+        G = NeuronGroup(case.n, eqs, threshold="v > 0*mV", refractory="v > 0*mV",
+                        method="exponential_euler", namespace=ns)
+        m0, h0, n0 = cases.hh_steady_state(-65.0)
+        G.v = -65 * mV
+        G.m, G.h, G.n = m0, h0, n0
+        G.J = cases.hh_drives(case.n) * uA / cm**2
+        mon = SpikeMonitor(G)
+        return b2.Network(G, mon), mon, {}
+    raise ValueError(f"unknown case kind {case.kind!r}")
+
+
+def main(argv=None) -> int:
+    """Run one Brian2 measurement; see the module docstring."""
+    case, sim, out, opts = parse(argv)
+    t_start = time.perf_counter()
+    import brian2 as b2
+    from brian2 import second
+
+    b2.prefs.logging.console_log_level = "WARNING"
+    if sim.mode == "standalone":
+        build_dir = os.environ["SPIKENET_BENCH_BRIAN2_BUILD"]
+        b2.set_device("cpp_standalone", directory=build_dir, build_on_run=False)
+        b2.prefs.devices.cpp_standalone.openmp_threads = sim.threads
+    elif sim.mode == "cython":
+        b2.prefs.codegen.target = "cython"
+        b2.prefs.codegen.runtime.cython.cache_dir = os.environ["SPIKENET_BENCH_BRIAN2_CACHE"]
+    else:
+        raise ValueError(f"unknown Brian2 mode {sim.mode!r}")
+    import_s = time.perf_counter() - t_start
+
+    seed = int(opts.get("seed", 1))
+    b2.seed(seed)
+    b2.defaultclock.dt = case.dt * second
+    with Timer() as t_build:
+        net, mon, extra = build(case, b2, seed)
+    with Timer() as t_run:
+        net.run(case.T * second)
+        if sim.mode == "standalone":
+            b2.device.build(directory=os.environ["SPIKENET_BENCH_BRIAN2_BUILD"], compile=True, run=True)
+    loop_s = float(b2.device._last_run_time)
+    # Runtime mode creates synapses at construction; standalone does it all in build().
+    build_s = t_build.s + t_run.s - loop_s
+
+    if case.kind == "cuba":
+        stats = cases.cuba_stats(mon.i[:], mon.t[:] / second, case.n, extra["n_e"], case.T)
+        counts = None
+    else:
+        counts = mon.count[:]
+        stats = {"n_spikes": int(counts.sum())}
+    write(out, build_s=build_s, loop_s=loop_s, stats=stats, counts=counts,
+          phases={"import": import_s, "construct": t_build.s, "run_and_build": t_run.s})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

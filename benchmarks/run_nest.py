@@ -1,0 +1,86 @@
+"""NEST reference scripts (model ``iaf_psc_exp``) for the CUBA and uncoupled LIF cases.
+
+Run as ``python -m benchmarks.run_nest --spec JSON --out DIR``. NEST 3 is the
+pip package ``nest-simulator`` (optional: ``pip install -e ".[bench]"``).
+
+- CUBA: ``iaf_psc_exp`` with the published parameters of Brette et al. (2007)
+  (``E_L = -49 mV``, ``V_th = -50 mV``, ``V_reset = -60 mV``, ``t_ref = 5 ms``,
+  ``tau_m = 20 ms``, ``tau_syn_ex = 5 ms``, ``tau_syn_in = 10 ms``). A Brian2
+  CUBA spike adds ``w`` (mV) to a current that enters ``dv/dt`` as
+  ``ge / tau_m``; in NEST a current ``I`` (pA) enters as ``I / C_m``, so the
+  weights are ``w C_m / tau_m`` pA with ``C_m = tau_m`` (pF, ms): ``1.62`` and
+  ``-9`` pA. Connections ``pairwise_bernoulli`` with ``p = 80 / N`` and the
+  minimal delay ``dt`` (a spike in step k acts from step k + 1, as in Brian2
+  and spikenet).
+- Uncoupled LIF: ``iaf_psc_exp`` with ``E_L = V_reset = 0``, ``V_th = 1`` (so
+  millivolts play the normalised voltage), ``C_m = tau_m`` and ``I_e = J`` pA,
+  which gives ``tau_m dv/dt = J - v``.
+
+Simulation-loop time is the wall time of ``nest.Simulate``; thread count from
+the spec (``local_num_threads``).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from benchmarks import cases
+from benchmarks._worker import Timer, parse, write
+
+
+def main(argv=None) -> int:
+    """Run one NEST measurement; see the module docstring."""
+    case, sim, out, opts = parse(argv)
+    t0 = time.perf_counter()
+    import nest
+    import numpy as np
+
+    nest.verbosity = nest.VerbosityLevel.ERROR
+    import_s = time.perf_counter() - t0
+    seed = int(opts.get("seed", 1))
+    nest.ResetKernel()
+    nest.SetKernelStatus({"resolution": case.dt * 1e3, "local_num_threads": sim.threads,
+                          "rng_seed": seed, "print_time": False})
+    tau_m_ms = cases.CUBA_TAU_M * 1e3 if case.kind == "cuba" else cases.LIF_TAU_M * 1e3
+    with Timer() as t_build:
+        if case.kind == "cuba":
+            n_e, _, p = cases.cuba_sizes(case.n)
+            params = {"C_m": tau_m_ms, "tau_m": tau_m_ms, "E_L": cases.CUBA_E_L_MV,
+                      "V_th": cases.CUBA_V_T_MV, "V_reset": cases.CUBA_V_R_MV,
+                      "t_ref": cases.CUBA_TAU_REF * 1e3, "tau_syn_ex": cases.CUBA_TAU_E * 1e3,
+                      "tau_syn_in": cases.CUBA_TAU_I * 1e3, "I_e": 0.0}
+            pop = nest.Create("iaf_psc_exp", case.n, params=params)
+            pop.V_m = nest.random.uniform(cases.CUBA_V_R_MV, cases.CUBA_V_T_MV)
+            rule = {"rule": "pairwise_bernoulli", "p": p}
+            nest.Connect(pop[:n_e], pop, rule, {"weight": cases.CUBA_WE_MV, "delay": case.dt * 1e3})
+            nest.Connect(pop[n_e:], pop, rule, {"weight": cases.CUBA_WI_MV, "delay": case.dt * 1e3})
+        elif case.kind == "lif":
+            params = {"C_m": tau_m_ms, "tau_m": tau_m_ms, "E_L": 0.0, "V_th": 1.0, "V_reset": 0.0,
+                      "V_m": 0.0, "t_ref": cases.LIF_TAU_REF * 1e3}
+            pop = nest.Create("iaf_psc_exp", case.n, params=params)
+            pop.I_e = cases.lif_drives(case.n)
+        else:
+            raise ValueError("NEST runs only the 'cuba' and 'lif' cases")
+        rec = nest.Create("spike_recorder")
+        nest.Connect(pop, rec)
+        nest.Prepare()
+    with Timer() as t_loop:
+        nest.Run(case.T * 1e3)
+    nest.Cleanup()
+    ev = rec.get("events")
+    senders = np.asarray(ev["senders"], dtype=np.int64) - pop[0].global_id
+    times = np.asarray(ev["times"], dtype=float) * 1e-3
+    if case.kind == "cuba":
+        stats = cases.cuba_stats(senders, times, case.n, n_e, case.T)
+        counts = None
+    else:
+        counts = np.bincount(senders, minlength=case.n)
+        stats = {"n_spikes": int(counts.sum())}
+    write(out, build_s=t_build.s, loop_s=t_loop.s, stats=stats, counts=counts,
+          phases={"import": import_s})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,142 @@
+"""spikenet worker: the benchmark cases through spikenet's public API.
+
+Run as ``python -m benchmarks.run_spikenet --spec JSON --out DIR`` from the
+repository root (``PYTHONPATH`` points at the checkout under test). Numba's
+thread count comes from ``NUMBA_NUM_THREADS`` and its cache folder from
+``NUMBA_CACHE_DIR``.
+
+- CUBA: two populations (excitatory, inhibitory) of ``LIF(tau_m=20 ms,
+  tau_ref=5 ms)`` with bias 1.1 and initial voltages uniform in [0, 1),
+  four random connections with probability ``80 / N`` and weights
+  ``jump * tau_s`` through ``PSCFilter(tau_e)`` / ``PSCFilter(tau_i)``
+  (see :mod:`benchmarks.cases`), spikes of every neuron recorded.
+- LIF: ``simulate(LIF(), J, 1.0)`` with the case's drives.
+- HH: ``simulate(HH(), J, 0.1, dt=1e-5)`` with the case's currents.
+
+Before the measured run, a tiny run of the same model loads (or, with an
+empty cache, compiles) the kernels, so that the loop time is the simulation
+alone; whole-process time, measured outside, includes everything.
+"""
+
+from __future__ import annotations
+
+import inspect
+import sys
+import time
+
+from benchmarks import cases
+from benchmarks._worker import Timer, parse, write
+
+
+class Unsupported(Exception):
+    """The checkout under test lacks a feature the configuration needs."""
+
+
+def _dtype_kwargs(func, dtype_name):
+    import numpy as np
+
+    if dtype_name == "float64":
+        return {}
+    if "dtype" not in inspect.signature(func).parameters:
+        raise Unsupported(f"{func.__qualname__} has no dtype option")
+    return {"dtype": np.float32}
+
+
+def _random_weights(rng, n_post, n_pre, p, w):
+    """Bernoulli(p) weights (post, pre) as CSR: geometric gaps over the flattened pairs."""
+    import numpy as np
+    import scipy.sparse as sp
+
+    total = n_post * n_pre
+    chunks, pos = [], -1
+    while pos < total:
+        gaps = rng.geometric(p, size=max(int((total - pos) * p * 1.05) + 64, 64))
+        chunk = pos + np.cumsum(gaps)
+        chunks.append(chunk[chunk < total])
+        pos = int(chunk[-1])
+    flat = np.concatenate(chunks)
+    rows, cols = np.divmod(flat, n_pre)
+    indptr = np.zeros(n_post + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=n_post), out=indptr[1:])
+    return sp.csr_matrix((np.full(flat.size, w), cols.astype(np.int32), indptr), shape=(n_post, n_pre))
+
+
+def build_cuba(sn, n, dt, seed, dtype_name):
+    """Build the CUBA network; returns (network, E, I)."""
+    import numpy as np
+
+    n_e, n_i, p = cases.cuba_sizes(n)
+    kw = _dtype_kwargs(sn.Network, dtype_name)
+    net = sn.Network(dt=dt, seed=seed, **kw)
+    rng = np.random.default_rng(seed)
+    lif = sn.LIF(tau_m=cases.CUBA_TAU_M, tau_ref=cases.CUBA_TAU_REF)
+    v0 = rng.random(n)
+    E = net.add_population(n_e, lif, bias=cases.CUBA_BIAS, init={"v": v0[:n_e]}, name="E")
+    I = net.add_population(n_i, lif, bias=cases.CUBA_BIAS, init={"v": v0[n_e:]}, name="I")
+    syn_e, syn_i = sn.PSCFilter(cases.CUBA_TAU_E), sn.PSCFilter(cases.CUBA_TAU_I)
+    w_e = cases.CUBA_JUMP_E * cases.CUBA_TAU_E
+    w_i = cases.CUBA_JUMP_I * cases.CUBA_TAU_I
+    use_p = "p" in inspect.signature(net.connect).parameters
+    for pre, w, syn in ((E, w_e, syn_e), (I, w_i, syn_i)):
+        for post in (E, I):
+            if use_p:
+                net.connect(pre, post, w, synapse=syn, p=p)
+            else:
+                net.connect(pre, post, _random_weights(rng, post.n, pre.n, p, w), synapse=syn)
+    return net, E, I
+
+
+def main(argv=None) -> int:
+    """Run one spikenet measurement; see the module docstring."""
+    case, sim, out, opts = parse(argv)
+    t0 = time.perf_counter()
+    import numpy as np
+
+    import spikenet.sim as sn
+
+    import_s = time.perf_counter() - t0
+    seed = int(opts.get("seed", 1))
+    phases = {"import": import_s}
+    try:
+        if case.kind == "cuba":
+            with Timer() as t_warm:
+                net, E, I = build_cuba(sn, 50, case.dt, seed, sim.dtype)
+                net.run(10 * case.dt)
+            with Timer() as t_build:
+                net, E, I = build_cuba(sn, case.n, case.dt, seed, sim.dtype)
+            with Timer() as t_loop:
+                res = net.run(case.T)
+            with Timer() as t_stats:
+                st_e, st_i = res.spike_times[E], res.spike_times[I]
+                idx = np.concatenate([np.full(len(s), k, dtype=np.int64)
+                                      for k, s in enumerate(list(st_e) + list(st_i))] or [np.zeros(0, int)])
+                tt = np.concatenate(list(st_e) + list(st_i) or [np.zeros(0)])
+                stats = cases.cuba_stats(idx, tt, case.n, E.n, case.T)
+            counts = None
+            phases["result_to_stats"] = t_stats.s
+        else:
+            kw = _dtype_kwargs(sn.simulate, sim.dtype)
+            if case.kind == "lif":
+                neuron = sn.LIF(tau_m=cases.LIF_TAU_M, tau_ref=cases.LIF_TAU_REF)
+                J = cases.lif_drives(case.n)
+            else:
+                neuron = sn.HH()
+                J = cases.hh_drives(case.n)
+            with Timer() as t_warm:
+                sn.simulate(neuron, J[:4], 10 * case.dt, dt=case.dt, **kw)
+            build_s = 0.0
+            with Timer() as t_loop:
+                res = sn.simulate(neuron, J, case.T, dt=case.dt, **kw)
+            counts = np.array([len(s) for s in res.spike_times], dtype=np.int64)
+            stats = {"n_spikes": int(counts.sum())}
+    except Unsupported as exc:
+        write(out, build_s=float("nan"), loop_s=float("nan"), stats={}, unsupported=str(exc))
+        return 0
+    build_s = t_build.s if case.kind == "cuba" else 0.0
+    phases["load_or_compile_kernels"] = t_warm.s
+    write(out, build_s=build_s, loop_s=t_loop.s, stats=stats, counts=counts, phases=phases)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,121 @@
+"""A vectorisable ``exp`` for the Numba kernels.
+
+This llvmlite build has no SVML, so ``np.exp`` inside a Numba loop is a scalar
+libm call and stops LLVM from vectorising the loop around it. ``fast_exp``
+uses only arithmetic, comparisons (compiled to selects) and an integer-to-float
+bit cast, so a loop that calls it over neurons becomes SIMD code.
+
+Method (Cody & Waite range reduction)::
+
+    x = k ln2 + r,   k = round(x / ln2),   |r| <= ln2 / 2
+    exp(x) = 2^k exp(r)
+
+``ln2`` is split into a high part with trailing zero bits and a low part, so
+``k * LN2_HI`` is exact and ``r`` carries no cancellation error. ``exp(r)`` is
+the Taylor polynomial of degree 13 (truncation error below
+``0.347^14 / 14! < 4e-18`` relative), evaluated by Horner's rule. ``k`` is read from
+the mantissa bits of ``x / ln2 + 1.5 * 2^52`` and ``2^k`` built from the exponent
+bits of an IEEE double (integer operations only, as AVX2 cannot convert float64
+vectors to int64); to cover the whole range
+(``k`` from -1075 to 1024, including results that are subnormal or overflow to
+``inf``) it is formed as the product ``2^(k//2) * 2^(k - k//2)`` of two normal
+powers. Measured relative error: below 4e-16 over [-708, 709] (tested in
+``tests/sim/test_fastexp.py``); ``x > 709.79`` gives ``inf``, ``x < -745.2``
+gives ``0``, NaN gives NaN.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from llvmlite import ir
+from numba import njit, types
+from numba.extending import intrinsic
+
+_LOG2E = 1.4426950408889634
+# ln 2 split as in fdlibm: LN2_HI has its 32 low bits zero, so k * LN2_HI is
+# exact for |k| < 2^20.
+_LN2_HI = 6.93147180369123816490e-01
+_LN2_LO = 1.90821492927058770002e-10
+# Beyond these bounds exp over/underflows; clamping keeps k in range.
+_X_MAX = 710.0
+_X_MIN = -746.0
+_ROUND_MAGIC = 6755399441055744.0  # 1.5 * 2**52
+_ROUND_MAGIC_BITS = int(np.float64(_ROUND_MAGIC).view(np.int64))
+# 1/j! for j = 13..2 (Horner from the top).
+_C = [1.0 / float(np.prod(np.arange(1, j + 1, dtype=np.float64))) for j in range(14)]
+_C2, _C3, _C4, _C5, _C6, _C7, _C8, _C9, _C10, _C11, _C12, _C13 = _C[2:14]
+
+
+@intrinsic
+def _bits_to_f64(typingctx, bits):
+    """Reinterpret an int64 as the float64 with the same bit pattern."""
+    sig = types.float64(types.int64)
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.DoubleType())
+
+    return sig, codegen
+
+
+@intrinsic
+def _f64_to_bits(typingctx, x):
+    """Reinterpret a float64 as the int64 with the same bit pattern."""
+    sig = types.int64(types.float64)
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.IntType(64))
+
+    return sig, codegen
+
+
+@njit(cache=True, inline="always", fastmath={"contract"}, error_model="numpy")
+def fast_exp(x):
+    """``exp(x)`` for a float64 scalar using only vectorisable operations.
+
+    Parameters
+    ----------
+    x : float
+        Argument (any float64, NaN and +-inf included).
+
+    Returns
+    -------
+    float
+        ``exp(x)`` with relative error below 4e-16 where the result is normal.
+    """
+    xc = x if x < _X_MAX else _X_MAX
+    xc = xc if xc > _X_MIN else _X_MIN
+    # Adding 1.5 * 2^52 rounds x / ln2 to the nearest integer and leaves that
+    # integer in the low mantissa bits: k is read with integer operations
+    # only (AVX2 has no vector float64 -> int64 conversion).
+    shifted = xc * _LOG2E + _ROUND_MAGIC
+    k_int = _f64_to_bits(shifted) - _ROUND_MAGIC_BITS
+    k = shifted - _ROUND_MAGIC
+    r = (xc - k * _LN2_HI) - k * _LN2_LO
+    p = _C13
+    p = p * r + _C12
+    p = p * r + _C11
+    p = p * r + _C10
+    p = p * r + _C9
+    p = p * r + _C8
+    p = p * r + _C7
+    p = p * r + _C6
+    p = p * r + _C5
+    p = p * r + _C4
+    p = p * r + _C3
+    p = p * r + _C2
+    p = p * r + 1.0
+    p = p * r + 1.0
+    k1 = k_int >> 1
+    k2 = k_int - k1
+    out = p * _bits_to_f64((k1 + 1023) << 52) * _bits_to_f64((k2 + 1023) << 52)
+    # NaN in, NaN out (the clamps above turned it into a number).
+    return out if x == x else x
+
+
+@njit(cache=True)
+def fast_exp_array(x):
+    """Apply :func:`fast_exp` elementwise to a 1-D float64 array (for tests and tools)."""
+    out = np.empty_like(x)
+    for i in range(x.shape[0]):
+        out[i] = fast_exp(x[i])
+    return out

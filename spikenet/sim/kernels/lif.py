@@ -1,0 +1,213 @@
+r"""Numba kernel for unconnected LIF neurons: the whole time loop in one call.
+
+Model (normalised, course notes 1.4): ``tau_m dv/dt = J - v`` below ``v_th``;
+on reaching ``v_th`` a spike is emitted, ``v`` is set to ``v_reset`` and held
+there for ``tau_ref``.
+
+Within a step ``J`` is constant, so the voltage is advanced exactly::
+
+    v(t + s) = J + (v(t) - J) exp(-s / tau_m).
+
+If ``v`` would reach ``v_th`` within the step, the crossing time is solved in
+closed form, ``s* = tau_m ln((J - v) / (J - v_th))``, the spike is stamped at
+that time, and the refractory period runs from it in continuous time. A
+neuron whose refractory period ends inside a step integrates the remainder of
+that step, and several spike/refractory cycles may happen inside one step
+(when ``tau_ref < dt``).
+
+Layout: neurons are processed in blocks of ``BLOCK`` in parallel (``prange``).
+For each block the time loop runs inside, with the block's state in small
+local arrays (L1-resident). Each step first runs a branch-free loop over the
+block that advances every neuron that has no event this step (the common
+case; it vectorises), and flags the rest: neurons that cross threshold or
+start above it. Only flagged neurons go through the scalar event code. A
+neuron leaving refractoriness mid-step stays on the vector path: the decay
+factor for the rest of that step is computed once, when the spike happens.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+BLOCK = 512
+_FM = {"contract"}  # allow FMA contraction only
+
+
+@njit(cache=True, inline="always", fastmath=_FM, error_model="numpy")
+def lif_event_step(v, r, J, dt, tau_m, tau_ref, v_th, v_reset, t_step, i, spk_t, spk_k, cnt, k):
+    """Advance one LIF neuron through a step containing an event (scalar path).
+
+    Parameters
+    ----------
+    v, r : float
+        Voltage (1) and remaining refractory time (s) at the step start.
+    J : float
+        Drive, constant over the step.
+    dt, tau_m, tau_ref, v_th, v_reset : float
+        Step (s) and model parameters.
+    t_step : float
+        Absolute time (s) of the step start, used to stamp spikes.
+    i : int
+        Neuron index into ``spk_t``/``spk_k``/``cnt``.
+    spk_t, spk_k : ndarray (N, cap)
+        Spike time (s) and step index buffers; entries past ``cap`` are
+        counted in ``cnt`` but not stored (the caller re-runs with more room).
+    cnt : ndarray (N,) int64
+        Spikes per neuron so far in this call.
+    k : int
+        Global step index of this step.
+
+    Returns
+    -------
+    tuple of float
+        ``(v, r)`` at the end of the step.
+    """
+    v = float(v)
+    r = float(r)
+    left = dt  # time of the step not yet integrated
+    if r > 0.0:
+        if r >= left:
+            return v_reset, r - left
+        left -= r
+        r = 0.0
+        v = v_reset
+    cap = spk_t.shape[1]
+    for _ in range(1 << 30):  # spike/refractory cycles within this step
+        if v >= v_th:
+            s = 0.0
+        elif v_th < J:
+            s = tau_m * math.log((J - v) / (J - v_th))
+            if s >= left:
+                break
+        else:
+            break
+        c = cnt[i]
+        if c < cap:
+            spk_t[i, c] = t_step + (dt - left + s)
+            spk_k[i, c] = k
+        cnt[i] = c + 1
+        left -= s
+        v = v_reset
+        if tau_ref >= left:
+            return v_reset, tau_ref - left
+        left -= tau_ref
+    v = J + (v - J) * math.exp(-left / tau_m)
+    return v, 0.0
+
+
+@njit(cache=True, inline="always", fastmath=_FM, error_model="numpy")
+def _exit_decay(r, dt_s, dt, tau_m):
+    """Decay factor for the part of the step in which a refractory period ends.
+
+    ``r`` (state dtype) is decremented by ``dt_s`` exactly as the vector loop
+    does while ``r >= dt_s``; the period then ends ``r`` into a step, leaving
+    ``dt - r`` to integrate: the factor is ``exp(-(dt - r) / tau_m)``.
+    """
+    while r >= dt_s:
+        r = r - dt_s
+    return math.exp(-(dt - float(r)) / tau_m) if r > 0 else 1.0
+
+
+@njit(cache=True, parallel=True, fastmath=_FM, error_model="numpy")
+def lif_run(v, r, J, j_stride, k0, t0, dt, tau_m, tau_ref, v_th, v_reset, consts, spk_t, spk_k, cnt, rec_v):
+    """Simulate ``steps`` steps of ``N`` independent LIF neurons in place.
+
+    Parameters
+    ----------
+    v : ndarray (N,) float32 or float64
+        Voltages, updated in place.
+    r : ndarray (N,) same dtype as ``v``
+        Remaining refractory time in seconds, updated in place.
+    J : ndarray (rows, N) same dtype as ``v``
+        Drive; step ``k`` uses row ``k * j_stride`` (``j_stride`` 0 for a
+        constant drive, 1 for one row per step).
+    j_stride : int
+        0 or 1.
+    k0 : int
+        Global index of the first step (for the step stamps).
+    t0 : float
+        Time origin (s): global step ``k`` starts at ``t0 + k * dt``.
+    dt, tau_m, tau_ref, v_th, v_reset : float
+        Step (s) and parameters.
+    consts : ndarray (3,) same dtype as ``v``
+        ``exp(-dt / tau_m)``, ``dt`` and ``v_th`` in the state dtype (so that the
+        vector loop stays in that dtype).
+    spk_t : ndarray (N, cap) float64
+        Spike times (s), filled per neuron.
+    spk_k : ndarray (N, cap) int64
+        Global step index of each spike.
+    cnt : ndarray (N,) int64
+        Number of spikes per neuron (set to 0 by the caller); may exceed
+        ``cap``, in which case the caller must re-run with a larger buffer.
+    rec_v : ndarray (steps, N) same dtype as ``v``
+        Records ``v`` at the start of each step. Its first dimension gives the
+        number of steps; pass shape ``(steps, 0)`` to record nothing.
+
+    Notes
+    -----
+    The number of steps is ``rec_v.shape[0]``.
+    """
+    steps = rec_v.shape[0]
+    record = rec_v.shape[1] > 0
+    N = v.shape[0]
+    nblocks = (N + BLOCK - 1) // BLOCK
+    decay = consts[0]
+    dt_s = consts[1]
+    vth = consts[2]
+    zero = consts[2] - consts[2]
+    for b in prange(nblocks):
+        lo = b * BLOCK
+        hi = min(N, lo + BLOCK)
+        m = hi - lo
+        vb = v[lo:hi].copy()
+        rb = r[lo:hi].copy()
+        # Per neuron, the decay over the rest of the step in which its current
+        # refractory period ends (computed at the spike, in the scalar path),
+        # so that leaving refractoriness mid-step needs no event.
+        eb = np.empty_like(vb)
+        for i in range(m):
+            eb[i] = _exit_decay(rb[i], dt_s, dt, tau_m)
+        # Event flags, padded to whole 8-byte words so the scan below can skip
+        # eight quiet neurons at a time.
+        flag = np.zeros((m + 7) // 8 * 8, dtype=np.uint8)
+        words = flag.view(np.uint64)
+        for kk in range(steps):
+            k = k0 + kk
+            jrow = J[kk * j_stride]
+            if record:
+                for i in range(m):
+                    rec_v[kk, lo + i] = vb[i]
+            nev = 0
+            for i in range(m):
+                vi = vb[i]
+                ri = rb[i]
+                ji = jrow[lo + i]
+                refr = ri >= dt_s
+                exiting = (ri > 0) & (ri < dt_s)
+                vn = ji + (vi - ji) * (eb[i] if exiting else decay)
+                vn = vi if refr else vn
+                rn = ri - dt_s if refr else zero
+                ev = (vn >= vth) | (vi >= vth)
+                flag[i] = ev
+                nev += ev
+                vb[i] = vi if ev else vn
+                rb[i] = ri if ev else rn
+            if nev > 0:
+                t_step = t0 + k * dt
+                for w in range(words.shape[0]):
+                    if words[w] == 0:
+                        continue
+                    for i in range(8 * w, min(m, 8 * w + 8)):
+                        if flag[i] == 0:
+                            continue
+                        vn2, rn2 = lif_event_step(vb[i], rb[i], jrow[lo + i], dt, tau_m, tau_ref, v_th,
+                                                  v_reset, t_step, lo + i, spk_t, spk_k, cnt, k)
+                        vb[i] = vn2
+                        rb[i] = rn2
+                        if rn2 > 0:
+                            eb[i] = _exit_decay(rb[i], dt_s, dt, tau_m)
+        v[lo:hi] = vb
+        r[lo:hi] = rb

@@ -1,0 +1,430 @@
+"""The network kernel: one call runs every step of a chunk for every batch copy.
+
+Layout (all flat, so that one compiled specialisation serves every network):
+
+- Neuron space: the populations one after another; population ``p`` holds
+  neurons ``pop_off[p] : pop_off[p] + pop_n[p]`` of the state arrays
+  ``v, ref_end, gate_m, gate_h, gate_n`` of shape (batch, n_neurons); ``ref_end``
+  (float64) is the absolute time at which a LIF neuron's refractory period ends.
+- Synapse groups: one per distinct (post population, PSC filter); group ``g``
+  owns ``grp_nst[g]`` stages of ``pop_n[post]`` values each, stage ``s`` of
+  neuron ``i`` at ``stages[b, grp_off[g] + s * n_post + i]``. The last stage
+  is the group's current.
+- Sources: populations ``0 .. n_pops-1`` then the external spike inputs. The
+  spikes of source ``s`` in step ``k`` are kept in ring slot ``k % n_ring``
+  (``ring_idx[b, slot, src_off[s] + c]`` for ``c < ring_cnt[b, slot, s]``)
+  for as long as the longest delay needs them.
+- Connections: a spike of source neuron ``j`` adds row ``j`` of the
+  transposed weights (already divided by ``tau_s``) to stage 0 of its group:
+  a contiguous row of a dense block in ``w_dense`` (from ``conn_data_off``),
+  or a CSR row (``w_ptr`` holds absolute offsets into ``w_idx``/``w_sdata``).
+
+Order inside step ``k`` (global index ``k0 + k``):
+
+1. deliver the spikes of step ``k0 + k - 1 - delay`` of every connection;
+2. record the chosen states (values at ``t[k]``, jumps included);
+3. clear this step's ring slot and put the external input spikes of row ``k``
+   into it (they arrive at the start of the next step, like internal spikes);
+4. update the neurons (LIF: exact coupled propagator; HH: ``hh_step`` with the
+   step-averaged synaptic current), appending spikes to the ring slot and to
+   the spike buffers;
+5. advance the synaptic stages exactly by their propagator.
+"""
+
+from __future__ import annotations
+
+import math
+
+from numba import njit, prange
+
+from spikenet.sim.kernels.hh import hh_step
+
+# Population kinds.
+LIF_KIND = 0
+HH_KIND = 1
+# Columns of pop_par for LIF: a = exp(-dt/tau_m), 1/(1-a), tau_m, tau_ref, v_th, v_reset.
+# Columns for HH: c_m, g_na, g_k, g_l, e_na, e_k, e_l, v_spike.
+N_POP_PAR = 8
+# Recordable states.
+REC_V = 0
+REC_ISYN = 1
+REC_M = 2
+REC_H = 3
+REC_N = 4
+REC_REF = 5
+# Neurons per block in the LIF spike scan.
+_SCAN_BLOCK = 64
+
+
+@njit(cache=True)
+def _lif_fused0(vo, u, jc, te, a, one_ma, t_free, v_reset):  # pragma: no cover - compiled
+    """Exact LIF step without synapses; refractory neurons stay at v_reset."""
+    for i in range(vo.shape[0]):
+        ui = one_ma * jc[i]
+        u[i] = ui
+        vo[i] = a * vo[i] + ui if te[i] <= t_free else v_reset
+
+
+@njit(cache=True)
+def _lif_fused1(vo, u, jc, te, x0, a, one_ma, c0, d0, t_free, v_reset):  # pragma: no cover - compiled
+    """Exact LIF step with one single-stage synapse, advanced in the same pass."""
+    for i in range(vo.shape[0]):
+        xa = x0[i]
+        ui = one_ma * jc[i] + c0 * xa
+        x0[i] = d0 * xa
+        u[i] = ui
+        vo[i] = a * vo[i] + ui if te[i] <= t_free else v_reset
+
+
+@njit(cache=True)
+def _lif_fused2(vo, u, jc, te, x0, x1, a, one_ma, c0, d0, c1, d1, t_free,
+                v_reset):  # pragma: no cover - compiled
+    """Exact LIF step with two single-stage synapses, advanced in the same pass."""
+    for i in range(vo.shape[0]):
+        xa = x0[i]
+        xb = x1[i]
+        ui = one_ma * jc[i] + c0 * xa + c1 * xb
+        x0[i] = d0 * xa
+        x1[i] = d1 * xb
+        u[i] = ui
+        vo[i] = a * vo[i] + ui if te[i] <= t_free else v_reset
+
+
+@njit(cache=True)
+def _scaled_copy(out, x, c):  # pragma: no cover - compiled
+    for i in range(out.shape[0]):
+        out[i] = c * x[i]
+
+
+@njit(cache=True)
+def _axpy(out, c, x):  # pragma: no cover - compiled
+    for i in range(out.shape[0]):
+        out[i] += c * x[i]
+
+
+@njit(cache=True)
+def _scale(x, c):  # pragma: no cover - compiled
+    for i in range(x.shape[0]):
+        x[i] *= c
+
+
+@njit(cache=True)
+def _lif_commit(vo, u, te, a, t_free, v_reset):  # pragma: no cover - compiled
+    for i in range(vo.shape[0]):
+        vo[i] = a * vo[i] + u[i] if te[i] <= t_free else v_reset
+
+
+@njit(cache=True)
+def _lif_population(b, p, k, kglob, dt, v, ref_end, stages, jconst, jvar, pop_voff, pop_off, pop_n, pop_par,
+                    pop_fuse, grp_post, grp_nst, grp_off, grp_fused, coef, grp_prop_off, grp_c_off, scratch,
+                    src_off, ring_idx, ring_cnt, slot, spk_step, spk_idx, spk_off,
+                    spk_cnt):  # pragma: no cover - compiled
+    """One step of LIF population ``p`` of batch copy ``b``.
+
+    ``ref_end`` holds the absolute time (s) at which each neuron's refractory
+    period ends. ``scratch`` receives ``u``, the input part of the exact
+    end-of-step voltage ``v_end = a v + u``.
+    """
+    off = pop_off[p]
+    n = pop_n[p]
+    a = pop_par[p, 0]
+    one_ma = 1.0 - a
+    v_reset = pop_par[p, 5]
+    tk = kglob * dt
+    t_free = tk + 1e-9 * dt  # refractory periods ending before this are over
+    vo = v[b, off:off + n]
+    u = scratch[b, off:off + n]
+    jc = jconst[b, off:off + n]
+    te = ref_end[b, off:off + n]
+    mode = pop_fuse[p, 0]
+    voff = pop_voff[p]
+    # The loops live in small helpers that receive 1-D views: LLVM vectorises
+    # them there, but not when the views of one array are made in the loop's
+    # own function (it cannot rule out overlap).
+    if mode == 0 and voff < 0:
+        _lif_fused0(vo, u, jc, te, a, one_ma, t_free, v_reset)
+    elif mode == 1 and voff < 0:
+        g0 = pop_fuse[p, 1]
+        _lif_fused1(vo, u, jc, te, stages[b, grp_off[g0]:grp_off[g0] + n], a, one_ma,
+                    coef[grp_c_off[g0]], coef[grp_prop_off[g0]], t_free, v_reset)
+    elif mode == 2 and voff < 0:
+        g0 = pop_fuse[p, 1]
+        g1 = pop_fuse[p, 2]
+        _lif_fused2(vo, u, jc, te, stages[b, grp_off[g0]:grp_off[g0] + n],
+                    stages[b, grp_off[g1]:grp_off[g1] + n], a, one_ma, coef[grp_c_off[g0]],
+                    coef[grp_prop_off[g0]], coef[grp_c_off[g1]], coef[grp_prop_off[g1]], t_free, v_reset)
+    else:
+        # generic: any number of synapses and stages, time-varying input;
+        # the stages are advanced later, in step 5 of the kernel loop
+        _scaled_copy(u, jc, one_ma)
+        if voff >= 0:
+            _axpy(u, one_ma, jvar[k, b, voff:voff + n])
+        for g in range(grp_post.shape[0]):
+            if grp_post[g] != p:
+                continue
+            for s in range(grp_nst[g]):
+                _axpy(u, coef[grp_c_off[g] + s], stages[b, grp_off[g] + s * n:grp_off[g] + (s + 1) * n])
+        _lif_commit(vo, u, te, a, t_free, v_reset)
+    # Rare paths: threshold crossings and refractory periods ending mid-step.
+    # Blocks are first tested with a branch-free (vectorisable) or-reduction,
+    # so only blocks holding such a neuron are scanned one neuron at a time.
+    v_th = pop_par[p, 4]
+    t_next = tk + dt
+    for i0 in range(0, n, _SCAN_BLOCK):
+        i1 = min(i0 + _SCAN_BLOCK, n)
+        hit = False
+        for i in range(i0, i1):
+            hit |= (vo[i] >= v_th) | ((te[i] > t_free) & (te[i] < t_next))
+        if not hit:
+            continue
+        for i in range(i0, i1):
+            if vo[i] >= v_th or (te[i] > t_free and te[i] < t_next):
+                _lif_event(b, p, i, off, kglob, tk, dt, a, pop_par, vo, u, te, src_off, ring_idx, ring_cnt,
+                           slot, spk_step, spk_idx, spk_off, spk_cnt)
+
+
+@njit(cache=True)
+def _lif_event(b, p, i, off, kglob, tk, dt, a, pop_par, vo, u, te, src_off, ring_idx, ring_cnt, slot,
+               spk_step, spk_idx, spk_off, spk_cnt):  # pragma: no cover - compiled
+    """Spike and refractory bookkeeping of LIF neuron ``i`` in the current step."""
+    inv_1ma = pop_par[p, 1]
+    tau_m = pop_par[p, 2]
+    tau_ref = pop_par[p, 3]
+    v_th = pop_par[p, 4]
+    v_reset = pop_par[p, 5]
+    # Effective constant drive over the step: the constant J that takes v from
+    # its start value to the exact end value (exact if the current is constant).
+    jeff = u[i] * inv_1ma
+    start = te[i] - tk
+    if start > 1e-9 * dt:
+        # refractory period ends inside the step: integrate the rest from v_reset
+        vs = v_reset
+        v1 = v_reset - (jeff - v_reset) * math.expm1(-(dt - start) / tau_m)
+    else:
+        start = 0.0
+        v1 = vo[i]
+        vs = (v1 - u[i]) / a
+    if v1 < v_th:
+        vo[i] = v1
+        return
+    # exact crossing time for the constant drive jeff (jeff > v_th unless
+    # rounding says otherwise; then the spike is at the start)
+    tc = 0.0 if vs >= v_th or jeff <= v_th else tau_m * math.log((jeff - vs) / (jeff - v_th))
+    ts = start + min(max(tc, 0.0), dt - start)
+    c = spk_cnt[b]
+    spk_step[b, c] = kglob
+    spk_idx[b, c] = off + i
+    spk_off[b, c] = ts
+    spk_cnt[b] = c + 1
+    ring_idx[b, slot, src_off[p] + ring_cnt[b, slot, p]] = i
+    ring_cnt[b, slot, p] += 1
+    rem = dt - ts
+    te[i] = tk + ts + tau_ref
+    if tau_ref >= rem:
+        vo[i] = v_reset
+    else:
+        # free again before the step ends: integrate the rest; a second
+        # threshold crossing in this step is deferred to the start of the next
+        # (v is capped at v_th, so it spikes then if the drive stays above)
+        vo[i] = min(v_reset - (jeff - v_reset) * math.expm1(-(rem - tau_ref) / tau_m), v_th)
+
+
+@njit(cache=True)
+def _hh_population(b, p, k, kglob, dt, v, gate_m, gate_h, gate_n, stages, jconst, jvar, pop_voff, pop_off,
+                   pop_n, pop_par, grp_post, grp_nst, grp_off, coef, grp_avg_off, scratch,
+                   src_off, ring_idx, ring_cnt, slot, spk_step, spk_idx, spk_off,
+                   spk_cnt):  # pragma: no cover - compiled
+    off = pop_off[p]
+    n = pop_n[p]
+    cur = scratch[b, off:off + n]
+    jc = jconst[b, off:off + n]
+    for i in range(n):
+        cur[i] = jc[i]
+    voff = pop_voff[p]
+    if voff >= 0:
+        jv = jvar[k, b, voff:voff + n]
+        for i in range(n):
+            cur[i] += jv[i]
+    # The synaptic current averaged exactly over the step.
+    for g in range(grp_post.shape[0]):
+        if grp_post[g] != p:
+            continue
+        nst = grp_nst[g]
+        for s in range(nst):
+            c = coef[grp_avg_off[g] + s]
+            x = stages[b, grp_off[g] + s * n:grp_off[g] + (s + 1) * n]
+            for i in range(n):
+                cur[i] += c * x[i]
+    c_m = pop_par[p, 0]
+    g_na = pop_par[p, 1]
+    g_k = pop_par[p, 2]
+    g_l = pop_par[p, 3]
+    e_na = pop_par[p, 4]
+    e_k = pop_par[p, 5]
+    e_l = pop_par[p, 6]
+    v_spike = pop_par[p, 7]
+    dt_ms = dt * 1e3
+    base = src_off[p]
+    for i in range(n):
+        vold = v[b, off + i]
+        vn, mn, hn, nn = hh_step(vold, gate_m[b, off + i], gate_h[b, off + i], gate_n[b, off + i], cur[i],
+                                 dt_ms, c_m, g_na, g_k, g_l, e_na, e_k, e_l)
+        v[b, off + i] = vn
+        gate_m[b, off + i] = mn
+        gate_h[b, off + i] = hn
+        gate_n[b, off + i] = nn
+        if vold < v_spike <= vn:
+            c = spk_cnt[b]
+            spk_step[b, c] = kglob
+            spk_idx[b, c] = off + i
+            spk_off[b, c] = dt * (v_spike - vold) / (vn - vold)
+            spk_cnt[b] = c + 1
+            ring_idx[b, slot, base + ring_cnt[b, slot, p]] = i
+            ring_cnt[b, slot, p] += 1
+
+
+@njit(cache=True)
+def _run_copy(b, k0, n_chunk, kstart, dt, v, ref_end, gate_m, gate_h, gate_n, stages, scratch, jconst, jvar,
+              pop_voff, pop_kind, pop_off, pop_n, pop_par, pop_fuse, grp_post, grp_nst, grp_off, grp_fused,
+              coef, grp_prop_off, grp_c_off, grp_avg_off, conn_src, conn_grp, conn_delay, conn_dense,
+              conn_npost, conn_ptr_off, conn_data_off, w_dense, w_ptr, w_idx, w_sdata, src_off, ring_idx,
+              ring_cnt, ev_ptr, ev_idx, rec_pop, rec_state, rec_col, rec_idx_off, rec_len, rec_idx, rec_out,
+              spk_step, spk_idx, spk_off, spk_cnt, with_hh):  # pragma: no cover - compiled
+    """Advance batch copy ``b`` from local step ``kstart[b]`` to ``n_chunk`` (see ``run_network_batched``)."""
+    n_pops = pop_n.shape[0]
+    n_src = ring_cnt.shape[2]
+    n_ring = ring_idx.shape[1]
+    n_neurons = v.shape[1]
+    cap = spk_step.shape[1]
+    k = kstart[b]
+    while k < n_chunk:
+        if spk_cnt[b] + n_neurons > cap:
+            break
+        kg = k0 + k
+        # 1. deliver spikes
+        for c in range(conn_src.shape[0]):
+            src = conn_src[c]
+            rs = (kg - 1 - conn_delay[c]) % n_ring
+            cnt = ring_cnt[b, rs, src]
+            if cnt == 0:
+                continue
+            g = conn_grp[c]
+            tgt = grp_off[g]
+            npost = conn_npost[c]
+            sbase = src_off[src]
+            if conn_dense[c]:
+                doff = conn_data_off[c]
+                for q in range(cnt):
+                    j = ring_idx[b, rs, sbase + q]
+                    row = doff + j * npost
+                    for i in range(npost):
+                        stages[b, tgt + i] += w_dense[row + i]
+            else:
+                poff = conn_ptr_off[c]
+                for q in range(cnt):
+                    j = ring_idx[b, rs, sbase + q]
+                    for e in range(w_ptr[poff + j], w_ptr[poff + j + 1]):
+                        stages[b, tgt + w_idx[e]] += w_sdata[e]
+        # 2. record states at t[k]
+        for r in range(rec_pop.shape[0]):
+            p = rec_pop[r]
+            st = rec_state[r]
+            col = rec_col[r]
+            ioff = rec_idx_off[r]
+            off = pop_off[p]
+            npop = pop_n[p]
+            for q in range(rec_len[r]):
+                i = rec_idx[ioff + q]
+                if st == REC_V:
+                    val = v[b, off + i]
+                elif st == REC_M and with_hh is not None:
+                    val = gate_m[b, off + i]
+                elif st == REC_H and with_hh is not None:
+                    val = gate_h[b, off + i]
+                elif st == REC_N and with_hh is not None:
+                    val = gate_n[b, off + i]
+                elif st == REC_REF:
+                    val = max(ref_end[b, off + i] - kg * dt, 0.0)
+                else:
+                    val = 0.0
+                    for g in range(grp_post.shape[0]):
+                        if grp_post[g] == p:
+                            val += stages[b, grp_off[g] + (grp_nst[g] - 1) * npop + i]
+                rec_out[k, b, col + q] = val
+        # 3. this step's ring slot: clear, then external input spikes
+        slot = kg % n_ring
+        for s in range(n_src):
+            ring_cnt[b, slot, s] = 0
+        for e in range(ev_ptr[b, k], ev_ptr[b, k + 1]):
+            s = ev_idx[b, e, 0]
+            ring_idx[b, slot, src_off[s] + ring_cnt[b, slot, s]] = ev_idx[b, e, 1]
+            ring_cnt[b, slot, s] += 1
+        # 4. neurons
+        for p in range(n_pops):
+            if pop_kind[p] == LIF_KIND:
+                _lif_population(b, p, k, kg, dt, v, ref_end, stages, jconst, jvar, pop_voff, pop_off, pop_n,
+                                pop_par, pop_fuse, grp_post, grp_nst, grp_off, grp_fused, coef, grp_prop_off,
+                                grp_c_off, scratch, src_off, ring_idx, ring_cnt, slot, spk_step, spk_idx,
+                                spk_off, spk_cnt)
+            elif with_hh is not None:
+                # pruned at compile time for LIF-only networks (with_hh=None),
+                # so they never compile the HH code
+                _hh_population(b, p, k, kg, dt, v, gate_m, gate_h, gate_n, stages, jconst, jvar,
+                               pop_voff, pop_off, pop_n, pop_par, grp_post, grp_nst, grp_off, coef,
+                               grp_avg_off, scratch, src_off, ring_idx, ring_cnt, slot,
+                               spk_step, spk_idx, spk_off, spk_cnt)
+        # 5. synaptic stages not advanced by a fused LIF pass: x <- P x, in
+        # place from the last stage down
+        for g in range(grp_post.shape[0]):
+            if grp_fused[g]:
+                continue
+            nst = grp_nst[g]
+            npop = pop_n[grp_post[g]]
+            po = grp_prop_off[g]
+            for s in range(nst - 1, -1, -1):
+                xs = stages[b, grp_off[g] + s * npop:grp_off[g] + (s + 1) * npop]
+                _scale(xs, coef[po + s * nst + s])
+                for r in range(s):
+                    xr = stages[b, grp_off[g] + r * npop:grp_off[g] + (r + 1) * npop]
+                    _axpy(xs, coef[po + s * nst + r], xr)
+        k += 1
+    kstart[b] = k
+
+
+_DOC = """Advance every batch copy from local step ``kstart[b]`` to ``n_chunk``.
+
+    All arrays are described in the module docstring and built by
+    :mod:`spikenet.sim.network`. State arrays are updated in place. A copy
+    stops early (``kstart[b]`` set to the step it stopped at) when its spike
+    buffer could overflow within the next step; the caller grows the buffers
+    and calls again. On return ``kstart[b] == n_chunk`` for finished copies.
+    """
+
+
+@njit(cache=True, parallel=True)
+def run_network_batched(k0, n_chunk, kstart, dt, v, ref_end, gate_m, gate_h, gate_n, stages, scratch,
+                        jconst, jvar, pop_voff, pop_kind, pop_off, pop_n, pop_par, pop_fuse, grp_post,
+                        grp_nst, grp_off, grp_fused, coef, grp_prop_off, grp_c_off, grp_avg_off, conn_src,
+                        conn_grp, conn_delay, conn_dense, conn_npost, conn_ptr_off, conn_data_off, w_dense,
+                        w_ptr, w_idx, w_sdata, src_off, ring_idx, ring_cnt, ev_ptr, ev_idx, rec_pop,
+                        rec_state, rec_col, rec_idx_off, rec_len, rec_idx, rec_out, spk_step, spk_idx,
+                        spk_off, spk_cnt, with_hh):  # pragma: no cover - compiled
+    for b in prange(v.shape[0]):
+        _run_copy(b, k0, n_chunk, kstart, dt, v, ref_end, gate_m, gate_h, gate_n, stages, scratch, jconst,
+                  jvar, pop_voff, pop_kind, pop_off, pop_n, pop_par, pop_fuse, grp_post, grp_nst, grp_off,
+                  grp_fused, coef, grp_prop_off, grp_c_off, grp_avg_off, conn_src, conn_grp, conn_delay,
+                  conn_dense, conn_npost, conn_ptr_off, conn_data_off, w_dense, w_ptr, w_idx, w_sdata,
+                  src_off, ring_idx, ring_cnt, ev_ptr, ev_idx, rec_pop, rec_state, rec_col, rec_idx_off,
+                  rec_len, rec_idx, rec_out, spk_step, spk_idx, spk_off, spk_cnt, with_hh)
+
+
+run_network_batched.__doc__ = _DOC.replace("every batch copy", "every batch copy, in parallel over copies,")
+
+
+def run_network(*args):
+    """Advance the single copy of an unbatched network (see ``run_network_batched``).
+
+    Calls the copy kernel directly: a serial wrapper around it would make
+    LLVM optimise the whole loop twice and double the compile time.
+    """
+    _run_copy(0, *args)

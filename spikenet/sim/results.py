@@ -1,0 +1,152 @@
+"""Containers for simulation output.
+
+Spikes are stored compactly (one flat array of times, grouped by neuron, plus
+offsets), never as a dense ``(steps, n)`` raster; the raster is built only
+when :meth:`Result.spike_raster` is called.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from spikenet._validation import finite_float
+
+__all__ = ["NetworkResult", "Result"]
+
+
+class Result:
+    """Output of :func:`spikenet.sim.simulate`.
+
+    Parameters
+    ----------
+    t : ndarray (steps,)
+        Start time of each step in seconds (``t[k] = k * dt``).
+    dt : float
+        Time step in seconds.
+    spike_times : ndarray (n_spikes,) float64
+        All spike times in seconds, grouped by neuron (flattened index
+        ``b * n + i`` for batch element ``b``), ascending within a neuron.
+    spike_steps : ndarray (n_spikes,) int64
+        Index of the step each spike falls in (``t[k] <= time < t[k] + dt``).
+    offsets : ndarray (N + 1,) int64
+        Spikes of flat neuron ``j`` are ``spike_times[offsets[j]:offsets[j+1]]``.
+    shape : tuple of int
+        ``(n,)`` or, for a batched run, ``(batch, n)``.
+    states : dict of str -> ndarray (steps, *shape)
+        Recorded state variables (values at ``t[k]``, before step ``k``).
+
+    Attributes
+    ----------
+    t, dt, T
+        Step start times (s), step (s) and simulated duration ``steps * dt`` (s).
+    spike_times : list
+        One 1-D array of spike times (s) per neuron; for a batched run a list
+        over the batch of such lists.
+    v, m, h, n : ndarray (steps, n) or (steps, batch, n)
+        Recorded states, present when requested in ``record``.
+
+    Examples
+    --------
+    >>> from spikenet.sim import LIF, simulate
+    >>> res = simulate(LIF(), [1.5, 3.0], T=0.2, record=("spikes", "v"))
+    >>> res.v.shape, res.rates().shape
+    ((2000, 2), (2,))
+    """
+
+    def __init__(self, t, dt, spike_times, spike_steps, offsets, shape, states=None):
+        self.t = t
+        self.dt = float(dt)
+        self.T = float(len(t) * self.dt)
+        self._times = spike_times
+        self._steps = spike_steps
+        self._offsets = offsets
+        self.shape = tuple(shape)
+        self._states = dict(states or {})
+
+    # -- recorded states -------------------------------------------------
+    def __getattr__(self, name):
+        states = self.__dict__.get("_states", {})
+        if name in states:
+            return states[name]
+        raise AttributeError(
+            f"Result has no attribute {name!r}"
+            + (f"; recorded states: {sorted(states)}" if states else "")
+            + ("; pass record=(..., 'v') to simulate to record a state" if name in ("v", "m", "h", "n")
+               else "")
+        )
+
+    @property
+    def recorded(self):
+        """Names of the recorded state variables (tuple of str)."""
+        return tuple(self._states)
+
+    # -- spikes ----------------------------------------------------------
+    @property
+    def n_neurons(self):
+        """Total number of simulated neurons (batch included)."""
+        return int(np.prod(self.shape))
+
+    @property
+    def spike_counts(self):
+        """Number of spikes per neuron, shape ``(n,)`` or ``(batch, n)``."""
+        return np.diff(self._offsets).reshape(self.shape)
+
+    @property
+    def spike_times(self):
+        """Spike times in seconds: a list (per neuron) of 1-D arrays.
+
+        For a batched run, a list over the batch of such lists.
+        """
+        flat = [self._times[self._offsets[j]:self._offsets[j + 1]] for j in range(self.n_neurons)]
+        if len(self.shape) == 1:
+            return flat
+        n = self.shape[-1]
+        return [flat[b * n:(b + 1) * n] for b in range(self.shape[0])]
+
+    def spike_raster(self):
+        """Dense boolean raster, ``True`` where a neuron spiked in a step.
+
+        Returns
+        -------
+        ndarray of bool, shape (steps, n) or (steps, batch, n)
+        """
+        steps = len(self.t)
+        raster = np.zeros((steps, self.n_neurons), dtype=bool)
+        neuron = np.repeat(np.arange(self.n_neurons), np.diff(self._offsets))
+        raster[self._steps, neuron] = True
+        return raster.reshape((steps, *self.shape))
+
+    def rates(self, start=0.0):
+        """Mean firing rate per neuron in Hz.
+
+        Parameters
+        ----------
+        start : float, optional
+            Count only spikes at ``t >= start`` (seconds since the start of the
+            simulation), dividing by ``T - start``; use it to skip a transient.
+
+        Returns
+        -------
+        ndarray, shape (n,) or (batch, n)
+        """
+        start = finite_float("start", start)
+        t_begin = float(self.t[0]) if len(self.t) else 0.0
+        t_end = t_begin + self.T
+        if not t_begin <= start < t_end:
+            raise ValueError(f"start must lie in [{t_begin}, {t_end}), got {start}")
+        if start == t_begin:
+            counts = np.diff(self._offsets)
+        else:
+            keep = (self._times >= start).astype(np.int64)
+            csum = np.concatenate(([0], np.cumsum(keep)))
+            counts = csum[self._offsets[1:]] - csum[self._offsets[:-1]]
+        return (counts / (t_end - start)).reshape(self.shape)
+
+    def __repr__(self):
+        return (f"Result(shape={self.shape}, steps={len(self.t)}, dt={self.dt}, "
+                f"spikes={len(self._times)}, recorded={list(self._states)})")
+
+
+# NetworkResult (the output of Network.run) lives in its own module; it is
+# re-exported here so that both result types are found in one place.
+from spikenet.sim.network_results import NetworkResult  # noqa: E402

@@ -1,0 +1,363 @@
+"""``simulate``: run a population of unconnected LIF or HH neurons.
+
+The time loop runs inside one Numba kernel call
+(:mod:`spikenet.sim.kernels`); Python only splits it into chunks when it has
+to: to evaluate a callable input, to update a progress bar, or to bound the
+memory of the spike buffers.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Iterable, Mapping
+
+import numpy as np
+
+from spikenet._validation import as_rng, choice, finite_array, positive_float
+from spikenet.sim.neurons import HH, LIF
+from spikenet.sim.results import Result
+
+__all__ = ["HH_DT_MAX", "HH_DT_WARN", "simulate"]
+
+#: Above this step (seconds) HH accuracy degrades: a warning is issued. At
+#: 0.05 ms spike times drift by about 0.15 ms over 100 ms against solve_ivp
+#: (error grows as dt^2: 0.006 ms at 0.01 ms, 0.035 ms at 0.025 ms).
+HH_DT_WARN = 0.05e-3
+#: Above this step (seconds) HH integration breaks down and is refused.
+#: Measured: at 0.3 ms spike counts over 200 ms for inputs 6.5-50 uA/cm^2 stay
+#: within 10% of the dt = 0.01 ms reference; at 0.5 ms the count for 6.5
+#: uA/cm^2 collapses from 11 to 2 and at 1 ms V overshoots E_Na (tested in
+#: tests/sim/test_hh.py).
+HH_DT_MAX = 0.3e-3
+
+_STATE_NAMES = {LIF: ("v",), HH: ("v", "m", "h", "n")}
+# Spike buffers per chunk may use about this many bytes (16 bytes per slot).
+_SPIKE_BUFFER_BYTES = 16 * 2**20
+# Steps per chunk when a callable input is evaluated in Python.
+_CALLABLE_CHUNK = 500
+# Chunks a progress bar is split into.
+_PROGRESS_CHUNKS = 100
+# Guess of the highest HH rate (Hz) used to size spike buffers (a chunk is
+# re-run with a larger buffer if a neuron exceeds it).
+_HH_RATE_GUESS = 400.0
+
+
+def _n_steps(T, dt):
+    """Number of steps covering ``T`` (rounding T/dt, tolerating float error)."""
+    ratio = T / dt
+    steps = round(ratio)
+    if abs(ratio - steps) > 1e-9 * max(1.0, ratio):
+        steps = math.ceil(ratio)
+    return max(steps, 1)
+
+
+class _Drive:
+    """Normalises the forms ``J`` may take and serves it chunk by chunk."""
+
+    def __init__(self, J, steps, dt, batch, model):
+        self.steps = steps
+        self.dt = dt
+        self.batch = batch
+        self.fn = None
+        self.model = model
+        if callable(J):
+            self.fn = J
+            first = self._eval(0.0, None)
+            self.shape = first.shape
+            self.const = None
+        else:
+            ndims = (2, 3) if batch else (0, 1, 2)
+            arr = finite_array("J", J, ndim=ndims)
+            per_step = arr.ndim == ndims[-1]
+            if per_step:
+                if arr.shape[0] != steps:
+                    raise ValueError(
+                        f"J has {arr.shape[0]} rows (one per step) but T/dt gives {steps} steps; "
+                        f"J must have shape (steps, {'batch, ' if batch else ''}n) = "
+                        f"({steps}, {', '.join(map(str, arr.shape[1:]))})")
+                self.shape = arr.shape[1:]
+                self.const = None
+                self.per_step = arr.reshape(steps, -1)
+            else:
+                self.shape = arr.shape if arr.ndim else (1,)
+                self.const = arr.reshape(1, -1)
+        if any(s == 0 for s in self.shape):
+            raise ValueError(f"J describes no neurons (shape {self.shape})")
+        self.N = int(np.prod(self.shape))
+
+    def _eval(self, t, expect):
+        try:
+            val = self.fn(t)
+        except Exception as exc:
+            raise ValueError(f"J(t) raised {type(exc).__name__} at t={t}: {exc}") from exc
+        want = "(batch, n)" if self.batch else "(n,) or a scalar"
+        arr = finite_array(f"J(t) at t={t}", val, ndim=(2,) if self.batch else (0, 1))
+        if not self.batch and arr.ndim == 0:
+            arr = arr.reshape(1)
+        if expect is not None and arr.shape != expect:
+            raise ValueError(f"J(t) must keep the shape {expect} it had at t=0 ({want}); "
+                             f"got {arr.shape} at t={t}")
+        return arr
+
+    def chunk(self, a, b):
+        """Return ``(J2d, stride)`` for steps ``a <= k < b``."""
+        if self.const is not None:
+            return self.const, 0
+        if self.fn is None:
+            return self.per_step[a:b], 1
+        rows = [self._eval(k * self.dt, self.shape).reshape(-1) for k in range(a, b)]
+        return np.stack(rows), 1
+
+    def max_in(self, a, b):
+        """Largest drive over steps ``a <= k < b`` (evaluates nothing new)."""
+        if self.const is not None:
+            return float(self.const.max())
+        if self.fn is None:
+            return float(self.per_step[a:b].max())
+        return None
+
+
+def _check_record(record, model):
+    if isinstance(record, str):
+        record = (record,)
+    if not isinstance(record, Iterable):
+        raise TypeError(f"record must be a sequence of state names, got {type(record).__name__}")
+    valid = ("spikes", *_STATE_NAMES[model])
+    names = []
+    for name in record:
+        choice("record", name, valid)
+        if name != "spikes" and name not in names:
+            names.append(name)
+    return names
+
+
+def _initial_state(neuron, init, shape, dtype):
+    model = type(neuron)
+    names = _STATE_NAMES[model]
+    init = {} if init is None else init
+    if not isinstance(init, Mapping):
+        raise TypeError(f"init must be a dict mapping state names to arrays, got {type(init).__name__}")
+    given = {}
+    for key, value in init.items():
+        choice("init", key, names)
+        arr = finite_array(f"init[{key!r}]", value)
+        try:
+            given[key] = np.broadcast_to(arr, shape).astype(np.float64).reshape(-1)
+        except ValueError:
+            raise ValueError(f"init[{key!r}] has shape {arr.shape}, which does not broadcast to the "
+                             f"population's shape {shape}") from None
+    N = int(np.prod(shape))
+    if model is LIF:
+        v = given.get("v", np.full(N, neuron.v_reset))
+        return {"v": v.astype(dtype), "r": np.zeros(N, dtype=dtype)}
+    v = given.get("v", np.full(N, neuron.v_init))
+    ss = dict(zip("mhn", HH.steady_state(v)))
+    state = {"v": v}
+    for x in "mhn":
+        g = given.get(x, ss[x])
+        if np.any((g < 0) | (g > 1)):
+            raise ValueError(f"init[{x!r}] is a gating variable and must lie in [0, 1]")
+        state[x] = g
+    return {k: a.astype(dtype) for k, a in state.items()}
+
+
+def simulate(neuron, J, T, dt=1e-4, record=("spikes",), init=None, seed=None, progress=False, *,
+             batch=False, dtype=np.float64):
+    r"""Simulate a population of unconnected neurons driven by the input ``J``.
+
+    Parameters
+    ----------
+    neuron : LIF or HH
+        The neuron model (parameters only).
+    J : float, array_like or callable
+        Input drive: dimensionless for LIF, uA/cm^2 for HH. A scalar (one
+        neuron), an array ``(n,)`` held constant, an array ``(steps, n)`` whose
+        row ``k`` is held over step ``k``, or a callable ``t -> (n,)`` (``t`` in
+        seconds) evaluated at ``t = k * dt`` for step ``k``. With
+        ``batch=True``: ``(batch, n)``, ``(steps, batch, n)`` or a callable
+        returning ``(batch, n)``.
+    T : float
+        Duration in seconds; the run has ``round(T / dt)`` steps.
+    dt : float
+        Time step in seconds. LIF requires ``dt <= tau_m``; HH warns above
+        0.05 ms (accuracy) and refuses more than 0.3 ms (the scheme breaks down).
+    record : sequence of str
+        ``"spikes"`` (always recorded) plus states to store at each step:
+        ``"v"`` (LIF) or ``"v"``, ``"m"``, ``"h"``, ``"n"`` (HH).
+    init : dict, optional
+        Initial state per name, arrays broadcastable to ``(n,)`` (or
+        ``(batch, n)``). Default: ``v_reset`` for LIF; ``v_init`` for HH with each
+        gate at its steady state for the initial voltage.
+    seed : None, int or numpy.random.Generator
+        Accepted for interface uniformity; these models are deterministic.
+    progress : bool
+        Show a tqdm progress bar (the loop is run in chunks).
+    batch : bool, keyword-only
+        ``J`` has a leading batch axis; the whole batch runs in one kernel call
+        and outputs gain a batch axis.
+    dtype : numpy float type, keyword-only
+        ``np.float64`` (default) or ``np.float32`` for the state arrays.
+
+    Returns
+    -------
+    Result
+        Spike times, rates, and recorded states of shape ``(steps, n)`` (or
+        ``(steps, batch, n)``).
+
+    Notes
+    -----
+    LIF: the voltage is advanced exactly over each step,
+    :math:`v(t+\Delta) = J + (v(t) - J)e^{-\Delta/\tau_m}`; a threshold
+    crossing is located at :math:`\tau_m\ln\frac{J - v}{J - v_{th}}` into the
+    step, the refractory period runs from the spike in continuous time, and a
+    neuron leaving it mid-step integrates the rest of the step.
+
+    HH: gates by exponential Euler from :math:`V_k`, then :math:`V` solved
+    exactly with the updated gates held; spikes are upward crossings of
+    ``v_spike`` with linearly interpolated times. See ``docs/simulation.md``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from spikenet.sim import LIF, simulate
+    >>> res = simulate(LIF(), np.array([0.5, 2.0]), T=1.0)
+    >>> res.rates().round(1)
+    array([ 0., 63.])
+    """
+    from spikenet.sim.kernels.hh import hh_run
+    from spikenet.sim.kernels.lif import lif_run
+    from spikenet.sim.kernels.spikes import gather_spikes, merge_chunk
+
+    if not isinstance(neuron, (LIF, HH)):
+        raise TypeError(f"neuron must be a spikenet.sim.LIF or HH instance, got {type(neuron).__name__}")
+    model = type(neuron)
+    dt = positive_float("dt", dt)
+    T = positive_float("T", T)
+    if dtype not in (np.float64, np.float32) and np.dtype(dtype) not in (np.float64, np.float32):
+        raise TypeError(f"dtype must be np.float64 or np.float32, got {dtype!r}")
+    dtype = np.dtype(dtype)
+    if not isinstance(batch, bool):
+        raise TypeError(f"batch must be True or False, got {batch!r}")
+    as_rng(seed)  # validated for uniformity; the models are deterministic
+    names = _check_record(record, model)
+    if model is LIF and dt > neuron.tau_m:
+        raise ValueError(f"dt ({dt} s) must not exceed the LIF's tau_m ({neuron.tau_m} s)")
+    if model is HH:
+        if dt > HH_DT_MAX:
+            raise ValueError(f"dt ({dt * 1e3:g} ms) is above {HH_DT_MAX * 1e3:g} ms, where the HH "
+                             "integration breaks down; use dt <= 0.05 ms (0.01 ms recommended)")
+        if dt > HH_DT_WARN:
+            warnings.warn(f"dt = {dt * 1e3:g} ms is above {HH_DT_WARN * 1e3:g} ms: HH spike times lose "
+                          "accuracy (use 0.01 ms for errors below 0.01 ms)", UserWarning, stacklevel=2)
+
+    steps = _n_steps(T, dt)
+    drive = _Drive(J, steps, dt, batch, model)
+    shape, N = drive.shape, drive.N
+    state = _initial_state(neuron, init, shape, dtype)
+    recs = {name: np.empty((steps, N), dtype=dtype) for name in names}
+    j_dtype = dtype if model is LIF else np.float64
+
+    # Chunk length: whole run unless a callable / progress bar / memory says otherwise.
+    L = steps
+    if drive.fn is not None:
+        L = min(L, _CALLABLE_CHUNK)
+    if progress:
+        L = min(L, max(1, math.ceil(steps / _PROGRESS_CHUNKS)))
+
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=steps, unit="step", desc=f"simulate {model.__name__}")
+    chunks_t, chunks_k, chunks_i = [], [], []
+    a = 0
+    try:
+        while a < steps:
+            L_here = min(L, steps - a)
+            cap = None
+            while True:  # shrink the chunk until its spike buffer fits the budget
+                b = a + L_here
+                cap = _spike_capacity(neuron, drive, a, b, dt)
+                if N * cap * 16 <= _SPIKE_BUFFER_BYTES or L_here == 1:
+                    break
+                L_here = max(1, L_here // 2)
+            J2d, stride = drive.chunk(a, b)
+            J2d = np.ascontiguousarray(J2d, dtype=j_dtype)
+            saved = {k: s.copy() for k, s in state.items()}
+            while True:  # re-run the chunk if a neuron overflowed its buffer
+                spk_t = np.empty((N, cap), dtype=np.float64)
+                spk_k = np.empty((N, cap), dtype=np.int64)
+                cnt = np.zeros(N, dtype=np.int64)
+                _run_chunk(model, neuron, state, J2d, stride, a, dt, spk_t, spk_k, cnt,
+                           {name: r[a:b] for name, r in recs.items()}, b - a, dtype, lif_run, hh_run)
+                most = int(cnt.max())
+                if most <= cap:
+                    break
+                cap = most
+                for k, s in saved.items():
+                    state[k][:] = s
+            total = int(cnt.sum())
+            if total:
+                ct = np.empty(total, dtype=np.float64)
+                ck = np.empty(total, dtype=np.int64)
+                gather_spikes(spk_t, spk_k, cnt, ct, ck)
+                chunks_t.append(ct)
+                chunks_k.append(ck)
+                chunks_i.append(cnt)
+            del spk_t, spk_k
+            if bar is not None:
+                bar.update(b - a)
+            a = b
+    finally:
+        if bar is not None:
+            bar.close()
+
+    if model is HH and not np.all(np.isfinite(state["v"])):
+        raise FloatingPointError("HH integration produced non-finite voltages; reduce dt")
+    counts = np.zeros(N, dtype=np.int64)
+    for c in chunks_i:
+        counts += c
+    offsets = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
+    if len(chunks_t) == 1:  # already grouped by neuron
+        times, ksteps = chunks_t[0], chunks_k[0]
+    else:
+        times = np.empty(int(offsets[-1]), dtype=np.float64)
+        ksteps = np.empty(int(offsets[-1]), dtype=np.int64)
+        cursor = offsets[:-1].copy()
+        for ct, ck, cc in zip(chunks_t, chunks_k, chunks_i):
+            merge_chunk(ct, ck, cc, times, ksteps, cursor)
+    t = np.arange(steps) * dt
+    states = {name: r.reshape((steps, *shape)) for name, r in recs.items()}
+    return Result(t, dt, times, ksteps, offsets, shape, states)
+
+
+def _spike_capacity(neuron, drive, a, b, dt):
+    """Upper bound (LIF) or guess (HH) of spikes per neuron in steps [a, b)."""
+    duration = (b - a) * dt
+    if isinstance(neuron, LIF):
+        j_max = drive.max_in(a, b)
+        if j_max is None:  # callable: evaluated only later; guess and re-run if exceeded
+            return int(duration * 500.0) + 2
+        if j_max <= neuron.v_th:
+            return 2
+        isi = neuron.tau_ref + neuron.tau_m * math.log((j_max - neuron.v_reset) / (j_max - neuron.v_th))
+        if isi < dt * 1e-6:
+            raise ValueError(f"J (max {j_max:g}) is too large: the LIF would fire more than a million "
+                             "spikes per step")
+        return int(duration / isi) + 3
+    return int(duration * _HH_RATE_GUESS) + 2
+
+
+def _run_chunk(model, neuron, state, J2d, stride, k0, dt, spk_t, spk_k, cnt, recs, nsteps, dtype,
+               lif_run, hh_run):
+    empty = np.empty((nsteps, 0), dtype=dtype)
+    rec = {name: recs.get(name, empty) for name in _STATE_NAMES[model]}
+    if model is LIF:
+        consts = np.array([math.exp(-dt / neuron.tau_m), dt, neuron.v_th], dtype=dtype)
+        lif_run(state["v"], state["r"], J2d, stride, k0, 0.0, dt, neuron.tau_m, neuron.tau_ref,
+                neuron.v_th, neuron.v_reset, consts, spk_t, spk_k, cnt, rec["v"])
+    else:
+        hh_run(state["v"], state["m"], state["h"], state["n"], J2d, stride, k0, 0.0, dt, dt * 1e3,
+               neuron.c_m, neuron.g_na, neuron.g_k, neuron.g_l, neuron.e_na, neuron.e_k, neuron.e_l,
+               neuron.v_spike, spk_t, spk_k, cnt, rec["v"], rec["m"], rec["h"], rec["n"])
