@@ -56,7 +56,7 @@ def softlif_classifier(n_in=64, hidden=(128,), n_out=10, amplitude=AMPLITUDE, si
 
 
 def train_classifier(model, X, y, epochs=30, lr=3e-3, batch_size=32, seed=0):
-    """Minimise the cross-entropy of ``model(X)`` (logits) against labels ``y`` with Adam.
+    """Minimise the cross-entropy of ``model(X)`` (logits) against labels ``y`` with Adam via ``fit``.
 
     Parameters
     ----------
@@ -78,23 +78,26 @@ def train_classifier(model, X, y, epochs=30, lr=3e-3, batch_size=32, seed=0):
     epochs = positive_int("epochs", epochs)
     batch_size = positive_int("batch_size", batch_size)
     lr = positive_float("lr", lr)
-    gen = torch.Generator().manual_seed(positive_int("seed", seed, allow_zero=True))
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
-    model.train()
+    from spikenet.rate.train import fit
+
+    seed = positive_int("seed", seed, allow_zero=True)
     # Mini-batches of a 64-128-10 net are far too small to gain from intra-op
     # threads, and on a loaded machine the thread pool's spinning makes
     # training 20-30x slower; use one thread and restore the setting after.
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        for _ in range(epochs):
-            perm = torch.randperm(len(X), generator=gen)
-            for i in range(0, len(X), batch_size):
-                idx = perm[i : i + batch_size]
-                loss = torch.nn.functional.cross_entropy(model(X[idx]), y[idx])
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
+        fit(
+            model,
+            (X, y),
+            "cross_entropy",
+            epochs=epochs,
+            lr=lr,
+            optimizer="adam",
+            batch_size=batch_size,
+            seed=seed,
+            progress=False,
+        )
     finally:
         torch.set_num_threads(threads)
     return model.eval()
