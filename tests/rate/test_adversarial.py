@@ -27,6 +27,17 @@ NATURAL_EPOCHS = 15
 LR = 5e-3
 
 
+@pytest.fixture(scope="module", autouse=True)
+def one_torch_thread():
+    """One intra-op thread while this module trains (module scope: it also covers the shared
+    trained-model fixture); small models gain nothing from more, and oversubscribed CI cores
+    make torch's thread pool spin. The previous setting is restored afterwards."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
 def _mlp(seed):
     torch.manual_seed(seed)
     return torch.nn.Sequential(torch.nn.Linear(64, 64), torch.nn.ReLU(), torch.nn.Linear(64, 10))
@@ -154,6 +165,19 @@ def test_defended_model_keeps_twice_the_robust_accuracy(natural, digits, method)
     assert accuracy(model, Xte, yte) >= CLEAN_MIN
     assert robust >= ROBUST_FACTOR * natural_robust
     # Not gradient masking: the multi-step attack does not break it either.
+    assert robust_pgd >= ROBUST_FACTOR * natural_robust
+
+
+@pytest.mark.slow
+def test_pgd_adversarial_training_also_keeps_twice_the_robust_accuracy(natural, digits):
+    Xtr, ytr, Xte, yte = digits
+    natural_robust = accuracy(natural, fgsm(natural, Xte, yte, EPS), yte)
+    model = _mlp(0)
+    adversarial_training(model, (Xtr, ytr), epochs=NATURAL_EPOCHS, eps=EPS, method="pgd", steps=5, lr=LR,
+                         seed=0)
+    model.eval()
+    assert accuracy(model, Xte, yte) >= CLEAN_MIN
+    robust_pgd = accuracy(model, pgd(model, Xte, yte, EPS, alpha=EPS / 4, steps=10), yte)
     assert robust_pgd >= ROBUST_FACTOR * natural_robust
 
 

@@ -178,3 +178,15 @@ def test_hh_breakdown_bound_is_where_spike_counts_fail():
         finally:
             sim.HH_DT_MAX = old
     assert np.max(np.abs(broken - ref) / ref) > 0.5
+
+
+def test_hh_extreme_inputs_stay_finite():
+    # Absurd currents drive V to +-1e5 mV, where the rate functions would
+    # overflow; they are evaluated at V clipped to +-250 mV, so nothing turns NaN.
+    res = simulate(HH(), np.array([-1e5, -1e3, 1e3, 1e5]), T=0.005, dt=1e-5, record=("v", "m", "h", "n"))
+    for name in "vmhn":
+        assert np.all(np.isfinite(getattr(res, name)))
+    for name in "mhn":
+        g = getattr(res, name)
+        assert g.min() >= 0.0 and g.max() <= 1.0
+    assert res.v[-1, 0] < -1e4 and res.v[-1, -1] > 1e3

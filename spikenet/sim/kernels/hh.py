@@ -37,6 +37,8 @@ from spikenet.sim.kernels.fastexp import fast_exp
 _FM = {"contract"}  # fused multiply-add only; no assumptions about NaN/inf
 
 
+#: |V| (mV) beyond which the rate functions are evaluated at the bound.
+V_RATE_CLIP = 250.0
 _E_HALF = float(np.exp(0.5))
 _E_M1_5 = float(np.exp(-1.5))
 
@@ -131,7 +133,12 @@ def hh_step(v, m, h, n, J, dt_ms, c_m, g_na, g_k, g_l, e_na, e_k, e_l):
     tuple of float
         ``(v, m, h, n)`` at the end of the step.
     """
-    am, bm, ah, bh, an, bn = hh_rates(v)
+    # The rate functions overflow for |V| beyond a few hundred mV (reachable
+    # only with absurd inputs); evaluating them at V clipped to +-V_RATE_CLIP
+    # keeps every quantity finite. V itself is not clipped.
+    vr = v if v < V_RATE_CLIP else V_RATE_CLIP
+    vr = vr if vr > -V_RATE_CLIP else -V_RATE_CLIP
+    am, bm, ah, bh, an, bn = hh_rates(vr)
     sm = am + bm
     sh = ah + bh
     sn = an + bn
