@@ -231,3 +231,16 @@ def test_lif_large_population_stores_no_dense_arrays():
     # (simulate._SPIKE_BUFFER_BYTES); while chunks are merged they exist twice.
     assert peak < 64e6
     assert res.spike_counts.sum() > 50_000
+
+
+def test_lif_input_exactly_at_threshold_never_spikes():
+    # v -> J = v_th only asymptotically; in floating point v rounds to exactly
+    # v_th after ~37 tau_m, which must not count as reaching threshold
+    # (LIF.rate(v_th) = 0).
+    # Sitting exactly at v_th with J = v_th is not a crossing either (Brian2's
+    # "v > v_th" agrees); starting above threshold is.
+    for lif in (LIF(), LIF(tau_m=0.01, v_th=2.0, v_reset=-1.0)):
+        res = simulate(lif, np.full(3, lif.v_th), T=3.0, record=("v",),
+                       init={"v": [lif.v_reset, lif.v_th, lif.v_th + 1e-9]})
+        np.testing.assert_array_equal(res.spike_counts, [0, 0, 1])
+        np.testing.assert_allclose(res.v[-1, :2], lif.v_th, rtol=0, atol=1e-12)
