@@ -493,7 +493,7 @@ class Network:
         pop_off = np.concatenate([[0], np.cumsum(pop_n)[:-1]]).astype(np.int64)
         N = int(pop_n.sum())
         pop_kind = np.array([0 if isinstance(p.neuron, LIF) else 1 for p in pops], dtype=np.int64)
-        from spikenet.sim.kernels.network import N_POP_PAR
+        from spikenet.sim.kernels.network import CONN_DENSE, CONN_SPARSE, CONN_SPARSE_UNIFORM, N_POP_PAR
 
         pop_par = np.zeros((P, N_POP_PAR))
         for p in pops:
@@ -536,10 +536,10 @@ class Network:
         n_ring = 1 + max([c.delay_steps for c in self._conns], default=0)
         # connections
         C = len(self._conns)
-        keys = ("src", "grp", "delay", "dense", "npost", "ptr", "data")
+        keys = ("src", "grp", "delay", "kind", "npost", "ptr", "data")
         conn = {k: np.zeros(C, dtype=np.int64) for k in keys}
         w_dense, w_ptr, w_idx, w_sdata = [np.zeros(0)], [np.zeros(0, np.int64)], [np.zeros(0, np.int32)], []
-        n_dense = n_ptr = n_sparse = 0
+        n_dense = n_ptr = n_idx = n_sdata = 0
         for ci, c in enumerate(self._conns):
             src = c.src if c.src >= 0 else P + (-1 - c.src)
             conn["src"][ci] = src
@@ -550,20 +550,28 @@ class Network:
             scale = 1.0 / c.synapse.tau_s
             if kind == "dense":
                 # pre-major rows: a spike of pre j adds the contiguous row j
-                conn["dense"][ci] = 1
+                conn["kind"][ci] = CONN_DENSE
                 conn["data"][ci] = n_dense
                 block = np.ascontiguousarray(w.T * scale).ravel()
                 w_dense.append(block)
                 n_dense += block.size
             else:
                 # CSR of the transposed weights: row j lists the targets of pre j
-                indptr, indices, data = w.indptr, w.indices, w.data
                 conn["ptr"][ci] = n_ptr
-                w_ptr.append(indptr + n_sparse)
-                n_ptr += indptr.size
-                w_idx.append(indices)
-                w_sdata.append(data * scale)
-                n_sparse += data.size
+                w_ptr.append(w.indptr + n_idx)
+                n_ptr += w.indptr.size
+                w_idx.append(w.indices)
+                if w.data.size and np.all(w.data == w.data[0]):
+                    conn["kind"][ci] = CONN_SPARSE_UNIFORM
+                    conn["data"][ci] = n_dense
+                    w_dense.append(np.array([w.data[0] * scale]))
+                    n_dense += 1
+                else:
+                    conn["kind"][ci] = CONN_SPARSE
+                    conn["data"][ci] = n_sdata - n_idx  # shift from CSR position to w_sdata
+                    w_sdata.append(w.data * scale)
+                    n_sdata += w.data.size
+                n_idx += w.indices.size
         w_sdata = w_sdata or [np.zeros(1)]
         # state
         v = np.zeros((B, N))
@@ -820,7 +828,7 @@ class Network:
                         bd["pop_kind"], bd["pop_off"], bd["pop_n"], bd["pop_par"], bd["pop_fuse"],
                         bd["grp_post"], bd["grp_nst"], bd["grp_off"], bd["grp_fused"], bd["coef"],
                         bd["grp_prop_off"], bd["grp_c_off"], bd["grp_avg_off"],
-                        c["src"], c["grp"], c["delay"], c["dense"], c["npost"], c["ptr"], c["data"],
+                        c["src"], c["grp"], c["delay"], c["kind"], c["npost"], c["ptr"], c["data"],
                         bd["w_dense"], bd["w_ptr"], bd["w_idx"], bd["w_sdata"],
                         bd["src_off"], bd["ring_idx"], bd["ring_cnt"],
                         ev_ptr, ev_idx,

@@ -6,7 +6,15 @@ from scipy.integrate import solve_ivp
 
 from spikenet.sim import HH, simulate
 from spikenet.sim.simulate import HH_DT_MAX, HH_DT_WARN
-from tests.sim.tolerances import HH_SPIKE_ATOL_S, HH_SUBTHRESHOLD_BELOW, HH_SUBTHRESHOLD_V_ATOL
+from tests.sim.tolerances import (
+    HH_DT_MAX_COUNT_RTOL,
+    HH_GATE_INIT_RTOL,
+    HH_RATES_RTOL,
+    HH_SPIKE_ATOL_S,
+    HH_STEP_LOOP_RTOL,
+    HH_SUBTHRESHOLD_BELOW,
+    HH_SUBTHRESHOLD_V_ATOL,
+)
 
 INPUTS = np.array([0.0, 2.0, 4.0, 6.0, 6.5, 7.0, 8.0, 10.0, 12.0, 15.0, 20.0])  # uA/cm^2
 T_MS = 100.0
@@ -78,9 +86,9 @@ def test_hh_starts_at_rest_with_gates_at_steady_state():
     hh = HH()
     res = simulate(hh, np.zeros(2), T=0.02, dt=1e-5, record=("v", "m", "h", "n"))
     m0, h0, n0 = HH.steady_state(hh.v_init)
-    np.testing.assert_allclose(res.m[0], m0, rtol=1e-15)
-    np.testing.assert_allclose(res.h[0], h0, rtol=1e-15)
-    np.testing.assert_allclose(res.n[0], n0, rtol=1e-15)
+    np.testing.assert_allclose(res.m[0], m0, rtol=HH_GATE_INIT_RTOL)
+    np.testing.assert_allclose(res.h[0], h0, rtol=HH_GATE_INIT_RTOL)
+    np.testing.assert_allclose(res.n[0], n0, rtol=HH_GATE_INIT_RTOL)
     assert res.v[0, 0] == -65.0
     # -65 mV is (nearly) the resting potential for e_l = -54.387: it stays put.
     assert np.max(np.abs(res.v - hh.v_init)) < 0.01
@@ -96,7 +104,7 @@ def test_hh_kernel_steady_state_and_rates_match_numpy_forms():
     r = HH.rate_functions(v)
     want = np.stack([r[k] for k in ("alpha_m", "beta_m", "alpha_h", "beta_h", "alpha_n", "beta_n")]
                     + list(HH.steady_state(v)), axis=1)
-    np.testing.assert_allclose(got, want, rtol=1e-12)
+    np.testing.assert_allclose(got, want, rtol=HH_RATES_RTOL)
     assert got[-6, 0] == pytest.approx(1.0) and got[-5, 4] == pytest.approx(0.1)
 
 
@@ -109,7 +117,7 @@ def test_hh_step_helper_matches_simulate():
                      hh.e_l)
     # Same arithmetic; FMA contraction may differ between the vectorised and
     # the scalar compilation, hence not bit-identical.
-    np.testing.assert_allclose(res.v[:, 0], trace, rtol=1e-10)
+    np.testing.assert_allclose(res.v[:, 0], trace, rtol=HH_STEP_LOOP_RTOL)
 
 
 def test_hh_negative_input_hyperpolarises_without_spikes():
@@ -122,7 +130,7 @@ def test_hh_negative_input_hyperpolarises_without_spikes():
 def test_hh_init_voltage_puts_gates_at_its_steady_state():
     res = simulate(HH(), 0.0, T=1e-4, dt=1e-5, init={"v": -70.0}, record=("v", "m"))
     assert res.v[0, 0] == -70.0
-    assert res.m[0, 0] == pytest.approx(HH.steady_state(-70.0)[0], rel=1e-15)
+    assert res.m[0, 0] == pytest.approx(HH.steady_state(-70.0)[0], rel=HH_GATE_INIT_RTOL)
 
 
 def test_hh_callable_and_batch_equal_array_input():
@@ -166,7 +174,7 @@ def test_hh_breakdown_bound_is_where_spike_counts_fail():
     ref = simulate(HH(), J, T=0.2, dt=1e-5).spike_counts
     with pytest.warns(UserWarning):
         at_bound = simulate(HH(), J, T=0.2, dt=HH_DT_MAX).spike_counts
-    np.testing.assert_allclose(at_bound, ref, rtol=0.1)
+    np.testing.assert_allclose(at_bound, ref, rtol=HH_DT_MAX_COUNT_RTOL)
     import importlib
 
     sim = importlib.import_module("spikenet.sim.simulate")
