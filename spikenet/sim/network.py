@@ -28,9 +28,12 @@ O(dt^2) relative to the step. The refractory period ``tau_ref`` runs in
 continuous time from that spike time; a neuron whose refractory period ends
 inside a step integrates the rest of the step from ``v_reset`` with the same
 ``J_eff`` (the exact propagator only exists for whole steps). A neuron can
-spike at most once per step (if ``tau_ref`` ends and threshold is reached
-again within the same step, the second spike is placed at the start of the
-next step).
+spike at most once per step: if ``tau_ref`` ends within the step of a spike
+and the rest of the step would reach threshold again, ``v`` is capped at
+``v_th`` and the next spike falls at the start of the next step (when the
+drive is still above threshold). Crossings are detected from the end-of-step
+voltage, so an excursion above ``v_th`` that returns below it within one step
+is missed, as in any fixed-step scheme.
 
 *HH.* Each step calls the single-neuron scheme of
 :mod:`spikenet.sim.kernels.hh` with the synaptic current averaged exactly
