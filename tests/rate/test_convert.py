@@ -171,6 +171,22 @@ def test_batch_rows_are_independent_simulations(one_layer):
         )
 
 
+def test_the_whole_batch_is_simulated_in_one_kernel_call(one_layer, monkeypatch):
+    import spikenet.sim.kernels.network as kernels
+
+    calls = []
+    original = kernels.run_network_batched
+
+    def counting(*args):
+        calls.append(args[1])  # number of steps simulated by this call
+        return original(*args)
+
+    monkeypatch.setattr(kernels, "run_network_batched", counting)
+    model, x = one_layer
+    to_spiking(model).run(x, T=0.2)
+    assert calls == [200]
+
+
 def test_run_averages_from_the_default_settle_time(one_layer):
     model, x = one_layer
     snn = to_spiking(model)
