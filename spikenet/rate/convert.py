@@ -330,7 +330,9 @@ def to_spiking(model, dt=1e-3, synapse=PSCFilter(0.005), rate_scale=1.0) -> Spik
         amplitude is divided by it, so the rate network's function is
         unchanged while the spiking network fires ``rate_scale`` times as many
         spikes: more spikes per averaging window means less quantisation
-        noise (better accuracy) at a higher spike count (energy) cost.
+        noise (better accuracy) at a higher spike count (energy) cost. A
+        neuron spikes at most once per step, so keep the scaled rates well
+        below ``1 / dt``.
 
     Returns
     -------
