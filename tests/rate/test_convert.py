@@ -171,10 +171,29 @@ def test_batch_rows_are_independent_simulations(one_layer):
         )
 
 
-def test_run_averages_from_the_default_settle_time(one_layer):
+def test_the_whole_batch_is_simulated_in_one_kernel_call(one_layer, monkeypatch):
+    import spikenet.sim.kernels.network as kernels
+
+    calls = []
+    original = kernels.run_network_batched
+
+    def counting(*args):
+        calls.append(args[1])  # number of steps simulated by this call
+        return original(*args)
+
+    monkeypatch.setattr(kernels, "run_network_batched", counting)
     model, x = one_layer
-    snn = to_spiking(model)
-    for T in (0.06, 0.2):
+    to_spiking(model).run(x, T=0.2)
+    assert calls == [200]
+
+
+@pytest.mark.parametrize("synapse", [PSCFilter(0.005), PSCFilter(0.003, n=1), PSCFilter(0.002, n=2)])
+def test_run_averages_from_the_default_settle_time(one_layer, synapse):
+    # run() weights each spike by the charge its PSC delivers inside the window
+    # (gamma CDF); simulate() filters step by step with the cascade: same average
+    model, x = one_layer
+    snn = to_spiking(model, synapse=synapse)
+    for T in (0.06, 0.2, 0.0375):
         run = snn.simulate(x, T)
         settle = min(0.05, T / 2)
         np.testing.assert_allclose(snn.run(x, T), run.outputs[run.t >= settle - 1e-12].mean(0), rtol=RTOL_F64)
