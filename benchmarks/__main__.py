@@ -165,7 +165,7 @@ def run_suite(args, log=print, save=None) -> dict:
                 cold = case.name in cold_cases and sim.dtype == "float64"
             cold = cold and not (args.no_cold or args.smoke)
             m = measure(case, sim, workdir, repeats=repeats, cold=cold, warmup=not args.smoke,
-                        timeout=args.timeout, log=log)
+                        own_cache=not args.smoke, timeout=args.timeout, log=log)
             rec = m.to_json()
             measurements.append(rec)
             good = m.warm or m.cold

@@ -8,17 +8,22 @@ reports its own build and loop times and the statistics of its spikes.
 
 Caches
 ------
-warm
-    Numba's default cache (``__pycache__`` next to the kernels, as a user
-    gets it), Brian2's default Cython cache, and a standalone project folder
-    per case and thread count under the run's work folder that a previous run
-    has built (Brian2 then regenerates the code and ``make`` rebuilds only
-    what changed). Each warm series starts with one discarded run that fills
-    the caches.
+Each measurement (one simulator configuration on one case) owns a cache
+folder holding Numba's cache (``NUMBA_CACHE_DIR``), Brian2's Cython cache and
+the cpp_standalone project folder.
+
 empty
-    A fresh ``NUMBA_CACHE_DIR``, a fresh Cython cache folder and a fresh
-    standalone project folder for every run, so everything is compiled from
+    The folder is emptied before each run, so everything is compiled from
     scratch. NEST has no compiled-code cache, so it has no empty-cache runs.
+warm
+    The folder as the previous run left it (the last empty-cache run, or one
+    discarded warm-up run when there were none): Numba loads its compiled
+    kernels, Brian2 finds its compiled Cython extensions, and in standalone
+    mode Brian2 regenerates the code and ``make`` rebuilds only what changed.
+
+With ``cache=None`` (the smoke mode) the runs use the default locations
+instead: Numba's ``__pycache__`` next to the kernels and Brian2's
+``~/.cython/brian_extensions``, shared with the test suite.
 """
 
 from __future__ import annotations
@@ -64,15 +69,15 @@ def _env(sim: Sim, cache: Path | None) -> dict:
     for var in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         env[var] = str(sim.threads)
     env.pop("NUMBA_CACHE_DIR", None)
-    if cache is not None:  # empty caches
+    if cache is not None:
         env["NUMBA_CACHE_DIR"] = str(cache / "numba")
         env["SPIKENET_BENCH_BRIAN2_CACHE"] = str(cache / "cython")
         env["SPIKENET_BENCH_BRIAN2_BUILD"] = str(cache / "standalone")
     return env
 
 
-def run_process(case: Case, sim: Sim, workdir: Path, *, cold: bool, seed: int = 1,
-                timeout: float = 1800.0) -> Run:
+def run_process(case: Case, sim: Sim, workdir: Path, *, cold: bool, cache: Path | None = None,
+                seed: int = 1, timeout: float = 1800.0) -> Run:
     """Run one worker process and measure it.
 
     Parameters
@@ -82,7 +87,9 @@ def run_process(case: Case, sim: Sim, workdir: Path, *, cold: bool, seed: int = 
     workdir : Path
         The run's work folder (standalone projects, fresh caches, outputs).
     cold : bool
-        Empty caches (fresh folders) instead of warm ones.
+        Empty ``cache`` before the run.
+    cache : Path, optional
+        Cache folder of the measurement (None: the default locations).
     seed : int
         Seed passed to the worker.
     timeout : float
@@ -94,15 +101,14 @@ def run_process(case: Case, sim: Sim, workdir: Path, *, cold: bool, seed: int = 
     """
     workdir.mkdir(parents=True, exist_ok=True)
     out = Path(tempfile.mkdtemp(prefix=f"{sim.key}-{case.name}-", dir=workdir))
-    cache = None
-    if cold:
-        cache = out / "cache"
-        cache.mkdir()
+    if cache is not None and cold:
+        shutil.rmtree(cache, ignore_errors=True)
+    if cache is not None:
+        cache.mkdir(parents=True, exist_ok=True)
     env = _env(sim, cache)
-    if not cold:
+    if cache is None:
         env["SPIKENET_BENCH_BRIAN2_BUILD"] = str(workdir / "standalone" / f"{case.name}-{sim.threads}t")
-        default_cython = Path.home() / ".cython" / "brian_extensions"
-        env["SPIKENET_BENCH_BRIAN2_CACHE"] = str(default_cython)
+        env["SPIKENET_BENCH_BRIAN2_CACHE"] = str(Path.home() / ".cython" / "brian_extensions")
     spec = json.dumps({"case": case.spec(), "sim": sim.spec(), "options": {"seed": seed}})
     cmd = [sys.executable, "-m", sim.module, "--spec", spec, "--out", str(out)]
     log = open(out / "log.txt", "wb")  # noqa: SIM115 - closed below, after the child exits
@@ -139,8 +145,6 @@ def run_process(case: Case, sim: Sim, workdir: Path, *, cold: bool, seed: int = 
         run.error = ("killed after timeout; " if killed.is_set() else f"exit code {run.rc}; ") + tail
     elif run.result.get("unsupported"):
         run.error = "unsupported: " + run.result["unsupported"]
-    if cache is not None:
-        shutil.rmtree(cache, ignore_errors=True)
     return run
 
 
@@ -204,31 +208,35 @@ class Measurement:
 
 
 def measure(case: Case, sim: Sim, workdir: Path, *, repeats: int = 3, cold: bool = True,
-            warmup: bool = True, timeout: float = 1800.0, log=print) -> Measurement:
-    """Measure ``sim`` on ``case``: ``repeats`` empty-cache runs, a warm-up, ``repeats`` warm runs.
+            warmup: bool = True, own_cache: bool = True, timeout: float = 1800.0,
+            log=print) -> Measurement:
+    """Measure ``sim`` on ``case``: ``repeats`` empty-cache runs, then ``repeats`` warm runs.
 
     Empty-cache runs are skipped for NEST (no compiled-code cache) and when
-    ``cold`` is false; the warm-up run is discarded.
+    ``cold`` is false; without them a discarded warm-up run (if ``warmup``)
+    fills the cache first. ``own_cache`` false uses the default cache
+    locations (see the module docstring).
     """
     runs: list[Run] = []
+    cache = workdir / "caches" / f"{sim.key}-{case.name}" if own_cache else None
     do_cold = cold and sim.family != "nest"
     if do_cold:
         for k in range(repeats):
-            r = run_process(case, sim, workdir, cold=True, timeout=timeout)
+            r = run_process(case, sim, workdir, cold=True, cache=cache, timeout=timeout)
             log(f"  {sim.key:24s} {case.name:14s} empty cache run {k + 1}: {r.wall_s:7.2f} s"
                 + ("" if r.ok else f"  FAILED: {r.error[:300]}"))
             runs.append(r)
             if not r.ok and not r.result.get("unsupported"):
                 break
-    if warmup:
-        r = run_process(case, sim, workdir, cold=False, timeout=timeout)
+    if warmup and not (do_cold and runs and runs[-1].ok):
+        r = run_process(case, sim, workdir, cold=False, cache=cache, timeout=timeout)
         log(f"  {sim.key:24s} {case.name:14s} warm-up: {r.wall_s:7.2f} s"
             + ("" if r.ok else f"  FAILED: {r.error[:300]}"))
         if not r.ok:
             runs.append(r)
             return Measurement(case, sim, runs)
     for k in range(repeats):
-        r = run_process(case, sim, workdir, cold=False, timeout=timeout)
+        r = run_process(case, sim, workdir, cold=False, cache=cache, timeout=timeout)
         log(f"  {sim.key:24s} {case.name:14s} warm run {k + 1}: {r.wall_s:7.2f} s, loop "
             f"{r.result.get('loop_s', float('nan')):.4f} s, {r.maxrss_mb:.0f} MB"
             + ("" if r.ok else f"  FAILED: {r.error[:300]}"))

@@ -415,10 +415,13 @@ def write_doc(payload, doc: Path) -> None:
           "spikenet: `Network.run` / `simulate` after a tiny run has loaded the compiled kernels).",
           "- **whole process**: wall time of a fresh `python -m benchmarks.run_<sim>` process from start "
           "to exit (imports, model construction, code generation and compilation, run, statistics); "
-          "*warm* with the compiled-code caches filled by a previous run (Numba's cache, Brian2's "
+          "*warm* with the compiled-code caches as the previous run left them (Numba's cache, Brian2's "
           "Cython cache, the standalone project folder), *empty caches* with all of them fresh (NEST "
-          "has no such cache). Brian2's empty-cache runs compile for 30-60 s each here, so by default "
-          "they are measured on CUBA-4000 only (`--cold-peer-cases all` measures every case).",
+          "has no such cache). Compilation depends on the model, not on its size, so by default the "
+          "empty-cache runs are made on one case per model (cuba-4000, lif-100000, hh-10000) for "
+          "spikenet (float64) and the limit kernels, and on CUBA-4000 only for Brian2, whose "
+          "empty-cache runs compile for 30-150 s each here (`--cold-cases all`, "
+          "`--cold-peer-cases all` measure every case).",
           "- **build**: network construction (for Brian2 standalone: code generation, `make` and the "
           "binary's synapse creation, i.e. the standalone build and run minus the loop).",
           "- **peak MB**: `ru_maxrss` of the process and the children it waited for (the standalone "
