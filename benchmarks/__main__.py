@@ -94,6 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="write the report from saved results.json files instead of measuring; several "
                         "files (runs of different cases) are merged")
     p.add_argument("--timeout", type=float, default=1800.0, help="seconds allowed per process")
+    p.add_argument("--conversion", action=argparse.BooleanOptionalAction, default=None,
+                   help="also measure the converted digits network (benchmarks/bench_conversion.py); "
+                        "default: on for full runs of all cases when that module exists")
     return p
 
 
@@ -189,8 +192,48 @@ def run_suite(args, log=print, save=None) -> dict:
         meta["suite_s"] = time.perf_counter() - t_start
         if save is not None:
             save(payload)
+    conversion = args.conversion
+    if conversion is None:
+        conversion = args.cases == "all" and not args.smoke
+    if conversion:
+        payload["conversion"] = run_conversion(repeats, max(s.threads for s in sims) if sims else 1,
+                                               args.timeout, smoke=args.smoke, log=log)
+        if save is not None:
+            save(payload)
     payload["partial"] = False
     return payload
+
+
+def run_conversion(repeats: int, threads: int, timeout: float, smoke: bool = False, log=print) -> dict:
+    """Run ``benchmarks.bench_conversion.bench_conversion`` in a fresh process; its dict or an error."""
+    import os
+    import subprocess
+
+    if importlib.util.find_spec("benchmarks.bench_conversion") is None:
+        return {"error": "benchmarks/bench_conversion.py is not in this checkout"}
+    kwargs = {"repeats": repeats}
+    if smoke:
+        kwargs.update(n_images=20, epochs=2, T=0.05)
+    code = ("import json, sys; from benchmarks.bench_conversion import bench_conversion as b; "
+            "print('BENCH_JSON ' + json.dumps(b(**json.loads(sys.argv[1]))))")
+    env = dict(os.environ, PYTHONPATH=str(REPO), NUMBA_NUM_THREADS=str(threads))
+    log(f"== conversion: converted digits network, {kwargs}")
+    t0 = time.perf_counter()
+    try:
+        proc = subprocess.run([sys.executable, "-c", code, json.dumps(kwargs)], env=env, cwd=str(REPO),
+                              capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return {"error": f"timed out after {timeout} s"}
+    wall = time.perf_counter() - t0
+    for line in proc.stdout.splitlines():
+        if line.startswith("BENCH_JSON "):
+            res = json.loads(line[len("BENCH_JSON "):])
+            res["whole_process_s"] = wall
+            res["kwargs"] = kwargs
+            log(f"  {res.get('images_per_s', float('nan')):.0f} images/s, spiking accuracy "
+                f"{res.get('spiking_accuracy', float('nan')):.3f}")
+            return res
+    return {"error": f"exit code {proc.returncode}: {(proc.stdout + proc.stderr)[-1500:]}"}
 
 
 def merge_payloads(payloads: list[dict]) -> dict:
@@ -213,6 +256,8 @@ def merge_payloads(payloads: list[dict]) -> dict:
             m for m in p["measurements"] if m["case_name"] in names]
         out["agreement"].update({n: p["agreement"][n] for n in names})
         out["notes"] += [n for n in p.get("notes", []) if n not in out["notes"]]
+        if "conversion" in p:
+            out["conversion"] = p["conversion"]
     order = {c.name: i for i, c in enumerate(C.FULL_CASES)}
     out["cases"].sort(key=lambda c: order.get(c["name"], len(order)))
     return out
@@ -267,7 +312,9 @@ def main(argv: list[str] | None = None) -> int:
               and not all(e.startswith("unsupported") for e in m["errors"])]
     mismatched = [(c, k) for c, d in payload["agreement"].items() for k, a in d.items()
                   if a["level"] == "MISMATCH"]
-    return 1 if failed or mismatched else 0
+    conv_failed = "error" in payload.get("conversion", {}) and "not in this checkout" not in payload[
+        "conversion"]["error"]
+    return 1 if failed or mismatched or conv_failed else 0
 
 
 if __name__ == "__main__":

@@ -257,7 +257,8 @@ def cuba_loop(v, ge, gi, steps, bias, a, be, bi, de, di, ref_steps,
         Neurons ``0..n_e-1`` are excitatory.
     """
     n = v.shape[0]
-    ref = np.zeros(n, dtype=np.int64)
+    ref = np.zeros(n)  # refractory steps left (float, so that the update loop vectorises)
+    rs = float(ref_steps)
     n8 = (n + 7) // 8 * 8
     spiked = np.zeros(n8, dtype=np.uint8)
     words = spiked.view(np.uint64)  # scan 8 neurons at a time for spikes
@@ -266,21 +267,17 @@ def cuba_loop(v, ge, gi, steps, bias, a, be, bi, de, di, ref_steps,
     out_i = np.empty(cap, dtype=np.int32)
     count = 0
     for k in range(steps):
-        for i in prange(n):
-            if ref[i] > 0:
-                ref[i] -= 1
-                vi = v[i]
-            else:
-                vi = bias + (v[i] - bias) * a + ge[i] * be + gi[i] * bi
+        for i in prange(n):  # branch-free: selects only, so it vectorises
+            r = ref[i]
+            free = r <= 0.0
+            vu = bias + (v[i] - bias) * a + ge[i] * be + gi[i] * bi
+            vi = vu if free else v[i]
             ge[i] *= de
             gi[i] *= di
-            if vi > 1.0:
-                vi = 0.0
-                ref[i] = ref_steps
-                spiked[i] = 1
-            else:
-                spiked[i] = 0
-            v[i] = vi
+            s = vi > 1.0
+            v[i] = 0.0 if s else vi
+            ref[i] = rs if s else (r if free else r - 1.0)
+            spiked[i] = s
         for w in range(words.shape[0]):
             if words[w] == 0:
                 continue
