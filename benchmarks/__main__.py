@@ -81,6 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cold-peer-cases", default="cuba-4000",
                    help="cases with empty-cache runs of Brian2, or 'all' (default cuba-4000, the case "
                         "of the targets: a Brian2 empty-cache run compiles for 30-150 s here)")
+    p.add_argument("--big-repeats", type=int, default=1,
+                   help="runs of the cases with 1,000,000 neurons or more (default 1: each takes "
+                        "minutes here); they use the default caches, no warm-up and no empty-cache runs")
     p.add_argument("--big-peers", action="store_true",
                    help="run the peers on CUBA with 1,000,000 neurons too (default: spikenet and limit)")
     p.add_argument("--out", type=Path, default=REPO / "benchmarks" / "output",
@@ -150,6 +153,9 @@ def run_suite(args, log=print, save=None) -> dict:
     meta["load_before"] = _loadavg()
     measurements, agreement = [], {}
     t_start = time.perf_counter()
+    if any(c.n >= 1_000_000 for c in case_list):
+        notes.append(f"Cases with 1,000,000 neurons or more: {args.big_repeats} run(s) each "
+                     "(`--big-repeats`), warm default caches, no empty-cache runs.")
     payload = {"meta": meta, "notes": notes, "smoke": bool(args.smoke), "repeats": repeats,
                "cases": [c.spec() | {"name": c.name} for c in case_list],
                "measurements": measurements, "agreement": agreement, "partial": True}
@@ -162,13 +168,15 @@ def run_suite(args, log=print, save=None) -> dict:
             is_peer = sim.family in ("brian2", "nest")
             if is_peer and case.kind == "cuba" and case.n >= 1_000_000 and not args.big_peers:
                 continue
+            big = case.n >= 1_000_000
             if is_peer:
                 cold = case.name in cold_peer_cases
             else:
                 cold = case.name in cold_cases and sim.dtype == "float64"
-            cold = cold and not (args.no_cold or args.smoke)
-            m = measure(case, sim, workdir, repeats=repeats, cold=cold, warmup=not args.smoke,
-                        own_cache=not args.smoke, timeout=args.timeout, log=log)
+            cold = cold and not (args.no_cold or args.smoke or big)
+            m = measure(case, sim, workdir, repeats=args.big_repeats if big else repeats, cold=cold,
+                        warmup=not (args.smoke or big), own_cache=not (args.smoke or big),
+                        timeout=args.timeout, log=log)
             rec = m.to_json()
             measurements.append(rec)
             good = m.warm or m.cold
