@@ -110,12 +110,15 @@ def test_report_regenerates_from_saved_results(smoke, tmp_path):
     assert "## Targets" in doc.read_text()
 
 
-def test_spikenet_bench_cli_passes_arguments_on():
+def test_spikenet_bench_passes_its_options_to_the_runner(capsys):
     from spikenet.cli import main
 
     with pytest.raises(SystemExit) as exc:
         main(["bench", "--help"])
     assert exc.value.code == 0
+    assert "--smoke" in capsys.readouterr().out  # the runner's help, not the CLI's
+    with pytest.raises(SystemExit, match="--repeats"):  # validated by the runner
+        main(["bench", "--repeats", "2", "--cases", "lif-10", "--no-doc"])
 
 
 def test_fewer_than_three_repeats_are_refused():
