@@ -275,6 +275,41 @@ def case_table(payload, case_name) -> list[str]:
     return lines
 
 
+def phase_lines(payload) -> list[str]:
+    """Markdown lines: where a warm spikenet process spends its time, per case (medians).
+
+    The worker times its phases (imports, loading the cached kernels through a
+    tiny run, building the network, the loop, turning the result into
+    statistics); "rest" is the whole-process time minus those (interpreter
+    start and exit, the worker's own imports and I/O).
+    """
+    import statistics
+
+    rows = []
+    for m in payload["measurements"]:
+        if m["sim"]["family"] != "spikenet":
+            continue
+        warm = [r for r in m["runs"] if not r["cold"] and r["rc"] == 0 and r["result"].get("phases")]
+        if not warm:
+            continue
+
+        def med(f, warm=warm):
+            return statistics.median(f(r) for r in warm)
+
+        ph = {k: med(lambda r, k=k: r["result"]["phases"].get(k, 0.0))
+              for k in ("import", "load_or_compile_kernels", "result_to_stats")}
+        build, loop, wall = (med(lambda r: r["result"]["build_s"]), med(lambda r: r["result"]["loop_s"]),
+                             med(lambda r: r["wall_s"]))
+        rest = wall - ph["import"] - ph["load_or_compile_kernels"] - ph["result_to_stats"] - build - loop
+        rows.append(f"| {m['case_name']} | {m['sim_key']} | {_num(wall)} | {_num(ph['import'])} | "
+                    f"{_num(ph['load_or_compile_kernels'])} | {_num(build)} | {_num(loop)} | "
+                    f"{_num(ph['result_to_stats'])} | {_num(rest)} |")
+    if not rows:
+        return []
+    return ["| case | config | whole process s | import spikenet | load kernels (tiny run) | build | "
+            "loop | result to statistics | rest |", "|---|---|---|---|---|---|---|---|---|", *rows]
+
+
 def plot_loop_vs_n(payload, path: Path) -> bool:
     """Save a log-log plot of CUBA loop time versus N per simulator; False if nothing to plot."""
     import matplotlib
@@ -464,6 +499,9 @@ def write_doc(payload, doc: Path) -> None:
             L.append("")
     gaps = [r for r in evaluate_targets(payload) if r["met"] is False]
     L += ["## Gaps and where the time goes", ""]
+    pl = phase_lines(payload)
+    if pl:
+        L += ["Per-phase timing of the warm spikenet processes (medians over the runs):", "", *pl, ""]
     if not gaps:
         L += ["Every measured target is met.", ""]
     for r in gaps:
