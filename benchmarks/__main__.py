@@ -45,6 +45,8 @@ def _parse_cases(text: str, smoke: bool) -> list[C.Case]:
         return list(base)
     out = []
     for item in _csv(text):
+        if item == "conversion":  # not a simulator case: see run_conversion
+            continue
         if item in ("cuba", "lif", "hh"):
             out += [c for c in base if c.kind == item]
             continue
@@ -62,8 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--cases", default="all",
-                   help="'all' (default), kinds (cuba, lif, hh) or sizes such as cuba-4000,hh-1000, "
-                        "comma-separated")
+                   help="'all' (default), kinds (cuba, lif, hh), sizes such as cuba-4000,hh-1000, "
+                        "and/or 'conversion' (the converted digits network), comma-separated")
     p.add_argument("--repeats", type=int, default=None,
                    help="runs per measurement, >= 3 (default 3; 1 with --smoke)")
     p.add_argument("--peers", default="brian2,nest,limit",
@@ -202,7 +204,7 @@ def run_suite(args, log=print, save=None) -> dict:
             save(payload)
     conversion = args.conversion
     if conversion is None:
-        conversion = args.cases == "all" and not args.smoke
+        conversion = (args.cases == "all" and not args.smoke) or "conversion" in _csv(args.cases)
     if conversion:
         payload["conversion"] = run_conversion(repeats, max(s.threads for s in sims) if sims else 1,
                                                args.timeout, smoke=args.smoke, log=log)
