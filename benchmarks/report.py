@@ -276,7 +276,7 @@ def case_table(payload, case_name) -> list[str]:
 
 
 def phase_lines(payload) -> list[str]:
-    """Markdown lines: where a warm spikenet process spends its time, per case (medians).
+    """Markdown lines: where a spikenet process spends its time, per case and cache state (medians).
 
     The worker times its phases (imports, loading the cached kernels through a
     tiny run, building the network, the loop, turning the result into
@@ -289,21 +289,23 @@ def phase_lines(payload) -> list[str]:
     for m in payload["measurements"]:
         if m["sim"]["family"] != "spikenet":
             continue
-        warm = [r for r in m["runs"] if not r["cold"] and r["rc"] == 0 and r["result"].get("phases")]
-        if not warm:
-            continue
+        for cold in (False, True):
+            warm = [r for r in m["runs"] if r["cold"] == cold and r["rc"] == 0 and r["result"].get("phases")]
+            if not warm:
+                continue
 
-        def med(f, warm=warm):
-            return statistics.median(f(r) for r in warm)
+            def med(f, warm=warm):
+                return statistics.median(f(r) for r in warm)
 
-        ph = {k: med(lambda r, k=k: r["result"]["phases"].get(k, 0.0))
-              for k in ("import", "load_or_compile_kernels", "result_to_stats")}
-        build, loop, wall = (med(lambda r: r["result"]["build_s"]), med(lambda r: r["result"]["loop_s"]),
-                             med(lambda r: r["wall_s"]))
-        rest = wall - ph["import"] - ph["load_or_compile_kernels"] - ph["result_to_stats"] - build - loop
-        rows.append(f"| {m['case_name']} | {m['sim_key']} | {_num(wall)} | {_num(ph['import'])} | "
-                    f"{_num(ph['load_or_compile_kernels'])} | {_num(build)} | {_num(loop)} | "
-                    f"{_num(ph['result_to_stats'])} | {_num(rest)} |")
+            ph = {k: med(lambda r, k=k: r["result"]["phases"].get(k, 0.0))
+                  for k in ("import", "load_or_compile_kernels", "result_to_stats")}
+            build, loop, wall = (med(lambda r: r["result"]["build_s"]), med(lambda r: r["result"]["loop_s"]),
+                                 med(lambda r: r["wall_s"]))
+            rest = wall - ph["import"] - ph["load_or_compile_kernels"] - ph["result_to_stats"] - build - loop
+            label = m["sim_key"] + (" (empty caches)" if cold else "")
+            rows.append(f"| {m['case_name']} | {label} | {_num(wall)} | {_num(ph['import'])} | "
+                        f"{_num(ph['load_or_compile_kernels'])} | {_num(build)} | {_num(loop)} | "
+                        f"{_num(ph['result_to_stats'])} | {_num(rest)} |")
     if not rows:
         return []
     return ["| case | config | whole process s | import spikenet | load kernels (tiny run) | build | "
