@@ -308,8 +308,8 @@ def phase_lines(payload) -> list[str]:
                         f"{_num(ph['result_to_stats'])} | {_num(rest)} |")
     if not rows:
         return []
-    return ["| case | config | whole process s | import spikenet | load kernels (tiny run) | build | "
-            "loop | result to statistics | rest |", "|---|---|---|---|---|---|---|---|---|", *rows]
+    return ["| case | config | whole process s | import spikenet | load or compile kernels (tiny run) "
+            "| build | loop | result to statistics | rest |", "|---|---|---|---|---|---|---|---|---|", *rows]
 
 
 def plot_loop_vs_n(payload, path: Path) -> bool:
@@ -503,7 +503,7 @@ def write_doc(payload, doc: Path) -> None:
     L += ["## Gaps and where the time goes", ""]
     pl = phase_lines(payload)
     if pl:
-        L += ["Per-phase timing of the warm spikenet processes (medians over the runs):", "", *pl, ""]
+        L += ["Per-phase timing of the spikenet processes (medians over the runs):", "", *pl, ""]
     if not gaps:
         L += ["Every measured target is met.", ""]
     for r in gaps:
