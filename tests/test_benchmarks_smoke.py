@@ -1,9 +1,10 @@
 """The benchmark suite at tiny sizes, so that it cannot rot (issue 7, point 6).
 
-The default run drives ``python -m benchmarks --smoke`` with spikenet (float64
-and float32) and the bare Numba "limit" kernels on every case in a fresh
-process, the way the full benchmark does, and checks the numbers it reports
-and the agreement checks against closed forms. The pure helpers (closed-form
+The default run drives ``python -m benchmarks --smoke`` with spikenet and the
+bare Numba "limit" kernels on every case in fresh processes, the way the full
+benchmark does, and checks the numbers it reports and the agreement checks
+against closed forms; the float32 configuration of the spikenet worker runs
+every case in-process. The pure helpers (closed-form
 spike counts, CUBA statistics, target verdicts, the vectorisable exp of the
 limit kernels) are tested in-process against independent computations. The
 Brian2 and NEST peers compile code for tens of seconds on first use, so their
@@ -45,8 +46,8 @@ def _bench(args, timeout=900):
 @pytest.fixture(scope="module")
 def smoke(tmp_path_factory):
     out = tmp_path_factory.mktemp("bench-smoke")
-    proc = _bench(["--smoke", "--peers", "limit", "--threads", "1", "--out", str(out),
-                   "--doc", str(out / "benchmarks.md")])
+    proc = _bench(["--smoke", "--peers", "limit", "--threads", "1", "--dtypes", "float64",
+                   "--out", str(out), "--doc", str(out / "benchmarks.md")])
     payload = json.loads((out / "results.json").read_text()) if (out / "results.json").exists() else None
     return proc, payload, out
 
@@ -65,7 +66,7 @@ def test_smoke_run_exits_cleanly(smoke):
 
 
 @pytest.mark.parametrize("case", C.SMOKE_CASES, ids=lambda c: c.name)
-@pytest.mark.parametrize("key", ["spikenet-1t", "spikenet-f32-1t", "limit-1t"])
+@pytest.mark.parametrize("key", ["spikenet-1t", "limit-1t"])
 def test_every_case_reports_times_throughput_and_memory(smoke, case, key):
     _, payload, _ = smoke
     m = _measurement(payload, case.name, key)
@@ -82,8 +83,26 @@ def test_every_case_reports_times_throughput_and_memory(smoke, case, key):
 def test_lif_spikes_match_the_closed_form_counts(smoke):
     _, payload, _ = smoke
     agr = payload["agreement"]["lif-200"]
-    for key in ("spikenet-1t", "spikenet-f32-1t", "limit-1t"):
+    for key in ("spikenet-1t", "limit-1t"):
         assert agr[key]["level"] == "same spikes", agr[key]
+
+
+@pytest.mark.parametrize("case", C.SMOKE_CASES, ids=lambda c: c.name)
+def test_float32_worker_runs_every_case(case, tmp_path):
+    # In-process (the kernels are already compiled by the simulator tests): the
+    # float32 configuration of the spikenet worker, checked like the smoke run.
+    from benchmarks import run_spikenet
+
+    spec = json.dumps({"case": case.spec(), "sim": C.Sim("spikenet", 1, dtype="float32").spec()})
+    assert run_spikenet.main(["--spec", spec, "--out", str(tmp_path)]) == 0
+    res = json.loads((tmp_path / "result.json").read_text())
+    assert "unsupported" not in res and res["loop_s"] > 0
+    if case.kind == "lif":
+        counts = np.load(tmp_path / "counts.npy", allow_pickle=False)
+        ref = C.lif_analytic_counts(C.lif_drives(case.n), case.T)
+        assert C.compare_counts(counts, ref).level == "same spikes"
+    elif case.kind == "cuba":
+        assert res["stats"]["n_spikes"] > 0
 
 
 def test_hh_limit_kernel_gives_spikenet_spikes(smoke):
