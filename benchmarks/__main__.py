@@ -196,7 +196,7 @@ def run_suite(args, log=print, save=None) -> dict:
             log(f"  agreement {k:24s} {a.level}: {a.detail}")
         # run folders hold only logs and counts by now; keep the standalone projects (warm cache)
         for child in workdir.iterdir():
-            if child.is_dir() and child.name != "standalone":
+            if child.is_dir() and child.name not in ("standalone", "caches"):
                 shutil.rmtree(child, ignore_errors=True)
         meta["load_after"] = _loadavg()
         meta["suite_s"] = time.perf_counter() - t_start
@@ -210,6 +210,7 @@ def run_suite(args, log=print, save=None) -> dict:
                                                args.timeout, smoke=args.smoke, log=log)
         if save is not None:
             save(payload)
+    shutil.rmtree(workdir / "caches", ignore_errors=True)
     payload["partial"] = False
     return payload
 

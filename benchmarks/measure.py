@@ -8,9 +8,10 @@ reports its own build and loop times and the statistics of its spikes.
 
 Caches
 ------
-Each measurement (one simulator configuration on one case) owns a cache
-folder holding Numba's cache (``NUMBA_CACHE_DIR``), Brian2's Cython cache and
-the cpp_standalone project folder.
+Each simulator configuration has a cache folder per model (shared by the
+sizes of that model, whose compiled code is the same) holding Numba's cache
+(``NUMBA_CACHE_DIR``), Brian2's Cython cache and the cpp_standalone project
+folder.
 
 empty
     The folder is emptied before each run, so everything is compiled from
@@ -218,7 +219,8 @@ def measure(case: Case, sim: Sim, workdir: Path, *, repeats: int = 3, cold: bool
     locations (see the module docstring).
     """
     runs: list[Run] = []
-    cache = workdir / "caches" / f"{sim.key}-{case.name}" if own_cache else None
+    # one folder per configuration and model: compiled code does not depend on the size
+    cache = workdir / "caches" / f"{sim.key}-{case.kind}" if own_cache else None
     do_cold = cold and sim.family != "nest"
     if do_cold:
         for k in range(repeats):
