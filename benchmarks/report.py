@@ -185,11 +185,23 @@ def profile_gaps(payload, workdir: Path, top: int = 12) -> dict:
         else:
             import io
 
-            buf = io.StringIO()
-            st = pstats.Stats(str(prof), stream=buf)
-            st.strip_dirs().sort_stats("cumulative").print_stats(top)
-            text = buf.getvalue()
-            entry["cprofile"] = text[text.find("ncalls") - 5:] if "ncalls" in text else text
+            parts = []
+            for order, title in (("tottime", "by own time"), ("cumulative", "by cumulative time, "
+                                                                         "spikenet and Numba entries")):
+                buf = io.StringIO()
+                st = pstats.Stats(str(prof), stream=buf)
+                st.sort_stats(order)
+                if order == "cumulative":
+                    st.print_stats(r"spikenet/|numba/core/(dispatcher|caching)", top)
+                else:
+                    st.print_stats(top)
+                text = buf.getvalue()
+                text = text[text.find("ncalls"):] if "ncalls" in text else text
+                parts.append(f"# {title}\n{text.rstrip()}")
+            import re
+
+            text = "\n\n".join(parts).replace(str(REPO) + "/", "")
+            entry["cprofile"] = re.sub(r"/\S*?/(site-packages|lib/python3\.\d+)/", "", text)
             res = json.loads((tmp / "result.json").read_text())
             entry["phases"] = dict(res.get("phases", {}), build=res["build_s"], loop=res["loop_s"])
         out[name] = entry
