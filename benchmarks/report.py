@@ -531,6 +531,11 @@ def write_doc(payload, doc: Path) -> None:
                   "```", prof["cprofile"].rstrip(), "```", ""]
         else:
             L += ["```", prof.get("error", "").rstrip(), "```", ""]
+    analysis = Path(__file__).with_name("analysis.md")
+    if analysis.exists() and not payload["smoke"]:
+        L += ["## Reading the numbers", "",
+              "*Written by hand from the measured run (`benchmarks/analysis.md`); the tables above are "
+              "generated.*", "", analysis.read_text().strip(), ""]
     L += ["## Running it", "", "```bash",
           "python -m benchmarks                 # everything; writes this file and the plot",
           "python -m benchmarks --cases cuba-4000,hh --peers brian2 --no-doc",
