@@ -56,6 +56,7 @@ class Run:
     cold: bool
     result: dict = field(default_factory=dict)
     error: str = ""
+    carried: str = ""  # empty-cache run taken over from an earlier session (its date), see merge
 
     @property
     def ok(self) -> bool:
@@ -178,21 +179,27 @@ class Measurement:
         return [r.error for r in self.runs if r.error]
 
     def summarise(self) -> dict:
-        """Summaries (median, min, max) of every reported quantity."""
+        """Summaries (median, min, max) of every reported quantity.
+
+        Loop, build and memory use every run of this session; empty-cache runs
+        carried over from an earlier session count only for the empty-cache
+        wall time.
+        """
         warm = self.warm
+        own = warm + [r for r in self.cold if not r.carried]
         out = {
             "wall_warm_s": summary(r.wall_s for r in warm),
             "wall_cold_s": summary(r.wall_s for r in self.cold),
-            "loop_s": summary(r.result["loop_s"] for r in warm + self.cold),
-            "build_s": summary(r.result["build_s"] for r in warm + self.cold),
-            "maxrss_mb": summary(r.maxrss_mb for r in warm + self.cold),
+            "loop_s": summary(r.result["loop_s"] for r in own),
+            "build_s": summary(r.result["build_s"] for r in own),
+            "maxrss_mb": summary(r.maxrss_mb for r in own),
         }
         loop = out["loop_s"]
         if loop:
             ns = self.case.neuron_steps
             out["neuron_steps_per_s"] = {k: (ns / loop[v] if loop[v] > 0 else float("inf"))
                                          for k, v in (("median", "median"), ("min", "max"), ("max", "min"))}
-            spikes = [r.result["stats"].get("n_spikes") for r in warm + self.cold]
+            spikes = [r.result["stats"].get("n_spikes") for r in own]
             if self.case.kind == "cuba" and spikes and spikes[0] is not None:
                 from benchmarks.cases import cuba_sizes
 
