@@ -263,6 +263,8 @@ def merge_payloads(payloads: list[dict]) -> dict:
            "agreement": {}, "partial": any(p.get("partial") for p in payloads), "runs": []}
     for p in payloads:
         names = [c["name"] for c in p["cases"] if c["name"] in p["agreement"]]
+        for m in p["measurements"]:
+            m.setdefault("run_date", p["meta"]["date"])
         _carry_cold_runs(out, p, names)
         out["runs"].append({"meta": p["meta"], "cases": names})
         out["cases"] = [c for c in out["cases"] if c["name"] not in names] + [
@@ -293,7 +295,8 @@ def _carry_cold_runs(old: dict, new: dict, names: list[str]) -> None:
         prev = earlier.get((m["case_name"], m["sim_key"]))
         if prev is None or any(r["cold"] for r in m["runs"]):
             continue
-        cold = [dict(r, carried=r.get("carried") or old["meta"]["date"]) for r in prev["runs"] if r["cold"]]
+        cold = [dict(r, carried=r.get("carried") or prev.get("run_date", "an earlier run"))
+                for r in prev["runs"] if r["cold"]]
         if not cold:
             continue
         m["runs"] = m["runs"] + cold
