@@ -287,3 +287,34 @@ def test_peers_run_every_case_at_tiny_size(tmp_path):
                                                                              "same statistics")
     assert payload["agreement"]["hh-20"]["brian2-standalone-1t"]["level"] in ("same spikes",
                                                                                 "same statistics")
+
+
+def _payload(date, runs_by_key, case="cuba-4000"):
+    ms = []
+    for key, runs in runs_by_key.items():
+        ms.append({"case_name": case, "sim_key": key,
+                   "case": {"kind": "cuba", "n": 4000, "T": 1.0, "dt": 1e-4},
+                   "sim": C.Sim("brian2", 1, mode="cython").spec(), "runs": runs, "errors": [],
+                   "summary": {}})
+    return {"meta": {"date": date}, "smoke": False, "repeats": 3, "partial": False, "notes": [],
+            "cases": [{"kind": "cuba", "n": 4000, "T": 1.0, "dt": 1e-4, "name": case}],
+            "measurements": ms, "agreement": {case: {}}}
+
+
+def _run(wall, loop, cold):
+    return {"wall_s": wall, "maxrss_mb": 100.0, "rc": 0, "cold": cold, "error": "",
+            "result": {"loop_s": loop, "build_s": 0.1, "stats": {"n_spikes": 10}}}
+
+
+def test_merged_report_carries_over_only_the_empty_cache_runs():
+    from benchmarks.__main__ import merge_payloads
+
+    early = _payload("early", {"brian2-cython-1t": [_run(30.0, 9.0, True), _run(31.0, 9.0, True),
+                                                   _run(5.0, 9.0, False)]})
+    late = _payload("late", {"brian2-cython-1t": [_run(4.0, 1.0, False), _run(6.0, 2.0, False)]})
+    merged = merge_payloads([early, late])
+    s = merged["measurements"][0]["summary"]
+    assert s["wall_cold_s"]["median"] == pytest.approx(30.5)  # the early session's empty caches
+    assert s["wall_warm_s"]["median"] == pytest.approx(5.0)  # the late session's warm runs only
+    assert s["loop_s"]["median"] == pytest.approx(1.5)  # loop times of the late session only
+    assert any("early" in n for n in merged["notes"])
