@@ -318,3 +318,28 @@ def test_merged_report_carries_over_only_the_empty_cache_runs():
     assert s["wall_warm_s"]["median"] == pytest.approx(5.0)  # the late session's warm runs only
     assert s["loop_s"]["median"] == pytest.approx(1.5)  # loop times of the late session only
     assert any("early" in n for n in merged["notes"])
+
+
+def test_limit_cuba_kernel_keeps_spikes_when_its_buffer_grows():
+    # Regression: the spike buffers start at 2**16 entries and grow; a longer run
+    # must reproduce the shorter run's spikes exactly and keep counting beyond.
+    from benchmarks import limit_kernels as lk
+    from benchmarks.run_limit import _cuba_propagator
+
+    n, n_e, p = 400, 320, 0.2
+    e_ptr, e_idx = lk.random_csr(n_e, n, p, 1)
+    i_ptr, i_idx = lk.random_csr(n - n_e, n, p, 2)
+    e_w, i_w = np.full(e_idx.size, C.CUBA_JUMP_E), np.full(i_idx.size, C.CUBA_JUMP_I)
+    a, be, bi, de, di = _cuba_propagator(1e-4)
+
+    def run(steps, bias=3.0):  # strong drive: ~8,000 spikes per second of network time
+        v = np.random.default_rng(0).random(n)
+        return lk.cuba_loop(v, np.zeros(n), np.zeros(n), steps, bias, a, be, bi, de, di, 50,
+                            e_ptr, e_idx, e_w, i_ptr, i_idx, i_w, n_e)
+
+    k_short, i_short = run(10_000)
+    k_long, i_long = run(100_000)
+    assert k_short.size < 2**16 < k_long.size
+    np.testing.assert_array_equal(k_long[:k_short.size], k_short)
+    np.testing.assert_array_equal(i_long[:i_short.size], i_short)
+    assert np.all(np.diff(k_long) >= 0) and i_long.max() < n
