@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 
 from benchmarks import cases as C
-from benchmarks.measure import REPO, measure
+from benchmarks.measure import REPO, prepare, warm_run
 
 PEERS = ("brian2", "nest", "limit")
 
@@ -167,6 +167,7 @@ def run_suite(args, log=print, save=None) -> dict:
     for case in case_list:
         log(f"== {case.name}: {case.n} neurons, {case.T} s at dt = {case.dt * 1e3:g} ms")
         stats, counts = {}, {}
+        prepared = []
         for sim in sims:
             if not C.applies(sim, case):
                 continue
@@ -179,9 +180,18 @@ def run_suite(args, log=print, save=None) -> dict:
             else:
                 cold = case.name in cold_cases and sim.dtype == "float64"
             cold = cold and not (args.no_cold or args.smoke or big)
-            m = measure(case, sim, workdir, repeats=args.big_repeats if big else repeats, cold=cold,
-                        warmup=not (args.smoke or big), own_cache=not (args.smoke or big),
-                        timeout=args.timeout, log=log)
+            prepared.append(prepare(case, sim, workdir, repeats=args.big_repeats if big else repeats,
+                                    cold=cold, warmup=not (args.smoke or big),
+                                    own_cache=not (args.smoke or big), timeout=args.timeout, log=log))
+        # Warm runs round-robin over the simulators, so that a change of the
+        # machine's load during the case affects them alike.
+        n_warm = args.big_repeats if case.n >= 1_000_000 else repeats
+        for k in range(n_warm):
+            for m, cache, go in prepared:
+                if go and (k == 0 or (m.runs and m.runs[-1].ok)):
+                    warm_run(m, cache, workdir, k, timeout=args.timeout, log=log)
+        for m, _, _ in prepared:
+            sim = m.sim
             rec = m.to_json()
             measurements.append(rec)
             good = m.warm or m.cold

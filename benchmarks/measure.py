@@ -215,15 +215,15 @@ class Measurement:
                 "summary": self.summarise(), "errors": self.errors}
 
 
-def measure(case: Case, sim: Sim, workdir: Path, *, repeats: int = 3, cold: bool = True,
+def prepare(case: Case, sim: Sim, workdir: Path, *, repeats: int = 3, cold: bool = True,
             warmup: bool = True, own_cache: bool = True, timeout: float = 1800.0,
-            log=print) -> Measurement:
-    """Measure ``sim`` on ``case``: ``repeats`` empty-cache runs, then ``repeats`` warm runs.
+            log=print) -> tuple[Measurement, Path | None, bool]:
+    """Empty-cache runs (``repeats``, unless ``cold`` is false or NEST) and a warm-up run.
 
-    Empty-cache runs are skipped for NEST (no compiled-code cache) and when
-    ``cold`` is false; without them a discarded warm-up run (if ``warmup``)
-    fills the cache first. ``own_cache`` false uses the default cache
-    locations (see the module docstring).
+    Returns the measurement so far, its cache folder and whether warm runs can
+    follow. Without empty-cache runs a discarded warm-up run (if ``warmup``)
+    fills the cache. ``own_cache`` false uses the default cache locations (see
+    the module docstring).
     """
     runs: list[Run] = []
     # one folder per configuration and model: compiled code does not depend on the size
@@ -236,20 +236,35 @@ def measure(case: Case, sim: Sim, workdir: Path, *, repeats: int = 3, cold: bool
                 + ("" if r.ok else f"  FAILED: {r.error[:300]}"))
             runs.append(r)
             if not r.ok and not r.result.get("unsupported"):
-                break
+                return Measurement(case, sim, runs), cache, False
     if warmup and not (do_cold and runs and runs[-1].ok):
         r = run_process(case, sim, workdir, cold=False, cache=cache, timeout=timeout)
         log(f"  {sim.key:24s} {case.name:14s} warm-up: {r.wall_s:7.2f} s"
             + ("" if r.ok else f"  FAILED: {r.error[:300]}"))
         if not r.ok:
             runs.append(r)
-            return Measurement(case, sim, runs)
-    for k in range(repeats):
-        r = run_process(case, sim, workdir, cold=False, cache=cache, timeout=timeout)
-        log(f"  {sim.key:24s} {case.name:14s} warm run {k + 1}: {r.wall_s:7.2f} s, loop "
-            f"{r.result.get('loop_s', float('nan')):.4f} s, {r.maxrss_mb:.0f} MB"
-            + ("" if r.ok else f"  FAILED: {r.error[:300]}"))
-        runs.append(r)
-        if not r.ok:
+            return Measurement(case, sim, runs), cache, False
+    return Measurement(case, sim, runs), cache, True
+
+
+def warm_run(m: Measurement, cache: Path | None, workdir: Path, k: int, *, timeout: float = 1800.0,
+             log=print) -> bool:
+    """One warm run of measurement ``m`` (appended to its runs); False if it failed."""
+    r = run_process(m.case, m.sim, workdir, cold=False, cache=cache, timeout=timeout)
+    log(f"  {m.sim.key:24s} {m.case.name:14s} warm run {k + 1}: {r.wall_s:7.2f} s, loop "
+        f"{r.result.get('loop_s', float('nan')):.4f} s, {r.maxrss_mb:.0f} MB"
+        + ("" if r.ok else f"  FAILED: {r.error[:300]}"))
+    m.runs.append(r)
+    return r.ok
+
+
+def measure(case: Case, sim: Sim, workdir: Path, *, repeats: int = 3, cold: bool = True,
+            warmup: bool = True, own_cache: bool = True, timeout: float = 1800.0,
+            log=print) -> Measurement:
+    """Measure ``sim`` on ``case``: :func:`prepare`, then ``repeats`` warm runs."""
+    m, cache, go = prepare(case, sim, workdir, repeats=repeats, cold=cold, warmup=warmup,
+                           own_cache=own_cache, timeout=timeout, log=log)
+    for k in range(repeats if go else 0):
+        if not warm_run(m, cache, workdir, k, timeout=timeout, log=log):
             break
-    return Measurement(case, sim, runs)
+    return m
