@@ -98,9 +98,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--from-json", type=Path, nargs="+", default=None,
                    help="write the report from saved results.json files instead of measuring; several "
                         "files (runs of different cases) are merged")
-    p.add_argument("--drop", nargs="+", default=[], metavar="SIM@CASE",
+    p.add_argument("--drop", nargs="+", default=[], metavar="SIM@CASE[=REASON]",
                    help="with --from-json: leave these measurements out of the report (e.g. runs "
-                        "stopped for time), saying so in its notes")
+                        "stopped for time), saying so and why in its notes")
     p.add_argument("--timeout", type=float, default=1800.0, help="seconds allowed per process")
     p.add_argument("--conversion", action=argparse.BooleanOptionalAction, default=None,
                    help="also measure the converted digits network (benchmarks/bench_conversion.py); "
@@ -345,6 +345,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.from_json is not None:
         payload = merge_payloads([json.loads(f.read_text()) for f in args.from_json])
         for item in args.drop:
+            item, _, reason = item.partition("=")
             key, _, case = item.partition("@")
             before = len(payload["measurements"])
             payload["measurements"] = [m for m in payload["measurements"]
@@ -352,8 +353,8 @@ def main(argv: list[str] | None = None) -> int:
             payload["agreement"].get(case, {}).pop(key, None)
             if len(payload["measurements"]) < before:
                 payload.setdefault("notes", []).append(
-                    f"{key} on {case} was stopped before it finished (it takes many minutes per run "
-                    "on this machine) and is left out.")
+                    f"{key} on {case} is left out: " + (reason or "it was stopped before it finished "
+                                                         "(many minutes per run on this machine)") + ".")
     else:
         args.out.mkdir(parents=True, exist_ok=True)
         def save(payload):
