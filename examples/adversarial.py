@@ -89,9 +89,10 @@ def main(argv=None) -> Path:
     fig, axes = plt.subplots(3, 6, figsize=(10, 5.5))
     for j in range(6):
         for i, (img, pred, title) in enumerate(((Xte, p_clean, "clean"), (x_u, p_u, "FGSM"),
-                                                (x_t, p_t, f"targeted {int(target[j])}"))):
+                                                (x_t, p_t, f"target {int(target[j])}, got"))):
             axes[i, j].imshow(img[j].reshape(8, 8), cmap="gray_r", vmin=0, vmax=1)
-            axes[i, j].set_title(f"{title}: {int(pred[j])}", fontsize=9)
+            sep = " " if i == 2 else ": "
+            axes[i, j].set_title(f"{title}{sep}{int(pred[j])}", fontsize=9)
             axes[i, j].axis("off")
     fig.suptitle(f"clean vs adversarial digits (eps = {EPS}), with the network's predictions")
     fig.tight_layout()

@@ -43,7 +43,7 @@ def main(argv=None) -> Path:
     X, centres = ring_of_gaussians(1024, std=std, seed=args.seed)
     torch.manual_seed(args.seed)
     ring = GAN(mlp(2, 2, 64, nn.ReLU), mlp(2, 1, 64, lambda: nn.LeakyReLU(0.2)))
-    ring.fit(X, epochs=5 if args.quick else 60, lr=1e-3, batch_size=64, seed=args.seed)
+    ring.fit(X, epochs=3 if args.quick else 60, lr=1e-3, batch_size=64, seed=args.seed)
     s = ring.sample(1000, seed=args.seed).numpy()
     d = np.linalg.norm(s[:, None] - centres[None], axis=2)
     counts = np.bincount(d.argmin(1)[d.min(1) < 5 * std], minlength=8)
@@ -52,7 +52,7 @@ def main(argv=None) -> Path:
     Xtr, _, _, _ = datasets.digits(seed=args.seed)
     torch.manual_seed(args.seed)
     digits = GAN(mlp(16, 64, 128, nn.ReLU, nn.Sigmoid()), mlp(64, 1, 128, lambda: nn.LeakyReLU(0.2)))
-    hist = digits.fit(Xtr, epochs=3 if args.quick else 150, lr=1e-3, batch_size=64, seed=args.seed)
+    hist = digits.fit(Xtr, epochs=1 if args.quick else 150, lr=1e-3, batch_size=64, seed=args.seed)
     print(f"digits GAN: final discriminator loss {hist.d_loss[-1]:.3f}, generator loss {hist.g_loss[-1]:.3f}")
 
     fig, (ax_r, ax_d) = plt.subplots(1, 2, figsize=(11, 5))

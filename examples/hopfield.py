@@ -68,8 +68,8 @@ def main(argv=None) -> Path:
 
     # Capacity curve, N = 100.
     N = 100
-    Ms = np.arange(2, 32, 4) if args.quick else np.arange(1, 36, 2)
-    trials = 3 if args.quick else 20
+    Ms = np.array([5, 15, 30]) if args.quick else np.arange(1, 36, 2)
+    trials = 2 if args.quick else 20
     curve = [recall_rate(N, int(M), p=0.1, trials=trials, seed=rng) for M in Ms]
     for M, r in zip(Ms, curve):
         print(f"capacity: M = {M:2d} ({M / N:.2f} N): recall rate {r:.2f}")

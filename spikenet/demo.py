@@ -15,6 +15,8 @@ STEPS: list[tuple[str, str]] = [
     ("Single neurons: Hodgkin-Huxley and LIF", "spikenet._demo_steps.neurons:step"),
     ("Networks: a CUBA network of LIF populations", "spikenet._demo_steps.network:step"),
     ("Rate models: learning by gradient descent", "spikenet._demo_steps.rate_learning:step"),
+    # The bridge stays last: it builds on every earlier topic.
+    ("The bridge: a digits rate network run as spiking LIF neurons", "spikenet._demo_steps.bridge:step"),
 ]
 
 

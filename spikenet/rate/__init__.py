@@ -2,10 +2,19 @@
 
 from spikenet.rate import activations, adversarial, autodiff, datasets, losses
 from spikenet.rate.backprop import mlp_backprop, mlp_forward, numerical_gradient
+from spikenet.rate.convert import SpikingModel, SpikingRun, to_spiking
 from spikenet.rate.layers import BatchNorm, Dropout
 from spikenet.rate.models import CNN, GAN, LSTM, RNN, VAE, Autoencoder, Hopfield, hamming, perturb
 from spikenet.rate.train import History, fit
-from spikenet.rate.tuning import LIFRate, SoftLIFRate, lif_rate, soft_lif_rate
+from spikenet.rate.tuning import (
+    LIFRate,
+    LIFRateFit,
+    SoftLIFRate,
+    fit_lif_rate,
+    lif_rate,
+    soft_lif_rate,
+    tuning_curve,
+)
 
 __all__: list[str] = [
     "CNN",
@@ -19,12 +28,16 @@ __all__: list[str] = [
     "History",
     "Hopfield",
     "LIFRate",
+    "LIFRateFit",
     "SoftLIFRate",
+    "SpikingModel",
+    "SpikingRun",
     "activations",
     "adversarial",
     "autodiff",
     "datasets",
     "fit",
+    "fit_lif_rate",
     "hamming",
     "lif_rate",
     "losses",
@@ -33,4 +46,6 @@ __all__: list[str] = [
     "numerical_gradient",
     "perturb",
     "soft_lif_rate",
+    "to_spiking",
+    "tuning_curve",
 ]

@@ -28,9 +28,12 @@ O(dt^2) relative to the step. The refractory period ``tau_ref`` runs in
 continuous time from that spike time; a neuron whose refractory period ends
 inside a step integrates the rest of the step from ``v_reset`` with the same
 ``J_eff`` (the exact propagator only exists for whole steps). A neuron can
-spike at most once per step (if ``tau_ref`` ends and threshold is reached
-again within the same step, the second spike is placed at the start of the
-next step).
+spike at most once per step: if ``tau_ref`` ends within the step of a spike
+and the rest of the step would reach threshold again, ``v`` is capped at
+``v_th`` and the next spike falls at the start of the next step (when the
+drive is still above threshold). Crossings are detected from the end-of-step
+voltage, so an excursion above ``v_th`` that returns below it within one step
+is missed, as in any fixed-step scheme.
 
 *HH.* Each step calls the single-neuron scheme of
 :mod:`spikenet.sim.kernels.hh` with the synaptic current averaged exactly
@@ -105,28 +108,31 @@ def _is_sparse(x) -> bool:
 
 @dataclass(frozen=True, eq=False)
 class _Sparse:
-    """Sparse weights (post, pre) as COO triplets; duplicates add up, as in scipy."""
+    """Sparse weights (post, pre), stored as the CSR of their transpose (pre-major).
+
+    ``indptr`` (n_pre + 1,) int64, ``indices`` (nnz,) int32 post-synaptic
+    neurons, ``data`` (nnz,) float64 weights: the targets of pre-neuron ``j``
+    are ``indices[indptr[j]:indptr[j + 1]]``.
+    """
 
     shape: tuple[int, int]
-    rows: np.ndarray
-    cols: np.ndarray
+    indptr: np.ndarray
+    indices: np.ndarray
     data: np.ndarray
 
-    def transposed_csr(self):
-        """CSR of the transpose (pre-major): ``indptr`` (n_pre + 1,), post ``indices``, ``data``."""
-        n_post, n_pre = self.shape
-        key = self.cols * n_post + self.rows
-        uniq, inv = np.unique(key, return_inverse=True)  # sorted, duplicates merged
-        data = np.bincount(inv, weights=self.data, minlength=uniq.size)
-        cols, rows = np.divmod(uniq, n_post)
-        indptr = np.concatenate([[0], np.cumsum(np.bincount(cols, minlength=n_pre))]).astype(np.int64)
-        return indptr, rows.astype(np.int64), data
+    @classmethod
+    def from_scipy(cls, w):
+        """From any scipy.sparse matrix (duplicates add up, as in scipy)."""
+        csc = w.tocsc()  # the CSC of W is the CSR of W^T
+        csc.sum_duplicates()
+        return cls(csc.shape, np.asarray(csc.indptr, np.int64), np.asarray(csc.indices, np.int32),
+                   np.asarray(csc.data, np.float64))
 
     def to_scipy(self):
         """The weights as a ``scipy.sparse.csr_matrix`` (post, pre)."""
         import scipy.sparse as sp
 
-        return sp.csr_matrix((self.data, (self.rows, self.cols)), shape=self.shape)
+        return sp.csc_matrix((self.data, self.indices, self.indptr), shape=self.shape).tocsr()
 
 
 class Connection(NamedTuple):
@@ -323,16 +329,14 @@ class Network:
 
     def _weights(self, weights, n_post, n_pre, name="weights"):
         if _is_sparse(weights):
-            w = weights.tocoo()
-            if w.shape != (n_post, n_pre):
+            if weights.shape != (n_post, n_pre):
                 raise ValueError(
-                    f"{name} must have shape (post.n, pre.n) = ({n_post}, {n_pre}), got {w.shape}"
+                    f"{name} must have shape (post.n, pre.n) = ({n_post}, {n_pre}), got {weights.shape}"
                 )
-            data = np.asarray(w.data, dtype=np.float64)
-            if not np.all(np.isfinite(data)):
+            w = _Sparse.from_scipy(weights)
+            if not np.all(np.isfinite(w.data)):
                 raise ValueError(f"{name} contains NaN or inf")
-            rows, cols = np.asarray(w.row, np.int64), np.asarray(w.col, np.int64)
-            return ("sparse", _Sparse(w.shape, rows, cols, data))
+            return ("sparse", w)
         if isinstance(weights, numbers.Real) and not isinstance(weights, bool):
             w = finite_array(name, weights)
             return ("dense", np.full((n_post, n_pre), float(w)))
@@ -344,23 +348,25 @@ class Network:
         return ("dense", w.copy())
 
     def _random_weights(self, weight, p, n_post, n_pre):
-        """Sparse weights: each (post, pre) pair connected with probability ``p`` (Bernoulli)."""
-        total = n_post * n_pre
-        if p == 0.0:
-            return _Sparse((n_post, n_pre), np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
-        # Successes of a Bernoulli(p) sequence over the flattened pairs: the
-        # gaps between them are geometric, so draw gaps until past the end.
-        positions = []
-        pos = -1
-        while pos < total:
-            expected = max(int((total - pos) * p * 1.1) + 16, 16)
-            gaps = self.rng.geometric(p, size=expected)
-            chunk = pos + np.cumsum(gaps)
-            positions.append(chunk[chunk < total])
-            pos = int(chunk[-1])
-        flat = np.concatenate(positions)
-        rows, cols = np.divmod(flat, n_pre)
-        return _Sparse((n_post, n_pre), rows, cols, np.full(flat.size, float(weight)))
+        """Sparse weights: each (post, pre) pair connected with probability ``p`` (Bernoulli).
+
+        Pairs are visited pre-major, so the result is directly the CSR of the
+        transpose; the successes of the Bernoulli sequence are found from
+        geometric gaps, block by block (memory ~ the number of synapses).
+        """
+        counts = np.zeros(n_pre, dtype=np.int64)
+        chunks = []
+        if p > 0.0:
+            block = max(1, int(2**24 // max(p * n_post, 1.0)))  # ~16M expected synapses per block
+            for j0 in range(0, n_pre, block):
+                j1 = min(n_pre, j0 + block)
+                flat = _bernoulli_positions(self.rng, (j1 - j0) * n_post, p)
+                pre, post = np.divmod(flat, n_post)
+                counts[j0:j1] = np.bincount(pre, minlength=j1 - j0)
+                chunks.append(post.astype(np.int32))
+        indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        indices = np.concatenate(chunks) if chunks else np.zeros(0, np.int32)
+        return _Sparse((n_post, n_pre), indptr, indices, np.full(indices.size, float(weight)))
 
     def connect(self, pre, post, weights, synapse=PSCFilter(0.005), delay=0.0, p=None):  # noqa: B008
         """Connect population ``pre`` to ``post``.
@@ -471,8 +477,8 @@ class Network:
                 raise ValueError(
                     f"weights=None means one-to-one, so spikes needs {post.n} columns, got {n_in}"
                 )
-            eye = np.arange(post.n, dtype=np.int64)
-            wt = ("sparse", _Sparse((post.n, post.n), eye, eye.copy(), np.ones(post.n)))
+            wt = ("sparse", _Sparse((post.n, post.n), np.arange(post.n + 1, dtype=np.int64),
+                                    np.arange(post.n, dtype=np.int32), np.ones(post.n)))
         else:
             wt = self._weights(weights, post.n, n_in)
         src = len(self._spike_inputs)  # shifted by the population count at build time
@@ -490,7 +496,7 @@ class Network:
         pop_off = np.concatenate([[0], np.cumsum(pop_n)[:-1]]).astype(np.int64)
         N = int(pop_n.sum())
         pop_kind = np.array([0 if isinstance(p.neuron, LIF) else 1 for p in pops], dtype=np.int64)
-        from spikenet.sim.kernels.network import N_POP_PAR
+        from spikenet.sim.kernels.network import CONN_DENSE, CONN_SPARSE, CONN_SPARSE_UNIFORM, N_POP_PAR
 
         pop_par = np.zeros((P, N_POP_PAR))
         for p in pops:
@@ -533,10 +539,10 @@ class Network:
         n_ring = 1 + max([c.delay_steps for c in self._conns], default=0)
         # connections
         C = len(self._conns)
-        keys = ("src", "grp", "delay", "dense", "npost", "ptr", "data")
+        keys = ("src", "grp", "delay", "kind", "npost", "ptr", "data")
         conn = {k: np.zeros(C, dtype=np.int64) for k in keys}
-        w_dense, w_ptr, w_idx, w_sdata = [np.zeros(0)], [np.zeros(0, np.int64)], [np.zeros(0, np.int64)], []
-        n_dense = n_ptr = n_sparse = 0
+        w_dense, w_ptr, w_idx, w_sdata = [np.zeros(0)], [np.zeros(0, np.int64)], [np.zeros(0, np.int32)], []
+        n_dense = n_ptr = n_idx = n_sdata = 0
         for ci, c in enumerate(self._conns):
             src = c.src if c.src >= 0 else P + (-1 - c.src)
             conn["src"][ci] = src
@@ -547,20 +553,28 @@ class Network:
             scale = 1.0 / c.synapse.tau_s
             if kind == "dense":
                 # pre-major rows: a spike of pre j adds the contiguous row j
-                conn["dense"][ci] = 1
+                conn["kind"][ci] = CONN_DENSE
                 conn["data"][ci] = n_dense
                 block = np.ascontiguousarray(w.T * scale).ravel()
                 w_dense.append(block)
                 n_dense += block.size
             else:
                 # CSR of the transposed weights: row j lists the targets of pre j
-                indptr, indices, data = w.transposed_csr()
                 conn["ptr"][ci] = n_ptr
-                w_ptr.append(indptr + n_sparse)
-                n_ptr += indptr.size
-                w_idx.append(indices)
-                w_sdata.append(data * scale)
-                n_sparse += data.size
+                w_ptr.append(w.indptr + n_idx)
+                n_ptr += w.indptr.size
+                w_idx.append(w.indices)
+                if w.data.size and np.all(w.data == w.data[0]):
+                    conn["kind"][ci] = CONN_SPARSE_UNIFORM
+                    conn["data"][ci] = n_dense
+                    w_dense.append(np.array([w.data[0] * scale]))
+                    n_dense += 1
+                else:
+                    conn["kind"][ci] = CONN_SPARSE
+                    conn["data"][ci] = n_sdata - n_idx  # shift from CSR position to w_sdata
+                    w_sdata.append(w.data * scale)
+                    n_sdata += w.data.size
+                n_idx += w.indices.size
         w_sdata = w_sdata or [np.zeros(1)]
         # state
         v = np.zeros((B, N))
@@ -613,7 +627,7 @@ class Network:
             "grp_prop_off": grp_prop_off, "grp_c_off": grp_c_off, "grp_avg_off": grp_avg_off,
             "conn": conn, "w_dense": np.concatenate(w_dense).astype(f),
             "w_ptr": np.concatenate([*w_ptr, np.zeros(1, np.int64)]),
-            "w_idx": np.concatenate([*w_idx, np.zeros(1, np.int64)]),
+            "w_idx": np.concatenate([*w_idx, np.zeros(1, np.int32)]),
             "w_sdata": np.concatenate(w_sdata).astype(f),
             "src_off": src_off, "n_src": len(src_n),
             "v": v.astype(f), "ref_end": ref,
@@ -817,7 +831,7 @@ class Network:
                         bd["pop_kind"], bd["pop_off"], bd["pop_n"], bd["pop_par"], bd["pop_fuse"],
                         bd["grp_post"], bd["grp_nst"], bd["grp_off"], bd["grp_fused"], bd["coef"],
                         bd["grp_prop_off"], bd["grp_c_off"], bd["grp_avg_off"],
-                        c["src"], c["grp"], c["delay"], c["dense"], c["npost"], c["ptr"], c["data"],
+                        c["src"], c["grp"], c["delay"], c["kind"], c["npost"], c["ptr"], c["data"],
                         bd["w_dense"], bd["w_ptr"], bd["w_idx"], bd["w_sdata"],
                         bd["src_off"], bd["ring_idx"], bd["ring_cnt"],
                         ev_ptr, ev_idx,
@@ -855,6 +869,22 @@ class Network:
             dt=self.dt, k_begin=k_begin, steps=steps, populations=list(self.populations),
             pop_off=bd["pop_off"], spikes=spikes, recorded=recorded, batch=self.batch,
         )
+
+
+def _bernoulli_positions(rng, total: int, p: float) -> np.ndarray:
+    """Sorted indices of the successes among ``total`` Bernoulli(p) trials (geometric gaps)."""
+    if p >= 1.0:
+        return np.arange(total, dtype=np.int64)
+    out = []
+    pos = -1
+    while True:
+        expected = int((total - 1 - pos) * p * 1.05 + 10 * np.sqrt((total - pos) * p) + 16)
+        hits = pos + np.cumsum(rng.geometric(p, size=expected))
+        out.append(hits[hits < total])
+        pos = int(hits[-1])
+        if pos >= total:
+            break
+    return np.concatenate(out)
 
 
 def _initial_capacity(n_neurons: int) -> int:

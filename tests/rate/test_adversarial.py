@@ -23,8 +23,24 @@ CLEAN_MIN = 0.90
 #   about 0.1 below (over ~430 inputs the s.e. of a rate is <= 0.025).
 TARGETED_FGSM_MIN = 0.2
 TARGETED_PGD_2EPS_MIN = 0.9
+# - PGD-10 starts where FGSM's single step would go and then only climbs the loss further, so
+#   it is at least as strong up to a few test inputs that a longer path lands differently:
+#   0.02 (9 of 450 inputs) of slack. Measured: PGD below FGSM by 0.04-0.07 (untargeted) and
+#   above it by 0.04 (targeted).
+PGD_SLACK = 0.02
 NATURAL_EPOCHS = 15
 LR = 5e-3
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_torch_thread():
+    """One intra-op thread while this module trains (module scope: it also covers the shared
+    trained-model fixture); small models gain nothing from more, and oversubscribed CI cores
+    make torch's thread pool spin. The previous setting is restored afterwards."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
 
 
 def _mlp(seed):
@@ -95,7 +111,7 @@ def test_fgsm_and_pgd_drive_natural_model_below_30_percent(natural, digits):
     acc_fgsm = accuracy(natural, fgsm(natural, Xte, yte, EPS), yte)
     acc_pgd = accuracy(natural, pgd(natural, Xte, yte, EPS, alpha=EPS / 4, steps=10), yte)
     assert acc_fgsm < NATURAL_FGSM_MAX
-    assert acc_pgd <= acc_fgsm + 0.02  # PGD is at least as strong as one FGSM step
+    assert acc_pgd <= acc_fgsm + PGD_SLACK  # PGD is at least as strong as one FGSM step
 
 
 def test_pgd_single_full_step_equals_fgsm(natural, digits):
@@ -130,7 +146,7 @@ def test_targeted_attacks_reach_the_target_class(natural, digits):
     print("targeted success (FGSM, PGD-10): " + ", ".join(f"eps={e:.2f}: {f:.3f}, {p:.3f}"
                                                         for e, (f, p) in rates.items()))
     assert rates[EPS][0] >= TARGETED_FGSM_MIN
-    assert rates[EPS][1] >= rates[EPS][0] - 0.02
+    assert rates[EPS][1] >= rates[EPS][0] - PGD_SLACK
     assert rates[2 * EPS][1] >= TARGETED_PGD_2EPS_MIN
     # Without targeting, the same budget mostly lands in other classes than the target.
     untargeted = fgsm(natural, x, y, EPS)
@@ -154,6 +170,19 @@ def test_defended_model_keeps_twice_the_robust_accuracy(natural, digits, method)
     assert accuracy(model, Xte, yte) >= CLEAN_MIN
     assert robust >= ROBUST_FACTOR * natural_robust
     # Not gradient masking: the multi-step attack does not break it either.
+    assert robust_pgd >= ROBUST_FACTOR * natural_robust
+
+
+@pytest.mark.slow
+def test_pgd_adversarial_training_also_keeps_twice_the_robust_accuracy(natural, digits):
+    Xtr, ytr, Xte, yte = digits
+    natural_robust = accuracy(natural, fgsm(natural, Xte, yte, EPS), yte)
+    model = _mlp(0)
+    adversarial_training(model, (Xtr, ytr), epochs=NATURAL_EPOCHS, eps=EPS, method="pgd", steps=5, lr=LR,
+                         seed=0)
+    model.eval()
+    assert accuracy(model, Xte, yte) >= CLEAN_MIN
+    robust_pgd = accuracy(model, pgd(model, Xte, yte, EPS, alpha=EPS / 4, steps=10), yte)
     assert robust_pgd >= ROBUST_FACTOR * natural_robust
 
 

@@ -6,8 +6,10 @@ import math
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from spikenet.rate import LIFRate, SoftLIFRate, lif_rate, soft_lif_rate
+from spikenet.rate import LIFRate, SoftLIFRate, fit_lif_rate, lif_rate, soft_lif_rate
 from spikenet.sim import LIF
 
 # Tolerances, in one place.
@@ -278,3 +280,85 @@ def test_SoftLIFRate_rejects_nan_input_and_non_tensor():
         SoftLIFRate()(torch.tensor([float("nan")]))
     with pytest.raises(TypeError, match="J"):
         soft_lif_rate(np.array([1.0]))
+
+
+# ---------------------------------------------------------------- fit_lif_rate
+
+# Exact LIF data: the optimum is the generating parameter set up to the
+# least-squares termination tolerances (1e-15), so 1e-6 relative is generous.
+RTOL_FIT_EXACT = 1e-6
+
+
+@pytest.mark.parametrize(
+    ("gain", "bias", "tau_ref", "tau_m"),
+    [(1.0, 0.0, 0.002, 0.02), (2.0, -0.5, 0.003, 0.03), (0.07, 0.4, 0.001, 0.01), (12.0, 1.5, 0.0005, 0.1)],
+)
+def test_fit_lif_rate_recovers_the_parameters_of_LIF_data(gain, bias, tau_ref, tau_m):
+    threshold = (1 - bias) / gain
+    J = np.linspace(threshold - 3 / gain, threshold + 12 / gain, 50)
+    rates = lif_rate(gain * J + bias, tau_ref=tau_ref, tau_m=tau_m)
+    fit = fit_lif_rate(J, rates)
+    np.testing.assert_allclose(
+        [fit.gain, fit.bias, fit.tau_ref, fit.tau_m],
+        [gain, bias, tau_ref, tau_m],
+        rtol=RTOL_FIT_EXACT,
+        atol=1e-12,
+    )
+    assert fit.threshold == pytest.approx(threshold, rel=RTOL_FIT_EXACT)
+    assert fit.rmse < 1e-6 * rates.max()
+    np.testing.assert_allclose(fit.rate(J), rates, rtol=RTOL_FIT_EXACT, atol=1e-9)
+
+
+def test_fit_lif_rate_reports_an_error_at_the_noise_level_for_noisy_data():
+    rng = np.random.default_rng(1)
+    J = np.linspace(0, 10, 200)
+    clean = lif_rate(0.8 * J + 0.3, tau_ref=0.002, tau_m=0.02)
+    noise = 2.0  # Hz
+    fit = fit_lif_rate(J, np.clip(clean + noise * rng.standard_normal(J.size), 0, None))
+    # a 4-parameter fit to 200 points leaves almost all of the noise in the
+    # residual: rmse ~ noise; the fitted curve itself is close to the clean one
+    assert 0.5 * noise < fit.rmse < 1.5 * noise
+    assert np.sqrt(np.mean((fit.rate(J) - clean) ** 2)) < 0.5 * noise
+    assert fit.rel_rmse == pytest.approx(fit.rmse / np.max(clean + 0), rel=0.05)
+
+
+def test_fit_lif_rate_rate_accepts_torch():
+    J = np.linspace(0, 4, 30)
+    fit = fit_lif_rate(J, lif_rate(J))
+    out = fit.rate(torch.tensor(J))
+    assert isinstance(out, torch.Tensor)
+    np.testing.assert_allclose(out.numpy(), lif_rate(J), rtol=RTOL_FIT_EXACT, atol=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("J", "rates", "name"),
+    [
+        (np.arange(5.0), np.arange(4.0), "rates"),
+        (np.arange(5.0), -np.arange(5.0), "rates"),
+        (np.arange(5.0), np.zeros(5), "rates"),
+        (np.array([0, 1, np.nan]), np.ones(3), "J"),
+        (np.arange(5.0), np.array([0, 0, 0, 0, 1.0]), "two distinct"),
+        (np.ones((2, 2)), np.ones((2, 2)), "J"),
+    ],
+)
+def test_fit_lif_rate_rejects_bad_input(J, rates, name):
+    with pytest.raises(ValueError, match=name):
+        fit_lif_rate(J, rates)
+
+
+# ---------------------------------------------------------------- property-based
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(st.floats(allow_nan=False, allow_infinity=False, width=32), min_size=1, max_size=20),
+    st.sampled_from([torch.float32, torch.float64]),
+    st.sampled_from([1e-4, 0.02, 1.0]),
+)
+def test_any_finite_input_gives_finite_values_and_non_negative_gradients(values, dtype, sigma):
+    x = torch.tensor(values, dtype=dtype, requires_grad=True)
+    for f in (lambda z: lif_rate(z), lambda z: soft_lif_rate(z, sigma=sigma)):
+        (grad,) = torch.autograd.grad(f(x).sum(), x)
+        y = f(x).detach()
+        assert torch.isfinite(y).all() and (y >= 0).all() and (y <= 1 / 0.002 * (1 + 1e-6)).all()
+        assert torch.isfinite(grad).all() and (grad >= 0).all()

@@ -167,7 +167,9 @@ def test_filtering_is_linear_and_equals_pscfilter_apply():
 def _random_net(weights_kind, dtype=np.float64, batch=None, bias=None):
     rng = np.random.default_rng(42)
     n_e, n_i = 80, 20
-    We = (rng.random((100, n_e)) < 0.1) * 0.004
+    # excitatory weights vary per synapse, inhibitory ones are all equal: the
+    # kernel stores these two kinds of sparse connection differently
+    We = (rng.random((100, n_e)) < 0.1) * np.random.default_rng(7).uniform(0.002, 0.006, (100, n_e))
     Wi = (rng.random((100, n_i)) < 0.1) * -0.02
     net = Network(dt=DT, batch=batch, dtype=dtype)
     if bias is None:

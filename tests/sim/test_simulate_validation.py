@@ -163,3 +163,12 @@ def test_missing_state_attribute_says_how_to_record():
     res = simulate(LIF(), 1.5, T=0.1)
     with pytest.raises(AttributeError, match="record="):
         res.v
+
+
+def test_step_count_rounds_T_over_dt_and_covers_T():
+    # T/dt within float error of an integer gives that many steps; otherwise
+    # the last partial step is included (ceil).
+    assert len(simulate(LIF(), 1.5, T=0.3, dt=1e-4).t) == 3000  # 0.3/1e-4 = 2999.9999999999995
+    res = simulate(LIF(), 1.5, T=0.00105, dt=1e-4)
+    assert len(res.t) == 11
+    assert res.T == 11 * 1e-4

@@ -77,10 +77,12 @@ class Hopfield:
     Examples
     --------
     >>> import numpy as np
-    >>> X = np.array([[1, 1, -1, -1], [1, -1, 1, -1]])
+    >>> X = np.array([[1, 1, 1, 1, -1, -1, -1, -1], [1, -1, 1, -1, 1, -1, 1, -1]])
     >>> net = Hopfield(X, bias=False)
-    >>> net.recall([1, 1, -1, 1]).tolist()
-    [1.0, 1.0, -1.0, -1.0]
+    >>> x = X[0].copy()
+    >>> x[0] = -1  # one corrupted bit
+    >>> net.recall(x).astype(int).tolist()
+    [1, 1, 1, 1, -1, -1, -1, -1]
     """
 
     def __init__(self, patterns, bias: bool = True):

@@ -37,16 +37,22 @@ from spikenet.sim.kernels.fastexp import fast_exp
 _FM = {"contract"}  # fused multiply-add only; no assumptions about NaN/inf
 
 
+#: |V| (mV) beyond which the rate functions are evaluated at the bound.
+V_RATE_CLIP = 250.0
+_E_HALF = float(np.exp(0.5))
+_E_M1_5 = float(np.exp(-1.5))
+
+
 @njit(cache=True, inline="always", fastmath=_FM, error_model="numpy")
-def _x_over_expm1(x):
-    """``x / (1 - exp(-x))``, continuous at ``x = 0`` (value 1)."""
+def _x_over_one_minus(x, e):
+    """``x / (1 - e)`` where ``e = exp(-x)``; continuous at ``x = 0`` (value 1)."""
     # Series 1 + x/2 + x^2/12 - x^4/720 near 0 (next term x^6/30240 < 1e-22
     # for |x| < 1e-3), where 1 - exp(-x) would lose digits to cancellation.
+    small = abs(x) < 1e-3
     series = 1.0 + x * (0.5 + x * (1.0 / 12.0)) - x * x * x * x * (1.0 / 720.0)
-    den = 1.0 - fast_exp(-x)
-    den = den if abs(x) >= 1e-3 else 1.0
+    den = 1.0 if small else 1.0 - e
     exact = x / den
-    return exact if abs(x) >= 1e-3 else series
+    return series if small else exact
 
 
 @njit(cache=True, inline="always", fastmath=_FM, error_model="numpy")
@@ -62,13 +68,24 @@ def hh_rates(v):
     -------
     tuple of float
         ``(alpha_m, beta_m, alpha_h, beta_h, alpha_n, beta_n)`` in 1/ms.
+
+    Notes
+    -----
+    Three exponentials serve all six rates: with ``e40 = exp(-(v + 40)/10)``,
+    ``exp(-(v + 35)/10) = e40 e^{0.5}`` and ``exp(-(v + 55)/10) = e40 e^{-1.5}``;
+    with ``e80 = exp(-(v + 65)/80)``, ``exp(-(v + 65)/20) = e80^4``; only
+    ``exp(-(v + 65)/18)`` needs its own.
     """
-    alpha_m = _x_over_expm1((v + 40.0) * 0.1)
-    beta_m = 4.0 * fast_exp(-(v + 65.0) * (1.0 / 18.0))
-    alpha_h = 0.07 * fast_exp(-(v + 65.0) * 0.05)
-    beta_h = 1.0 / (1.0 + fast_exp(-(v + 35.0) * 0.1))
-    alpha_n = 0.1 * _x_over_expm1((v + 55.0) * 0.1)
-    beta_n = 0.125 * fast_exp(-(v + 65.0) * (1.0 / 80.0))
+    e40 = fast_exp(-(v + 40.0) * 0.1)
+    e80 = fast_exp(-(v + 65.0) * (1.0 / 80.0))
+    e18 = fast_exp(-(v + 65.0) * (1.0 / 18.0))
+    e80_2 = e80 * e80
+    alpha_m = _x_over_one_minus((v + 40.0) * 0.1, e40)
+    beta_m = 4.0 * e18
+    alpha_h = 0.07 * (e80_2 * e80_2)
+    beta_h = 1.0 / (1.0 + e40 * _E_HALF)
+    alpha_n = 0.1 * _x_over_one_minus((v + 55.0) * 0.1, e40 * _E_M1_5)
+    beta_n = 0.125 * e80
     return alpha_m, beta_m, alpha_h, beta_h, alpha_n, beta_n
 
 
@@ -116,19 +133,30 @@ def hh_step(v, m, h, n, J, dt_ms, c_m, g_na, g_k, g_l, e_na, e_k, e_l):
     tuple of float
         ``(v, m, h, n)`` at the end of the step.
     """
-    am, bm, ah, bh, an, bn = hh_rates(v)
+    # The rate functions overflow for |V| beyond a few hundred mV (reachable
+    # only with absurd inputs); evaluating them at V clipped to +-V_RATE_CLIP
+    # keeps every quantity finite. V itself is not clipped.
+    vr = v if v < V_RATE_CLIP else V_RATE_CLIP
+    vr = vr if vr > -V_RATE_CLIP else -V_RATE_CLIP
+    am, bm, ah, bh, an, bn = hh_rates(vr)
     sm = am + bm
     sh = ah + bh
     sn = an + bn
-    m = am / sm + (m - am / sm) * fast_exp(-dt_ms * sm)
-    h = ah / sh + (h - ah / sh) * fast_exp(-dt_ms * sh)
-    n = an / sn + (n - an / sn) * fast_exp(-dt_ms * sn)
+    # One division for the three steady states: 1/sm = sh*sn / (sm*sh*sn), ...
+    # (each sum is at least ~0.1/ms for any voltage, so the product is safe).
+    inv = 1.0 / (sm * sh * sn)
+    m_inf = am * (sh * sn) * inv
+    h_inf = ah * (sm * sn) * inv
+    n_inf = an * (sm * sh) * inv
+    m = m_inf + (m - m_inf) * fast_exp(-dt_ms * sm)
+    h = h_inf + (h - h_inf) * fast_exp(-dt_ms * sh)
+    n = n_inf + (n - n_inf) * fast_exp(-dt_ms * sn)
     gna = g_na * m * m * m * h
     n2 = n * n
     gk = g_k * n2 * n2
     g = gna + gk + g_l
     v_inf = (J + gna * e_na + gk * e_k + g_l * e_l) / g
-    v = v_inf + (v - v_inf) * fast_exp(-dt_ms * g / c_m)
+    v = v_inf + (v - v_inf) * fast_exp(-g * (dt_ms / c_m))
     return v, m, h, n
 
 

@@ -76,8 +76,8 @@ def lif_event_step(v, r, J, dt, tau_m, tau_ref, v_th, v_reset, t_step, i, spk_t,
         v = v_reset
     cap = spk_t.shape[1]
     for _ in range(1 << 30):  # spike/refractory cycles within this step
-        if v >= v_th:
-            s = 0.0
+        if v > v_th or (v == v_th and v_th < J):
+            s = 0.0  # at or above threshold already (initial state): spike now
         elif v_th < J:
             s = tau_m * math.log((J - v) / (J - v_th))
             if s >= left:

@@ -16,8 +16,9 @@ Layout (all flat, so that one compiled specialisation serves every network):
   for as long as the longest delay needs them.
 - Connections: a spike of source neuron ``j`` adds row ``j`` of the
   transposed weights (already divided by ``tau_s``) to stage 0 of its group:
-  a contiguous row of a dense block in ``w_dense`` (from ``conn_data_off``),
-  or a CSR row (``w_ptr`` holds absolute offsets into ``w_idx``/``w_sdata``).
+  a contiguous row of a dense block in ``w_dense``, or a CSR row (``w_ptr``
+  holds absolute offsets into ``w_idx``) with per-synapse weights in
+  ``w_sdata`` or one shared weight (see ``CONN_*``).
 
 Order inside step ``k`` (global index ``k0 + k``):
 
@@ -52,8 +53,14 @@ REC_M = 2
 REC_H = 3
 REC_N = 4
 REC_REF = 5
+# Connection kinds (conn_kind): CSR rows with one weight per synapse (w_sdata
+# at CSR position + conn_data_off), a dense pre-major block in w_dense (from
+# conn_data_off), or CSR rows sharing one weight w_dense[conn_data_off].
+CONN_SPARSE = 0
+CONN_DENSE = 1
+CONN_SPARSE_UNIFORM = 2
 # Neurons per block in the LIF spike scan.
-_SCAN_BLOCK = 64
+_SCAN_BLOCK = 32
 
 
 @njit(cache=True)
@@ -286,7 +293,7 @@ def _hh_population(b, p, k, kglob, dt, v, gate_m, gate_h, gate_n, stages, jconst
 @njit(cache=True)
 def _run_copy(b, k0, n_chunk, kstart, dt, v, ref_end, gate_m, gate_h, gate_n, stages, scratch, jconst, jvar,
               pop_voff, pop_kind, pop_off, pop_n, pop_par, pop_fuse, grp_post, grp_nst, grp_off, grp_fused,
-              coef, grp_prop_off, grp_c_off, grp_avg_off, conn_src, conn_grp, conn_delay, conn_dense,
+              coef, grp_prop_off, grp_c_off, grp_avg_off, conn_src, conn_grp, conn_delay, conn_kind,
               conn_npost, conn_ptr_off, conn_data_off, w_dense, w_ptr, w_idx, w_sdata, src_off, ring_idx,
               ring_cnt, ev_ptr, ev_idx, rec_pop, rec_state, rec_col, rec_idx_off, rec_len, rec_idx, rec_out,
               spk_step, spk_idx, spk_off, spk_cnt, with_hh):  # pragma: no cover - compiled
@@ -312,19 +319,28 @@ def _run_copy(b, k0, n_chunk, kstart, dt, v, ref_end, gate_m, gate_h, gate_n, st
             tgt = grp_off[g]
             npost = conn_npost[c]
             sbase = src_off[src]
-            if conn_dense[c]:
-                doff = conn_data_off[c]
+            kind = conn_kind[c]
+            doff = conn_data_off[c]
+            if kind == CONN_DENSE:
                 for q in range(cnt):
                     j = ring_idx[b, rs, sbase + q]
                     row = doff + j * npost
                     for i in range(npost):
                         stages[b, tgt + i] += w_dense[row + i]
+            elif kind == CONN_SPARSE_UNIFORM:
+                # one weight for every synapse: only the target indices are read
+                w = w_dense[doff]
+                poff = conn_ptr_off[c]
+                for q in range(cnt):
+                    j = ring_idx[b, rs, sbase + q]
+                    for e in range(w_ptr[poff + j], w_ptr[poff + j + 1]):
+                        stages[b, tgt + w_idx[e]] += w
             else:
                 poff = conn_ptr_off[c]
                 for q in range(cnt):
                     j = ring_idx[b, rs, sbase + q]
                     for e in range(w_ptr[poff + j], w_ptr[poff + j + 1]):
-                        stages[b, tgt + w_idx[e]] += w_sdata[e]
+                        stages[b, tgt + w_idx[e]] += w_sdata[e + doff]
         # 2. record states at t[k]
         for r in range(rec_pop.shape[0]):
             p = rec_pop[r]
@@ -405,7 +421,7 @@ _DOC = """Advance every batch copy from local step ``kstart[b]`` to ``n_chunk``.
 def run_network_batched(k0, n_chunk, kstart, dt, v, ref_end, gate_m, gate_h, gate_n, stages, scratch,
                         jconst, jvar, pop_voff, pop_kind, pop_off, pop_n, pop_par, pop_fuse, grp_post,
                         grp_nst, grp_off, grp_fused, coef, grp_prop_off, grp_c_off, grp_avg_off, conn_src,
-                        conn_grp, conn_delay, conn_dense, conn_npost, conn_ptr_off, conn_data_off, w_dense,
+                        conn_grp, conn_delay, conn_kind, conn_npost, conn_ptr_off, conn_data_off, w_dense,
                         w_ptr, w_idx, w_sdata, src_off, ring_idx, ring_cnt, ev_ptr, ev_idx, rec_pop,
                         rec_state, rec_col, rec_idx_off, rec_len, rec_idx, rec_out, spk_step, spk_idx,
                         spk_off, spk_cnt, with_hh):  # pragma: no cover - compiled
@@ -413,7 +429,7 @@ def run_network_batched(k0, n_chunk, kstart, dt, v, ref_end, gate_m, gate_h, gat
         _run_copy(b, k0, n_chunk, kstart, dt, v, ref_end, gate_m, gate_h, gate_n, stages, scratch, jconst,
                   jvar, pop_voff, pop_kind, pop_off, pop_n, pop_par, pop_fuse, grp_post, grp_nst, grp_off,
                   grp_fused, coef, grp_prop_off, grp_c_off, grp_avg_off, conn_src, conn_grp, conn_delay,
-                  conn_dense, conn_npost, conn_ptr_off, conn_data_off, w_dense, w_ptr, w_idx, w_sdata,
+                  conn_kind, conn_npost, conn_ptr_off, conn_data_off, w_dense, w_ptr, w_idx, w_sdata,
                   src_off, ring_idx, ring_cnt, ev_ptr, ev_idx, rec_pop, rec_state, rec_col, rec_idx_off,
                   rec_len, rec_idx, rec_out, spk_step, spk_idx, spk_off, spk_cnt, with_hh)
 

@@ -1,0 +1,57 @@
+"""The bridge examples run end to end (with --quick), print their results and write their figures.
+
+They run in this process (``main(argv)`` of each script, loaded from its
+file) rather than in a subprocess: the scripts import torch and load the
+Numba kernels, which a fresh interpreter would pay for again (several seconds
+each on a loaded 2-core machine). Importing the file from ``ROOT`` tests the
+checkout the tests live in.
+"""
+
+import importlib.util
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_example(script, out, capsys):
+    spec = importlib.util.spec_from_file_location(f"bridge_example_{script[:-3]}", ROOT / "examples" / script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.main(["--quick", "--out", str(out)])
+    return capsys.readouterr().out
+
+
+def test_lif_tuning_example_shows_simulation_on_the_analytic_curve(tmp_path, capsys):
+    stdout = run_example("lif_tuning_analytic_vs_sim.py", tmp_path, capsys)
+    assert (tmp_path / "lif_tuning_analytic_vs_sim.png").stat().st_size > 10_000
+    errors = [float(e) for e in re.findall(r"max relative error of the simulated rates ([\d.e+-]+)", stdout)]
+    assert len(errors) == 2 and max(errors) < 0.005
+
+
+def test_hh_fi_example_finds_the_onset_and_fits_an_lif_curve(tmp_path, capsys):
+    stdout = run_example("hh_fi_curve.py", tmp_path, capsys)
+    assert (tmp_path / "hh_fi_curve.png").stat().st_size > 10_000
+    onset = float(re.search(r"onset of repetitive firing: ([\d.]+)", stdout).group(1))
+    assert 6.0 <= onset <= 6.5
+    assert "LIF fit: gain" in stdout and "rmse" in stdout
+
+
+def test_digits_example_keeps_accuracy_and_writes_both_figures(tmp_path, capsys):
+    stdout = run_example("digits_to_spiking.py", tmp_path, capsys)
+    for figure in ("digits_hidden_raster.png", "digits_accuracy_vs_T.png"):
+        assert (tmp_path / figure).stat().st_size > 10_000
+    rate_acc = float(re.search(r"rate network \(SoftLIF\): test accuracy ([\d.]+)%", stdout).group(1))
+    spiking_acc = float(re.search(r"spiking network: accuracy ([\d.]+)%", stdout).group(1))
+    assert spiking_acc >= rate_acc - 2.0
+
+
+EXAMPLES = ["lif_tuning_analytic_vs_sim.py", "hh_fi_curve.py", "digits_to_spiking.py"]
+
+
+@pytest.mark.parametrize("script", EXAMPLES)
+def test_example_states_which_figure_of_the_notes_it_reproduces(script):
+    text = (ROOT / "examples" / script).read_text()
+    assert re.search(r"course notes (sections? )?1\.[3-7]", text)
