@@ -313,9 +313,19 @@ def _carry_cold_runs(old: dict, new: dict, names: list[str]) -> None:
         runs = [Run(**r) for r in m["runs"]]
         meas = Measurement(C.Case(**m["case"]), C.Sim(**m["sim"]), runs)
         m["summary"] = meas.summarise()
-        old.setdefault("notes", []).append(
-            f"Empty-cache runs of {m['sim_key']} on {m['case_name']} are from the earlier run of "
-            f"{cold[0]['carried']} (the later run measured it with warm caches only).")
+        note = (f"Empty-cache runs of {m['sim_key']} on {m['case_name']} are from the earlier run of "
+                f"{cold[0]['carried']} (the later run measured it with warm caches only).")
+        if note not in old.setdefault("notes", []):
+            old["notes"].append(note)
+
+
+def _resummarise(payload: dict) -> None:
+    """Recompute every measurement's summary from its runs (saved files may predate a change)."""
+    from benchmarks.measure import Measurement, Run
+
+    for m in payload["measurements"]:
+        runs = [Run(**r) for r in m["runs"]]
+        m["summary"] = Measurement(C.Case(**m["case"]), C.Sim(**m["sim"]), runs).summarise()
 
 
 def _loadavg():
@@ -344,6 +354,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.from_json is not None:
         payload = merge_payloads([json.loads(f.read_text()) for f in args.from_json])
+        _resummarise(payload)
         for item in args.drop:
             item, _, reason = item.partition("=")
             key, _, case = item.partition("@")

@@ -181,12 +181,14 @@ class Measurement:
     def summarise(self) -> dict:
         """Summaries (median, min, max) of every reported quantity.
 
-        Loop, build and memory use every run of this session; empty-cache runs
-        carried over from an earlier session count only for the empty-cache
-        wall time.
+        Loop, build, memory and throughput use the warm runs (interleaved with
+        the other simulators' warm runs), or the empty-cache runs of this
+        session when there are no warm runs; empty-cache runs count for the
+        empty-cache wall time (including runs carried over from an earlier
+        session).
         """
         warm = self.warm
-        own = warm + [r for r in self.cold if not r.carried]
+        own = warm or [r for r in self.cold if not r.carried]
         out = {
             "wall_warm_s": summary(r.wall_s for r in warm),
             "wall_cold_s": summary(r.wall_s for r in self.cold),

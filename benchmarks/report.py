@@ -221,6 +221,8 @@ def _fmt_t(s) -> str:
 def _num(v) -> str:
     if v is None:
         return "-"
+    if isinstance(v, str):
+        return v
     if v == 0:
         return "0"
     a = abs(v)
@@ -430,8 +432,9 @@ def write_doc(payload, doc: Path) -> None:
         for r in payload["runs"]:
             m = r["meta"]
             la, lb = m.get("load_before") or ["?"], m.get("load_after") or ["?"]
+            what = ", ".join(r["cases"]) or "converted digits network"
             L.append(f"- {m['date']}, commit `{m.get('git', '')}`, load average {_num(la[0])} -> "
-                     f"{_num(lb[0])}, {_num(m.get('suite_s'))} s: {', '.join(r['cases'])}")
+                     f"{_num(lb[0])}, {_num(m.get('suite_s'))} s: {what}")
         L.append("")
     L += ["## Machine and noise", "",
           f"- CPU: {meta['cpu']}, {meta['cores']} cores, {_num(meta['memory_gb'])} GiB memory; {meta['os']}",
@@ -452,7 +455,7 @@ def write_doc(payload, doc: Path) -> None:
                  "the other users rather than the simulators (`--threads 1,2` measures both).")
     if payload.get("partial"):
         L.append("- **Partial run**: the suite was interrupted; only the cases below were measured.")
-    for note in payload.get("notes", []):
+    for note in dict.fromkeys(payload.get("notes", [])):
         L.append(f"- Note: {note}")
     L.append("")
     L += ["## Targets", "", *target_table(payload), ""]
