@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 
 from benchmarks import cases as C
-from benchmarks.measure import REPO, measure
+from benchmarks.measure import REPO, prepare, warm_run
 
 PEERS = ("brian2", "nest", "limit")
 
@@ -45,6 +45,8 @@ def _parse_cases(text: str, smoke: bool) -> list[C.Case]:
         return list(base)
     out = []
     for item in _csv(text):
+        if item == "conversion":  # not a simulator case: see run_conversion
+            continue
         if item in ("cuba", "lif", "hh"):
             out += [c for c in base if c.kind == item]
             continue
@@ -62,8 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--cases", default="all",
-                   help="'all' (default), kinds (cuba, lif, hh) or sizes such as cuba-4000,hh-1000, "
-                        "comma-separated")
+                   help="'all' (default), kinds (cuba, lif, hh), sizes such as cuba-4000,hh-1000, "
+                        "and/or 'conversion' (the converted digits network), comma-separated")
     p.add_argument("--repeats", type=int, default=None,
                    help="runs per measurement, >= 3 (default 3; 1 with --smoke)")
     p.add_argument("--peers", default="brian2,nest,limit",
@@ -81,6 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cold-peer-cases", default="cuba-4000",
                    help="cases with empty-cache runs of Brian2, or 'all' (default cuba-4000, the case "
                         "of the targets: a Brian2 empty-cache run compiles for 30-150 s here)")
+    p.add_argument("--big-repeats", type=int, default=1,
+                   help="runs of the cases with 1,000,000 neurons or more (default 1: each takes "
+                        "minutes here); they use the default caches, no warm-up and no empty-cache runs")
     p.add_argument("--big-peers", action="store_true",
                    help="run the peers on CUBA with 1,000,000 neurons too (default: spikenet and limit)")
     p.add_argument("--out", type=Path, default=REPO / "benchmarks" / "output",
@@ -93,7 +98,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--from-json", type=Path, nargs="+", default=None,
                    help="write the report from saved results.json files instead of measuring; several "
                         "files (runs of different cases) are merged")
+    p.add_argument("--drop", nargs="+", default=[], metavar="SIM@CASE[=REASON]",
+                   help="with --from-json: leave these measurements out of the report (e.g. runs "
+                        "stopped for time), saying so and why in its notes")
     p.add_argument("--timeout", type=float, default=1800.0, help="seconds allowed per process")
+    p.add_argument("--conversion", action=argparse.BooleanOptionalAction, default=None,
+                   help="also measure the converted digits network (benchmarks/bench_conversion.py); "
+                        "default: on for full runs of all cases when that module exists")
     return p
 
 
@@ -147,25 +158,40 @@ def run_suite(args, log=print, save=None) -> dict:
     meta["load_before"] = _loadavg()
     measurements, agreement = [], {}
     t_start = time.perf_counter()
+    if any(c.n >= 1_000_000 for c in case_list):
+        notes.append(f"Cases with 1,000,000 neurons or more: {args.big_repeats} run(s) each "
+                     "(`--big-repeats`), warm default caches, no empty-cache runs.")
     payload = {"meta": meta, "notes": notes, "smoke": bool(args.smoke), "repeats": repeats,
                "cases": [c.spec() | {"name": c.name} for c in case_list],
                "measurements": measurements, "agreement": agreement, "partial": True}
     for case in case_list:
         log(f"== {case.name}: {case.n} neurons, {case.T} s at dt = {case.dt * 1e3:g} ms")
         stats, counts = {}, {}
+        prepared = []
         for sim in sims:
             if not C.applies(sim, case):
                 continue
             is_peer = sim.family in ("brian2", "nest")
             if is_peer and case.kind == "cuba" and case.n >= 1_000_000 and not args.big_peers:
                 continue
+            big = case.n >= 1_000_000
             if is_peer:
                 cold = case.name in cold_peer_cases
             else:
                 cold = case.name in cold_cases and sim.dtype == "float64"
-            cold = cold and not (args.no_cold or args.smoke)
-            m = measure(case, sim, workdir, repeats=repeats, cold=cold, warmup=not args.smoke,
-                        timeout=args.timeout, log=log)
+            cold = cold and not (args.no_cold or args.smoke or big)
+            prepared.append(prepare(case, sim, workdir, repeats=args.big_repeats if big else repeats,
+                                    cold=cold, warmup=not (args.smoke or big),
+                                    own_cache=not (args.smoke or big), timeout=args.timeout, log=log))
+        # Warm runs round-robin over the simulators, so that a change of the
+        # machine's load during the case affects them alike.
+        n_warm = args.big_repeats if case.n >= 1_000_000 else repeats
+        for k in range(n_warm):
+            for m, cache, go in prepared:
+                if go and (k == 0 or (m.runs and m.runs[-1].ok)):
+                    warm_run(m, cache, workdir, k, timeout=args.timeout, log=log)
+        for m, _, _ in prepared:
+            sim = m.sim
             rec = m.to_json()
             measurements.append(rec)
             good = m.warm or m.cold
@@ -183,14 +209,55 @@ def run_suite(args, log=print, save=None) -> dict:
             log(f"  agreement {k:24s} {a.level}: {a.detail}")
         # run folders hold only logs and counts by now; keep the standalone projects (warm cache)
         for child in workdir.iterdir():
-            if child.is_dir() and child.name != "standalone":
+            if child.is_dir() and child.name not in ("standalone", "caches"):
                 shutil.rmtree(child, ignore_errors=True)
         meta["load_after"] = _loadavg()
         meta["suite_s"] = time.perf_counter() - t_start
         if save is not None:
             save(payload)
+    conversion = args.conversion
+    if conversion is None:
+        conversion = (args.cases == "all" and not args.smoke) or "conversion" in _csv(args.cases)
+    if conversion:
+        payload["conversion"] = run_conversion(repeats, max(s.threads for s in sims) if sims else 1,
+                                               args.timeout, smoke=args.smoke, log=log)
+        if save is not None:
+            save(payload)
+    shutil.rmtree(workdir / "caches", ignore_errors=True)
     payload["partial"] = False
     return payload
+
+
+def run_conversion(repeats: int, threads: int, timeout: float, smoke: bool = False, log=print) -> dict:
+    """Run ``benchmarks.bench_conversion.bench_conversion`` in a fresh process; its dict or an error."""
+    import os
+    import subprocess
+
+    if importlib.util.find_spec("benchmarks.bench_conversion") is None:
+        return {"error": "benchmarks/bench_conversion.py is not in this checkout"}
+    kwargs = {"repeats": repeats}
+    if smoke:
+        kwargs.update(n_images=20, epochs=2, T=0.05)
+    code = ("import json, sys; from benchmarks.bench_conversion import bench_conversion as b; "
+            "print('BENCH_JSON ' + json.dumps(b(**json.loads(sys.argv[1]))))")
+    env = dict(os.environ, PYTHONPATH=str(REPO), NUMBA_NUM_THREADS=str(threads))
+    log(f"== conversion: converted digits network, {kwargs}")
+    t0 = time.perf_counter()
+    try:
+        proc = subprocess.run([sys.executable, "-c", code, json.dumps(kwargs)], env=env, cwd=str(REPO),
+                              capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return {"error": f"timed out after {timeout} s"}
+    wall = time.perf_counter() - t0
+    for line in proc.stdout.splitlines():
+        if line.startswith("BENCH_JSON "):
+            res = json.loads(line[len("BENCH_JSON "):])
+            res["whole_process_s"] = wall
+            res["kwargs"] = kwargs
+            log(f"  {res.get('images_per_s', float('nan')):.0f} images/s, spiking accuracy "
+                f"{res.get('spiking_accuracy', float('nan')):.3f}")
+            return res
+    return {"error": f"exit code {proc.returncode}: {(proc.stdout + proc.stderr)[-1500:]}"}
 
 
 def merge_payloads(payloads: list[dict]) -> dict:
@@ -203,9 +270,12 @@ def merge_payloads(payloads: list[dict]) -> dict:
         return payloads[0]
     out = {"meta": payloads[-1]["meta"], "notes": [], "smoke": any(p["smoke"] for p in payloads),
            "repeats": min(p["repeats"] for p in payloads), "cases": [], "measurements": [],
-           "agreement": {}, "partial": any(p.get("partial") for p in payloads), "runs": []}
+           "agreement": {}, "partial": False, "runs": []}  # the runs list says what each run measured
     for p in payloads:
         names = [c["name"] for c in p["cases"] if c["name"] in p["agreement"]]
+        for m in p["measurements"]:
+            m.setdefault("run_date", p["meta"]["date"])
+        _carry_cold_runs(out, p, names)
         out["runs"].append({"meta": p["meta"], "cases": names})
         out["cases"] = [c for c in out["cases"] if c["name"] not in names] + [
             c for c in p["cases"] if c["name"] in names]
@@ -213,9 +283,49 @@ def merge_payloads(payloads: list[dict]) -> dict:
             m for m in p["measurements"] if m["case_name"] in names]
         out["agreement"].update({n: p["agreement"][n] for n in names})
         out["notes"] += [n for n in p.get("notes", []) if n not in out["notes"]]
+        if "conversion" in p:
+            out["conversion"] = p["conversion"]
     order = {c.name: i for i, c in enumerate(C.FULL_CASES)}
     out["cases"].sort(key=lambda c: order.get(c["name"], len(order)))
     return out
+
+
+def _carry_cold_runs(old: dict, new: dict, names: list[str]) -> None:
+    """Keep earlier empty-cache runs of measurements that a later run repeats without them.
+
+    A later run may re-measure a case without the (slow) empty-cache runs of
+    some simulator; its measurement then takes over the earlier session's
+    empty-cache runs, marked as carried over, and only the empty-cache wall
+    time uses them (see :meth:`benchmarks.measure.Measurement.summarise`).
+    """
+    from benchmarks.measure import Measurement, Run
+
+    earlier = {(m["case_name"], m["sim_key"]): m for m in old["measurements"] if m["case_name"] in names}
+    for m in new["measurements"]:
+        prev = earlier.get((m["case_name"], m["sim_key"]))
+        if prev is None or any(r["cold"] for r in m["runs"]):
+            continue
+        cold = [dict(r, carried=r.get("carried") or prev.get("run_date", "an earlier run"))
+                for r in prev["runs"] if r["cold"]]
+        if not cold:
+            continue
+        m["runs"] = m["runs"] + cold
+        runs = [Run(**r) for r in m["runs"]]
+        meas = Measurement(C.Case(**m["case"]), C.Sim(**m["sim"]), runs)
+        m["summary"] = meas.summarise()
+        note = (f"Empty-cache runs of {m['sim_key']} on {m['case_name']} are from the earlier run of "
+                f"{cold[0]['carried']} (the later run measured it with warm caches only).")
+        if note not in old.setdefault("notes", []):
+            old["notes"].append(note)
+
+
+def _resummarise(payload: dict) -> None:
+    """Recompute every measurement's summary from its runs (saved files may predate a change)."""
+    from benchmarks.measure import Measurement, Run
+
+    for m in payload["measurements"]:
+        runs = [Run(**r) for r in m["runs"]]
+        m["summary"] = Measurement(C.Case(**m["case"]), C.Sim(**m["sim"]), runs).summarise()
 
 
 def _loadavg():
@@ -244,6 +354,18 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.from_json is not None:
         payload = merge_payloads([json.loads(f.read_text()) for f in args.from_json])
+        _resummarise(payload)
+        for item in args.drop:
+            item, _, reason = item.partition("=")
+            key, _, case = item.partition("@")
+            before = len(payload["measurements"])
+            payload["measurements"] = [m for m in payload["measurements"]
+                                       if not (m["sim_key"] == key and m["case_name"] == case)]
+            payload["agreement"].get(case, {}).pop(key, None)
+            if len(payload["measurements"]) < before:
+                payload.setdefault("notes", []).append(
+                    f"{key} on {case} is left out: " + (reason or "it was stopped before it finished "
+                                                         "(many minutes per run on this machine)") + ".")
     else:
         args.out.mkdir(parents=True, exist_ok=True)
         def save(payload):
@@ -267,7 +389,9 @@ def main(argv: list[str] | None = None) -> int:
               and not all(e.startswith("unsupported") for e in m["errors"])]
     mismatched = [(c, k) for c, d in payload["agreement"].items() for k, a in d.items()
                   if a["level"] == "MISMATCH"]
-    return 1 if failed or mismatched else 0
+    conv_failed = "error" in payload.get("conversion", {}) and "not in this checkout" not in payload[
+        "conversion"]["error"]
+    return 1 if failed or mismatched or conv_failed else 0
 
 
 if __name__ == "__main__":

@@ -233,9 +233,29 @@ def random_csr(n_pre, n_post, p, seed):
 
 
 @njit(cache=True, parallel=True)
+def _cuba_neurons(v, ge, gi, ref, spiked, bias, a, be, bi, de, di, rs):
+    """One step of every CUBA neuron; flags the spikes in ``spiked`` (branch-free, vectorised)."""
+    for i in prange(v.shape[0]):
+        r = ref[i]
+        free = r <= 0.0
+        vu = bias + (v[i] - bias) * a + ge[i] * be + gi[i] * bi
+        vi = vu if free else v[i]
+        ge[i] *= de
+        gi[i] *= di
+        fired = vi > 1.0
+        v[i] = 0.0 if fired else vi
+        ref[i] = rs if fired else (r if free else r - 1.0)
+        spiked[i] = fired
+
+
+@njit(cache=True)
 def cuba_loop(v, ge, gi, steps, bias, a, be, bi, de, di, ref_steps,
               e_ptr, e_idx, e_w, i_ptr, i_idx, i_w, n_e):
     """CUBA main loop; returns the (step, neuron) pairs of all spikes.
+
+    The neuron update is a parallel kernel called once per step; spike
+    collection, buffer growth and propagation run serially here (growing
+    arrays inside a ``parallel=True`` function is not safe).
 
     Parameters
     ----------
@@ -257,30 +277,17 @@ def cuba_loop(v, ge, gi, steps, bias, a, be, bi, de, di, ref_steps,
         Neurons ``0..n_e-1`` are excitatory.
     """
     n = v.shape[0]
-    ref = np.zeros(n, dtype=np.int64)
+    ref = np.zeros(n)  # refractory steps left (float, so that the update vectorises)
+    rs = float(ref_steps)
     n8 = (n + 7) // 8 * 8
-    spiked = np.zeros(n8, dtype=np.uint8)
+    spiked = np.zeros(n8, dtype=np.bool_)
     words = spiked.view(np.uint64)  # scan 8 neurons at a time for spikes
     cap = 1 << 16
     out_k = np.empty(cap, dtype=np.int32)
     out_i = np.empty(cap, dtype=np.int32)
     count = 0
     for k in range(steps):
-        for i in prange(n):
-            if ref[i] > 0:
-                ref[i] -= 1
-                vi = v[i]
-            else:
-                vi = bias + (v[i] - bias) * a + ge[i] * be + gi[i] * bi
-            ge[i] *= de
-            gi[i] *= di
-            if vi > 1.0:
-                vi = 0.0
-                ref[i] = ref_steps
-                spiked[i] = 1
-            else:
-                spiked[i] = 0
-            v[i] = vi
+        _cuba_neurons(v, ge, gi, ref, spiked, bias, a, be, bi, de, di, rs)
         for w in range(words.shape[0]):
             if words[w] == 0:
                 continue
@@ -293,15 +300,16 @@ def cuba_loop(v, ge, gi, steps, bias, a, be, bi, de, di, ref_steps,
                     ni = np.empty(cap, dtype=np.int32)
                     nk[:count] = out_k[:count]
                     ni[:count] = out_i[:count]
-                    out_k, out_i = nk, ni
+                    out_k = nk
+                    out_i = ni
                 out_k[count] = k
                 out_i[count] = j
                 count += 1
                 if j < n_e:
-                    for s in range(e_ptr[j], e_ptr[j + 1]):
-                        ge[e_idx[s]] += e_w[s]
+                    for q in range(e_ptr[j], e_ptr[j + 1]):
+                        ge[e_idx[q]] += e_w[q]
                 else:
                     jj = j - n_e
-                    for s in range(i_ptr[jj], i_ptr[jj + 1]):
-                        gi[i_idx[s]] += i_w[s]
+                    for q in range(i_ptr[jj], i_ptr[jj + 1]):
+                        gi[i_idx[q]] += i_w[q]
     return out_k[:count].copy(), out_i[:count].copy()

@@ -8,17 +8,23 @@ reports its own build and loop times and the statistics of its spikes.
 
 Caches
 ------
-warm
-    Numba's default cache (``__pycache__`` next to the kernels, as a user
-    gets it), Brian2's default Cython cache, and a standalone project folder
-    per case and thread count under the run's work folder that a previous run
-    has built (Brian2 then regenerates the code and ``make`` rebuilds only
-    what changed). Each warm series starts with one discarded run that fills
-    the caches.
+Each simulator configuration has a cache folder per model (shared by the
+sizes of that model, whose compiled code is the same) holding Numba's cache
+(``NUMBA_CACHE_DIR``), Brian2's Cython cache and the cpp_standalone project
+folder.
+
 empty
-    A fresh ``NUMBA_CACHE_DIR``, a fresh Cython cache folder and a fresh
-    standalone project folder for every run, so everything is compiled from
+    The folder is emptied before each run, so everything is compiled from
     scratch. NEST has no compiled-code cache, so it has no empty-cache runs.
+warm
+    The folder as the previous run left it (the last empty-cache run, or one
+    discarded warm-up run when there were none): Numba loads its compiled
+    kernels, Brian2 finds its compiled Cython extensions, and in standalone
+    mode Brian2 regenerates the code and ``make`` rebuilds only what changed.
+
+With ``cache=None`` (the smoke mode) the runs use the default locations
+instead: Numba's ``__pycache__`` next to the kernels and Brian2's
+``~/.cython/brian_extensions``, shared with the test suite.
 """
 
 from __future__ import annotations
@@ -50,6 +56,7 @@ class Run:
     cold: bool
     result: dict = field(default_factory=dict)
     error: str = ""
+    carried: str = ""  # empty-cache run taken over from an earlier session (its date), see merge
 
     @property
     def ok(self) -> bool:
@@ -64,15 +71,15 @@ def _env(sim: Sim, cache: Path | None) -> dict:
     for var in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         env[var] = str(sim.threads)
     env.pop("NUMBA_CACHE_DIR", None)
-    if cache is not None:  # empty caches
+    if cache is not None:
         env["NUMBA_CACHE_DIR"] = str(cache / "numba")
         env["SPIKENET_BENCH_BRIAN2_CACHE"] = str(cache / "cython")
         env["SPIKENET_BENCH_BRIAN2_BUILD"] = str(cache / "standalone")
     return env
 
 
-def run_process(case: Case, sim: Sim, workdir: Path, *, cold: bool, seed: int = 1,
-                timeout: float = 1800.0) -> Run:
+def run_process(case: Case, sim: Sim, workdir: Path, *, cold: bool, cache: Path | None = None,
+                seed: int = 1, timeout: float = 1800.0) -> Run:
     """Run one worker process and measure it.
 
     Parameters
@@ -82,7 +89,9 @@ def run_process(case: Case, sim: Sim, workdir: Path, *, cold: bool, seed: int = 
     workdir : Path
         The run's work folder (standalone projects, fresh caches, outputs).
     cold : bool
-        Empty caches (fresh folders) instead of warm ones.
+        Empty ``cache`` before the run.
+    cache : Path, optional
+        Cache folder of the measurement (None: the default locations).
     seed : int
         Seed passed to the worker.
     timeout : float
@@ -94,15 +103,14 @@ def run_process(case: Case, sim: Sim, workdir: Path, *, cold: bool, seed: int = 
     """
     workdir.mkdir(parents=True, exist_ok=True)
     out = Path(tempfile.mkdtemp(prefix=f"{sim.key}-{case.name}-", dir=workdir))
-    cache = None
-    if cold:
-        cache = out / "cache"
-        cache.mkdir()
+    if cache is not None and cold:
+        shutil.rmtree(cache, ignore_errors=True)
+    if cache is not None:
+        cache.mkdir(parents=True, exist_ok=True)
     env = _env(sim, cache)
-    if not cold:
+    if cache is None:
         env["SPIKENET_BENCH_BRIAN2_BUILD"] = str(workdir / "standalone" / f"{case.name}-{sim.threads}t")
-        default_cython = Path.home() / ".cython" / "brian_extensions"
-        env["SPIKENET_BENCH_BRIAN2_CACHE"] = str(default_cython)
+        env["SPIKENET_BENCH_BRIAN2_CACHE"] = str(Path.home() / ".cython" / "brian_extensions")
     spec = json.dumps({"case": case.spec(), "sim": sim.spec(), "options": {"seed": seed}})
     cmd = [sys.executable, "-m", sim.module, "--spec", spec, "--out", str(out)]
     log = open(out / "log.txt", "wb")  # noqa: SIM115 - closed below, after the child exits
@@ -139,8 +147,6 @@ def run_process(case: Case, sim: Sim, workdir: Path, *, cold: bool, seed: int = 
         run.error = ("killed after timeout; " if killed.is_set() else f"exit code {run.rc}; ") + tail
     elif run.result.get("unsupported"):
         run.error = "unsupported: " + run.result["unsupported"]
-    if cache is not None:
-        shutil.rmtree(cache, ignore_errors=True)
     return run
 
 
@@ -173,21 +179,29 @@ class Measurement:
         return [r.error for r in self.runs if r.error]
 
     def summarise(self) -> dict:
-        """Summaries (median, min, max) of every reported quantity."""
+        """Summaries (median, min, max) of every reported quantity.
+
+        Loop, build, memory and throughput use the warm runs (interleaved with
+        the other simulators' warm runs), or the empty-cache runs of this
+        session when there are no warm runs; empty-cache runs count for the
+        empty-cache wall time (including runs carried over from an earlier
+        session).
+        """
         warm = self.warm
+        own = warm or [r for r in self.cold if not r.carried]
         out = {
             "wall_warm_s": summary(r.wall_s for r in warm),
             "wall_cold_s": summary(r.wall_s for r in self.cold),
-            "loop_s": summary(r.result["loop_s"] for r in warm + self.cold),
-            "build_s": summary(r.result["build_s"] for r in warm + self.cold),
-            "maxrss_mb": summary(r.maxrss_mb for r in warm + self.cold),
+            "loop_s": summary(r.result["loop_s"] for r in own),
+            "build_s": summary(r.result["build_s"] for r in own),
+            "maxrss_mb": summary(r.maxrss_mb for r in own),
         }
         loop = out["loop_s"]
         if loop:
             ns = self.case.neuron_steps
             out["neuron_steps_per_s"] = {k: (ns / loop[v] if loop[v] > 0 else float("inf"))
                                          for k, v in (("median", "median"), ("min", "max"), ("max", "min"))}
-            spikes = [r.result["stats"].get("n_spikes") for r in warm + self.cold]
+            spikes = [r.result["stats"].get("n_spikes") for r in own]
             if self.case.kind == "cuba" and spikes and spikes[0] is not None:
                 from benchmarks.cases import cuba_sizes
 
@@ -203,36 +217,56 @@ class Measurement:
                 "summary": self.summarise(), "errors": self.errors}
 
 
-def measure(case: Case, sim: Sim, workdir: Path, *, repeats: int = 3, cold: bool = True,
-            warmup: bool = True, timeout: float = 1800.0, log=print) -> Measurement:
-    """Measure ``sim`` on ``case``: ``repeats`` empty-cache runs, a warm-up, ``repeats`` warm runs.
+def prepare(case: Case, sim: Sim, workdir: Path, *, repeats: int = 3, cold: bool = True,
+            warmup: bool = True, own_cache: bool = True, timeout: float = 1800.0,
+            log=print) -> tuple[Measurement, Path | None, bool]:
+    """Empty-cache runs (``repeats``, unless ``cold`` is false or NEST) and a warm-up run.
 
-    Empty-cache runs are skipped for NEST (no compiled-code cache) and when
-    ``cold`` is false; the warm-up run is discarded.
+    Returns the measurement so far, its cache folder and whether warm runs can
+    follow. Without empty-cache runs a discarded warm-up run (if ``warmup``)
+    fills the cache. ``own_cache`` false uses the default cache locations (see
+    the module docstring).
     """
     runs: list[Run] = []
+    # one folder per configuration and model: compiled code does not depend on the size
+    cache = workdir / "caches" / f"{sim.key}-{case.kind}" if own_cache else None
     do_cold = cold and sim.family != "nest"
     if do_cold:
         for k in range(repeats):
-            r = run_process(case, sim, workdir, cold=True, timeout=timeout)
+            r = run_process(case, sim, workdir, cold=True, cache=cache, timeout=timeout)
             log(f"  {sim.key:24s} {case.name:14s} empty cache run {k + 1}: {r.wall_s:7.2f} s"
                 + ("" if r.ok else f"  FAILED: {r.error[:300]}"))
             runs.append(r)
             if not r.ok and not r.result.get("unsupported"):
-                break
-    if warmup:
-        r = run_process(case, sim, workdir, cold=False, timeout=timeout)
+                return Measurement(case, sim, runs), cache, False
+    if warmup and not (do_cold and runs and runs[-1].ok):
+        r = run_process(case, sim, workdir, cold=False, cache=cache, timeout=timeout)
         log(f"  {sim.key:24s} {case.name:14s} warm-up: {r.wall_s:7.2f} s"
             + ("" if r.ok else f"  FAILED: {r.error[:300]}"))
         if not r.ok:
             runs.append(r)
-            return Measurement(case, sim, runs)
-    for k in range(repeats):
-        r = run_process(case, sim, workdir, cold=False, timeout=timeout)
-        log(f"  {sim.key:24s} {case.name:14s} warm run {k + 1}: {r.wall_s:7.2f} s, loop "
-            f"{r.result.get('loop_s', float('nan')):.4f} s, {r.maxrss_mb:.0f} MB"
-            + ("" if r.ok else f"  FAILED: {r.error[:300]}"))
-        runs.append(r)
-        if not r.ok:
+            return Measurement(case, sim, runs), cache, False
+    return Measurement(case, sim, runs), cache, True
+
+
+def warm_run(m: Measurement, cache: Path | None, workdir: Path, k: int, *, timeout: float = 1800.0,
+             log=print) -> bool:
+    """One warm run of measurement ``m`` (appended to its runs); False if it failed."""
+    r = run_process(m.case, m.sim, workdir, cold=False, cache=cache, timeout=timeout)
+    log(f"  {m.sim.key:24s} {m.case.name:14s} warm run {k + 1}: {r.wall_s:7.2f} s, loop "
+        f"{r.result.get('loop_s', float('nan')):.4f} s, {r.maxrss_mb:.0f} MB"
+        + ("" if r.ok else f"  FAILED: {r.error[:300]}"))
+    m.runs.append(r)
+    return r.ok
+
+
+def measure(case: Case, sim: Sim, workdir: Path, *, repeats: int = 3, cold: bool = True,
+            warmup: bool = True, own_cache: bool = True, timeout: float = 1800.0,
+            log=print) -> Measurement:
+    """Measure ``sim`` on ``case``: :func:`prepare`, then ``repeats`` warm runs."""
+    m, cache, go = prepare(case, sim, workdir, repeats=repeats, cold=cold, warmup=warmup,
+                           own_cache=own_cache, timeout=timeout, log=log)
+    for k in range(repeats if go else 0):
+        if not warm_run(m, cache, workdir, k, timeout=timeout, log=log):
             break
-    return Measurement(case, sim, runs)
+    return m

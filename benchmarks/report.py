@@ -185,11 +185,23 @@ def profile_gaps(payload, workdir: Path, top: int = 12) -> dict:
         else:
             import io
 
-            buf = io.StringIO()
-            st = pstats.Stats(str(prof), stream=buf)
-            st.strip_dirs().sort_stats("cumulative").print_stats(top)
-            text = buf.getvalue()
-            entry["cprofile"] = text[text.find("ncalls") - 5:] if "ncalls" in text else text
+            parts = []
+            for order, title in (("tottime", "by own time"), ("cumulative", "by cumulative time, "
+                                                                         "spikenet and Numba entries")):
+                buf = io.StringIO()
+                st = pstats.Stats(str(prof), stream=buf)
+                st.sort_stats(order)
+                if order == "cumulative":
+                    st.print_stats(r"spikenet/|numba/core/(dispatcher|caching)", top)
+                else:
+                    st.print_stats(top)
+                text = buf.getvalue()
+                text = text[text.find("ncalls"):] if "ncalls" in text else text
+                parts.append(f"# {title}\n{text.rstrip()}")
+            import re
+
+            text = "\n\n".join(parts).replace(str(REPO) + "/", "")
+            entry["cprofile"] = re.sub(r"/\S*?/(site-packages|lib/python3\.\d+)/", "", text)
             res = json.loads((tmp / "result.json").read_text())
             entry["phases"] = dict(res.get("phases", {}), build=res["build_s"], loop=res["loop_s"])
         out[name] = entry
@@ -209,6 +221,8 @@ def _fmt_t(s) -> str:
 def _num(v) -> str:
     if v is None:
         return "-"
+    if isinstance(v, str):
+        return v
     if v == 0:
         return "0"
     a = abs(v)
@@ -273,6 +287,43 @@ def case_table(payload, case_name) -> list[str]:
                   _num(s["maxrss_mb"]["median"]) if s["maxrss_mb"] else "-", lr, pr, agreement]
         lines.append("| " + " | ".join(cells) + " |")
     return lines
+
+
+def phase_lines(payload) -> list[str]:
+    """Markdown lines: where a spikenet process spends its time, per case and cache state (medians).
+
+    The worker times its phases (imports, loading the cached kernels through a
+    tiny run, building the network, the loop, turning the result into
+    statistics); "rest" is the whole-process time minus those (interpreter
+    start and exit, the worker's own imports and I/O).
+    """
+    import statistics
+
+    rows = []
+    for m in payload["measurements"]:
+        if m["sim"]["family"] != "spikenet":
+            continue
+        for cold in (False, True):
+            warm = [r for r in m["runs"] if r["cold"] == cold and r["rc"] == 0 and r["result"].get("phases")]
+            if not warm:
+                continue
+
+            def med(f, warm=warm):
+                return statistics.median(f(r) for r in warm)
+
+            ph = {k: med(lambda r, k=k: r["result"]["phases"].get(k, 0.0))
+                  for k in ("import", "load_or_compile_kernels", "result_to_stats")}
+            build, loop, wall = (med(lambda r: r["result"]["build_s"]), med(lambda r: r["result"]["loop_s"]),
+                                 med(lambda r: r["wall_s"]))
+            rest = wall - ph["import"] - ph["load_or_compile_kernels"] - ph["result_to_stats"] - build - loop
+            label = m["sim_key"] + (" (empty caches)" if cold else "")
+            rows.append(f"| {m['case_name']} | {label} | {_num(wall)} | {_num(ph['import'])} | "
+                        f"{_num(ph['load_or_compile_kernels'])} | {_num(build)} | {_num(loop)} | "
+                        f"{_num(ph['result_to_stats'])} | {_num(rest)} |")
+    if not rows:
+        return []
+    return ["| case | config | whole process s | import spikenet | load or compile kernels (tiny run) "
+            "| build | loop | result to statistics | rest |", "|---|---|---|---|---|---|---|---|---|", *rows]
 
 
 def plot_loop_vs_n(payload, path: Path) -> bool:
@@ -381,8 +432,9 @@ def write_doc(payload, doc: Path) -> None:
         for r in payload["runs"]:
             m = r["meta"]
             la, lb = m.get("load_before") or ["?"], m.get("load_after") or ["?"]
+            what = ", ".join(r["cases"]) or "converted digits network"
             L.append(f"- {m['date']}, commit `{m.get('git', '')}`, load average {_num(la[0])} -> "
-                     f"{_num(lb[0])}, {_num(m.get('suite_s'))} s: {', '.join(r['cases'])}")
+                     f"{_num(lb[0])}, {_num(m.get('suite_s'))} s: {what}")
         L.append("")
     L += ["## Machine and noise", "",
           f"- CPU: {meta['cpu']}, {meta['cores']} cores, {_num(meta['memory_gb'])} GiB memory; {meta['os']}",
@@ -403,7 +455,7 @@ def write_doc(payload, doc: Path) -> None:
                  "the other users rather than the simulators (`--threads 1,2` measures both).")
     if payload.get("partial"):
         L.append("- **Partial run**: the suite was interrupted; only the cases below were measured.")
-    for note in payload.get("notes", []):
+    for note in dict.fromkeys(payload.get("notes", [])):
         L.append(f"- Note: {note}")
     L.append("")
     L += ["## Targets", "", *target_table(payload), ""]
@@ -415,10 +467,13 @@ def write_doc(payload, doc: Path) -> None:
           "spikenet: `Network.run` / `simulate` after a tiny run has loaded the compiled kernels).",
           "- **whole process**: wall time of a fresh `python -m benchmarks.run_<sim>` process from start "
           "to exit (imports, model construction, code generation and compilation, run, statistics); "
-          "*warm* with the compiled-code caches filled by a previous run (Numba's cache, Brian2's "
+          "*warm* with the compiled-code caches as the previous run left them (Numba's cache, Brian2's "
           "Cython cache, the standalone project folder), *empty caches* with all of them fresh (NEST "
-          "has no such cache). Brian2's empty-cache runs compile for 30-60 s each here, so by default "
-          "they are measured on CUBA-4000 only (`--cold-peer-cases all` measures every case).",
+          "has no such cache). Compilation depends on the model, not on its size, so by default the "
+          "empty-cache runs are made on one case per model (cuba-4000, lif-100000, hh-10000) for "
+          "spikenet (float64) and the limit kernels, and on CUBA-4000 only for Brian2, whose "
+          "empty-cache runs compile for 30-150 s each here (`--cold-cases all`, "
+          "`--cold-peer-cases all` measure every case).",
           "- **build**: network construction (for Brian2 standalone: code generation, `make` and the "
           "binary's synapse creation, i.e. the standalone build and run minus the loop).",
           "- **peak MB**: `ru_maxrss` of the process and the children it waited for (the standalone "
@@ -444,8 +499,26 @@ def write_doc(payload, doc: Path) -> None:
               "within 0.1 ms of `solve_ivp`) are stated for it, and float32 rounding (1e-7 relative) "
               "accumulates over 10^4-10^5 steps. float32 halves the memory traffic of the state arrays.",
               "", *dl, ""]
+    conv = payload.get("conversion")
+    if conv:
+        L += ["## Converted digits network (issue 6)", "",
+              "`benchmarks/bench_conversion.py`: the 64-128-10 SoftLIF digits classifier converted with "
+              "`to_spiking` (dt = 1 ms, 5 ms PSC synapses) simulating the whole test set for 0.2 s in "
+              "one kernel call; target at least 500 test images per second.", ""]
+        if "error" in conv:
+            L += ["```", conv["error"].rstrip(), "```", ""]
+        else:
+            L += ["| quantity | value |", "|---|---|"]
+            for k, v in conv.items():
+                if k == "kwargs":
+                    continue
+                L.append(f"| {k} | {_num(v) if isinstance(v, float) else v} |")
+            L.append("")
     gaps = [r for r in evaluate_targets(payload) if r["met"] is False]
     L += ["## Gaps and where the time goes", ""]
+    pl = phase_lines(payload)
+    if pl:
+        L += ["Per-phase timing of the spikenet processes (medians over the runs):", "", *pl, ""]
     if not gaps:
         L += ["Every measured target is met.", ""]
     for r in gaps:
@@ -461,6 +534,11 @@ def write_doc(payload, doc: Path) -> None:
                   "```", prof["cprofile"].rstrip(), "```", ""]
         else:
             L += ["```", prof.get("error", "").rstrip(), "```", ""]
+    analysis = Path(__file__).with_name("analysis.md")
+    if analysis.exists() and not payload["smoke"]:
+        L += ["## Reading the numbers", "",
+              "*Written by hand from the measured run (`benchmarks/analysis.md`); the tables above are "
+              "generated.*", "", analysis.read_text().strip(), ""]
     L += ["## Running it", "", "```bash",
           "python -m benchmarks                 # everything; writes this file and the plot",
           "python -m benchmarks --cases cuba-4000,hh --peers brian2 --no-doc",

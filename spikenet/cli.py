@@ -28,11 +28,17 @@ def main(argv: list[str] | None = None) -> int:
                       help="folder for the figures (default: ./spikenet-demo)")
     demo.add_argument("--quick", action="store_true", help="smaller sizes (used by the tests)")
 
-    bench = sub.add_parser("bench", help="run the benchmark suite against Brian2 (and NEST)")
+    bench = sub.add_parser("bench", help="run the benchmark suite against Brian2 (and NEST); "
+                                         "'spikenet bench --help' lists its options")
     bench.add_argument("bench_args", nargs=argparse.REMAINDER,
                        help="arguments passed on to 'python -m benchmarks'")
 
-    args = parser.parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["bench"]:
+        # every option after 'bench' (including --help) belongs to the benchmark runner
+        args = argparse.Namespace(command="bench", bench_args=argv[1:])
+    else:
+        args = parser.parse_args(argv)
     if args.command == "demo":
         from spikenet.demo import run_demo
 

@@ -1,9 +1,10 @@
 """The benchmark suite at tiny sizes, so that it cannot rot (issue 7, point 6).
 
-The default run drives ``python -m benchmarks --smoke`` with spikenet (float64
-and float32) and the bare Numba "limit" kernels on every case in a fresh
-process, the way the full benchmark does, and checks the numbers it reports
-and the agreement checks against closed forms. The pure helpers (closed-form
+The default run drives ``python -m benchmarks --smoke`` with spikenet and the
+bare Numba "limit" kernels on every case in fresh processes, the way the full
+benchmark does, and checks the numbers it reports and the agreement checks
+against closed forms; the float32 configuration of the spikenet worker runs
+every case in-process. The pure helpers (closed-form
 spike counts, CUBA statistics, target verdicts, the vectorisable exp of the
 limit kernels) are tested in-process against independent computations. The
 Brian2 and NEST peers compile code for tens of seconds on first use, so their
@@ -45,8 +46,8 @@ def _bench(args, timeout=900):
 @pytest.fixture(scope="module")
 def smoke(tmp_path_factory):
     out = tmp_path_factory.mktemp("bench-smoke")
-    proc = _bench(["--smoke", "--peers", "limit", "--threads", "1", "--out", str(out),
-                   "--doc", str(out / "benchmarks.md")])
+    proc = _bench(["--smoke", "--peers", "limit", "--threads", "1", "--dtypes", "float64",
+                   "--out", str(out), "--doc", str(out / "benchmarks.md")])
     payload = json.loads((out / "results.json").read_text()) if (out / "results.json").exists() else None
     return proc, payload, out
 
@@ -65,7 +66,7 @@ def test_smoke_run_exits_cleanly(smoke):
 
 
 @pytest.mark.parametrize("case", C.SMOKE_CASES, ids=lambda c: c.name)
-@pytest.mark.parametrize("key", ["spikenet-1t", "spikenet-f32-1t", "limit-1t"])
+@pytest.mark.parametrize("key", ["spikenet-1t", "limit-1t"])
 def test_every_case_reports_times_throughput_and_memory(smoke, case, key):
     _, payload, _ = smoke
     m = _measurement(payload, case.name, key)
@@ -82,8 +83,26 @@ def test_every_case_reports_times_throughput_and_memory(smoke, case, key):
 def test_lif_spikes_match_the_closed_form_counts(smoke):
     _, payload, _ = smoke
     agr = payload["agreement"]["lif-200"]
-    for key in ("spikenet-1t", "spikenet-f32-1t", "limit-1t"):
+    for key in ("spikenet-1t", "limit-1t"):
         assert agr[key]["level"] == "same spikes", agr[key]
+
+
+@pytest.mark.parametrize("case", C.SMOKE_CASES, ids=lambda c: c.name)
+def test_float32_worker_runs_every_case(case, tmp_path):
+    # In-process (the kernels are already compiled by the simulator tests): the
+    # float32 configuration of the spikenet worker, checked like the smoke run.
+    from benchmarks import run_spikenet
+
+    spec = json.dumps({"case": case.spec(), "sim": C.Sim("spikenet", 1, dtype="float32").spec()})
+    assert run_spikenet.main(["--spec", spec, "--out", str(tmp_path)]) == 0
+    res = json.loads((tmp_path / "result.json").read_text())
+    assert "unsupported" not in res and res["loop_s"] > 0
+    if case.kind == "lif":
+        counts = np.load(tmp_path / "counts.npy", allow_pickle=False)
+        ref = C.lif_analytic_counts(C.lif_drives(case.n), case.T)
+        assert C.compare_counts(counts, ref).level == "same spikes"
+    elif case.kind == "cuba":
+        assert res["stats"]["n_spikes"] > 0
 
 
 def test_hh_limit_kernel_gives_spikenet_spikes(smoke):
@@ -110,12 +129,15 @@ def test_report_regenerates_from_saved_results(smoke, tmp_path):
     assert "## Targets" in doc.read_text()
 
 
-def test_spikenet_bench_cli_passes_arguments_on():
+def test_spikenet_bench_passes_its_options_to_the_runner(capsys):
     from spikenet.cli import main
 
     with pytest.raises(SystemExit) as exc:
         main(["bench", "--help"])
     assert exc.value.code == 0
+    assert "--smoke" in capsys.readouterr().out  # the runner's help, not the CLI's
+    with pytest.raises(SystemExit, match="--repeats"):  # validated by the runner
+        main(["bench", "--repeats", "2", "--cases", "lif-10", "--no-doc"])
 
 
 def test_fewer_than_three_repeats_are_refused():
@@ -265,3 +287,61 @@ def test_peers_run_every_case_at_tiny_size(tmp_path):
                                                                              "same statistics")
     assert payload["agreement"]["hh-20"]["brian2-standalone-1t"]["level"] in ("same spikes",
                                                                                 "same statistics")
+
+
+def _payload(date, runs_by_key, case="cuba-4000"):
+    ms = []
+    for key, runs in runs_by_key.items():
+        ms.append({"case_name": case, "sim_key": key,
+                   "case": {"kind": "cuba", "n": 4000, "T": 1.0, "dt": 1e-4},
+                   "sim": C.Sim("brian2", 1, mode="cython").spec(), "runs": runs, "errors": [],
+                   "summary": {}})
+    return {"meta": {"date": date}, "smoke": False, "repeats": 3, "partial": False, "notes": [],
+            "cases": [{"kind": "cuba", "n": 4000, "T": 1.0, "dt": 1e-4, "name": case}],
+            "measurements": ms, "agreement": {case: {}}}
+
+
+def _run(wall, loop, cold):
+    return {"wall_s": wall, "maxrss_mb": 100.0, "rc": 0, "cold": cold, "error": "",
+            "result": {"loop_s": loop, "build_s": 0.1, "stats": {"n_spikes": 10}}}
+
+
+def test_merged_report_carries_over_only_the_empty_cache_runs():
+    from benchmarks.__main__ import merge_payloads
+
+    early = _payload("early", {"brian2-cython-1t": [_run(30.0, 9.0, True), _run(31.0, 9.0, True),
+                                                   _run(5.0, 9.0, False)]})
+    late = _payload("late", {"brian2-cython-1t": [_run(4.0, 1.0, False), _run(6.0, 2.0, False)]})
+    merged = merge_payloads([early, late])
+    s = merged["measurements"][0]["summary"]
+    assert s["wall_cold_s"]["median"] == pytest.approx(30.5)  # the early session's empty caches
+    assert s["wall_warm_s"]["median"] == pytest.approx(5.0)  # the late session's warm runs only
+    assert s["loop_s"]["median"] == pytest.approx(1.5)  # loop times of the late session only
+    assert any("early" in n for n in merged["notes"])
+
+
+def test_limit_cuba_kernel_keeps_spikes_when_its_buffer_grows():
+    # Regression: the spike buffers start at 2**16 entries and grow; a longer run
+    # must reproduce the shorter run's spikes exactly and keep counting beyond.
+    from benchmarks import limit_kernels as lk
+    from benchmarks.run_limit import _cuba_propagator
+
+    n, n_e, p = 400, 320, 0.2
+    e_ptr, e_idx = lk.random_csr(n_e, n, p, 1)
+    i_ptr, i_idx = lk.random_csr(n - n_e, n, p, 2)
+    # no inhibition, a strong drive and no refractory period: nearly every neuron
+    # fires at nearly every step, so a few hundred steps fill the first buffer
+    e_w, i_w = np.full(e_idx.size, C.CUBA_JUMP_E), np.zeros(i_idx.size)
+    a, be, bi, de, di = _cuba_propagator(1e-4)
+
+    def run(steps):
+        v = np.random.default_rng(0).random(n)
+        return lk.cuba_loop(v, np.zeros(n), np.zeros(n), steps, 10.0, a, be, bi, de, di, 0,
+                            e_ptr, e_idx, e_w, i_ptr, i_idx, i_w, n_e)
+
+    k_short, i_short = run(100)
+    k_long, i_long = run(1000)
+    assert k_short.size < 2**16 < k_long.size
+    np.testing.assert_array_equal(k_long[:k_short.size], k_short)
+    np.testing.assert_array_equal(i_long[:i_short.size], i_short)
+    assert np.all(np.diff(k_long) >= 0) and i_long.max() < n
