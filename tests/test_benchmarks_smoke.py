@@ -272,7 +272,6 @@ def test_fast_exp_error_is_bounded():
 
 @pytest.mark.slow
 @pytest.mark.brian2
-@pytest.mark.skipif(importlib.util.find_spec("brian2") is None, reason="Brian2 is in the test extra")
 def test_peers_run_every_case_at_tiny_size(tmp_path):
     peers = "brian2,nest" if importlib.util.find_spec("nest") else "brian2"
     proc = _bench(["--smoke", "--peers", peers, "--threads", "1", "--dtypes", "float64",
