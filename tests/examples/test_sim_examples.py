@@ -1,20 +1,12 @@
 """Run the simulation examples with --quick in a subprocess and check their output."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
+from tests.examples._runner import run_examples
 
-ROOT = Path(__file__).resolve().parents[2]
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
 def run_example(script, out):
-    cmd = [sys.executable, str(ROOT / "examples" / script), "--quick", "--out", str(out)]
-    proc = subprocess.run(cmd, env=dict(os.environ, PYTHONPATH=str(ROOT)), capture_output=True,
-                          text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr
-    return proc.stdout
+    return run_examples([script], out, timeout=300)
 
 
 def test_hh_example_saves_figure_and_shows_the_four_regimes(tmp_path):
