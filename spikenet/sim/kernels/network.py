@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 from numba import njit, prange
 
 from spikenet.sim.kernels.hh import hh_step
@@ -59,34 +60,41 @@ REC_REF = 5
 CONN_SPARSE = 0
 CONN_DENSE = 1
 CONN_SPARSE_UNIFORM = 2
-# Neurons per block in the LIF spike scan.
-_SCAN_BLOCK = 32
+# Neurons per block of the LIF update: large enough to amortise the views
+# and calls made per block, small enough that its state stays in L2 while
+# its events are handled. A multiple of 8 (flags are read 8 at a time).
+_LIF_BLOCK = 1024
 
 
 @njit(cache=True)
-def _lif_fused0(vo, u, jc, te, a, one_ma, t_free, v_reset):  # pragma: no cover - compiled
-    """Exact LIF step without synapses; refractory neurons stay at v_reset."""
-    for i in range(vo.shape[0]):
-        ui = one_ma * jc[i]
-        u[i] = ui
-        vo[i] = a * vo[i] + ui if te[i] <= t_free else v_reset
+def _lif_fused1(vo, u, jc, te, flag, x0, a, one_ma, c0, d0, t_free, t_next, v_reset,
+                v_th):  # pragma: no cover - compiled
+    """Exact LIF step with one single-stage synapse, advanced in the same pass.
 
-
-@njit(cache=True)
-def _lif_fused1(vo, u, jc, te, x0, a, one_ma, c0, d0, t_free, v_reset):  # pragma: no cover - compiled
-    """Exact LIF step with one single-stage synapse, advanced in the same pass."""
+    ``flag[i]`` is set to 1 for the neurons that need the event code
+    (threshold reached, or a refractory period ending inside the step), 0 for
+    the others; returns True when any is set.
+    """
+    hit = False
     for i in range(vo.shape[0]):
         xa = x0[i]
         ui = one_ma * jc[i] + c0 * xa
         x0[i] = d0 * xa
         u[i] = ui
-        vo[i] = a * vo[i] + ui if te[i] <= t_free else v_reset
+        t = te[i]
+        vn = a * vo[i] + ui if t <= t_free else v_reset
+        vo[i] = vn
+        ev = (vn >= v_th) | ((t > t_free) & (t < t_next))
+        flag[i] = ev
+        hit |= ev
+    return hit
 
 
 @njit(cache=True)
-def _lif_fused2(vo, u, jc, te, x0, x1, a, one_ma, c0, d0, c1, d1, t_free,
-                v_reset):  # pragma: no cover - compiled
-    """Exact LIF step with two single-stage synapses, advanced in the same pass."""
+def _lif_fused2(vo, u, jc, te, flag, x0, x1, a, one_ma, c0, d0, c1, d1, t_free, t_next, v_reset,
+                v_th):  # pragma: no cover - compiled
+    """Exact LIF step with two single-stage synapses, advanced in the same pass (see ``_lif_fused1``)."""
+    hit = False
     for i in range(vo.shape[0]):
         xa = x0[i]
         xb = x1[i]
@@ -94,7 +102,27 @@ def _lif_fused2(vo, u, jc, te, x0, x1, a, one_ma, c0, d0, c1, d1, t_free,
         x0[i] = d0 * xa
         x1[i] = d1 * xb
         u[i] = ui
-        vo[i] = a * vo[i] + ui if te[i] <= t_free else v_reset
+        t = te[i]
+        vn = a * vo[i] + ui if t <= t_free else v_reset
+        vo[i] = vn
+        ev = (vn >= v_th) | ((t > t_free) & (t < t_next))
+        flag[i] = ev
+        hit |= ev
+    return hit
+
+
+@njit(cache=True)
+def _lif_commit(vo, u, te, flag, a, t_free, t_next, v_reset, v_th):  # pragma: no cover - compiled
+    """Exact LIF step with the input part ``u`` already summed (see ``_lif_fused1``)."""
+    hit = False
+    for i in range(vo.shape[0]):
+        t = te[i]
+        vn = a * vo[i] + u[i] if t <= t_free else v_reset
+        vo[i] = vn
+        ev = (vn >= v_th) | ((t > t_free) & (t < t_next))
+        flag[i] = ev
+        hit |= ev
+    return hit
 
 
 @njit(cache=True)
@@ -116,84 +144,14 @@ def _scale(x, c):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def _lif_commit(vo, u, te, a, t_free, v_reset):  # pragma: no cover - compiled
-    for i in range(vo.shape[0]):
-        vo[i] = a * vo[i] + u[i] if te[i] <= t_free else v_reset
-
-
-@njit(cache=True)
-def _lif_population(b, p, k, kglob, dt, v, ref_end, stages, jconst, jvar, pop_voff, pop_off, pop_n, pop_par,
-                    pop_fuse, grp_post, grp_nst, grp_off, grp_fused, coef, grp_prop_off, grp_c_off, scratch,
-                    src_off, ring_idx, ring_cnt, slot, spk_step, spk_idx, spk_off,
-                    spk_cnt):  # pragma: no cover - compiled
-    """One step of LIF population ``p`` of batch copy ``b``.
-
-    ``ref_end`` holds the absolute time (s) at which each neuron's refractory
-    period ends. ``scratch`` receives ``u``, the input part of the exact
-    end-of-step voltage ``v_end = a v + u``.
-    """
-    off = pop_off[p]
-    n = pop_n[p]
-    a = pop_par[p, 0]
-    one_ma = 1.0 - a
-    v_reset = pop_par[p, 5]
-    tk = kglob * dt
-    t_free = tk + 1e-9 * dt  # refractory periods ending before this are over
-    vo = v[b, off:off + n]
-    u = scratch[b, off:off + n]
-    jc = jconst[b, off:off + n]
-    te = ref_end[b, off:off + n]
-    mode = pop_fuse[p, 0]
-    voff = pop_voff[p]
-    # The loops live in small helpers that receive 1-D views: LLVM vectorises
-    # them there, but not when the views of one array are made in the loop's
-    # own function (it cannot rule out overlap).
-    if mode == 0 and voff < 0:
-        _lif_fused0(vo, u, jc, te, a, one_ma, t_free, v_reset)
-    elif mode == 1 and voff < 0:
-        g0 = pop_fuse[p, 1]
-        _lif_fused1(vo, u, jc, te, stages[b, grp_off[g0]:grp_off[g0] + n], a, one_ma,
-                    coef[grp_c_off[g0]], coef[grp_prop_off[g0]], t_free, v_reset)
-    elif mode == 2 and voff < 0:
-        g0 = pop_fuse[p, 1]
-        g1 = pop_fuse[p, 2]
-        _lif_fused2(vo, u, jc, te, stages[b, grp_off[g0]:grp_off[g0] + n],
-                    stages[b, grp_off[g1]:grp_off[g1] + n], a, one_ma, coef[grp_c_off[g0]],
-                    coef[grp_prop_off[g0]], coef[grp_c_off[g1]], coef[grp_prop_off[g1]], t_free, v_reset)
-    else:
-        # generic: any number of synapses and stages, time-varying input;
-        # the stages are advanced later, in step 5 of the kernel loop
-        _scaled_copy(u, jc, one_ma)
-        if voff >= 0:
-            _axpy(u, one_ma, jvar[k, b, voff:voff + n])
-        for g in range(grp_post.shape[0]):
-            if grp_post[g] != p:
-                continue
-            for s in range(grp_nst[g]):
-                _axpy(u, coef[grp_c_off[g] + s], stages[b, grp_off[g] + s * n:grp_off[g] + (s + 1) * n])
-        _lif_commit(vo, u, te, a, t_free, v_reset)
-    # Rare paths: threshold crossings and refractory periods ending mid-step.
-    # Blocks are first tested with a branch-free (vectorisable) or-reduction,
-    # so only blocks holding such a neuron are scanned one neuron at a time.
-    v_th = pop_par[p, 4]
-    t_next = tk + dt
-    for i0 in range(0, n, _SCAN_BLOCK):
-        i1 = min(i0 + _SCAN_BLOCK, n)
-        hit = False
-        for i in range(i0, i1):
-            hit |= (vo[i] >= v_th) | ((te[i] > t_free) & (te[i] < t_next))
-        if not hit:
-            continue
-        for i in range(i0, i1):
-            if vo[i] >= v_th or (te[i] > t_free and te[i] < t_next):
-                _lif_event(b, p, i, off, kglob, tk, dt, a, pop_par, vo, u, te, src_off, ring_idx, ring_cnt,
-                           slot, spk_step, spk_idx, spk_off, spk_cnt)
-
-
-@njit(cache=True)
-def _lif_event(b, p, i, off, kglob, tk, dt, a, pop_par, vo, u, te, src_off, ring_idx, ring_cnt, slot,
+def _lif_event(b, p, i, i0, off, kglob, tk, dt, a, pop_par, vo, ui, te, src_off, ring_idx, ring_cnt, slot,
                spk_step, spk_idx, spk_off, spk_cnt):  # pragma: no cover - compiled
-    """Spike and refractory bookkeeping of LIF neuron ``i`` in the current step."""
+    """Spike and refractory bookkeeping of LIF neuron ``i0 + i`` of population ``p`` in the current step.
+
+    ``vo`` and ``te`` are views of the block starting at neuron ``i0`` of the
+    population (which starts at ``off`` in neuron space); ``ui`` is the input
+    part of the neuron's exact end-of-step voltage ``a v + ui``.
+    """
     inv_1ma = pop_par[p, 1]
     tau_m = pop_par[p, 2]
     tau_ref = pop_par[p, 3]
@@ -201,7 +159,7 @@ def _lif_event(b, p, i, off, kglob, tk, dt, a, pop_par, vo, u, te, src_off, ring
     v_reset = pop_par[p, 5]
     # Effective constant drive over the step: the constant J that takes v from
     # its start value to the exact end value (exact if the current is constant).
-    jeff = u[i] * inv_1ma
+    jeff = ui * inv_1ma
     start = te[i] - tk
     if start > 1e-9 * dt:
         # refractory period ends inside the step: integrate the rest from v_reset
@@ -210,7 +168,7 @@ def _lif_event(b, p, i, off, kglob, tk, dt, a, pop_par, vo, u, te, src_off, ring
     else:
         start = 0.0
         v1 = vo[i]
-        vs = (v1 - u[i]) / a
+        vs = (v1 - ui) / a
     if v1 < v_th:
         vo[i] = v1
         return
@@ -220,10 +178,10 @@ def _lif_event(b, p, i, off, kglob, tk, dt, a, pop_par, vo, u, te, src_off, ring
     ts = start + min(max(tc, 0.0), dt - start)
     c = spk_cnt[b]
     spk_step[b, c] = kglob
-    spk_idx[b, c] = off + i
+    spk_idx[b, c] = off + i0 + i
     spk_off[b, c] = ts
     spk_cnt[b] = c + 1
-    ring_idx[b, slot, src_off[p] + ring_cnt[b, slot, p]] = i
+    ring_idx[b, slot, src_off[p] + ring_cnt[b, slot, p]] = i0 + i
     ring_cnt[b, slot, p] += 1
     rem = dt - ts
     te[i] = tk + ts + tau_ref
@@ -304,6 +262,7 @@ def _run_copy(b, k0, n_chunk, kstart, dt, v, ref_end, gate_m, gate_h, gate_n, st
     n_neurons = v.shape[1]
     cap = spk_step.shape[1]
     k = kstart[b]
+    flag = np.zeros(_LIF_BLOCK, dtype=np.uint8)  # event flags of one LIF block
     while k < n_chunk:
         if spk_cnt[b] + n_neurons > cap:
             break
@@ -378,10 +337,70 @@ def _run_copy(b, k0, n_chunk, kstart, dt, v, ref_end, gate_m, gate_h, gate_n, st
         # 4. neurons
         for p in range(n_pops):
             if pop_kind[p] == LIF_KIND:
-                _lif_population(b, p, k, kg, dt, v, ref_end, stages, jconst, jvar, pop_voff, pop_off, pop_n,
-                                pop_par, pop_fuse, grp_post, grp_nst, grp_off, grp_fused, coef, grp_prop_off,
-                                grp_c_off, scratch, src_off, ring_idx, ring_cnt, slot, spk_step, spk_idx,
-                                spk_off, spk_cnt)
+                off = pop_off[p]
+                n = pop_n[p]
+                a = pop_par[p, 0]
+                one_ma = 1.0 - a
+                v_th = pop_par[p, 4]
+                v_reset = pop_par[p, 5]
+                tk = kg * dt
+                t_free = tk + 1e-9 * dt  # refractory periods ending before this are over
+                t_next = tk + dt
+                mode = pop_fuse[p, 0]
+                voff = pop_voff[p]
+                g0 = pop_fuse[p, 1]
+                g1 = pop_fuse[p, 2]
+                words = flag.view(np.uint64)
+                # Block by block: one vectorised pass updates the block (and
+                # advances fused single-stage synapses) and flags the neurons
+                # that need the event code, which then runs while the block is
+                # still in cache. The passes live in small helpers that receive
+                # 1-D views: LLVM vectorises them there, but not when the views
+                # of one array are made in the loop's own function (it cannot
+                # rule out overlap). scratch holds the block's u, the input part
+                # of the exact end-of-step voltage a v + u.
+                for i0 in range(0, n, _LIF_BLOCK):
+                    i1 = min(i0 + _LIF_BLOCK, n)
+                    vo = v[b, off + i0:off + i1]
+                    te = ref_end[b, off + i0:off + i1]
+                    jc = jconst[b, off + i0:off + i1]
+                    u = scratch[b, off:off + i1 - i0]
+                    if mode == 1 and voff < 0:
+                        x0 = stages[b, grp_off[g0] + i0:grp_off[g0] + i1]
+                        hit = _lif_fused1(vo, u, jc, te, flag, x0, a, one_ma, coef[grp_c_off[g0]],
+                                          coef[grp_prop_off[g0]], t_free, t_next, v_reset, v_th)
+                    elif mode == 2 and voff < 0:
+                        x0 = stages[b, grp_off[g0] + i0:grp_off[g0] + i1]
+                        x1 = stages[b, grp_off[g1] + i0:grp_off[g1] + i1]
+                        hit = _lif_fused2(vo, u, jc, te, flag, x0, x1, a, one_ma, coef[grp_c_off[g0]],
+                                          coef[grp_prop_off[g0]], coef[grp_c_off[g1]], coef[grp_prop_off[g1]],
+                                          t_free, t_next, v_reset, v_th)
+                    else:
+                        # generic: any number of synapses and stages, time-varying
+                        # input; the stages are advanced later, in step 5
+                        _scaled_copy(u, jc, one_ma)
+                        if voff >= 0:
+                            _axpy(u, one_ma, jvar[k, b, voff + i0:voff + i1])
+                        for g in range(grp_post.shape[0]):
+                            if grp_post[g] != p:
+                                continue
+                            for sg in range(grp_nst[g]):
+                                base = grp_off[g] + sg * n
+                                _axpy(u, coef[grp_c_off[g] + sg], stages[b, base + i0:base + i1])
+                        hit = _lif_commit(vo, u, te, flag, a, t_free, t_next, v_reset, v_th)
+                    if not hit:
+                        continue
+                    # Rare paths: threshold crossings and refractory periods
+                    # ending mid-step. The flags are read eight at a time, so
+                    # only words holding a set flag are looked at neuron by neuron.
+                    m = i1 - i0
+                    for wq in range((m + 7) // 8):
+                        if words[wq] == 0:
+                            continue
+                        for i in range(8 * wq, min(8 * wq + 8, m)):
+                            if flag[i]:
+                                _lif_event(b, p, i, i0, off, kg, tk, dt, a, pop_par, vo, u[i], te, src_off,
+                                           ring_idx, ring_cnt, slot, spk_step, spk_idx, spk_off, spk_cnt)
             elif with_hh is not None:
                 # pruned at compile time for LIF-only networks (with_hh=None),
                 # so they never compile the HH code
