@@ -50,3 +50,20 @@ def test_fast_exp_is_monotone_near_points(x):
     pts = x + np.arange(-50, 51) * 1e-13 * max(1.0, abs(x))
     y = fast_exp_array(pts)
     assert np.all(np.diff(y) >= 0)
+
+
+def test_fast_exp_decay_matches_numpy_over_decay_range():
+    from spikenet.sim.kernels.fastexp import fast_exp_decay_array
+
+    x = np.concatenate([np.linspace(-708.0, 0.0, 2_000_001),
+                        np.random.default_rng(1).uniform(-40.0, 0.0, 500_000), [0.0, -0.0, -1e-300]])
+    np.testing.assert_allclose(fast_exp_decay_array(x), np.exp(x), rtol=FAST_EXP_RTOL, atol=0)
+
+
+def test_fast_exp_decay_below_normal_range_is_within_smallest_normal():
+    from spikenet.sim.kernels.fastexp import fast_exp_decay_array
+
+    x = np.array([-708.5, -745.0, -1e4, -1e300, -np.inf])
+    got = fast_exp_decay_array(x)
+    # exp(-708) ~ 3.3e-308: absolute error below the smallest normals' scale, never negative or NaN
+    assert np.all(got >= 0) and np.all(np.abs(got - np.exp(x)) < 3.4e-308)

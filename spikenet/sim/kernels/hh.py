@@ -32,7 +32,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from spikenet.sim.kernels.fastexp import fast_exp
+from spikenet.sim.kernels.fastexp import fast_exp, fast_exp_decay
 
 _FM = {"contract"}  # fused multiply-add only; no assumptions about NaN/inf
 
@@ -166,15 +166,15 @@ def hh_step(v, m, h, n, J, dt_ms, c_m, g_na, g_k, g_l, e_na, e_k, e_l):
     m_inf = am * (sh * sn) * inv
     h_inf = ah * (sm * sn) * inv
     n_inf = an * (sm * sh) * inv
-    m = m_inf + (m - m_inf) * fast_exp(-dt_ms * sm)
-    h = h_inf + (h - h_inf) * fast_exp(-dt_ms * sh)
-    n = n_inf + (n - n_inf) * fast_exp(-dt_ms * sn)
+    m = m_inf + (m - m_inf) * fast_exp_decay(-dt_ms * sm)
+    h = h_inf + (h - h_inf) * fast_exp_decay(-dt_ms * sh)
+    n = n_inf + (n - n_inf) * fast_exp_decay(-dt_ms * sn)
     gna = g_na * m * m * m * h
     n2 = n * n
     gk = g_k * n2 * n2
     g = gna + gk + g_l
     v_inf = (J + gna * e_na + gk * e_k + g_l * e_l) / g
-    v = v_inf + (v - v_inf) * fast_exp(-g * (dt_ms / c_m))
+    v = v_inf + (v - v_inf) * fast_exp_decay(-g * (dt_ms / c_m))
     return v, m, h, n
 
 
