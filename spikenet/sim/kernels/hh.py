@@ -221,10 +221,13 @@ def hh_run(v, m, h, n, J, j_stride, k0, t0, dt, dt_ms, c_m, g_na, g_k, g_l, e_na
         lo = b * BLOCK
         hi = min(N, lo + BLOCK)
         nb = hi - lo
-        vb = v[lo:hi].copy()
-        mb = m[lo:hi].copy()
-        hb = h[lo:hi].copy()
-        gb = n[lo:hi].copy()
+        # float64 working copies whatever the state dtype: float32 state is
+        # rounded only where it is stored (recordings, the end of the call),
+        # and the loop below runs on one type (no per-step conversions)
+        vb = v[lo:hi].astype(np.float64)
+        mb = m[lo:hi].astype(np.float64)
+        hb = h[lo:hi].astype(np.float64)
+        gb = n[lo:hi].astype(np.float64)
         vprev = np.empty(nb, dtype=np.float64)
         flag = np.zeros(nb, dtype=np.bool_)
         for kk in range(steps):
@@ -256,7 +259,7 @@ def hh_run(v, m, h, n, J, j_stride, k0, t0, dt, dt_ms, c_m, g_na, g_k, g_l, e_na
                 for i in range(nb):
                     if flag[i]:
                         vo = vprev[i]
-                        frac = (v_spike - vo) / (float(vb[i]) - vo)
+                        frac = (v_spike - vo) / (vb[i] - vo)
                         c = cnt[lo + i]
                         if c < cap:
                             spk_t[lo + i, c] = t0 + (k + frac) * dt
