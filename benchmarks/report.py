@@ -440,7 +440,7 @@ def write_doc(payload, doc: Path) -> None:
           f"- CPU: {meta['cpu']}, {meta['cores']} cores, {_num(meta['memory_gb'])} GiB memory; {meta['os']}",
           f"- Python {meta['python']}; " + ", ".join(f"{k} {v}" for k, v in meta["versions"].items())
           + f"; {meta['gcc']}",
-          "- The machine is shared: other processes ran during the measurements ("
+          "- The machine is a shared virtual machine: other processes may run during the measurements ("
           + (f"load average {_num(load[0][0]) if load[0] else '?'} before, "
              f"{_num(load[1][0]) if load[1] else '?'} after, " if not payload.get("runs") else "see the "
              "load averages above, ")
