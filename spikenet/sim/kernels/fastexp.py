@@ -69,21 +69,8 @@ def _f64_to_bits(typingctx, x):
 
 
 @njit(cache=True, inline="always", fastmath={"contract"}, error_model="numpy")
-def fast_exp(x):
-    """``exp(x)`` for a float64 scalar using only vectorisable operations.
-
-    Parameters
-    ----------
-    x : float
-        Argument (any float64, NaN and +-inf included).
-
-    Returns
-    -------
-    float
-        ``exp(x)`` with relative error below 1e-15 where the result is normal.
-    """
-    xc = x if x < _X_MAX else _X_MAX
-    xc = xc if xc > _X_MIN else _X_MIN
+def _exp_reduced(xc):
+    """``(exp(r), k)`` with ``xc = k ln2 + r``, ``|r| <= ln2 / 2``, for ``xc`` in ``[-746, 710]``."""
     # Adding 1.5 * 2^52 rounds x / ln2 to the nearest integer and leaves that
     # integer in the low mantissa bits: k is read with integer operations
     # only (AVX2 has no vector float64 -> int64 conversion).
@@ -104,6 +91,26 @@ def fast_exp(x):
     p = p * r + _C2
     p = p * r + 1.0
     p = p * r + 1.0
+    return p, k_int
+
+
+@njit(cache=True, inline="always", fastmath={"contract"}, error_model="numpy")
+def fast_exp(x):
+    """``exp(x)`` for a float64 scalar using only vectorisable operations.
+
+    Parameters
+    ----------
+    x : float
+        Argument (any float64, NaN and +-inf included).
+
+    Returns
+    -------
+    float
+        ``exp(x)`` with relative error below 1e-15 where the result is normal.
+    """
+    xc = x if x < _X_MAX else _X_MAX
+    xc = xc if xc > _X_MIN else _X_MIN
+    p, k_int = _exp_reduced(xc)
     k1 = k_int >> 1
     k2 = k_int - k1
     out = p * _bits_to_f64((k1 + 1023) << 52) * _bits_to_f64((k2 + 1023) << 52)
@@ -138,23 +145,7 @@ def fast_exp_decay(x):
     """
     xc = x if x > _DECAY_MIN else _DECAY_MIN
     xc = xc if xc < 0.0 else 0.0
-    shifted = xc * _LOG2E + _ROUND_MAGIC
-    k_int = _f64_to_bits(shifted) - _ROUND_MAGIC_BITS
-    k = shifted - _ROUND_MAGIC
-    r = (xc - k * _LN2_HI) - k * _LN2_LO
-    p = _C12
-    p = p * r + _C11
-    p = p * r + _C10
-    p = p * r + _C9
-    p = p * r + _C8
-    p = p * r + _C7
-    p = p * r + _C6
-    p = p * r + _C5
-    p = p * r + _C4
-    p = p * r + _C3
-    p = p * r + _C2
-    p = p * r + 1.0
-    p = p * r + 1.0
+    p, k_int = _exp_reduced(xc)
     return p * _bits_to_f64((k_int + 1023) << 52)
 
 
