@@ -613,6 +613,8 @@ class Network:
                 pop_fuse[p.index, 0] = len(gs)
                 pop_fuse[p.index, 1:1 + len(gs)] = gs
                 grp_fused[gs] = 1
+        needs_generic = has_hh or not grp_fused.all() or any(
+            isinstance(p.neuron, LIF) and pop_fuse[p.index, 0] not in (1, 2) for p in pops)
         var_pops = sorted({c.post.index for c in self._currents if c.kind != "const"})
         pop_voff = np.full(P, -1, dtype=np.int64)
         nv = 0
@@ -639,6 +641,9 @@ class Network:
             "cap": _initial_capacity(N),
             # None lets Numba prune the HH code from LIF-only kernels
             "with_hh": np.zeros(1, dtype=np.int64) if has_hh else None,
+            # None prunes the generic LIF pass and the separate stage update
+            # from networks whose LIF populations all take a fused pass
+            "with_generic": np.zeros(1, dtype=np.int64) if needs_generic else None,
         }
 
     def _parse_record(self, record):
@@ -837,7 +842,7 @@ class Network:
                         ev_ptr, ev_idx,
                         rec_pop, rec_state, rec_col, rec_idx_off, rec_len, rec_idx,
                         rec_all[done:done + n_chunk],
-                        spk_step, spk_idx, spk_off, spk_cnt, bd["with_hh"],
+                        spk_step, spk_idx, spk_off, spk_cnt, bd["with_hh"], bd["with_generic"],
                     )
                     if np.all(kstart == n_chunk):
                         break

@@ -254,7 +254,7 @@ def _run_copy(b, k0, n_chunk, kstart, dt, v, ref_end, gate_m, gate_h, gate_n, st
               coef, grp_prop_off, grp_c_off, grp_avg_off, conn_src, conn_grp, conn_delay, conn_kind,
               conn_npost, conn_ptr_off, conn_data_off, w_dense, w_ptr, w_idx, w_sdata, src_off, ring_idx,
               ring_cnt, ev_ptr, ev_idx, rec_pop, rec_state, rec_col, rec_idx_off, rec_len, rec_idx, rec_out,
-              spk_step, spk_idx, spk_off, spk_cnt, with_hh):  # pragma: no cover - compiled
+              spk_step, spk_idx, spk_off, spk_cnt, with_hh, with_generic):  # pragma: no cover - compiled
     """Advance batch copy ``b`` from local step ``kstart[b]`` to ``n_chunk`` (see ``run_network_batched``)."""
     n_pops = pop_n.shape[0]
     n_src = ring_cnt.shape[2]
@@ -375,7 +375,7 @@ def _run_copy(b, k0, n_chunk, kstart, dt, v, ref_end, gate_m, gate_h, gate_n, st
                         hit = _lif_fused2(vo, u, jc, te, flag, x0, x1, a, one_ma, coef[grp_c_off[g0]],
                                           coef[grp_prop_off[g0]], coef[grp_c_off[g1]], coef[grp_prop_off[g1]],
                                           t_free, t_next, v_reset, v_th)
-                    else:
+                    elif with_generic is not None:
                         # generic: any number of synapses and stages, time-varying
                         # input; the stages are advanced later, in step 5
                         _scaled_copy(u, jc, one_ma)
@@ -388,6 +388,8 @@ def _run_copy(b, k0, n_chunk, kstart, dt, v, ref_end, gate_m, gate_h, gate_n, st
                                 base = grp_off[g] + sg * n
                                 _axpy(u, coef[grp_c_off[g] + sg], stages[b, base + i0:base + i1])
                         hit = _lif_commit(vo, u, te, flag, a, t_free, t_next, v_reset, v_th)
+                    else:
+                        hit = False  # not reached: networks with generic populations pass with_generic
                     if not hit:
                         continue
                     # Rare paths: threshold crossings and refractory periods
@@ -409,19 +411,21 @@ def _run_copy(b, k0, n_chunk, kstart, dt, v, ref_end, gate_m, gate_h, gate_n, st
                                grp_avg_off, scratch, src_off, ring_idx, ring_cnt, slot,
                                spk_step, spk_idx, spk_off, spk_cnt)
         # 5. synaptic stages not advanced by a fused LIF pass: x <- P x, in
-        # place from the last stage down
-        for g in range(grp_post.shape[0]):
-            if grp_fused[g]:
-                continue
-            nst = grp_nst[g]
-            npop = pop_n[grp_post[g]]
-            po = grp_prop_off[g]
-            for s in range(nst - 1, -1, -1):
-                xs = stages[b, grp_off[g] + s * npop:grp_off[g] + (s + 1) * npop]
-                _scale(xs, coef[po + s * nst + s])
-                for r in range(s):
-                    xr = stages[b, grp_off[g] + r * npop:grp_off[g] + (r + 1) * npop]
-                    _axpy(xs, coef[po + s * nst + r], xr)
+        # place from the last stage down (pruned, like the generic LIF pass,
+        # when every group is fused: with_generic=None)
+        if with_generic is not None:
+            for g in range(grp_post.shape[0]):
+                if grp_fused[g]:
+                    continue
+                nst = grp_nst[g]
+                npop = pop_n[grp_post[g]]
+                po = grp_prop_off[g]
+                for s in range(nst - 1, -1, -1):
+                    xs = stages[b, grp_off[g] + s * npop:grp_off[g] + (s + 1) * npop]
+                    _scale(xs, coef[po + s * nst + s])
+                    for r in range(s):
+                        xr = stages[b, grp_off[g] + r * npop:grp_off[g] + (r + 1) * npop]
+                        _axpy(xs, coef[po + s * nst + r], xr)
         k += 1
     kstart[b] = k
 
@@ -443,14 +447,14 @@ def run_network_batched(k0, n_chunk, kstart, dt, v, ref_end, gate_m, gate_h, gat
                         conn_grp, conn_delay, conn_kind, conn_npost, conn_ptr_off, conn_data_off, w_dense,
                         w_ptr, w_idx, w_sdata, src_off, ring_idx, ring_cnt, ev_ptr, ev_idx, rec_pop,
                         rec_state, rec_col, rec_idx_off, rec_len, rec_idx, rec_out, spk_step, spk_idx,
-                        spk_off, spk_cnt, with_hh):  # pragma: no cover - compiled
+                        spk_off, spk_cnt, with_hh, with_generic):  # pragma: no cover - compiled
     for b in prange(v.shape[0]):
         _run_copy(b, k0, n_chunk, kstart, dt, v, ref_end, gate_m, gate_h, gate_n, stages, scratch, jconst,
                   jvar, pop_voff, pop_kind, pop_off, pop_n, pop_par, pop_fuse, grp_post, grp_nst, grp_off,
                   grp_fused, coef, grp_prop_off, grp_c_off, grp_avg_off, conn_src, conn_grp, conn_delay,
                   conn_kind, conn_npost, conn_ptr_off, conn_data_off, w_dense, w_ptr, w_idx, w_sdata,
                   src_off, ring_idx, ring_cnt, ev_ptr, ev_idx, rec_pop, rec_state, rec_col, rec_idx_off,
-                  rec_len, rec_idx, rec_out, spk_step, spk_idx, spk_off, spk_cnt, with_hh)
+                  rec_len, rec_idx, rec_out, spk_step, spk_idx, spk_off, spk_cnt, with_hh, with_generic)
 
 
 run_network_batched.__doc__ = _DOC.replace("every batch copy", "every batch copy, in parallel over copies,")
