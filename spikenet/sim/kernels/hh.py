@@ -23,8 +23,11 @@ Using the updated gates in step 2 (rather than the old ones, as Brian2's
 scheme; tests against ``scipy.integrate.solve_ivp`` show spike times within
 0.01 ms over 100 ms at ``dt = 0.01 ms`` (see ``tests/sim/test_hh.py``).
 
-All exponentials go through :func:`~spikenet.sim.kernels.fastexp.fast_exp`
-so that the loop over neurons vectorises.
+The exponentials are vectorisable: one
+:func:`~spikenet.sim.kernels.fastexp.fast_exp` serves all six rate functions
+(see :func:`hh_rates`), and the four decay factors of a step use
+:func:`~spikenet.sim.kernels.fastexp.fast_exp_decay`, so that the loop over
+neurons vectorises.
 """
 
 from __future__ import annotations

@@ -26,7 +26,9 @@ Order inside step ``k`` (global index ``k0 + k``):
 2. record the chosen states (values at ``t[k]``, jumps included);
 3. clear this step's ring slot and put the external input spikes of row ``k``
    into it (they arrive at the start of the next step, like internal spikes);
-4. update the neurons (LIF: exact coupled propagator; HH: ``hh_step`` with the
+4. update the neurons (LIF: exact coupled propagator, in blocks of
+   ``_LIF_BLOCK`` neurons whose events are flagged by the vectorised pass and
+   handled right after it; HH: ``hh_step`` with the
    step-averaged synaptic current), appending spikes to the ring slot and to
    the spike buffers;
 5. advance the synaptic stages exactly by their propagator.
