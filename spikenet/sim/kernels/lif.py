@@ -19,10 +19,11 @@ Layout: neurons are processed in blocks of ``BLOCK`` in parallel (``prange``).
 For each block the time loop runs inside, with the block's state in small
 local arrays (L1-resident). Each step first runs a branch-free loop over the
 block that advances every neuron that has no event this step (the common
-case; it vectorises), and flags the rest: neurons that cross threshold or
-start above it. Only flagged neurons go through the scalar event code. A
-neuron leaving refractoriness mid-step stays on the vector path: the decay
-factor for the rest of that step is computed once, when the spike happens.
+case; it vectorises), and flags the rest: neurons that cross threshold, start
+above it, or whose refractory period ends inside the step. Only flagged
+neurons go through the scalar event code, which for a refractory exit
+computes the decay over the rest of the step (an ``exp``) and looks for a
+crossing time (a ``log``) only when the neuron reaches ``v_th`` in it.
 """
 
 from __future__ import annotations
@@ -74,6 +75,11 @@ def lif_event_step(v, r, J, dt, tau_m, tau_ref, v_th, v_reset, t_step, i, spk_t,
         left -= r
         r = 0.0
         v = v_reset
+        # The refractory period ends inside this step: integrate the rest of
+        # the step, and look for a crossing (a `log`) only if it reaches v_th.
+        v_end = J + (v - J) * math.exp(-left / tau_m)
+        if v_end < v_th:
+            return v_end, 0.0
     cap = spk_t.shape[1]
     for _ in range(1 << 30):  # spike/refractory cycles within this step
         if v > v_th or (v == v_th and v_th < J):
@@ -96,19 +102,6 @@ def lif_event_step(v, r, J, dt, tau_m, tau_ref, v_th, v_reset, t_step, i, spk_t,
         left -= tau_ref
     v = J + (v - J) * math.exp(-left / tau_m)
     return v, 0.0
-
-
-@njit(cache=True, inline="always", fastmath=_FM, error_model="numpy")
-def _exit_decay(r, dt_s, dt, tau_m):
-    """Decay factor for the part of the step in which a refractory period ends.
-
-    ``r`` (state dtype) is decremented by ``dt_s`` exactly as the vector loop
-    does while ``r >= dt_s``; the period then ends ``r`` into a step, leaving
-    ``dt - r`` to integrate: the factor is ``exp(-(dt - r) / tau_m)``.
-    """
-    while r >= dt_s:
-        r = r - dt_s
-    return math.exp(-(dt - float(r)) / tau_m) if r > 0 else 1.0
 
 
 @njit(cache=True, parallel=True, fastmath=_FM, error_model="numpy")
@@ -164,12 +157,6 @@ def lif_run(v, r, J, j_stride, k0, t0, dt, tau_m, tau_ref, v_th, v_reset, consts
         m = hi - lo
         vb = v[lo:hi].copy()
         rb = r[lo:hi].copy()
-        # Per neuron, the decay over the rest of the step in which its current
-        # refractory period ends (computed at the spike, in the scalar path),
-        # so that leaving refractoriness mid-step needs no event.
-        eb = np.empty_like(vb)
-        for i in range(m):
-            eb[i] = _exit_decay(rb[i], dt_s, dt, tau_m)
         # Event flags, padded to whole 8-byte words so the scan below can skip
         # eight quiet neurons at a time.
         flag = np.zeros((m + 7) // 8 * 8, dtype=np.uint8)
@@ -187,10 +174,10 @@ def lif_run(v, r, J, j_stride, k0, t0, dt, tau_m, tau_ref, v_th, v_reset, consts
                 ji = jrow[lo + i]
                 refr = ri >= dt_s
                 exiting = (ri > 0) & (ri < dt_s)
-                vn = ji + (vi - ji) * (eb[i] if exiting else decay)
+                vn = ji + (vi - ji) * decay
                 vn = vi if refr else vn
                 rn = ri - dt_s if refr else zero
-                ev = (vn >= vth) | (vi >= vth)
+                ev = (vn >= vth) | (vi >= vth) | exiting
                 flag[i] = ev
                 nev += ev
                 vb[i] = vi if ev else vn
@@ -207,7 +194,5 @@ def lif_run(v, r, J, j_stride, k0, t0, dt, tau_m, tau_ref, v_th, v_reset, consts
                                                   v_reset, t_step, lo + i, spk_t, spk_k, cnt, k)
                         vb[i] = vn2
                         rb[i] = rn2
-                        if rn2 > 0:
-                            eb[i] = _exit_decay(rb[i], dt_s, dt, tau_m)
         v[lo:hi] = vb
         r[lo:hi] = rb
