@@ -13,7 +13,9 @@ Method (Cody & Waite range reduction)::
 ``ln2`` is split into a high part with trailing zero bits and a low part, so
 ``k * LN2_HI`` is exact and ``r`` carries no cancellation error. ``exp(r)`` is
 the Taylor polynomial of degree 12 (truncation error below
-``0.347^13 / 13! < 2e-16`` relative), evaluated by Horner's rule. ``k`` is read from
+``0.347^13 / 13! < 2e-16`` relative), evaluated by Estrin's scheme (a tree of
+four levels of multiply-adds rather than Horner's chain of twelve, so that a
+kernel with several exponentials in a row is not bound by their latency). ``k`` is read from
 the mantissa bits of ``x / ln2 + 1.5 * 2^52`` and ``2^k`` built from the exponent
 bits of an IEEE double (integer operations only, as AVX2 cannot convert float64
 vectors to int64); to cover the whole range
@@ -78,19 +80,24 @@ def _exp_reduced(xc):
     k_int = _f64_to_bits(shifted) - _ROUND_MAGIC_BITS
     k = shifted - _ROUND_MAGIC
     r = (xc - k * _LN2_HI) - k * _LN2_LO
-    p = _C12
-    p = p * r + _C11
-    p = p * r + _C10
-    p = p * r + _C9
-    p = p * r + _C8
-    p = p * r + _C7
-    p = p * r + _C6
-    p = p * r + _C5
-    p = p * r + _C4
-    p = p * r + _C3
-    p = p * r + _C2
-    p = p * r + 1.0
-    p = p * r + 1.0
+    # Estrin's scheme: the same polynomial as Horner's rule, but as a tree of
+    # four levels of independent multiply-adds instead of a chain of twelve,
+    # so that the exponentials of one HH step are not latency-bound.
+    r2 = r * r
+    r4 = r2 * r2
+    r8 = r4 * r4
+    q0 = 1.0 + r
+    q1 = _C2 + _C3 * r
+    q2 = _C4 + _C5 * r
+    q3 = _C6 + _C7 * r
+    q4 = _C8 + _C9 * r
+    q5 = _C10 + _C11 * r
+    s0 = q0 + q1 * r2
+    s1 = q2 + q3 * r2
+    s2 = q4 + q5 * r2
+    t0 = s0 + s1 * r4
+    t1 = s2 + _C12 * r4
+    p = t0 + t1 * r8
     return p, k_int
 
 
