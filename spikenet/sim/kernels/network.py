@@ -74,7 +74,7 @@ _LIF_BLOCK = 1024
 _PREFETCH_AHEAD = 2
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _prefetch_row(arr, e0, e1, per_line):  # pragma: no cover - compiled
     """Prefetch ``arr[e0:e1]``, one hint per cache line of ``per_line`` elements."""
     for e in range(e0, e1, per_line):
