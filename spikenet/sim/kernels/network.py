@@ -67,18 +67,12 @@ CONN_SPARSE_UNIFORM = 2
 # and calls made per block, small enough that its state stays in L2 while
 # its events are handled. A multiple of 8 (flags are read 8 at a time).
 _LIF_BLOCK = 1024
-
-
 # Synaptic delivery asks for the connectivity rows of the spike this many
 # places ahead in the list while it delivers the current one (see prefetch.py).
+# Written out at each delivery loop rather than as a helper, which would be
+# compiled once per array type (cold-start compile time).
 _PREFETCH_AHEAD = 2
 
-
-@njit(cache=True)
-def _prefetch_row(arr, e0, e1, per_line):  # pragma: no cover - compiled
-    """Prefetch ``arr[e0:e1]``, one hint per cache line of ``per_line`` elements."""
-    for e in range(e0, e1, per_line):
-        prefetch(arr, e)
 
 
 @njit(cache=True)
@@ -306,9 +300,10 @@ def _run_copy(b, k0, n_chunk, kstart, dt, v, ref_end, gate_m, gate_h, gate_n, st
                 w = w_dense[doff]
                 poff = conn_ptr_off[c]
                 for q in range(cnt):
-                    if q + _PREFETCH_AHEAD < cnt:
+                    if q + _PREFETCH_AHEAD < cnt:  # one hint per 64-byte line of the row
                         jn = ring_idx[b, rs, sbase + q + _PREFETCH_AHEAD]
-                        _prefetch_row(w_idx, w_ptr[poff + jn], w_ptr[poff + jn + 1], 16)
+                        for e in range(w_ptr[poff + jn], w_ptr[poff + jn + 1], 16):
+                            prefetch(w_idx, e)
                     j = ring_idx[b, rs, sbase + q]
                     for e in range(w_ptr[poff + j], w_ptr[poff + j + 1]):
                         stages[b, tgt + w_idx[e]] += w
@@ -317,10 +312,10 @@ def _run_copy(b, k0, n_chunk, kstart, dt, v, ref_end, gate_m, gate_h, gate_n, st
                 for q in range(cnt):
                     if q + _PREFETCH_AHEAD < cnt:
                         jn = ring_idx[b, rs, sbase + q + _PREFETCH_AHEAD]
-                        e0 = w_ptr[poff + jn]
-                        e1 = w_ptr[poff + jn + 1]
-                        _prefetch_row(w_idx, e0, e1, 16)
-                        _prefetch_row(w_sdata, e0 + doff, e1 + doff, 8)
+                        for e in range(w_ptr[poff + jn], w_ptr[poff + jn + 1], 8):
+                            prefetch(w_sdata, e + doff)
+                            if e % 16 == 0:
+                                prefetch(w_idx, e)
                     j = ring_idx[b, rs, sbase + q]
                     for e in range(w_ptr[poff + j], w_ptr[poff + j + 1]):
                         stages[b, tgt + w_idx[e]] += w_sdata[e + doff]
