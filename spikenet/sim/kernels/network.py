@@ -74,7 +74,6 @@ _LIF_BLOCK = 1024
 _PREFETCH_AHEAD = 2
 
 
-
 @njit(cache=True)
 def _lif_fused1(vo, u, jc, te, flag, x0, a, one_ma, c0, d0, t_free, t_next, v_reset,
                 v_th):  # pragma: no cover - compiled
