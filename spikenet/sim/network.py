@@ -640,10 +640,13 @@ class Network:
             "ring_cnt": np.zeros((B, n_ring, len(src_n)), dtype=np.int64),
             "cap": _initial_capacity(N),
             # None lets Numba prune the HH code from LIF-only kernels
-            "with_hh": np.zeros(1, dtype=np.int64) if has_hh else None,
+            "with_hh": _flag(has_hh),
             # None prunes the generic LIF pass and the separate stage update
             # from networks whose LIF populations all take a fused pass
-            "with_generic": np.zeros(1, dtype=np.int64) if needs_generic else None,
+            "with_generic": _flag(needs_generic),
+            # None prunes the delivery code of connection kinds the network lacks
+            "with_dense": _flag(np.any(conn["kind"] == CONN_DENSE)),
+            "with_sparse_w": _flag(np.any(conn["kind"] == CONN_SPARSE)),
         }
 
     def _parse_record(self, record):
@@ -843,6 +846,7 @@ class Network:
                         rec_pop, rec_state, rec_col, rec_idx_off, rec_len, rec_idx,
                         rec_all[done:done + n_chunk],
                         spk_step, spk_idx, spk_off, spk_cnt, bd["with_hh"], bd["with_generic"],
+                        _flag(len(rec_pop) > 0), bd["with_dense"], bd["with_sparse_w"],
                     )
                     if np.all(kstart == n_chunk):
                         break
@@ -890,6 +894,16 @@ def _bernoulli_positions(rng, total: int, p: float) -> np.ndarray:
         if pos >= total:
             break
     return np.concatenate(out)
+
+
+def _flag(present) -> np.ndarray | None:
+    """A kernel argument that switches a code path on (an array) or prunes it at compile time (None).
+
+    Numba compiles one specialisation per argument type and removes the
+    branches under ``if arg is None`` tests of a None-typed argument, so a
+    network compiles only the code paths it uses.
+    """
+    return np.zeros(1, dtype=np.int64) if present else None
 
 
 def _initial_capacity(n_neurons: int) -> int:

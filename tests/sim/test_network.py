@@ -633,3 +633,22 @@ def test_fused_and_generic_lif_passes_give_the_same_spikes():
     for pf, pg in ((fa, ga), (fb, gb)):
         for sf, sg in zip(rf.spike_times[pf], rg.spike_times[pg]):
             np.testing.assert_allclose(sf, sg, rtol=0, atol=1e-12)
+
+
+def test_code_paths_a_network_lacks_are_pruned_and_spikes_do_not_depend_on_it():
+    # Delivery code for connection kinds a network does not use, and the
+    # recording pass when nothing is recorded, are pruned from its kernel
+    # (None-typed arguments). Recording or not, and dense or sparse weights,
+    # must not change the spikes.
+    dense, sparse = _random_net("dense"), _random_net("sparse")
+    spikes_only = sparse.run(0.3)
+    recorded = _random_net("sparse").run(0.3, record={"all": "v"})
+    from_dense = dense.run(0.3)
+    assert dense._built["with_dense"] is not None and dense._built["with_sparse_w"] is None
+    # the sparse net has one connection with per-synapse weights, one with a shared weight
+    assert sparse._built["with_dense"] is None and sparse._built["with_sparse_w"] is not None
+    assert sum(len(s) for s in spikes_only.spike_times["all"]) > 50
+    for a, b, c in zip(spikes_only.spike_times["all"], recorded.spike_times["all"],
+                       from_dense.spike_times["all"]):
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_allclose(a, c, rtol=0, atol=1e-12)

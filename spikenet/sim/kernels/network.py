@@ -32,6 +32,14 @@ Order inside step ``k`` (global index ``k0 + k``):
    step-averaged synaptic current), appending spikes to the ring slot and to
    the spike buffers;
 5. advance the synaptic stages exactly by their propagator.
+
+Code paths a network does not use are pruned at compile time: the arguments
+``with_hh`` (HH populations), ``with_generic`` (generic LIF pass and stage
+update), ``with_rec`` (recording), ``with_dense`` and ``with_sparse_w``
+(delivery of dense and of per-synapse-weight sparse connections) are either a
+1-element array (keep) or None, and Numba removes the branches under a
+None-typed ``is None`` test. Each network compiles, and caches, only its own
+specialisation: less to compile on a cold start, smaller loops on a warm one.
 """
 
 from __future__ import annotations
@@ -72,9 +80,12 @@ _LIF_BLOCK = 1024
 # Written out at each delivery loop rather than as a helper, which would be
 # compiled once per array type (cold-start compile time).
 _PREFETCH_AHEAD = 2
+# Options of the helpers called only from the kernel: no wrappers for calls
+# from Python or C, which Numba would otherwise build (cold-start compile time).
+_HELPER = {"cache": True, "no_cpython_wrapper": True, "no_cfunc_wrapper": True}
 
 
-@njit(cache=True)
+@njit(**_HELPER)
 def _lif_fused1(vo, u, jc, te, flag, x0, a, one_ma, c0, d0, t_free, t_next, v_reset,
                 v_th):  # pragma: no cover - compiled
     """Exact LIF step with one single-stage synapse, advanced in the same pass.
@@ -98,7 +109,7 @@ def _lif_fused1(vo, u, jc, te, flag, x0, a, one_ma, c0, d0, t_free, t_next, v_re
     return hit
 
 
-@njit(cache=True)
+@njit(**_HELPER)
 def _lif_fused2(vo, u, jc, te, flag, x0, x1, a, one_ma, c0, d0, c1, d1, t_free, t_next, v_reset,
                 v_th):  # pragma: no cover - compiled
     """Exact LIF step with two single-stage synapses, advanced in the same pass (see ``_lif_fused1``)."""
@@ -119,7 +130,7 @@ def _lif_fused2(vo, u, jc, te, flag, x0, x1, a, one_ma, c0, d0, c1, d1, t_free, 
     return hit
 
 
-@njit(cache=True)
+@njit(**_HELPER)
 def _lif_commit(vo, u, te, flag, a, t_free, t_next, v_reset, v_th):  # pragma: no cover - compiled
     """Exact LIF step with the input part ``u`` already summed (see ``_lif_fused1``)."""
     hit = False
@@ -133,25 +144,25 @@ def _lif_commit(vo, u, te, flag, a, t_free, t_next, v_reset, v_th):  # pragma: n
     return hit
 
 
-@njit(cache=True)
+@njit(**_HELPER)
 def _scaled_copy(out, x, c):  # pragma: no cover - compiled
     for i in range(out.shape[0]):
         out[i] = c * x[i]
 
 
-@njit(cache=True)
+@njit(**_HELPER)
 def _axpy(out, c, x):  # pragma: no cover - compiled
     for i in range(out.shape[0]):
         out[i] += c * x[i]
 
 
-@njit(cache=True)
+@njit(**_HELPER)
 def _scale(x, c):  # pragma: no cover - compiled
     for i in range(x.shape[0]):
         x[i] *= c
 
 
-@njit(cache=True)
+@njit(**_HELPER)
 def _lif_event(b, p, i, i0, off, kglob, tk, dt, a, pop_par, vo, ui, te, src_off, ring_idx, ring_cnt, slot,
                spk_step, spk_idx, spk_off, spk_cnt):  # pragma: no cover - compiled
     """Spike and refractory bookkeeping of LIF neuron ``i0 + i`` of population ``p`` in the current step.
@@ -202,7 +213,7 @@ def _lif_event(b, p, i, i0, off, kglob, tk, dt, a, pop_par, vo, ui, te, src_off,
         vo[i] = min(v_reset - (jeff - v_reset) * math.expm1(-(rem - tau_ref) / tau_m), v_th)
 
 
-@njit(cache=True)
+@njit(**_HELPER)
 def _hh_population(b, p, k, kglob, dt, v, gate_m, gate_h, gate_n, stages, jconst, jvar, pop_voff, pop_off,
                    pop_n, pop_par, grp_post, grp_nst, grp_off, coef, grp_avg_off, scratch,
                    src_off, ring_idx, ring_cnt, slot, spk_step, spk_idx, spk_off,
@@ -256,13 +267,14 @@ def _hh_population(b, p, k, kglob, dt, v, gate_m, gate_h, gate_n, stages, jconst
             ring_cnt[b, slot, p] += 1
 
 
-@njit(cache=True)
+@njit(cache=True, no_cfunc_wrapper=True)
 def _run_copy(b, k0, n_chunk, kstart, dt, v, ref_end, gate_m, gate_h, gate_n, stages, scratch, jconst, jvar,
               pop_voff, pop_kind, pop_off, pop_n, pop_par, pop_fuse, grp_post, grp_nst, grp_off, grp_fused,
               coef, grp_prop_off, grp_c_off, grp_avg_off, conn_src, conn_grp, conn_delay, conn_kind,
               conn_npost, conn_ptr_off, conn_data_off, w_dense, w_ptr, w_idx, w_sdata, src_off, ring_idx,
               ring_cnt, ev_ptr, ev_idx, rec_pop, rec_state, rec_col, rec_idx_off, rec_len, rec_idx, rec_out,
-              spk_step, spk_idx, spk_off, spk_cnt, with_hh, with_generic):  # pragma: no cover - compiled
+              spk_step, spk_idx, spk_off, spk_cnt, with_hh, with_generic, with_rec, with_dense,
+              with_sparse_w):  # pragma: no cover - compiled
     """Advance batch copy ``b`` from local step ``kstart[b]`` to ``n_chunk`` (see ``run_network_batched``)."""
     n_pops = pop_n.shape[0]
     n_src = ring_cnt.shape[2]
@@ -289,6 +301,8 @@ def _run_copy(b, k0, n_chunk, kstart, dt, v, ref_end, gate_m, gate_h, gate_n, st
             kind = conn_kind[c]
             doff = conn_data_off[c]
             if kind == CONN_DENSE:
+                if with_dense is None:  # pruned: the network has no dense connection
+                    continue
                 for q in range(cnt):
                     j = ring_idx[b, rs, sbase + q]
                     row = doff + j * npost
@@ -306,7 +320,7 @@ def _run_copy(b, k0, n_chunk, kstart, dt, v, ref_end, gate_m, gate_h, gate_n, st
                     j = ring_idx[b, rs, sbase + q]
                     for e in range(w_ptr[poff + j], w_ptr[poff + j + 1]):
                         stages[b, tgt + w_idx[e]] += w
-            else:
+            elif with_sparse_w is not None:  # else pruned: no sparse connection with per-synapse weights
                 poff = conn_ptr_off[c]
                 for q in range(cnt):
                     if q + _PREFETCH_AHEAD < cnt:
@@ -318,32 +332,33 @@ def _run_copy(b, k0, n_chunk, kstart, dt, v, ref_end, gate_m, gate_h, gate_n, st
                     j = ring_idx[b, rs, sbase + q]
                     for e in range(w_ptr[poff + j], w_ptr[poff + j + 1]):
                         stages[b, tgt + w_idx[e]] += w_sdata[e + doff]
-        # 2. record states at t[k]
-        for r in range(rec_pop.shape[0]):
-            p = rec_pop[r]
-            st = rec_state[r]
-            col = rec_col[r]
-            ioff = rec_idx_off[r]
-            off = pop_off[p]
-            npop = pop_n[p]
-            for q in range(rec_len[r]):
-                i = rec_idx[ioff + q]
-                if st == REC_V:
-                    val = v[b, off + i]
-                elif st == REC_M and with_hh is not None:
-                    val = gate_m[b, off + i]
-                elif st == REC_H and with_hh is not None:
-                    val = gate_h[b, off + i]
-                elif st == REC_N and with_hh is not None:
-                    val = gate_n[b, off + i]
-                elif st == REC_REF:
-                    val = max(ref_end[b, off + i] - kg * dt, 0.0)
-                else:
-                    val = 0.0
-                    for g in range(grp_post.shape[0]):
-                        if grp_post[g] == p:
-                            val += stages[b, grp_off[g] + (grp_nst[g] - 1) * npop + i]
-                rec_out[k, b, col + q] = val
+        # 2. record states at t[k] (pruned when nothing is recorded: with_rec=None)
+        if with_rec is not None:
+            for r in range(rec_pop.shape[0]):
+                p = rec_pop[r]
+                st = rec_state[r]
+                col = rec_col[r]
+                ioff = rec_idx_off[r]
+                off = pop_off[p]
+                npop = pop_n[p]
+                for q in range(rec_len[r]):
+                    i = rec_idx[ioff + q]
+                    if st == REC_V:
+                        val = v[b, off + i]
+                    elif st == REC_M and with_hh is not None:
+                        val = gate_m[b, off + i]
+                    elif st == REC_H and with_hh is not None:
+                        val = gate_h[b, off + i]
+                    elif st == REC_N and with_hh is not None:
+                        val = gate_n[b, off + i]
+                    elif st == REC_REF:
+                        val = max(ref_end[b, off + i] - kg * dt, 0.0)
+                    else:
+                        val = 0.0
+                        for g in range(grp_post.shape[0]):
+                            if grp_post[g] == p:
+                                val += stages[b, grp_off[g] + (grp_nst[g] - 1) * npop + i]
+                    rec_out[k, b, col + q] = val
         # 3. this step's ring slot: clear, then external input spikes
         slot = kg % n_ring
         for s in range(n_src):
@@ -458,21 +473,23 @@ _DOC = """Advance every batch copy from local step ``kstart[b]`` to ``n_chunk``.
     """
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, no_cfunc_wrapper=True)
 def run_network_batched(k0, n_chunk, kstart, dt, v, ref_end, gate_m, gate_h, gate_n, stages, scratch,
                         jconst, jvar, pop_voff, pop_kind, pop_off, pop_n, pop_par, pop_fuse, grp_post,
                         grp_nst, grp_off, grp_fused, coef, grp_prop_off, grp_c_off, grp_avg_off, conn_src,
                         conn_grp, conn_delay, conn_kind, conn_npost, conn_ptr_off, conn_data_off, w_dense,
                         w_ptr, w_idx, w_sdata, src_off, ring_idx, ring_cnt, ev_ptr, ev_idx, rec_pop,
                         rec_state, rec_col, rec_idx_off, rec_len, rec_idx, rec_out, spk_step, spk_idx,
-                        spk_off, spk_cnt, with_hh, with_generic):  # pragma: no cover - compiled
+                        spk_off, spk_cnt, with_hh, with_generic, with_rec, with_dense,
+                        with_sparse_w):  # pragma: no cover - compiled
     for b in prange(v.shape[0]):
         _run_copy(b, k0, n_chunk, kstart, dt, v, ref_end, gate_m, gate_h, gate_n, stages, scratch, jconst,
                   jvar, pop_voff, pop_kind, pop_off, pop_n, pop_par, pop_fuse, grp_post, grp_nst, grp_off,
                   grp_fused, coef, grp_prop_off, grp_c_off, grp_avg_off, conn_src, conn_grp, conn_delay,
                   conn_kind, conn_npost, conn_ptr_off, conn_data_off, w_dense, w_ptr, w_idx, w_sdata,
                   src_off, ring_idx, ring_cnt, ev_ptr, ev_idx, rec_pop, rec_state, rec_col, rec_idx_off,
-                  rec_len, rec_idx, rec_out, spk_step, spk_idx, spk_off, spk_cnt, with_hh, with_generic)
+                  rec_len, rec_idx, rec_out, spk_step, spk_idx, spk_off, spk_cnt, with_hh, with_generic,
+                  with_rec, with_dense, with_sparse_w)
 
 
 run_network_batched.__doc__ = _DOC.replace("every batch copy", "every batch copy, in parallel over copies,")
