@@ -496,7 +496,13 @@ class Network:
         pop_off = np.concatenate([[0], np.cumsum(pop_n)[:-1]]).astype(np.int64)
         N = int(pop_n.sum())
         pop_kind = np.array([0 if isinstance(p.neuron, LIF) else 1 for p in pops], dtype=np.int64)
-        from spikenet.sim.kernels.network import CONN_DENSE, CONN_SPARSE, CONN_SPARSE_UNIFORM, N_POP_PAR
+        from spikenet.sim.kernels.network import (
+            CONN_DENSE,
+            CONN_SPARSE,
+            CONN_SPARSE_UNIFORM,
+            LIF_BLOCK,
+            N_POP_PAR,
+        )
 
         pop_par = np.zeros((P, N_POP_PAR))
         for p in pops:
@@ -622,6 +628,7 @@ class Network:
             pop_voff[pi] = nv
             nv += pops[pi].n
         f = dtype
+        flags = np.zeros((B, LIF_BLOCK), dtype=np.uint8)  # the kernel's per-copy event flags
         self._built = {
             "N": N, "P": P, "nv": nv, "pop_n": pop_n, "pop_off": pop_off, "pop_kind": pop_kind,
             "pop_par": pop_par.astype(f), "pop_voff": pop_voff, "pop_fuse": pop_fuse, "grp_fused": grp_fused,
@@ -635,6 +642,7 @@ class Network:
             "v": v.astype(f), "ref_end": ref,
             "gm": gm.astype(f), "gh": gh.astype(f), "gn": gn.astype(f),
             "stages": np.zeros((B, max(s_total, 1)), dtype=f), "scratch": np.zeros((B, N), dtype=f),
+            "flags": flags, "flag_words": flags.view(np.uint64), "zeros": np.zeros((B, LIF_BLOCK), dtype=f),
             "jconst": jconst.astype(f),
             "ring_idx": np.zeros((B, n_ring, max(int(sum(src_n)), 1)), dtype=np.int32),
             "ring_cnt": np.zeros((B, n_ring, len(src_n)), dtype=np.int64),
@@ -835,6 +843,7 @@ class Network:
                     kernel(
                         k0, n_chunk, kstart, self.dt,
                         bd["v"], bd["ref_end"], bd["gm"], bd["gh"], bd["gn"], bd["stages"], bd["scratch"],
+                        bd["flags"], bd["flag_words"], bd["zeros"],
                         bd["jconst"], jvar, bd["pop_voff"],
                         bd["pop_kind"], bd["pop_off"], bd["pop_n"], bd["pop_par"], bd["pop_fuse"],
                         bd["grp_post"], bd["grp_nst"], bd["grp_off"], bd["grp_fused"], bd["coef"],

@@ -27,7 +27,7 @@ Order inside step ``k`` (global index ``k0 + k``):
 3. clear this step's ring slot and put the external input spikes of row ``k``
    into it (they arrive at the start of the next step, like internal spikes);
 4. update the neurons (LIF: exact coupled propagator, in blocks of
-   ``_LIF_BLOCK`` neurons whose events are flagged by the vectorised pass and
+   ``LIF_BLOCK`` neurons whose events are flagged by the vectorised pass and
    handled right after it; HH: ``hh_step`` with the
    step-averaged synaptic current), appending spikes to the ring slot and to
    the spike buffers;
@@ -46,7 +46,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 from numba import njit, prange
 
 from spikenet.sim.kernels.hh import hh_step
@@ -73,8 +72,11 @@ CONN_DENSE = 1
 CONN_SPARSE_UNIFORM = 2
 # Neurons per block of the LIF update: large enough to amortise the views
 # and calls made per block, small enough that its state stays in L2 while
-# its events are handled. A multiple of 8 (flags are read 8 at a time).
-_LIF_BLOCK = 1024
+# its events are handled. A multiple of 8 (flags are read 8 at a time). The
+# caller passes per-copy buffers of this length (``flags``, uint8, and
+# ``flag_words``, the same memory as uint64; ``zeros`` in the state dtype), so
+# that the kernel allocates nothing (cold-start compile time).
+LIF_BLOCK = 1024
 # Synaptic delivery asks for the connectivity rows of the spike this many
 # places ahead in the list while it delivers the current one (see prefetch.py).
 # Written out at each delivery loop rather than as a helper, which would be
@@ -86,33 +88,15 @@ _HELPER = {"cache": True, "no_cpython_wrapper": True, "no_cfunc_wrapper": True}
 
 
 @njit(**_HELPER)
-def _lif_fused1(vo, u, jc, te, flag, x0, a, one_ma, c0, d0, t_free, t_next, v_reset,
-                v_th):  # pragma: no cover - compiled
-    """Exact LIF step with one single-stage synapse, advanced in the same pass.
+def _lif_fused(vo, u, jc, te, flag, x0, x1, a, one_ma, c0, d0, c1, d1, t_free, t_next, v_reset,
+               v_th):  # pragma: no cover - compiled
+    """Exact LIF step with two single-stage synapses, advanced in the same pass.
 
-    ``flag[i]`` is set to 1 for the neurons that need the event code
-    (threshold reached, or a refractory period ending inside the step), 0 for
-    the others; returns True when any is set.
+    A population with one synapse passes a block of zeros as ``x1`` with
+    ``c1 = d1 = 0``. ``flag[i]`` is set to 1 for the neurons that need the
+    event code (threshold reached, or a refractory period ending inside the
+    step), 0 for the others; returns True when any is set.
     """
-    hit = False
-    for i in range(vo.shape[0]):
-        xa = x0[i]
-        ui = one_ma * jc[i] + c0 * xa
-        x0[i] = d0 * xa
-        u[i] = ui
-        t = te[i]
-        vn = a * vo[i] + ui if t <= t_free else v_reset
-        vo[i] = vn
-        ev = (vn >= v_th) | ((t > t_free) & (t < t_next))
-        flag[i] = ev
-        hit |= ev
-    return hit
-
-
-@njit(**_HELPER)
-def _lif_fused2(vo, u, jc, te, flag, x0, x1, a, one_ma, c0, d0, c1, d1, t_free, t_next, v_reset,
-                v_th):  # pragma: no cover - compiled
-    """Exact LIF step with two single-stage synapses, advanced in the same pass (see ``_lif_fused1``)."""
     hit = False
     for i in range(vo.shape[0]):
         xa = x0[i]
@@ -132,7 +116,7 @@ def _lif_fused2(vo, u, jc, te, flag, x0, x1, a, one_ma, c0, d0, c1, d1, t_free, 
 
 @njit(**_HELPER)
 def _lif_commit(vo, u, te, flag, a, t_free, t_next, v_reset, v_th):  # pragma: no cover - compiled
-    """Exact LIF step with the input part ``u`` already summed (see ``_lif_fused1``)."""
+    """Exact LIF step with the input part ``u`` already summed (see ``_lif_fused``)."""
     hit = False
     for i in range(vo.shape[0]):
         t = te[i]
@@ -194,7 +178,10 @@ def _lif_event(b, p, i, i0, off, kglob, tk, dt, a, pop_par, vo, ui, te, src_off,
     # exact crossing time for the constant drive jeff (jeff > v_th unless
     # rounding says otherwise; then the spike is at the start)
     tc = 0.0 if vs >= v_th or jeff <= v_th else tau_m * math.log((jeff - vs) / (jeff - v_th))
-    ts = start + min(max(tc, 0.0), dt - start)
+    # (ternaries rather than min/max: those builtins are compiled as separate
+    # functions, which costs cold-start compile time)
+    tc = tc if tc > 0.0 else 0.0
+    ts = start + (tc if tc < dt - start else dt - start)
     c = spk_cnt[b]
     spk_step[b, c] = kglob
     spk_idx[b, c] = off + i0 + i
@@ -210,7 +197,8 @@ def _lif_event(b, p, i, i0, off, kglob, tk, dt, a, pop_par, vo, ui, te, src_off,
         # free again before the step ends: integrate the rest; a second
         # threshold crossing in this step is deferred to the start of the next
         # (v is capped at v_th, so it spikes then if the drive stays above)
-        vo[i] = min(v_reset - (jeff - v_reset) * math.expm1(-(rem - tau_ref) / tau_m), v_th)
+        v_end = v_reset - (jeff - v_reset) * math.expm1(-(rem - tau_ref) / tau_m)
+        vo[i] = v_end if v_end < v_th else v_th
 
 
 @njit(**_HELPER)
@@ -268,13 +256,13 @@ def _hh_population(b, p, k, kglob, dt, v, gate_m, gate_h, gate_n, stages, jconst
 
 
 @njit(cache=True, no_cfunc_wrapper=True)
-def _run_copy(b, k0, n_chunk, kstart, dt, v, ref_end, gate_m, gate_h, gate_n, stages, scratch, jconst, jvar,
-              pop_voff, pop_kind, pop_off, pop_n, pop_par, pop_fuse, grp_post, grp_nst, grp_off, grp_fused,
-              coef, grp_prop_off, grp_c_off, grp_avg_off, conn_src, conn_grp, conn_delay, conn_kind,
-              conn_npost, conn_ptr_off, conn_data_off, w_dense, w_ptr, w_idx, w_sdata, src_off, ring_idx,
-              ring_cnt, ev_ptr, ev_idx, rec_pop, rec_state, rec_col, rec_idx_off, rec_len, rec_idx, rec_out,
-              spk_step, spk_idx, spk_off, spk_cnt, with_hh, with_generic, with_rec, with_dense,
-              with_sparse_w):  # pragma: no cover - compiled
+def _run_copy(b, k0, n_chunk, kstart, dt, v, ref_end, gate_m, gate_h, gate_n, stages, scratch, flags,
+              flag_words, zeros, jconst, jvar, pop_voff, pop_kind, pop_off, pop_n, pop_par, pop_fuse,
+              grp_post, grp_nst, grp_off, grp_fused, coef, grp_prop_off, grp_c_off, grp_avg_off, conn_src,
+              conn_grp, conn_delay, conn_kind, conn_npost, conn_ptr_off, conn_data_off, w_dense, w_ptr, w_idx,
+              w_sdata, src_off, ring_idx, ring_cnt, ev_ptr, ev_idx, rec_pop, rec_state, rec_col, rec_idx_off,
+              rec_len, rec_idx, rec_out, spk_step, spk_idx, spk_off, spk_cnt, with_hh, with_generic, with_rec,
+              with_dense, with_sparse_w):  # pragma: no cover - compiled
     """Advance batch copy ``b`` from local step ``kstart[b]`` to ``n_chunk`` (see ``run_network_batched``)."""
     n_pops = pop_n.shape[0]
     n_src = ring_cnt.shape[2]
@@ -282,7 +270,9 @@ def _run_copy(b, k0, n_chunk, kstart, dt, v, ref_end, gate_m, gate_h, gate_n, st
     n_neurons = v.shape[1]
     cap = spk_step.shape[1]
     k = kstart[b]
-    flag = np.zeros(_LIF_BLOCK, dtype=np.uint8)  # event flags of one LIF block
+    flag = flags[b]  # event flags of one LIF block
+    words = flag_words[b]  # the same memory read as 8-byte words
+    zero_block = zeros[b]  # the missing second synapse of a population with one
     while k < n_chunk:
         if spk_cnt[b] + n_neurons > cap:
             break
@@ -383,7 +373,6 @@ def _run_copy(b, k0, n_chunk, kstart, dt, v, ref_end, gate_m, gate_h, gate_n, st
                 voff = pop_voff[p]
                 g0 = pop_fuse[p, 1]
                 g1 = pop_fuse[p, 2]
-                words = flag.view(np.uint64)
                 # Block by block: one vectorised pass updates the block (and
                 # advances fused single-stage synapses) and flags the neurons
                 # that need the event code, which then runs while the block is
@@ -392,22 +381,24 @@ def _run_copy(b, k0, n_chunk, kstart, dt, v, ref_end, gate_m, gate_h, gate_n, st
                 # of one array are made in the loop's own function (it cannot
                 # rule out overlap). scratch holds the block's u, the input part
                 # of the exact end-of-step voltage a v + u.
-                for i0 in range(0, n, _LIF_BLOCK):
-                    i1 = min(i0 + _LIF_BLOCK, n)
+                for i0 in range(0, n, LIF_BLOCK):
+                    i1 = i0 + LIF_BLOCK if i0 + LIF_BLOCK < n else n
                     vo = v[b, off + i0:off + i1]
                     te = ref_end[b, off + i0:off + i1]
                     jc = jconst[b, off + i0:off + i1]
                     u = scratch[b, off:off + i1 - i0]
-                    if mode == 1 and voff < 0:
+                    if (mode == 1 or mode == 2) and voff < 0:
                         x0 = stages[b, grp_off[g0] + i0:grp_off[g0] + i1]
-                        hit = _lif_fused1(vo, u, jc, te, flag, x0, a, one_ma, coef[grp_c_off[g0]],
-                                          coef[grp_prop_off[g0]], t_free, t_next, v_reset, v_th)
-                    elif mode == 2 and voff < 0:
-                        x0 = stages[b, grp_off[g0] + i0:grp_off[g0] + i1]
-                        x1 = stages[b, grp_off[g1] + i0:grp_off[g1] + i1]
-                        hit = _lif_fused2(vo, u, jc, te, flag, x0, x1, a, one_ma, coef[grp_c_off[g0]],
-                                          coef[grp_prop_off[g0]], coef[grp_c_off[g1]], coef[grp_prop_off[g1]],
-                                          t_free, t_next, v_reset, v_th)
+                        if mode == 2:
+                            x1 = stages[b, grp_off[g1] + i0:grp_off[g1] + i1]
+                            c1 = coef[grp_c_off[g1]]
+                            d1 = coef[grp_prop_off[g1]]
+                        else:  # one synapse: the second is a block of zeros
+                            x1 = zero_block[0:i1 - i0]
+                            c1 = zero_block[0]
+                            d1 = zero_block[0]
+                        hit = _lif_fused(vo, u, jc, te, flag, x0, x1, a, one_ma, coef[grp_c_off[g0]],
+                                         coef[grp_prop_off[g0]], c1, d1, t_free, t_next, v_reset, v_th)
                     elif with_generic is not None:
                         # generic: any number of synapses and stages, time-varying
                         # input; the stages are advanced later, in step 5
@@ -432,7 +423,7 @@ def _run_copy(b, k0, n_chunk, kstart, dt, v, ref_end, gate_m, gate_h, gate_n, st
                     for wq in range((m + 7) // 8):
                         if words[wq] == 0:
                             continue
-                        for i in range(8 * wq, min(8 * wq + 8, m)):
+                        for i in range(8 * wq, 8 * wq + 8 if 8 * wq + 8 < m else m):
                             if flag[i]:
                                 _lif_event(b, p, i, i0, off, kg, tk, dt, a, pop_par, vo, u[i], te, src_off,
                                            ring_idx, ring_cnt, slot, spk_step, spk_idx, spk_off, spk_cnt)
@@ -474,22 +465,22 @@ _DOC = """Advance every batch copy from local step ``kstart[b]`` to ``n_chunk``.
 
 
 @njit(cache=True, parallel=True, no_cfunc_wrapper=True)
-def run_network_batched(k0, n_chunk, kstart, dt, v, ref_end, gate_m, gate_h, gate_n, stages, scratch,
-                        jconst, jvar, pop_voff, pop_kind, pop_off, pop_n, pop_par, pop_fuse, grp_post,
-                        grp_nst, grp_off, grp_fused, coef, grp_prop_off, grp_c_off, grp_avg_off, conn_src,
-                        conn_grp, conn_delay, conn_kind, conn_npost, conn_ptr_off, conn_data_off, w_dense,
-                        w_ptr, w_idx, w_sdata, src_off, ring_idx, ring_cnt, ev_ptr, ev_idx, rec_pop,
-                        rec_state, rec_col, rec_idx_off, rec_len, rec_idx, rec_out, spk_step, spk_idx,
-                        spk_off, spk_cnt, with_hh, with_generic, with_rec, with_dense,
+def run_network_batched(k0, n_chunk, kstart, dt, v, ref_end, gate_m, gate_h, gate_n, stages, scratch, flags,
+                        flag_words, zeros, jconst, jvar, pop_voff, pop_kind, pop_off, pop_n, pop_par,
+                        pop_fuse, grp_post, grp_nst, grp_off, grp_fused, coef, grp_prop_off, grp_c_off,
+                        grp_avg_off, conn_src, conn_grp, conn_delay, conn_kind, conn_npost, conn_ptr_off,
+                        conn_data_off, w_dense, w_ptr, w_idx, w_sdata, src_off, ring_idx, ring_cnt, ev_ptr,
+                        ev_idx, rec_pop, rec_state, rec_col, rec_idx_off, rec_len, rec_idx, rec_out, spk_step,
+                        spk_idx, spk_off, spk_cnt, with_hh, with_generic, with_rec, with_dense,
                         with_sparse_w):  # pragma: no cover - compiled
     for b in prange(v.shape[0]):
-        _run_copy(b, k0, n_chunk, kstart, dt, v, ref_end, gate_m, gate_h, gate_n, stages, scratch, jconst,
-                  jvar, pop_voff, pop_kind, pop_off, pop_n, pop_par, pop_fuse, grp_post, grp_nst, grp_off,
-                  grp_fused, coef, grp_prop_off, grp_c_off, grp_avg_off, conn_src, conn_grp, conn_delay,
-                  conn_kind, conn_npost, conn_ptr_off, conn_data_off, w_dense, w_ptr, w_idx, w_sdata,
-                  src_off, ring_idx, ring_cnt, ev_ptr, ev_idx, rec_pop, rec_state, rec_col, rec_idx_off,
-                  rec_len, rec_idx, rec_out, spk_step, spk_idx, spk_off, spk_cnt, with_hh, with_generic,
-                  with_rec, with_dense, with_sparse_w)
+        _run_copy(b, k0, n_chunk, kstart, dt, v, ref_end, gate_m, gate_h, gate_n, stages, scratch, flags,
+                  flag_words, zeros, jconst, jvar, pop_voff, pop_kind, pop_off, pop_n, pop_par, pop_fuse,
+                  grp_post, grp_nst, grp_off, grp_fused, coef, grp_prop_off, grp_c_off, grp_avg_off, conn_src,
+                  conn_grp, conn_delay, conn_kind, conn_npost, conn_ptr_off, conn_data_off, w_dense, w_ptr,
+                  w_idx, w_sdata, src_off, ring_idx, ring_cnt, ev_ptr, ev_idx, rec_pop, rec_state, rec_col,
+                  rec_idx_off, rec_len, rec_idx, rec_out, spk_step, spk_idx, spk_off, spk_cnt, with_hh,
+                  with_generic, with_rec, with_dense, with_sparse_w)
 
 
 run_network_batched.__doc__ = _DOC.replace("every batch copy", "every batch copy, in parallel over copies,")
