@@ -23,7 +23,7 @@ HH_SUBTHRESHOLD_V_ATOL = 0.5  # mV, sub-threshold voltage
 HH_SUBTHRESHOLD_BELOW = -55.0  # mV: "sub-threshold" = reference V below this
 # The fast exp: relative error bound over the range where exp is normal;
 # degree-12 Taylor polynomial on |r| <= ln2/2 truncates at 2e-16, measured
-# 4.4e-16 (2 ulp) with rounding; 1e-15 leaves 2x headroom. The HH rates raise
+# 4.8e-16 (2 ulp) with rounding (Estrin's scheme); 1e-15 leaves 2x headroom. The HH rates raise
 # one exp to powers up to 72, so its error matters (issue 7 asks ~1e-7 or better).
 FAST_EXP_RTOL = 1e-15
 
