@@ -315,9 +315,10 @@ def _run_copy(b, k0, n_chunk, kstart, dt, v, ref_end, gate_m, gate_h, gate_n, st
                 for q in range(cnt):
                     if q + _PREFETCH_AHEAD < cnt:
                         jn = ring_idx[b, rs, sbase + q + _PREFETCH_AHEAD]
-                        for e in range(w_ptr[poff + jn], w_ptr[poff + jn + 1], 8):
+                        e0 = w_ptr[poff + jn]
+                        for e in range(e0, w_ptr[poff + jn + 1], 8):  # 8 weights, 16 indices per line
                             prefetch(w_sdata, e + doff)
-                            if e % 16 == 0:
+                            if (e - e0) % 16 == 0:
                                 prefetch(w_idx, e)
                     j = ring_idx[b, rs, sbase + q]
                     for e in range(w_ptr[poff + j], w_ptr[poff + j + 1]):
