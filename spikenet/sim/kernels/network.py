@@ -343,7 +343,8 @@ def _run_copy(b, k0, n_chunk, kstart, dt, v, ref_end, gate_m, gate_h, gate_n, st
                     elif st == REC_N and with_hh is not None:
                         val = gate_n[b, off + i]
                     elif st == REC_REF:
-                        val = max(ref_end[b, off + i] - kg * dt, 0.0)
+                        val = ref_end[b, off + i] - kg * dt
+                        val = val if val > 0.0 else 0.0
                     else:
                         val = 0.0
                         for g in range(grp_post.shape[0]):
