@@ -180,6 +180,9 @@ class Sim:
         Threads it may use (Numba threads, OpenMP threads, NEST threads).
     mode : str
         Brian2 device: ``"cython"`` (runtime) or ``"standalone"`` (cpp_standalone).
+        spikenet: ``""`` (what ``simulate`` does by default) or ``"stepped"``
+        (uncoupled LIF only: the time-stepping kernel, forced; by default a
+        drive constant in time runs in closed form, spike to spike).
     dtype : {"float64", "float32"}
         State precision (spikenet and the limit kernels).
     """
@@ -226,6 +229,8 @@ def default_sims(threads=(1, 2), peers=("brian2", "nest", "limit"), dtypes=("flo
     sims: list[Sim] = []
     for dtype in dtypes:
         sims += [Sim("spikenet", t, dtype=dtype) for t in threads]
+    if "float64" in dtypes:
+        sims += [Sim("spikenet", t, mode="stepped") for t in threads]
     if "limit" in peers:
         sims += [Sim("limit", t) for t in threads]
     if "brian2" in peers:
@@ -241,8 +246,11 @@ def applies(sim: Sim, case: Case) -> bool:
 
     NEST is compared on the models of its ``iaf_psc_exp`` (CUBA and uncoupled
     LIF); its Hodgkin-Huxley models use a different integrator (adaptive
-    GSL Runge-Kutta) and synapse model, so the HH case leaves it out.
+    GSL Runge-Kutta) and synapse model, so the HH case leaves it out. The
+    stepped spikenet configuration exists for the uncoupled LIF only.
     """
+    if sim.family == "spikenet" and sim.mode == "stepped":
+        return case.kind == "lif"
     return not (sim.family == "nest" and case.kind == "hh")
 
 

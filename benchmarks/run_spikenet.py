@@ -10,7 +10,10 @@ thread count comes from ``NUMBA_NUM_THREADS`` and its cache folder from
   four random connections with probability ``80 / N`` and weights
   ``jump * tau_s`` through ``PSCFilter(tau_e)`` / ``PSCFilter(tau_i)``
   (see :mod:`benchmarks.cases`), spikes of every neuron recorded.
-- LIF: ``simulate(LIF(), J, 1.0)`` with the case's drives.
+- LIF: ``simulate(LIF(), J, 1.0)`` with the case's drives. The drives are
+  constant, so ``simulate`` runs them in closed form; mode ``"stepped"``
+  switches that off (``spikenet.sim.simulate._LIF_CLOSED_FORM``) to time the
+  time-stepping kernel instead.
 - HH: ``simulate(HH(), J, 0.1, dt=1e-5)`` with the case's currents.
 
 Before the measured run, a tiny run of the same model loads (or, with an
@@ -23,6 +26,7 @@ the synapses); the loop then covers the other ``steps - 1`` steps.
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import sys
 import time
@@ -125,6 +129,8 @@ def main(argv=None) -> int:
         else:
             kw = _dtype_kwargs(sn.simulate, sim.dtype)
             if case.kind == "lif":
+                if sim.mode == "stepped":
+                    importlib.import_module("spikenet.sim.simulate")._LIF_CLOSED_FORM = False
                 neuron = sn.LIF(tau_m=cases.LIF_TAU_M, tau_ref=cases.LIF_TAU_REF)
                 J = cases.lif_drives(case.n)
             else:

@@ -83,8 +83,31 @@ def test_every_case_reports_times_throughput_and_memory(smoke, case, key):
 def test_lif_spikes_match_the_closed_form_counts(smoke):
     _, payload, _ = smoke
     agr = payload["agreement"]["lif-200"]
-    for key in ("spikenet-1t", "limit-1t"):
+    for key in ("spikenet-1t", "spikenet-stepped-1t", "limit-1t"):
         assert agr[key]["level"] == "same spikes", agr[key]
+
+
+def test_stepped_configuration_runs_the_uncoupled_lif_only(smoke):
+    _, payload, _ = smoke
+    cases = {m["case_name"] for m in payload["measurements"] if m["sim_key"] == "spikenet-stepped-1t"}
+    assert cases == {c.name for c in C.SMOKE_CASES if c.kind == "lif"}
+
+
+def test_stepped_worker_switches_off_the_closed_form(monkeypatch, tmp_path):
+    # In-process; monkeypatch restores the switch afterwards.
+    import importlib
+
+    from benchmarks import run_spikenet
+
+    sim_module = importlib.import_module("spikenet.sim.simulate")
+    monkeypatch.setattr(sim_module, "_LIF_CLOSED_FORM", True)
+    case = next(c for c in C.SMOKE_CASES if c.kind == "lif")
+    spec = json.dumps({"case": case.spec(), "sim": C.Sim("spikenet", 1, mode="stepped").spec()})
+    assert run_spikenet.main(["--spec", spec, "--out", str(tmp_path)]) == 0
+    assert sim_module._LIF_CLOSED_FORM is False
+    counts = np.load(tmp_path / "counts.npy", allow_pickle=False)
+    ref = C.lif_analytic_counts(C.lif_drives(case.n), case.T)
+    assert C.compare_counts(counts, ref).level == "same spikes"
 
 
 @pytest.mark.parametrize("case", C.SMOKE_CASES, ids=lambda c: c.name)

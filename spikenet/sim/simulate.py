@@ -38,6 +38,10 @@ _SPIKE_BUFFER_BYTES = 16 * 2**20
 _CALLABLE_CHUNK = 500
 # Chunks a progress bar is split into.
 _PROGRESS_CHUNKS = 100
+# A LIF chunk with a drive constant in time and no recorded voltage runs in
+# closed form, spike to spike (kernels.lif.lif_run_constant). The benchmarks
+# switch this off to time the stepped kernel, and the tests to compare the two.
+_LIF_CLOSED_FORM = True
 # Guess of the highest HH rate (Hz) used to size spike buffers (a chunk is
 # re-run with a larger buffer if a neuron exceeds it).
 _HH_RATE_GUESS = 400.0
@@ -353,7 +357,12 @@ def _run_chunk(model, neuron, state, J2d, stride, k0, dt, spk_t, spk_k, cnt, rec
                lif_run, hh_run):
     empty = np.empty((nsteps, 0), dtype=dtype)
     rec = {name: recs.get(name, empty) for name in _STATE_NAMES[model]}
-    if model is LIF:
+    if model is LIF and stride == 0 and not recs and _LIF_CLOSED_FORM:
+        from spikenet.sim.kernels.lif import lif_run_constant
+
+        lif_run_constant(state["v"], state["r"], J2d, nsteps, k0, 0.0, dt, neuron.tau_m, neuron.tau_ref,
+                         neuron.v_th, neuron.v_reset, spk_t, spk_k, cnt)
+    elif model is LIF:
         consts = np.array([math.exp(-dt / neuron.tau_m), dt, neuron.v_th], dtype=dtype)
         lif_run(state["v"], state["r"], J2d, stride, k0, 0.0, dt, neuron.tau_m, neuron.tau_ref,
                 neuron.v_th, neuron.v_reset, consts, spk_t, spk_k, cnt, rec["v"])

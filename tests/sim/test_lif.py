@@ -1,5 +1,7 @@
 """LIF simulation: exact integration, spike placement and refractoriness vs closed forms."""
 
+import importlib
+
 import numpy as np
 import pytest
 
@@ -11,6 +13,20 @@ from tests.sim.tolerances import (
     LIF_SPIKE_ATOL,
     LIF_V_ATOL,
 )
+
+
+@pytest.fixture(params=["closed-form", "stepped"])
+def lif_path(request, monkeypatch):
+    """Run a test through both LIF kernels.
+
+    A drive constant in time without a recorded voltage takes the closed-form
+    kernel by default; "stepped" forces the time-stepping one, which every
+    other run (time-varying drive, recorded ``v``) takes.
+    """
+    sim = importlib.import_module("spikenet.sim.simulate")
+    monkeypatch.setattr(sim, "_LIF_CLOSED_FORM", request.param == "closed-form")
+    return request.param
+
 
 J_RANGE = np.concatenate([np.linspace(1.05, 10.0, 40), [1.05, 1.1, 1.5, 2.0]])
 
@@ -25,7 +41,7 @@ def isi_rate(times):
 
 @pytest.mark.parametrize("dt", [1e-4, 1e-3])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_lif_rate_matches_analytic(dt, dtype):
+def test_lif_rate_matches_analytic(dt, dtype, lif_path):
     lif = LIF()
     # T = 3 s gives >= 47 spikes at J = 1.05 (15.9 Hz), enough ISIs to average
     # over the phase of the spike times relative to the step grid.
@@ -35,7 +51,7 @@ def test_lif_rate_matches_analytic(dt, dtype):
 
 
 @pytest.mark.parametrize("dt", [1e-4, 1e-3])
-def test_lif_rate_with_general_threshold_and_reset(dt):
+def test_lif_rate_with_general_threshold_and_reset(dt, lif_path):
     lif = LIF(tau_m=0.01, tau_ref=0.003, v_th=2.0, v_reset=-1.0)
     J = np.linspace(2.1, 20.0, 25)
     res = simulate(lif, J, T=3.0, dt=dt)
@@ -54,7 +70,7 @@ def closed_form_spike_times(lif, J, T, v0=None):
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("dt", [1e-4, 1e-3])
-def test_lif_spike_times_equal_closed_form(dt, dtype):
+def test_lif_spike_times_equal_closed_form(dt, dtype, lif_path):
     lif = LIF(tau_m=0.02, tau_ref=0.0023)  # tau_ref not a multiple of dt: exits mid-step
     J = np.array([1.3, 2.0, 5.0, 9.7])
     res = simulate(lif, J, T=1.0, dt=dt, dtype=dtype)
@@ -65,7 +81,7 @@ def test_lif_spike_times_equal_closed_form(dt, dtype):
         np.testing.assert_allclose(times, expected, rtol=0, atol=LIF_SPIKE_ATOL[np.dtype(dtype).name])
 
 
-def test_lif_several_spikes_within_one_step():
+def test_lif_several_spikes_within_one_step(lif_path):
     # tau_ref < dt and a strong drive: ISI = 0.1 ms + 1 ms ln(20/19) = 0.151 ms,
     # so ~6.6 spikes per 1 ms step, each placed exactly.
     lif = LIF(tau_m=1e-3, tau_ref=1e-4)
@@ -126,7 +142,7 @@ def test_lif_init_sets_the_initial_voltage_and_first_spike():
     assert res.spike_times[1][0] == pytest.approx(t_first, abs=LIF_EXACT_ATOL)
 
 
-def test_lif_starting_above_threshold_spikes_at_time_zero():
+def test_lif_starting_above_threshold_spikes_at_time_zero(lif_path):
     res = simulate(LIF(), 0.0, T=0.01, init={"v": 1.5})
     np.testing.assert_array_equal(res.spike_times[0], [0.0])
 
@@ -180,7 +196,7 @@ def test_lif_batch_constant_and_callable_forms():
     np.testing.assert_allclose(a.rates()[0, 0], 0.2 ** -1 * len(a.spike_times[0][0]))
 
 
-def test_lif_raster_matches_spike_times():
+def test_lif_raster_matches_spike_times(lif_path):
     res = simulate(LIF(), np.array([1.2, 2.0, 8.0]), T=0.5, dt=1e-4)
     raster = res.spike_raster()
     assert raster.shape == (5000, 3) and raster.dtype == bool
@@ -208,10 +224,8 @@ def test_lif_progress_bar_runs_in_chunks_with_same_result(capsys):
         np.testing.assert_array_equal(x, y)
 
 
-def test_lif_spike_buffer_overflow_rerun_keeps_every_spike(monkeypatch):
+def test_lif_spike_buffer_overflow_rerun_keeps_every_spike(monkeypatch, lif_path):
     # Force a too-small buffer guess: the chunk must be re-run, not truncated.
-    import importlib
-
     sim = importlib.import_module("spikenet.sim.simulate")
     monkeypatch.setattr(sim, "_spike_capacity", lambda *a, **k: 1)
     res = sim.simulate(LIF(), np.array([5.0, 1.5]), T=0.3)
@@ -250,3 +264,42 @@ def test_lif_input_exactly_at_threshold_never_spikes():
                        init={"v": [lif.v_reset, lif.v_th, lif.v_th + 1e-9]})
         np.testing.assert_array_equal(res.spike_counts, [0, 0, 1])
         np.testing.assert_allclose(res.v[-1, :2], lif.v_th, rtol=0, atol=LIF_EXACT_ATOL)
+
+
+@pytest.mark.parametrize("dt", [1e-4, 1e-3])
+def test_closed_form_and_stepped_kernels_give_the_same_spikes(monkeypatch, dt):
+    # The closed-form kernel (constant drive, no voltage recorded) goes from
+    # spike to spike; the stepped kernel rounds the state at every step
+    # boundary. Both are exact, so they must agree to round-off, on the edge
+    # cases too: drives below, at and far above threshold, starts above
+    # threshold, tau_ref < dt (several spikes per step), a reset above zero.
+    sim = importlib.import_module("spikenet.sim.simulate")
+    for lif in (LIF(), LIF(tau_m=0.01, tau_ref=0.5 * dt, v_th=2.0, v_reset=-1.0), LIF(v_reset=0.4)):
+        J = np.concatenate([np.linspace(0.0, 12.0, 301), [lif.v_th, lif.v_th, lif.v_th, lif.v_th + 0.5]])
+        v0 = np.concatenate([np.linspace(lif.v_reset, lif.v_th + 0.5, 301),
+                             [lif.v_reset, lif.v_th, lif.v_th + 1e-9, lif.v_th]])
+        runs = {}
+        for closed in (True, False):
+            monkeypatch.setattr(sim, "_LIF_CLOSED_FORM", closed)
+            runs[closed] = simulate(lif, J, T=0.37, dt=dt, init={"v": v0})
+        a, b = runs[True], runs[False]
+        np.testing.assert_array_equal(a.spike_counts, b.spike_counts)
+        # At v_th with J = v_th: no spike; just above it: one at t = 0; at v_th
+        # with J above it: a spike at t = 0, then regular firing.
+        assert a.spike_counts[-4:-1].tolist() == [0, 0, 1]
+        assert a.spike_times[-2][0] == a.spike_times[-1][0] == 0.0 and a.spike_counts[-1] > 1
+        assert a.spike_counts.sum() > 1000
+        for x, y in zip(a.spike_times, b.spike_times):
+            np.testing.assert_allclose(x, y, rtol=0, atol=LIF_EXACT_ATOL)
+        np.testing.assert_array_equal(a.spike_raster(), b.spike_raster())
+
+
+def test_closed_form_kernel_is_chunk_invariant_to_round_off():
+    # A progress bar splits the run into 100 chunks; each chunk ends with the
+    # state evaluated in closed form, from which the next one continues.
+    J = np.array([0.9, 1.01, 1.7, 3.0, 25.0])
+    whole = simulate(LIF(), J, T=1.0)
+    chunked = simulate(LIF(), J, T=1.0, progress=True)
+    np.testing.assert_array_equal(whole.spike_counts, chunked.spike_counts)
+    for x, y in zip(whole.spike_times, chunked.spike_times):
+        np.testing.assert_allclose(x, y, rtol=0, atol=LIF_EXACT_ATOL)

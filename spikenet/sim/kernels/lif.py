@@ -24,6 +24,10 @@ above it, or whose refractory period ends inside the step. Only flagged
 neurons go through the scalar event code, which for a refractory exit
 computes the decay over the rest of the step (an ``exp``) and looks for a
 crossing time (a ``log``) only when the neuron reaches ``v_th`` in it.
+
+:func:`lif_run_constant` serves a drive constant in time when no voltage is
+recorded: the same scalar code runs each neuron from spike to spike over the
+whole span, without the step boundaries.
 """
 
 from __future__ import annotations
@@ -34,23 +38,33 @@ import numpy as np
 from numba import njit, prange
 
 BLOCK = 512
+# Closed-form kernel: neurons per block, and interleaved stripes of blocks.
+_CF_BLOCK = 64
+_STRIPES = 64
 _FM = {"contract"}  # allow FMA contraction only
 
 
 @njit(cache=True, inline="always", fastmath=_FM, error_model="numpy")
-def lif_event_step(v, r, J, dt, tau_m, tau_ref, v_th, v_reset, t_step, i, spk_t, spk_k, cnt, k):
-    """Advance one LIF neuron through a step containing an event (scalar path).
+def lif_event_step(v, r, J, span, n_span, dt, tau_m, tau_ref, v_th, v_reset, t_step, i, spk_t, spk_k, cnt, k):
+    """Advance one LIF neuron over ``n_span`` steps of constant drive (scalar path).
+
+    The stepped kernel calls it for one step that holds an event
+    (``n_span = 1``); the closed-form kernel for a whole run.
 
     Parameters
     ----------
     v, r : float
         Voltage (1) and remaining refractory time (s) at the step start.
     J : float
-        Drive, constant over the step.
+        Drive, constant over the span.
+    span : float
+        Length (s) of the span, ``n_span * dt``.
+    n_span : int
+        Number of steps in the span (>= 1).
     dt, tau_m, tau_ref, v_th, v_reset : float
         Step (s) and model parameters.
     t_step : float
-        Absolute time (s) of the step start, used to stamp spikes.
+        Absolute time (s) of the span's start, used to stamp spikes.
     i : int
         Neuron index into ``spk_t``/``spk_k``/``cnt``.
     spk_t, spk_k : ndarray (N, cap)
@@ -59,16 +73,18 @@ def lif_event_step(v, r, J, dt, tau_m, tau_ref, v_th, v_reset, t_step, i, spk_t,
     cnt : ndarray (N,) int64
         Spikes per neuron so far in this call.
     k : int
-        Global step index of this step.
+        Global index of the span's first step; a spike at ``o`` seconds into
+        the span is stamped with step ``k + floor(o / dt)`` (at most
+        ``k + n_span - 1``).
 
     Returns
     -------
     tuple of float
-        ``(v, r)`` at the end of the step.
+        ``(v, r)`` at the end of the span.
     """
     v = float(v)
     r = float(r)
-    left = dt  # time of the step not yet integrated
+    left = span  # time of the span not yet integrated
     if r > 0.0:
         if r >= left:
             return v_reset, r - left
@@ -92,8 +108,10 @@ def lif_event_step(v, r, J, dt, tau_m, tau_ref, v_th, v_reset, t_step, i, spk_t,
             break
         c = cnt[i]
         if c < cap:
-            spk_t[i, c] = t_step + (dt - left + s)
-            spk_k[i, c] = k
+            o = span - left + s  # seconds into the span
+            q = int(o / dt)
+            spk_t[i, c] = t_step + o
+            spk_k[i, c] = k + (q if q < n_span else n_span - 1)
         cnt[i] = c + 1
         left -= s
         v = v_reset
@@ -190,9 +208,55 @@ def lif_run(v, r, J, j_stride, k0, t0, dt, tau_m, tau_ref, v_th, v_reset, consts
                     for i in range(8 * w, min(m, 8 * w + 8)):
                         if flag[i] == 0:
                             continue
-                        vn2, rn2 = lif_event_step(vb[i], rb[i], jrow[lo + i], dt, tau_m, tau_ref, v_th,
-                                                  v_reset, t_step, lo + i, spk_t, spk_k, cnt, k)
+                        vn2, rn2 = lif_event_step(vb[i], rb[i], jrow[lo + i], dt, 1, dt, tau_m, tau_ref,
+                                                  v_th, v_reset, t_step, lo + i, spk_t, spk_k, cnt, k)
                         vb[i] = vn2
                         rb[i] = rn2
         v[lo:hi] = vb
         r[lo:hi] = rb
+
+
+@njit(cache=True, parallel=True, fastmath=_FM, error_model="numpy")
+def lif_run_constant(v, r, J, steps, k0, t0, dt, tau_m, tau_ref, v_th, v_reset, spk_t, spk_k, cnt):
+    """Simulate ``steps`` steps of ``N`` LIF neurons under a drive constant in time, in closed form.
+
+    With ``J`` fixed and no voltage recorded, nothing needs the state at the
+    step boundaries: each neuron goes from spike to spike (a ``log`` for a
+    crossing time, a subtraction for a refractory period) and its state is
+    evaluated once, at the end. The cost is proportional to the number of
+    spikes, not of steps, and every spike time is the exact one, as in
+    :func:`lif_run` (which rounds the state at each step boundary instead, so
+    the two differ by rounding only).
+
+    Parameters
+    ----------
+    v, r : ndarray (N,) float32 or float64
+        Voltages and remaining refractory times (s), updated in place.
+    J : ndarray (1, N)
+        The drive.
+    steps : int
+        Number of steps of ``dt`` seconds.
+    k0 : int
+        Global index of the first step.
+    t0 : float
+        Time origin (s): global step ``k`` starts at ``t0 + k * dt``.
+    dt, tau_m, tau_ref, v_th, v_reset : float
+        Step (s) and parameters.
+    spk_t, spk_k, cnt : ndarray
+        Spike buffers and counts as in :func:`lif_run`.
+    """
+    N = v.shape[0]
+    span = steps * dt
+    t_start = t0 + k0 * dt
+    jrow = J[0]
+    # The cost of a neuron grows with its rate, and drives are often sorted
+    # (a tuning curve): each parallel task takes every STRIPES-th block, so
+    # that the threads' contiguous shares of tasks cost alike.
+    nblocks = (N + _CF_BLOCK - 1) // _CF_BLOCK
+    for s in prange(_STRIPES):
+        for b in range(s, nblocks, _STRIPES):
+            for i in range(b * _CF_BLOCK, min(N, (b + 1) * _CF_BLOCK)):
+                vn, rn = lif_event_step(v[i], r[i], jrow[i], span, steps, dt, tau_m, tau_ref, v_th,
+                                        v_reset, t_start, i, spk_t, spk_k, cnt, k0)
+                v[i] = vn
+                r[i] = rn
