@@ -178,7 +178,7 @@ def run_suite(args, log=print, save=None) -> dict:
             if is_peer:
                 cold = case.name in cold_peer_cases
             else:
-                cold = case.name in cold_cases and sim.dtype == "float64"
+                cold = case.name in cold_cases and sim.dtype == "float64" and sim.mode == ""
             cold = cold and not (args.no_cold or args.smoke or big)
             prepared.append(prepare(case, sim, workdir, repeats=args.big_repeats if big else repeats,
                                     cold=cold, warmup=not (args.smoke or big),

@@ -180,9 +180,11 @@ class Sim:
         Threads it may use (Numba threads, OpenMP threads, NEST threads).
     mode : str
         Brian2 device: ``"cython"`` (runtime) or ``"standalone"`` (cpp_standalone).
-        spikenet: ``""`` (what ``simulate`` does by default) or ``"stepped"``
-        (uncoupled LIF only: the time-stepping kernel, forced; by default a
-        drive constant in time runs in closed form, spike to spike).
+        spikenet: ``""`` (the defaults), ``"stepped"`` (uncoupled LIF only:
+        the time-stepping kernel, forced; by default a drive constant in time
+        runs in closed form, spike to spike) or ``"jit"`` (CUBA up to 4000
+        neurons: the network kernel from Numba's cache only, without the
+        ahead-of-time compiled module, see :mod:`spikenet.sim.aot`).
     dtype : {"float64", "float32"}
         State precision (spikenet and the limit kernels).
     """
@@ -230,7 +232,7 @@ def default_sims(threads=(1, 2), peers=("brian2", "nest", "limit"), dtypes=("flo
     for dtype in dtypes:
         sims += [Sim("spikenet", t, dtype=dtype) for t in threads]
     if "float64" in dtypes:
-        sims += [Sim("spikenet", t, mode="stepped") for t in threads]
+        sims += [Sim("spikenet", t, mode=mode) for mode in ("stepped", "jit") for t in threads]
     if "limit" in peers:
         sims += [Sim("limit", t) for t in threads]
     if "brian2" in peers:
@@ -247,10 +249,14 @@ def applies(sim: Sim, case: Case) -> bool:
     NEST is compared on the models of its ``iaf_psc_exp`` (CUBA and uncoupled
     LIF); its Hodgkin-Huxley models use a different integrator (adaptive
     GSL Runge-Kutta) and synapse model, so the HH case leaves it out. The
-    stepped spikenet configuration exists for the uncoupled LIF only.
+    stepped spikenet configuration exists for the uncoupled LIF only, the
+    Numba-only ("jit") one for CUBA up to 4000 neurons (the whole-process
+    targets).
     """
     if sim.family == "spikenet" and sim.mode == "stepped":
         return case.kind == "lif"
+    if sim.family == "spikenet" and sim.mode == "jit":
+        return case.kind == "cuba" and case.n <= 4000
     return not (sim.family == "nest" and case.kind == "hh")
 
 

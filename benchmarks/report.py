@@ -408,7 +408,10 @@ CASE_TEXT = {
             "(5 ms / 10 ms), about 80 synapses per neuron (p = 80/N), 1 s at dt = 0.1 ms, all spikes "
             "recorded. Agreement: same statistics (mean excitatory and inhibitory rates within 15 %, "
             "mean ISI CV within 0.1 of Brian2's); spike-by-spike identity is impossible because each "
-            "simulator draws its own connectivity and the network is chaotic.",
+            "simulator draws its own connectivity and the network is chaotic. With warm caches, "
+            "spikenet's network runs through its network kernel compiled ahead of time "
+            "(`spikenet.sim.aot`, built once per cache folder; the process then never imports "
+            "Numba); `spikenet-jit` is the same run with Numba's cache only.",
     "lif": "Uncoupled LIF neurons (tau_m = 20 ms, tau_ref = 2 ms), constant drives spread over "
            "[0.5, 3], 1 s at dt = 0.1 ms. Agreement: same spikes = every neuron's count within +-1 of "
            "the closed-form count; same statistics = total within 2 % (grid-quantised refractory "
@@ -479,7 +482,8 @@ def write_doc(payload, doc: Path) -> None:
           "spikenet: `Network.run` / `simulate` after a tiny run has loaded the compiled kernels).",
           "- **whole process**: wall time of a fresh `python -m benchmarks.run_<sim>` process from start "
           "to exit (imports, model construction, code generation and compilation, run, statistics); "
-          "*warm* with the compiled-code caches as the previous run left them (Numba's cache, Brian2's "
+          "*warm* with the compiled-code caches as the previous run left them (Numba's cache and "
+          "spikenet's ahead-of-time compiled network kernel, Brian2's "
           "Cython cache, the standalone project folder), *empty caches* with all of them fresh (NEST "
           "has no such cache). Compilation depends on the model, not on its size, so by default the "
           "empty-cache runs are made on one case per model (cuba-4000, lif-100000, hh-10000) for "
@@ -501,6 +505,11 @@ def write_doc(payload, doc: Path) -> None:
         for k, a in payload["agreement"].get(c["name"], {}).items():
             if a["detail"]:
                 L.append(f"- {k}: {a['level']}: {a['detail']}")
+        for m in payload["measurements"]:
+            if m["case_name"] == c["name"] and m.get("aot_build_s"):
+                L.append(f"- {m['sim_key']}: network kernel compiled ahead of time in "
+                         f"{_num(m['aot_build_s'])} s, once, after the empty-cache runs "
+                         "(not part of any measured run).")
         L.append("")
     if have_plot:
         L += ["## Loop time versus network size", "", f"![CUBA loop time vs N]({png.name})", ""]

@@ -16,6 +16,10 @@ thread count comes from ``NUMBA_NUM_THREADS`` and its cache folder from
   time-stepping kernel instead.
 - HH: ``simulate(HH(), J, 0.1, dt=1e-5)`` with the case's currents.
 
+With option ``build_aot`` the worker instead compiles the CUBA network kernel
+ahead of time (see :func:`_build_aot`); the suite does this once per cache
+folder, after the empty-cache runs.
+
 Before the measured run, a tiny run of the same model loads (or, with an
 empty cache, compiles) the kernels, so that the loop time is the simulation
 alone; whole-process time, measured outside, includes everything. For CUBA
@@ -93,6 +97,23 @@ def build_cuba(sn, n, dt, seed, dtype_name):
     return net, E, I
 
 
+def _build_aot(sn, case, sim, out) -> int:
+    """Compile the network kernel ahead of time for the case's configuration.
+
+    A small network of the case's kind has the same kernel configuration as
+    the case at any size; it runs once (Numba), then ``spikenet.sim.aot``
+    compiles that configuration into ``$SPIKENET_AOT_DIR``.
+    """
+    from spikenet.sim import aot
+
+    with Timer() as t:
+        net, _, _ = build_cuba(sn, 50, case.dt, 1, sim.dtype)
+        net.run(10 * case.dt)
+        aot.build([net])
+    write(out, build_s=t.s, loop_s=0.0, stats={})
+    return 0
+
+
 def main(argv=None) -> int:
     """Run one spikenet measurement; see the module docstring."""
     case, sim, out, opts = parse(argv)
@@ -104,6 +125,8 @@ def main(argv=None) -> int:
     import_s = time.perf_counter() - t0
     seed = int(opts.get("seed", 1))
     phases = {"import": import_s}
+    if opts.get("build_aot"):
+        return _build_aot(sn, case, sim, out)
     try:
         if case.kind == "cuba":
             with Timer() as t_warm:

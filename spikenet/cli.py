@@ -1,4 +1,4 @@
-"""The ``spikenet`` command line: ``spikenet demo`` and ``spikenet bench``."""
+"""The ``spikenet`` command line: ``spikenet demo``, ``spikenet bench`` and ``spikenet aot``."""
 
 from __future__ import annotations
 
@@ -33,6 +33,14 @@ def main(argv: list[str] | None = None) -> int:
     bench.add_argument("bench_args", nargs=argparse.REMAINDER,
                        help="arguments passed on to 'python -m benchmarks'")
 
+    aot = sub.add_parser("aot", help="compile the network kernel ahead of time for common LIF "
+                                     "network configurations, so that their runs start without Numba")
+    aot.add_argument("--out", type=Path, default=None,
+                     help="folder of the compiled module (default: $SPIKENET_AOT_DIR, else "
+                          "spikenet/sim/kernels/__pycache__/aot)")
+    aot.add_argument("--dtypes", default="float64,float32",
+                     help="state dtypes to cover, comma-separated (default: float64,float32)")
+
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["bench"]:
         # every option after 'bench' (including --help) belongs to the benchmark runner
@@ -43,6 +51,20 @@ def main(argv: list[str] | None = None) -> int:
         from spikenet.demo import run_demo
 
         run_demo(args.out, quick=args.quick)
+        return 0
+    if args.command == "aot":
+        import time
+
+        from spikenet.sim import aot as aot_module
+
+        dtypes = tuple(d.strip() for d in args.dtypes.split(",") if d.strip())
+        t0 = time.perf_counter()
+        try:
+            folder = aot_module.build_common(args.out, dtypes)
+        except ValueError as exc:
+            print(f"spikenet aot: {exc}", file=sys.stderr)
+            return 2
+        print(f"compiled network kernel written to {folder} in {time.perf_counter() - t0:.0f} s")
         return 0
     if args.command == "bench":
         # benchmarks/ sits next to the package in a source checkout; a console

@@ -33,3 +33,30 @@ def test_console_script_entry_point_runs_as_module():
                           capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode == 0, proc.stderr
     assert "demo" in proc.stdout
+
+
+def test_cli_aot_rejects_unknown_dtypes(capsys, tmp_path):
+    assert main(["aot", "--out", str(tmp_path), "--dtypes", "float64,float16"]) == 2
+    assert "dtypes" in capsys.readouterr().err
+    assert not (tmp_path / "manifest.json").exists()
+
+
+@pytest.mark.slow
+def test_cli_aot_builds_the_common_configurations(tmp_path, monkeypatch, capsys):
+    import json
+
+    import numpy as np
+
+    from spikenet.sim import LIF, Network, PSCFilter, aot
+
+    assert main(["aot", "--out", str(tmp_path), "--dtypes", "float64"]) == 0
+    assert str(tmp_path) in capsys.readouterr().out
+    kernels = json.loads((tmp_path / "manifest.json").read_text())["kernels"]
+    assert len(kernels) == 6  # recording or not x uniform, per-synapse or dense weights
+    # A CUBA-like network of another size is served by the module.
+    monkeypatch.setenv(aot.ENV_VAR, str(tmp_path))
+    net = Network(dt=1e-4, seed=0)
+    E = net.add_population(80, LIF(), bias=1.1, init={"v": np.linspace(0, 1, 80)})
+    net.connect(E, E, 1e-4, synapse=PSCFilter(0.005), p=0.1)
+    net.run(0.01)
+    assert aot.lookup(net._kernel_key) is not None

@@ -221,6 +221,7 @@ class Network:
         self._spike_inputs: list[_SpikeInput] = []
         self._built = None
         self._step = 0
+        self._kernel_key = None  # configuration of the last kernel call (spikenet.sim.aot)
 
     # ------------------------------------------------------------------ build
     @property
@@ -496,7 +497,7 @@ class Network:
         pop_off = np.concatenate([[0], np.cumsum(pop_n)[:-1]]).astype(np.int64)
         N = int(pop_n.sum())
         pop_kind = np.array([0 if isinstance(p.neuron, LIF) else 1 for p in pops], dtype=np.int64)
-        from spikenet.sim.kernels.network import (
+        from spikenet.sim.kernels.layout import (
             CONN_DENSE,
             CONN_SPARSE,
             CONN_SPARSE_UNIFORM,
@@ -798,7 +799,7 @@ class Network:
         bd = self._built
         k_begin = self._step
         self._check_inputs_cover(k_begin + steps)
-        from spikenet.sim.kernels.network import run_network, run_network_batched
+        from spikenet.sim import aot
 
         B = self.n_batch
         f = self.dtype
@@ -829,7 +830,6 @@ class Network:
         out_idx: list[list[np.ndarray]] = [[] for _ in range(B)]
         out_off: list[list[np.ndarray]] = [[] for _ in range(B)]
         c = bd["conn"]
-        kernel = run_network if B == 1 else run_network_batched
         done = 0
         try:
             while done < steps:
@@ -840,7 +840,7 @@ class Network:
                 kstart = np.zeros(B, dtype=np.int64)
                 spk_cnt = np.zeros(B, dtype=np.int64)
                 while True:
-                    kernel(
+                    args = (
                         k0, n_chunk, kstart, self.dt,
                         bd["v"], bd["ref_end"], bd["gm"], bd["gh"], bd["gn"], bd["stages"], bd["scratch"],
                         bd["flags"], bd["flag_words"], bd["zeros"],
@@ -857,6 +857,8 @@ class Network:
                         spk_step, spk_idx, spk_off, spk_cnt, bd["with_hh"], bd["with_generic"],
                         _flag(len(rec_pop) > 0), bd["with_dense"], bd["with_sparse_w"],
                     )
+                    self._kernel_key = aot.kernel_key(args)
+                    _kernel_for(B, self._kernel_key, aot)(*args)
                     if np.all(kstart == n_chunk):
                         break
                     cap *= 2  # a buffer was nearly full: grow and continue
@@ -903,6 +905,24 @@ def _bernoulli_positions(rng, total: int, p: float) -> np.ndarray:
         if pos >= total:
             break
     return np.concatenate(out)
+
+
+def _kernel_for(n_batch, key, aot):
+    """The network kernel for a configuration ``key``.
+
+    Unbatched networks use the ahead-of-time compiled module when it has the
+    configuration (no Numba import); otherwise Numba's kernels are imported.
+    """
+    if n_batch == 1:
+        fn = aot.lookup(key)
+        if fn is not None:
+            return lambda *args: fn(0, *args)
+        from spikenet.sim.kernels.network import run_network
+
+        return run_network
+    from spikenet.sim.kernels.network import run_network_batched
+
+    return run_network_batched
 
 
 def _flag(present) -> np.ndarray | None:

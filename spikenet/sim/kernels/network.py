@@ -49,34 +49,23 @@ import math
 from numba import njit, prange
 
 from spikenet.sim.kernels.hh import hh_step
+from spikenet.sim.kernels.layout import (  # noqa: F401 - re-exported: the kernel's layout
+    CONN_DENSE,
+    CONN_SPARSE,
+    CONN_SPARSE_UNIFORM,
+    HH_KIND,
+    LIF_BLOCK,
+    LIF_KIND,
+    N_POP_PAR,
+    REC_H,
+    REC_ISYN,
+    REC_M,
+    REC_N,
+    REC_REF,
+    REC_V,
+)
 from spikenet.sim.kernels.prefetch import prefetch
 
-# Population kinds.
-LIF_KIND = 0
-HH_KIND = 1
-# Columns of pop_par for LIF: a = exp(-dt/tau_m), 1/(1-a), tau_m, tau_ref, v_th, v_reset.
-# Columns for HH: c_m, g_na, g_k, g_l, e_na, e_k, e_l, v_spike.
-N_POP_PAR = 8
-# Recordable states.
-REC_V = 0
-REC_ISYN = 1
-REC_M = 2
-REC_H = 3
-REC_N = 4
-REC_REF = 5
-# Connection kinds (conn_kind): CSR rows with one weight per synapse (w_sdata
-# at CSR position + conn_data_off), a dense pre-major block in w_dense (from
-# conn_data_off), or CSR rows sharing one weight w_dense[conn_data_off].
-CONN_SPARSE = 0
-CONN_DENSE = 1
-CONN_SPARSE_UNIFORM = 2
-# Neurons per block of the LIF update: large enough to amortise the views
-# and calls made per block, small enough that its state stays in L2 while
-# its events are handled. A multiple of 8 (flags are read 8 at a time). The
-# caller passes per-copy buffers of this length (``flags``, uint8, and
-# ``flag_words``, the same memory as uint64; ``zeros`` in the state dtype), so
-# that the kernel allocates nothing (cold-start compile time).
-LIF_BLOCK = 1024
 # Synaptic delivery asks for the connectivity rows of the spike this many
 # places ahead in the list while it delivers the current one (see prefetch.py).
 # Written out at each delivery loop rather than as a helper, which would be
