@@ -64,6 +64,10 @@ def main(argv: list[str] | None = None) -> int:
         except ValueError as exc:
             print(f"spikenet aot: {exc}", file=sys.stderr)
             return 2
+        except OSError as exc:  # e.g. a read-only installation folder
+            print(f"spikenet aot: {exc}; choose a writable folder with --out or "
+                  f"${aot_module.ENV_VAR}", file=sys.stderr)
+            return 2
         print(f"compiled network kernel written to {folder} in {time.perf_counter() - t0:.0f} s")
         return 0
     if args.command == "bench":

@@ -41,6 +41,13 @@ def test_cli_aot_rejects_unknown_dtypes(capsys, tmp_path):
     assert not (tmp_path / "manifest.json").exists()
 
 
+def test_cli_aot_reports_an_unwritable_folder(capsys, tmp_path):
+    not_a_folder = tmp_path / "file"
+    not_a_folder.write_text("")
+    assert main(["aot", "--out", str(not_a_folder / "aot")]) == 2
+    assert "writable folder" in capsys.readouterr().err
+
+
 @pytest.mark.slow
 def test_cli_aot_builds_the_common_configurations(tmp_path, monkeypatch, capsys):
     import json

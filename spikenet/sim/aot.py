@@ -306,6 +306,10 @@ def build_common(folder: Path | None = None, dtypes=("float64", "float32"), *, v
     bad = [d for d in dtypes if d not in ("float64", "float32")]
     if bad or not dtypes:
         raise ValueError(f"dtypes: expected 'float64' and/or 'float32', got {list(dtypes)!r}")
+    folder = aot_dir() if folder is None else Path(folder)
+    if folder is None:
+        raise ValueError(f"folder: ${ENV_VAR} is empty (compiled module switched off); pass a folder")
+    folder.mkdir(parents=True, exist_ok=True)  # fail before compiling anything
     nets = []
     for d in dtypes:
         nets += _common_networks(np.dtype(d))

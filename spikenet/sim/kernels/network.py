@@ -95,7 +95,8 @@ def _lif_fused(vo, u, jc, te, flag, x0, x1, a, one_ma, c0, d0, c1, d1, t_free, t
         x1[i] = d1 * xb
         u[i] = ui
         t = te[i]
-        vn = a * vo[i] + ui if t <= t_free else v_reset
+        vi = vo[i]  # loaded unconditionally: a conditional load vectorises as a masked load
+        vn = a * vi + ui if t <= t_free else v_reset
         vo[i] = vn
         ev = (vn >= v_th) | ((t > t_free) & (t < t_next))
         flag[i] = ev
@@ -109,7 +110,9 @@ def _lif_commit(vo, u, te, flag, a, t_free, t_next, v_reset, v_th):  # pragma: n
     hit = False
     for i in range(vo.shape[0]):
         t = te[i]
-        vn = a * vo[i] + u[i] if t <= t_free else v_reset
+        vi = vo[i]
+        ui = u[i]
+        vn = a * vi + ui if t <= t_free else v_reset
         vo[i] = vn
         ev = (vn >= v_th) | ((t > t_free) & (t < t_next))
         flag[i] = ev
