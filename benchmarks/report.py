@@ -475,7 +475,10 @@ def write_doc(payload, doc: Path) -> None:
           "spikenet with float32 state; `stepped` marks the uncoupled LIF run through the "
           "time-stepping kernel instead of the closed form that `simulate` uses for a drive "
           "constant in time (both are exact; the stepped kernel is what a time-varying drive or a "
-          "recorded voltage gets).", ""]
+          "recorded voltage gets); `jit` marks the CUBA network run from Numba's cache alone, without "
+          "the network kernel compiled ahead of time (what a process gets before `spikenet aot`). "
+          "The `f32`, `stepped` and `jit` rows are shown for comparison; the targets are read on "
+          "the defaults (`spikenet-1t`, `spikenet-2t`).", ""]
     L += ["## What is measured", "",
           "- **loop**: the simulation loop alone, measured by each simulator around its run (Brian2: "
           "its own `_last_run_time`, i.e. the C++ main loop in standalone mode; NEST: `nest.Run`; "
