@@ -294,6 +294,23 @@ def test_closed_form_and_stepped_kernels_give_the_same_spikes(monkeypatch, dt):
         np.testing.assert_array_equal(a.spike_raster(), b.spike_raster())
 
 
+def test_constant_drive_without_voltage_record_takes_the_closed_form_kernel(monkeypatch):
+    kernels = importlib.import_module("spikenet.sim.kernels.lif")
+    calls = []
+    original = kernels.lif_run_constant
+
+    def counting(*args):
+        calls.append(args[3])  # steps of the call
+        return original(*args)
+
+    monkeypatch.setattr(kernels, "lif_run_constant", counting)
+    simulate(LIF(), np.array([1.5, 3.0]), T=0.1)
+    assert calls == [1000]
+    simulate(LIF(), np.array([1.5, 3.0]), T=0.1, record=("v",))  # needs v at every step
+    simulate(LIF(), np.full((1000, 2), 1.5), T=0.1)  # one row per step
+    assert calls == [1000]
+
+
 def test_closed_form_kernel_is_chunk_invariant_to_round_off():
     # A progress bar splits the run into 100 chunks; each chunk ends with the
     # state evaluated in closed form, from which the next one continues.
