@@ -130,8 +130,21 @@ def _load_module(path: str, name: str):
 
 
 def _read_manifest(folder: Path) -> dict | None:
+    """The folder's manifest if it matches the kernel sources (parsed once per file version)."""
+    path = folder / _MANIFEST
     try:
-        data = json.loads((folder / _MANIFEST).read_text())
+        st = path.stat()
+    except OSError:
+        return None
+    return _parse_manifest(str(path), st.st_mtime_ns, st.st_size)
+
+
+@functools.lru_cache(maxsize=8)
+def _parse_manifest(path: str, mtime_ns: int, size: int) -> dict | None:
+    # Network.run looks the kernel up at every call: a run of one step at a
+    # time must not parse the file each time.
+    try:
+        data = json.loads(Path(path).read_text())
     except (OSError, ValueError):
         return None
     return data if data.get("fingerprint") == _fingerprint() else None
@@ -213,7 +226,8 @@ def build(networks=None, folder: Path | None = None, *, verbose: bool = False) -
                 raise ValueError("networks: each must be an unbatched Network that has run in this "
                                  f"process (got {net!r})")
             wanted.add(key)
-    old = _read_manifest(folder) or {"kernels": {}}
+    current = _read_manifest(folder)
+    old = {"kernels": dict(current["kernels"]) if current else {}}  # a copy: the parse is cached
     sigs = {}
     for sig in _run_copy.signatures:
         key = "|".join(_type_key(t) for t in sig[1:])
@@ -255,6 +269,7 @@ def build(networks=None, folder: Path | None = None, *, verbose: bool = False) -
             path.unlink()  # modules of other kernel sources
     manifest = {"fingerprint": _fingerprint(), "kernels": old["kernels"]}
     (folder / _MANIFEST).write_text(json.dumps(manifest, indent=1))
+    _parse_manifest.cache_clear()
     return folder
 
 
