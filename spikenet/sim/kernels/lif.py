@@ -54,7 +54,7 @@ def lif_event_step(v, r, J, span, n_span, dt, tau_m, tau_ref, v_th, v_reset, t_s
     Parameters
     ----------
     v, r : float
-        Voltage (1) and remaining refractory time (s) at the step start.
+        Voltage (1) and remaining refractory time (s) at the start of the span.
     J : float
         Drive, constant over the span.
     span : float
