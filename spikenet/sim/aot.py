@@ -180,6 +180,14 @@ def lookup(key: str, folder: Path | None = None):
     return getattr(module, entry["function"], None)
 
 
+def _output_folder(folder) -> Path:
+    """``folder``, or :func:`aot_dir`; a ValueError when that is switched off."""
+    folder = aot_dir() if folder is None else Path(folder)
+    if folder is None:
+        raise ValueError(f"folder: ${ENV_VAR} is empty (compiled module switched off); pass a folder")
+    return folder
+
+
 def build(networks=None, folder: Path | None = None, *, verbose: bool = False) -> Path:
     """Compile the network kernel ahead of time for configurations run in this process.
 
@@ -214,9 +222,7 @@ def build(networks=None, folder: Path | None = None, *, verbose: bool = False) -
         warnings.simplefilter("ignore")  # numba.pycc is pending deprecation
         from numba.pycc import CC
 
-    folder = aot_dir() if folder is None else Path(folder)
-    if folder is None:
-        raise ValueError(f"folder: ${ENV_VAR} is empty (compiled module switched off); pass a folder")
+    folder = _output_folder(folder)
     wanted = None
     if networks is not None:
         wanted = set()
@@ -321,9 +327,7 @@ def build_common(folder: Path | None = None, dtypes=("float64", "float32"), *, v
     bad = [d for d in dtypes if d not in ("float64", "float32")]
     if bad or not dtypes:
         raise ValueError(f"dtypes: expected 'float64' and/or 'float32', got {list(dtypes)!r}")
-    folder = aot_dir() if folder is None else Path(folder)
-    if folder is None:
-        raise ValueError(f"folder: ${ENV_VAR} is empty (compiled module switched off); pass a folder")
+    folder = _output_folder(folder)
     folder.mkdir(parents=True, exist_ok=True)  # fail before compiling anything
     nets = []
     for d in dtypes:
