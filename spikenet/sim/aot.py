@@ -105,7 +105,7 @@ def _type_key(t) -> str:
 
 
 def kernel_key(args) -> str:
-    """The configuration key of the network kernel's arguments (without the copy index).
+    """The configuration key of the network kernel's arguments (without the copy and part indices).
 
     Parameters
     ----------
@@ -163,7 +163,7 @@ def lookup(key: str, folder: Path | None = None):
     Returns
     -------
     callable or None
-        ``f(b, *args)`` (``b`` the batch copy, 0), or None when there is no
+        ``f(b, t, *args)`` (``b`` the batch copy and ``t`` the part, both 0), or None when there is no
         module, it is stale, or it lacks this configuration.
     """
     folder = aot_dir() if folder is None else folder
@@ -236,7 +236,7 @@ def build(networks=None, folder: Path | None = None, *, verbose: bool = False) -
     old = {"kernels": dict(current["kernels"]) if current else {}}  # a copy: the parse is cached
     sigs = {}
     for sig in _run_copy.signatures:
-        key = "|".join(_type_key(t) for t in sig[1:])
+        key = "|".join(_type_key(t) for t in sig[2:])  # without the copy and part indices
         if wanted is None or key in wanted:
             sigs[key] = sig
     if wanted is None and not sigs:

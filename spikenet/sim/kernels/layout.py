@@ -31,3 +31,12 @@ CONN_SPARSE_UNIFORM = 2
 # ``flag_words``, the same memory as uint64; ``zeros`` in the state dtype), so
 # that the kernel allocates nothing (cold-start compile time).
 LIF_BLOCK = 1024
+# Slots of the int64 ``sync`` array the parts of a network split over threads
+# share (see kernels/atomics.py): arrival count, generation (on its own
+# 64-byte line: the waiting threads spin on it) and the step at which every
+# part stops so that the caller can grow the spike buffers.
+SYNC_COUNT = 0
+SYNC_GEN = 8
+SYNC_STOP = 16
+SYNC_SIZE = 24
+NO_STOP = 2**62  # SYNC_STOP at the start of a call: larger than any step

@@ -1,4 +1,4 @@
-"""The network kernel: one call runs every step of a chunk for every batch copy.
+"""The network kernel: one call runs every step of a chunk for every batch copy (or part of one).
 
 Layout (all flat, so that one compiled specialisation serves every network):
 
@@ -13,12 +13,18 @@ Layout (all flat, so that one compiled specialisation serves every network):
 - Sources: populations ``0 .. n_pops-1`` then the external spike inputs. The
   spikes of source ``s`` in step ``k`` are kept in ring slot ``k % n_ring``
   (``ring_idx[b, slot, src_off[s] + c]`` for ``c < ring_cnt[b, slot, s]``)
-  for as long as the longest delay needs them.
+  for as long as the longest delay needs them (``n_ring`` is the longest
+  delay in steps plus 2).
 - Connections: a spike of source neuron ``j`` adds row ``j`` of the
   transposed weights (already divided by ``tau_s``) to stage 0 of its group:
-  a contiguous row of a dense block in ``w_dense``, or a CSR row (``w_ptr``
-  holds absolute offsets into ``w_idx``) with per-synapse weights in
-  ``w_sdata`` or one shared weight (see ``CONN_*``).
+  a contiguous row of a dense block in ``w_dense``, or a CSR row with
+  per-synapse weights in ``w_sdata`` or one shared weight (see ``CONN_*``).
+  ``w_cut[t, r]`` (absolute offsets into ``w_idx``) is where part ``t``'s
+  targets begin in CSR row ``r``; ``w_cut[n_parts, r]`` is the row's end.
+- Parts and lanes: a copy may be split into parts that run on their own
+  threads (see ``_run_copy``); the arrays written by one thread (``kstart``,
+  ``flags``, ``flag_words``, ``zeros``, ``ring_idx``, ``ring_cnt`` and the
+  spike buffers) have one row per lane, ``b + t`` for part ``t`` of copy ``b``.
 
 Order inside step ``k`` (global index ``k0 + k``):
 
@@ -48,6 +54,7 @@ import math
 
 from numba import njit, prange
 
+from spikenet.sim.kernels.atomics import atomic_load, atomic_store, spin_barrier
 from spikenet.sim.kernels.hh import hh_step
 from spikenet.sim.kernels.layout import (  # noqa: F401 - re-exported: the kernel's layout
     CONN_DENSE,
@@ -63,6 +70,7 @@ from spikenet.sim.kernels.layout import (  # noqa: F401 - re-exported: the kerne
     REC_N,
     REC_REF,
     REC_V,
+    SYNC_STOP,
 )
 from spikenet.sim.kernels.prefetch import prefetch
 
@@ -145,7 +153,8 @@ def _lif_event(b, p, i, i0, off, kglob, tk, dt, a, pop_par, vo, ui, te, src_off,
 
     ``vo`` and ``te`` are views of the block starting at neuron ``i0`` of the
     population (which starts at ``off`` in neuron space); ``ui`` is the input
-    part of the neuron's exact end-of-step voltage ``a v + ui``.
+    part of the neuron's exact end-of-step voltage ``a v + ui``. ``b`` is the
+    lane whose ring and spike buffers receive the spike.
     """
     inv_1ma = pop_par[p, 1]
     tau_m = pop_par[p, 2]
@@ -194,20 +203,22 @@ def _lif_event(b, p, i, i0, off, kglob, tk, dt, a, pop_par, vo, ui, te, src_off,
 
 
 @njit(**_HELPER)
-def _hh_population(b, p, k, kglob, dt, v, gate_m, gate_h, gate_n, stages, jconst, jvar, pop_voff, pop_off,
-                   pop_n, pop_par, grp_post, grp_nst, grp_off, coef, grp_avg_off, scratch,
+def _hh_population(b, lane, lo, hi, p, k, kglob, dt, v, gate_m, gate_h, gate_n, stages, jconst, jvar,
+                   pop_voff, pop_off, pop_n, pop_par, grp_post, grp_nst, grp_off, coef, grp_avg_off, scratch,
                    src_off, ring_idx, ring_cnt, slot, spk_step, spk_idx, spk_off,
                    spk_cnt):  # pragma: no cover - compiled
+    """HH neurons ``lo:hi`` of population ``p`` in copy ``b``; spikes go to lane ``lane``."""
     off = pop_off[p]
     n = pop_n[p]
-    cur = scratch[b, off:off + n]
-    jc = jconst[b, off:off + n]
-    for i in range(n):
+    m = hi - lo
+    cur = scratch[b, off + lo:off + hi]
+    jc = jconst[b, off + lo:off + hi]
+    for i in range(m):
         cur[i] = jc[i]
     voff = pop_voff[p]
     if voff >= 0:
-        jv = jvar[k, b, voff:voff + n]
-        for i in range(n):
+        jv = jvar[k, b, voff + lo:voff + hi]
+        for i in range(m):
             cur[i] += jv[i]
     # The synaptic current averaged exactly over the step.
     for g in range(grp_post.shape[0]):
@@ -216,8 +227,8 @@ def _hh_population(b, p, k, kglob, dt, v, gate_m, gate_h, gate_n, stages, jconst
         nst = grp_nst[g]
         for s in range(nst):
             c = coef[grp_avg_off[g] + s]
-            x = stages[b, grp_off[g] + s * n:grp_off[g] + (s + 1) * n]
-            for i in range(n):
+            x = stages[b, grp_off[g] + s * n + lo:grp_off[g] + s * n + hi]
+            for i in range(m):
                 cur[i] += c * x[i]
     c_m = pop_par[p, 0]
     g_na = pop_par[p, 1]
@@ -229,93 +240,122 @@ def _hh_population(b, p, k, kglob, dt, v, gate_m, gate_h, gate_n, stages, jconst
     v_spike = pop_par[p, 7]
     dt_ms = dt * 1e3
     base = src_off[p]
-    for i in range(n):
+    for i in range(lo, hi):
         vold = v[b, off + i]
-        vn, mn, hn, nn = hh_step(vold, gate_m[b, off + i], gate_h[b, off + i], gate_n[b, off + i], cur[i],
-                                 dt_ms, c_m, g_na, g_k, g_l, e_na, e_k, e_l)
+        vn, mn, hn, nn = hh_step(vold, gate_m[b, off + i], gate_h[b, off + i], gate_n[b, off + i],
+                                 cur[i - lo], dt_ms, c_m, g_na, g_k, g_l, e_na, e_k, e_l)
         v[b, off + i] = vn
         gate_m[b, off + i] = mn
         gate_h[b, off + i] = hn
         gate_n[b, off + i] = nn
         if vold < v_spike <= vn:
-            c = spk_cnt[b]
-            spk_step[b, c] = kglob
-            spk_idx[b, c] = off + i
-            spk_off[b, c] = dt * (v_spike - vold) / (vn - vold)
-            spk_cnt[b] = c + 1
-            ring_idx[b, slot, base + ring_cnt[b, slot, p]] = i
-            ring_cnt[b, slot, p] += 1
+            c = spk_cnt[lane]
+            spk_step[lane, c] = kglob
+            spk_idx[lane, c] = off + i
+            spk_off[lane, c] = dt * (v_spike - vold) / (vn - vold)
+            spk_cnt[lane] = c + 1
+            ring_idx[lane, slot, base + ring_cnt[lane, slot, p]] = i
+            ring_cnt[lane, slot, p] += 1
 
 
-@njit(cache=True, no_cfunc_wrapper=True)
-def _run_copy(b, k0, n_chunk, kstart, dt, v, ref_end, gate_m, gate_h, gate_n, stages, scratch, flags,
-              flag_words, zeros, jconst, jvar, pop_voff, pop_kind, pop_off, pop_n, pop_par, pop_fuse,
-              grp_post, grp_nst, grp_off, grp_fused, coef, grp_prop_off, grp_c_off, grp_avg_off, conn_src,
-              conn_grp, conn_delay, conn_kind, conn_npost, conn_ptr_off, conn_data_off, w_dense, w_ptr, w_idx,
-              w_sdata, src_off, ring_idx, ring_cnt, ev_ptr, ev_idx, rec_pop, rec_state, rec_col, rec_idx_off,
-              rec_len, rec_idx, rec_out, spk_step, spk_idx, spk_off, spk_cnt, with_hh, with_generic, with_rec,
-              with_dense, with_sparse_w):  # pragma: no cover - compiled
-    """Advance batch copy ``b`` from local step ``kstart[b]`` to ``n_chunk`` (see ``run_network_batched``)."""
+@njit(cache=True, nogil=True, no_cfunc_wrapper=True)
+def _run_copy(b, t, n_parts, part_lo, part_hi, sync, k0, n_chunk, kstart, dt, v, ref_end, gate_m, gate_h,
+              gate_n, stages, scratch, flags, flag_words, zeros, jconst, jvar, pop_voff, pop_kind, pop_off,
+              pop_n, pop_par, pop_fuse, grp_post, grp_nst, grp_off, grp_fused, coef, grp_prop_off, grp_c_off,
+              grp_avg_off, conn_src, conn_grp, conn_delay, conn_kind, conn_npost, conn_ptr_off, conn_data_off,
+              w_dense, w_cut, w_idx, w_sdata, src_off, ring_idx, ring_cnt, ev_ptr, ev_idx, rec_pop, rec_state,
+              rec_col, rec_idx_off, rec_len, rec_idx, rec_out, spk_step, spk_idx, spk_off, spk_cnt, with_hh,
+              with_generic, with_rec, with_dense, with_sparse_w):  # pragma: no cover - compiled
+    """Advance part ``t`` of batch copy ``b`` from local step ``kstart[b + t]`` to ``n_chunk``.
+
+    A copy is split into ``n_parts`` parts (``n_parts > 1`` only for an
+    unbatched network, ``b == 0``): part ``t`` owns neurons
+    ``part_lo[t, p]:part_hi[t, p]`` of each population ``p`` and runs on its
+    own thread, in lock step with the others (see ``run_network_threads``).
+    Its lane ``b + t`` indexes the per-thread arrays (``kstart``, flags,
+    ring, spike buffers). A part delivers the spikes of every lane of its copy
+    to its own neurons only (the row of source ``j`` in connection ``c`` is
+    cut at ``w_cut[t, row]:w_cut[t + 1, row]``), so the parts share no
+    written memory within a step; they meet once per step at a barrier on
+    ``sync``. With one part ``sync`` is None and the barrier code is pruned
+    at compile time (so it costs an unsplit network no compile time).
+    """
     n_pops = pop_n.shape[0]
     n_src = ring_cnt.shape[2]
     n_ring = ring_idx.shape[1]
-    n_neurons = v.shape[1]
     cap = spk_step.shape[1]
-    k = kstart[b]
-    flag = flags[b]  # event flags of one LIF block
-    words = flag_words[b]  # the same memory read as 8-byte words
-    zero_block = zeros[b]  # the missing second synapse of a population with one
+    lane = b + t
+    n_mine = 0  # neurons of this part: the most spikes it can add in one step
+    for p in range(n_pops):
+        n_mine += part_hi[t, p] - part_lo[t, p]
+    k = kstart[lane]
+    flag = flags[lane]  # event flags of one LIF block
+    words = flag_words[lane]  # the same memory read as 8-byte words
+    zero_block = zeros[lane]  # the missing second synapse of a population with one
+    if sync is not None:  # else pruned: one part (sync=None)
+        # every part stops at the first step at which any part's buffer could
+        # overflow: announced before a barrier, read after it
+        if spk_cnt[lane] + n_mine > cap:
+            atomic_store(sync, SYNC_STOP, k)
+        spin_barrier(sync, n_parts)
     while k < n_chunk:
-        if spk_cnt[b] + n_neurons > cap:
+        if sync is not None:
+            if atomic_load(sync, SYNC_STOP) <= k:
+                break
+        elif spk_cnt[lane] + n_mine > cap:
             break
         kg = k0 + k
-        # 1. deliver spikes
+        # 1. deliver the spikes of every lane of the copy to this part's neurons
         for c in range(conn_src.shape[0]):
             src = conn_src[c]
             rs = (kg - 1 - conn_delay[c]) % n_ring
-            cnt = ring_cnt[b, rs, src]
-            if cnt == 0:
-                continue
             g = conn_grp[c]
             tgt = grp_off[g]
             npost = conn_npost[c]
             sbase = src_off[src]
             kind = conn_kind[c]
             doff = conn_data_off[c]
-            if kind == CONN_DENSE:
-                if with_dense is None:  # pruned: the network has no dense connection
+            for ln in range(b, b + n_parts):
+                cnt = ring_cnt[ln, rs, src]
+                if cnt == 0:
                     continue
-                for q in range(cnt):
-                    j = ring_idx[b, rs, sbase + q]
-                    row = doff + j * npost
-                    for i in range(npost):
-                        stages[b, tgt + i] += w_dense[row + i]
-            elif kind == CONN_SPARSE_UNIFORM:
-                # one weight for every synapse: only the target indices are read
-                w = w_dense[doff]
-                poff = conn_ptr_off[c]
-                for q in range(cnt):
-                    if q + _PREFETCH_AHEAD < cnt:  # one hint per 64-byte line of the row
-                        jn = ring_idx[b, rs, sbase + q + _PREFETCH_AHEAD]
-                        for e in range(w_ptr[poff + jn], w_ptr[poff + jn + 1], 16):
-                            prefetch(w_idx, e)
-                    j = ring_idx[b, rs, sbase + q]
-                    for e in range(w_ptr[poff + j], w_ptr[poff + j + 1]):
-                        stages[b, tgt + w_idx[e]] += w
-            elif with_sparse_w is not None:  # else pruned: no sparse connection with per-synapse weights
-                poff = conn_ptr_off[c]
-                for q in range(cnt):
-                    if q + _PREFETCH_AHEAD < cnt:
-                        jn = ring_idx[b, rs, sbase + q + _PREFETCH_AHEAD]
-                        e0 = w_ptr[poff + jn]
-                        for e in range(e0, w_ptr[poff + jn + 1], 8):  # 8 weights, 16 indices per line
-                            prefetch(w_sdata, e + doff)
-                            if (e - e0) % 16 == 0:
+                if kind == CONN_DENSE:
+                    if with_dense is None:  # pruned: the network has no dense connection
+                        continue
+                    lo = part_lo[t, grp_post[g]]
+                    hi = part_hi[t, grp_post[g]]
+                    for q in range(cnt):
+                        j = ring_idx[ln, rs, sbase + q]
+                        row = doff + j * npost
+                        for i in range(lo, hi):
+                            stages[b, tgt + i] += w_dense[row + i]
+                elif kind == CONN_SPARSE_UNIFORM:
+                    # one weight for every synapse: only the target indices are read
+                    w = w_dense[doff]
+                    poff = conn_ptr_off[c]
+                    for q in range(cnt):
+                        if q + _PREFETCH_AHEAD < cnt:  # one hint per 64-byte line of the row
+                            jn = ring_idx[ln, rs, sbase + q + _PREFETCH_AHEAD]
+                            for e in range(w_cut[t, poff + jn], w_cut[t + 1, poff + jn], 16):
                                 prefetch(w_idx, e)
-                    j = ring_idx[b, rs, sbase + q]
-                    for e in range(w_ptr[poff + j], w_ptr[poff + j + 1]):
-                        stages[b, tgt + w_idx[e]] += w_sdata[e + doff]
-        # 2. record states at t[k] (pruned when nothing is recorded: with_rec=None)
+                        j = ring_idx[ln, rs, sbase + q]
+                        for e in range(w_cut[t, poff + j], w_cut[t + 1, poff + j]):
+                            stages[b, tgt + w_idx[e]] += w
+                elif with_sparse_w is not None:  # else pruned: no sparse connection with per-synapse weights
+                    poff = conn_ptr_off[c]
+                    for q in range(cnt):
+                        if q + _PREFETCH_AHEAD < cnt:
+                            jn = ring_idx[ln, rs, sbase + q + _PREFETCH_AHEAD]
+                            e0 = w_cut[t, poff + jn]
+                            for e in range(e0, w_cut[t + 1, poff + jn], 8):  # 8 weights, 16 indices per line
+                                prefetch(w_sdata, e + doff)
+                                if (e - e0) % 16 == 0:
+                                    prefetch(w_idx, e)
+                        j = ring_idx[ln, rs, sbase + q]
+                        for e in range(w_cut[t, poff + j], w_cut[t + 1, poff + j]):
+                            stages[b, tgt + w_idx[e]] += w_sdata[e + doff]
+        # 2. record this part's chosen states at t[k] (pruned when nothing is
+        # recorded: with_rec=None)
         if with_rec is not None:
             for r in range(rec_pop.shape[0]):
                 p = rec_pop[r]
@@ -324,8 +364,12 @@ def _run_copy(b, k0, n_chunk, kstart, dt, v, ref_end, gate_m, gate_h, gate_n, st
                 ioff = rec_idx_off[r]
                 off = pop_off[p]
                 npop = pop_n[p]
+                lo = part_lo[t, p]
+                hi = part_hi[t, p]
                 for q in range(rec_len[r]):
                     i = rec_idx[ioff + q]
+                    if i < lo or i >= hi:
+                        continue
                     if st == REC_V:
                         val = v[b, off + i]
                     elif st == REC_M and with_hh is not None:
@@ -343,16 +387,20 @@ def _run_copy(b, k0, n_chunk, kstart, dt, v, ref_end, gate_m, gate_h, gate_n, st
                             if grp_post[g] == p:
                                 val += stages[b, grp_off[g] + (grp_nst[g] - 1) * npop + i]
                     rec_out[k, b, col + q] = val
-        # 3. this step's ring slot: clear, then external input spikes
+        # 3. this step's ring slot of the lane: clear, then (first part only)
+        # the external input spikes
         slot = kg % n_ring
         for s in range(n_src):
-            ring_cnt[b, slot, s] = 0
-        for e in range(ev_ptr[b, k], ev_ptr[b, k + 1]):
-            s = ev_idx[b, e, 0]
-            ring_idx[b, slot, src_off[s] + ring_cnt[b, slot, s]] = ev_idx[b, e, 1]
-            ring_cnt[b, slot, s] += 1
+            ring_cnt[lane, slot, s] = 0
+        if t == 0:
+            for e in range(ev_ptr[b, k], ev_ptr[b, k + 1]):
+                s = ev_idx[b, e, 0]
+                ring_idx[lane, slot, src_off[s] + ring_cnt[lane, slot, s]] = ev_idx[b, e, 1]
+                ring_cnt[lane, slot, s] += 1
         # 4. neurons
         for p in range(n_pops):
+            lo = part_lo[t, p]
+            hi = part_hi[t, p]
             if pop_kind[p] == LIF_KIND:
                 off = pop_off[p]
                 n = pop_n[p]
@@ -374,13 +422,13 @@ def _run_copy(b, k0, n_chunk, kstart, dt, v, ref_end, gate_m, gate_h, gate_n, st
                 # 1-D views: LLVM vectorises them there, but not when the views
                 # of one array are made in the loop's own function (it cannot
                 # rule out overlap). scratch holds the block's u, the input part
-                # of the exact end-of-step voltage a v + u.
-                for i0 in range(0, n, LIF_BLOCK):
-                    i1 = i0 + LIF_BLOCK if i0 + LIF_BLOCK < n else n
+                # of the exact end-of-step voltage a v + u (one block per part).
+                for i0 in range(lo, hi, LIF_BLOCK):
+                    i1 = i0 + LIF_BLOCK if i0 + LIF_BLOCK < hi else hi
                     vo = v[b, off + i0:off + i1]
                     te = ref_end[b, off + i0:off + i1]
                     jc = jconst[b, off + i0:off + i1]
-                    u = scratch[b, off:off + i1 - i0]
+                    u = scratch[b, off + lo:off + lo + i1 - i0]
                     if (mode == 1 or mode == 2) and voff < 0:
                         x0 = stages[b, grp_off[g0] + i0:grp_off[g0] + i1]
                         if mode == 2:
@@ -419,12 +467,12 @@ def _run_copy(b, k0, n_chunk, kstart, dt, v, ref_end, gate_m, gate_h, gate_n, st
                             continue
                         for i in range(8 * wq, 8 * wq + 8 if 8 * wq + 8 < m else m):
                             if flag[i]:
-                                _lif_event(b, p, i, i0, off, kg, tk, dt, a, pop_par, vo, u[i], te, src_off,
+                                _lif_event(lane, p, i, i0, off, kg, tk, dt, a, pop_par, vo, u[i], te, src_off,
                                            ring_idx, ring_cnt, slot, spk_step, spk_idx, spk_off, spk_cnt)
             elif with_hh is not None:
                 # pruned at compile time for LIF-only networks (with_hh=None),
                 # so they never compile the HH code
-                _hh_population(b, p, k, kg, dt, v, gate_m, gate_h, gate_n, stages, jconst, jvar,
+                _hh_population(b, lane, lo, hi, p, k, kg, dt, v, gate_m, gate_h, gate_n, stages, jconst, jvar,
                                pop_voff, pop_off, pop_n, pop_par, grp_post, grp_nst, grp_off, coef,
                                grp_avg_off, scratch, src_off, ring_idx, ring_cnt, slot,
                                spk_step, spk_idx, spk_off, spk_cnt)
@@ -437,15 +485,23 @@ def _run_copy(b, k0, n_chunk, kstart, dt, v, ref_end, gate_m, gate_h, gate_n, st
                     continue
                 nst = grp_nst[g]
                 npop = pop_n[grp_post[g]]
+                lo = part_lo[t, grp_post[g]]
+                hi = part_hi[t, grp_post[g]]
                 po = grp_prop_off[g]
                 for s in range(nst - 1, -1, -1):
-                    xs = stages[b, grp_off[g] + s * npop:grp_off[g] + (s + 1) * npop]
+                    xs = stages[b, grp_off[g] + s * npop + lo:grp_off[g] + s * npop + hi]
                     _scale(xs, coef[po + s * nst + s])
                     for r in range(s):
-                        xr = stages[b, grp_off[g] + r * npop:grp_off[g] + (r + 1) * npop]
+                        xr = stages[b, grp_off[g] + r * npop + lo:grp_off[g] + r * npop + hi]
                         _axpy(xs, coef[po + s * nst + r], xr)
         k += 1
-    kstart[b] = k
+        if sync is not None:
+            # the spikes of this step are in every lane's ring before any part
+            # delivers them; the stop for the next step is announced here
+            if k < n_chunk and spk_cnt[lane] + n_mine > cap:
+                atomic_store(sync, SYNC_STOP, k)
+            spin_barrier(sync, n_parts)
+    kstart[lane] = k
 
 
 _DOC = """Advance every batch copy from local step ``kstart[b]`` to ``n_chunk``.
@@ -455,35 +511,62 @@ _DOC = """Advance every batch copy from local step ``kstart[b]`` to ``n_chunk``.
     stops early (``kstart[b]`` set to the step it stopped at) when its spike
     buffer could overflow within the next step; the caller grows the buffers
     and calls again. On return ``kstart[b] == n_chunk`` for finished copies.
+    The first four arguments describe the split of a copy into parts (see
+    ``_run_copy``): ``n_parts`` is 1 and ``sync`` None here.
     """
 
 
 @njit(cache=True, parallel=True, no_cfunc_wrapper=True)
-def run_network_batched(k0, n_chunk, kstart, dt, v, ref_end, gate_m, gate_h, gate_n, stages, scratch, flags,
-                        flag_words, zeros, jconst, jvar, pop_voff, pop_kind, pop_off, pop_n, pop_par,
-                        pop_fuse, grp_post, grp_nst, grp_off, grp_fused, coef, grp_prop_off, grp_c_off,
-                        grp_avg_off, conn_src, conn_grp, conn_delay, conn_kind, conn_npost, conn_ptr_off,
-                        conn_data_off, w_dense, w_ptr, w_idx, w_sdata, src_off, ring_idx, ring_cnt, ev_ptr,
-                        ev_idx, rec_pop, rec_state, rec_col, rec_idx_off, rec_len, rec_idx, rec_out, spk_step,
-                        spk_idx, spk_off, spk_cnt, with_hh, with_generic, with_rec, with_dense,
-                        with_sparse_w):  # pragma: no cover - compiled
+def run_network_batched(n_parts, part_lo, part_hi, sync, k0, n_chunk, kstart, dt, v, ref_end, gate_m, gate_h,
+                        gate_n, stages, scratch, flags, flag_words, zeros, jconst, jvar, pop_voff, pop_kind,
+                        pop_off, pop_n, pop_par, pop_fuse, grp_post, grp_nst, grp_off, grp_fused, coef,
+                        grp_prop_off, grp_c_off, grp_avg_off, conn_src, conn_grp, conn_delay, conn_kind,
+                        conn_npost, conn_ptr_off, conn_data_off, w_dense, w_cut, w_idx, w_sdata, src_off,
+                        ring_idx, ring_cnt, ev_ptr, ev_idx, rec_pop, rec_state, rec_col, rec_idx_off, rec_len,
+                        rec_idx, rec_out, spk_step, spk_idx, spk_off, spk_cnt, with_hh, with_generic,
+                        with_rec, with_dense, with_sparse_w):  # pragma: no cover - compiled
     for b in prange(v.shape[0]):
-        _run_copy(b, k0, n_chunk, kstart, dt, v, ref_end, gate_m, gate_h, gate_n, stages, scratch, flags,
-                  flag_words, zeros, jconst, jvar, pop_voff, pop_kind, pop_off, pop_n, pop_par, pop_fuse,
-                  grp_post, grp_nst, grp_off, grp_fused, coef, grp_prop_off, grp_c_off, grp_avg_off, conn_src,
-                  conn_grp, conn_delay, conn_kind, conn_npost, conn_ptr_off, conn_data_off, w_dense, w_ptr,
-                  w_idx, w_sdata, src_off, ring_idx, ring_cnt, ev_ptr, ev_idx, rec_pop, rec_state, rec_col,
-                  rec_idx_off, rec_len, rec_idx, rec_out, spk_step, spk_idx, spk_off, spk_cnt, with_hh,
-                  with_generic, with_rec, with_dense, with_sparse_w)
+        _run_copy(b, 0, 1, part_lo, part_hi, sync, k0, n_chunk, kstart, dt, v, ref_end, gate_m, gate_h,
+                  gate_n, stages, scratch, flags, flag_words, zeros, jconst, jvar, pop_voff, pop_kind,
+                  pop_off, pop_n, pop_par, pop_fuse, grp_post, grp_nst, grp_off, grp_fused, coef,
+                  grp_prop_off, grp_c_off, grp_avg_off, conn_src, conn_grp, conn_delay, conn_kind, conn_npost,
+                  conn_ptr_off, conn_data_off, w_dense, w_cut, w_idx, w_sdata, src_off, ring_idx, ring_cnt,
+                  ev_ptr, ev_idx, rec_pop, rec_state, rec_col, rec_idx_off, rec_len, rec_idx, rec_out,
+                  spk_step, spk_idx, spk_off, spk_cnt, with_hh, with_generic, with_rec, with_dense,
+                  with_sparse_w)
 
 
 run_network_batched.__doc__ = _DOC.replace("every batch copy", "every batch copy, in parallel over copies,")
 
 
 def run_network(*args):
-    """Advance the single copy of an unbatched network (see ``run_network_batched``).
+    """Advance the single copy of an unbatched network on this thread (see ``run_network_batched``).
 
     Calls the copy kernel directly: a serial wrapper around it would make
     LLVM optimise the whole loop twice and double the compile time.
     """
-    _run_copy(0, *args)
+    _run_copy(0, 0, *args)
+
+
+def run_network_threads(*args):
+    """Advance the single copy of an unbatched network split into ``args[0]`` parts, one thread each.
+
+    The arguments are those of ``run_network_batched`` with ``n_parts > 1``,
+    ``part_lo``/``part_hi`` of shape (n_parts, n_pops), ``sync`` an int64
+    array of ``SYNC_SIZE`` zeros but for ``sync[SYNC_STOP] = NO_STOP``, and
+    one lane per part in the per-thread arrays. Part 0 runs on the calling
+    thread, the others on Python threads: the compiled kernel releases the
+    GIL, and the parts meet once per step at a barrier (spinning, then
+    sleeping), which is fast only when every part has a core of its own.
+    """
+    import threading
+
+    n_parts = args[0]
+    threads = [threading.Thread(target=_run_copy, args=(0, t, *args), daemon=True) for t in range(1, n_parts)]
+    for th in threads:
+        th.start()
+    try:
+        _run_copy(0, 0, *args)
+    finally:
+        for th in threads:
+            th.join()
