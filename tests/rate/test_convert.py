@@ -178,7 +178,7 @@ def test_the_whole_batch_is_simulated_in_one_kernel_call(one_layer, monkeypatch)
     original = kernels.run_network_batched
 
     def counting(*args):
-        calls.append(args[1])  # number of steps simulated by this call
+        calls.append(args[5])  # n_chunk (after n_parts, part_lo, part_hi, sync, k0): steps in this call
         return original(*args)
 
     monkeypatch.setattr(kernels, "run_network_batched", counting)
