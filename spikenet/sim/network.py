@@ -189,13 +189,14 @@ class Network:
     threads : None or int
         Threads that share one unbatched network: its neurons are split into
         that many parts, each updated (and receiving its synaptic input) on
-        its own thread, in lock step. ``None`` (default): Numba's thread
-        count (``NUMBA_NUM_THREADS``, else the CPUs this process may use)
-        for networks of at least 20,000 neurons, 1 below (a split costs a
-        barrier per step, about a microsecond). The results are identical,
-        bit for bit, for any number of threads. Threads spin while they wait
-        for each other, so ask for no more than the free cores. Batched
-        networks run their copies in parallel instead and take
+        its own thread, in lock step. ``None`` (default): 1 below 20,000
+        neurons (a split costs a barrier per step and a thread start per
+        run), else Numba's thread count (``NUMBA_NUM_THREADS``, else the
+        CPUs this process may use), at most one per 10,000 neurons. The
+        results are identical, bit for bit, for any number of threads. A
+        thread that waits for the others spins for about 100 us before it
+        sleeps between polls, so ask for no more threads than free cores.
+        Batched networks run their copies in parallel instead and take
         ``threads=None`` or 1.
 
     Notes
