@@ -228,6 +228,10 @@ def build(networks=None, folder: Path | None = None, *, verbose: bool = False) -
         wanted = set()
         for net in networks:
             key = getattr(net, "_kernel_key", None)
+            built = getattr(net, "_built", None) or {}
+            if built.get("n_parts", 1) > 1:
+                raise ValueError(f"networks: {net!r} is split over {built['n_parts']} threads and runs "
+                                 "Numba's kernel; the compiled module serves one thread (threads=1)")
             if key is None or net.n_batch != 1:
                 raise ValueError("networks: each must be an unbatched Network that has run in this "
                                  f"process (got {net!r})")

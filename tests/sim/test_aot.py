@@ -119,3 +119,12 @@ def test_build_refuses_networks_that_have_not_run_or_are_batched(built):
     batched.run(1e-3)
     with pytest.raises(ValueError, match="networks"):
         aot.build([batched], folder)
+
+
+def test_build_refuses_a_network_split_over_threads(built):
+    folder, _, _ = built
+    split = Network(dt=1e-4, threads=2)
+    split.add_population(3, LIF(), bias=1.5)
+    split.run(1e-3)
+    with pytest.raises(ValueError, match="split over 2 threads"):
+        aot.build([split], folder)
