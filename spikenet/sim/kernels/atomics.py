@@ -30,6 +30,12 @@ def _slot_pointer(context, builder, arrty, arr, idx):
     return cgutils.get_item_pointer(context, builder, arrty, ary, [idx], wraparound=False)
 
 
+def _slot_and_value(context, builder, signature, args):
+    """Pointer to ``arr[idx]`` and the third argument as int64 (store and add)."""
+    ptr = _slot_pointer(context, builder, signature.args[0], args[0], args[1])
+    return ptr, context.cast(builder, args[2], signature.args[2], types.int64)
+
+
 @intrinsic
 def atomic_load(typingctx, arr, idx):
     """``arr[idx]`` read atomically (int64 1-D array; no bounds check)."""
@@ -50,8 +56,7 @@ def atomic_store(typingctx, arr, idx, val):
         return None
 
     def codegen(context, builder, signature, args):
-        ptr = _slot_pointer(context, builder, signature.args[0], args[0], args[1])
-        v = context.cast(builder, args[2], signature.args[2], types.int64)
+        ptr, v = _slot_and_value(context, builder, signature, args)
         builder.store_atomic(v, ptr, "seq_cst", 8)
         return context.get_dummy_value()
 
@@ -65,9 +70,7 @@ def atomic_add(typingctx, arr, idx, val):
         return None
 
     def codegen(context, builder, signature, args):
-        ptr = _slot_pointer(context, builder, signature.args[0], args[0], args[1])
-        v = context.cast(builder, args[2], signature.args[2], types.int64)
-        return builder.atomic_rmw("add", ptr, v, "seq_cst")
+        return builder.atomic_rmw("add", *_slot_and_value(context, builder, signature, args), "seq_cst")
 
     return types.int64(arr, idx, val), codegen
 
