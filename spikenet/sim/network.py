@@ -43,6 +43,7 @@ interpolated within the step.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import numbers
 from collections.abc import Mapping, Sequence
@@ -61,6 +62,10 @@ __all__ = ["Connection", "Network", "Population"]
 
 _LIF_STATES = ("v", "I_syn", "ref")
 _HH_STATES = ("v", "I_syn", "m", "h", "n")
+# Built arrays that hold the state of a run (kept when set() rebuilds the constants), and the
+# part of it that is synaptic input in flight (cleared by reset()).
+_INPUT_STATE_KEYS = ("stages", "ring_idx", "ring_cnt")
+_STATE_KEYS = ("v", "ref_end", "gm", "gh", "gn", *_INPUT_STATE_KEYS, "cap")
 _STATE_CODE = {"v": 0, "I_syn": 1, "m": 2, "h": 3, "n": 4, "ref": 5}
 # Per-chunk memory for time-varying current inputs (bytes); longer runs are split.
 _CHUNK_BYTES = 64 * 2**20
@@ -511,6 +516,107 @@ class Network:
         self._conns.append(_Connection(-1 - src, n_in, post, wt, synapse, 0))
 
     # -------------------------------------------------------------- internals
+    # ------------------------------------------------------------ between runs
+    def reset(self):
+        """Go back to t = 0, keeping the structure, the weights and any changed parameters.
+
+        Every population returns to its initial state (``init`` of
+        :meth:`add_population`, or the values given to :meth:`set` before the
+        first run), synaptic input in flight is dropped, and inputs given as
+        arrays are read again from their first row. Parameters and biases
+        changed by :meth:`set` keep their new values. A run after ``reset()``
+        reproduces, bit for bit, a run of a new network built the same way.
+        """
+        self._step = 0
+        if self._built is not None:
+            self._initial_state(self._built)
+
+    def set(self, pop, **values):
+        """Change parameters, the bias or state variables of a population between runs.
+
+        Parameters
+        ----------
+        pop : Population or str
+            The population (or its name).
+        **values
+            Any of:
+
+            - a parameter of the population's neuron model (``tau_m``,
+              ``tau_ref``, ``v_th``, ``v_reset`` for LIF; ``c_m``, ``g_na``,
+              ... for HH), as a scalar: the model is replaced by one with the
+              new values (checked like the model's own constructor);
+            - ``bias``: the constant drive, a scalar, (n,) or (batch, n);
+            - a state variable (LIF ``v`` and ``ref``, the remaining
+              refractory time in s; HH ``v``, ``m``, ``h``, ``n``): a scalar,
+              (n,) or (batch, n). Before the first run this sets the initial
+              state (the one :meth:`reset` returns to); afterwards it sets the
+              current state only.
+
+            The next :meth:`run` continues from the current time with the new
+            values; the synaptic input in flight is kept.
+
+        Raises
+        ------
+        ValueError, TypeError
+            For an unknown name (with the closest valid one), a non-finite
+            value, an array where a scalar parameter is expected, a shape that
+            does not match the population, or a parameter value the model
+            rejects.
+
+        Examples
+        --------
+        >>> from spikenet.sim import LIF, Network
+        >>> net = Network(dt=1e-4)
+        >>> pop = net.add_population(3, LIF(), bias=1.5, name="a")
+        >>> first = net.run(0.1)
+        >>> net.set("a", bias=3.0, tau_m=0.01)
+        >>> second = net.run(0.1)
+        >>> bool(second.rates("a").mean() > first.rates("a").mean())
+        True
+        """
+        pop = self._pop(pop)
+        nrn = pop.neuron
+        fields = [f.name for f in dataclasses.fields(nrn)]
+        states = ("v", "ref") if isinstance(nrn, LIF) else ("v", "m", "h", "n")
+        params, state, bias = {}, {}, None
+        for name, val in values.items():
+            if name == "bias":
+                bias = self._per_neuron("bias", val, pop.n)
+            elif name in fields:
+                if np.ndim(val) != 0:
+                    model = type(nrn).__name__
+                    raise ValueError(f"{name} is a parameter of {model}: give a scalar (per-neuron parameter "
+                                     f"values are not supported), got shape {np.shape(val)}")
+                params[name] = val
+            elif name in states:
+                arr = self._per_neuron(name, val, pop.n)
+                if name == "ref" and np.any(arr < 0):
+                    raise ValueError("ref (remaining refractory time) must be >= 0 s")
+                state[name] = arr
+            else:
+                choice("set argument", name, [*fields, "bias", *states])
+        new_neuron = dataclasses.replace(nrn, **params) if params else nrn
+        pop.neuron = new_neuron
+        if bias is not None:
+            pop.bias = bias
+        if self._built is None:
+            pop.init.update(state)
+            return
+        if params or bias is not None:
+            # rebuild the constants (propagators, couplings, drives) around the current state
+            old = self._built
+            self._build()
+            for key in _STATE_KEYS:
+                self._built[key] = old[key]
+        bd = self._built
+        sl = slice(bd["pop_off"][pop.index], bd["pop_off"][pop.index] + pop.n)
+        for name, arr in state.items():
+            if name == "ref":
+                bd["ref_end"][:, sl] = self.t + arr
+            else:
+                target = {"v": "v", "m": "gm", "h": "gh", "n": "gn"}[name]
+                bd[target][:, sl] = arr
+
     def _build(self):
         if not self.populations:
             raise ValueError("the network has no populations")
@@ -622,26 +728,14 @@ class Network:
         w_cut[1:T] = np.concatenate([*w_rowcut, np.zeros((T - 1, 1), np.int64)], axis=1)
         w_cut[T, :-1] = w_ptr[1:]
         w_cut[T, -1] = w_ptr[-1]
-        # state
-        v = np.zeros((B, N))
-        ref = np.zeros((B, N))
+        # state (filled with the initial values by _initial_state)
         has_hh = any(isinstance(p.neuron, HH) for p in pops)
         n_gates = N if has_hh else 1  # gate arrays are only used by HH populations
+        v, ref = np.zeros((B, N)), np.zeros((B, N))
         gm, gh, gn = np.zeros((B, n_gates)), np.zeros((B, n_gates)), np.zeros((B, n_gates))
         jconst = np.zeros((B, N))
         for p in pops:
-            sl = slice(pop_off[p.index], pop_off[p.index] + p.n)
-            nrn = p.neuron
-            jconst[:, sl] = p.bias
-            if isinstance(nrn, LIF):
-                v[:, sl] = p.init.get("v", nrn.v_reset)
-                ref[:, sl] = p.init.get("ref", 0.0)
-            else:
-                v0 = p.init.get("v", np.full((B, p.n), nrn.v_init))
-                v[:, sl] = v0
-                ss = _hh_steady_state(v0)
-                for key, arr, x in zip("mhn", (gm, gh, gn), ss):
-                    arr[:, sl] = p.init.get(key, x)
+            jconst[:, pop_off[p.index]:pop_off[p.index] + p.n] = p.bias
         for cur in self._currents:
             if cur.kind == "const":
                 o = pop_off[cur.post.index]
@@ -699,6 +793,23 @@ class Network:
             "with_dense": _flag(np.any(conn["kind"] == CONN_DENSE)),
             "with_sparse_w": _flag(np.any(conn["kind"] == CONN_SPARSE)),
         }
+        self._initial_state(self._built)
+
+    def _initial_state(self, bd):
+        """Put every population's initial state into the built arrays ``bd``; no synaptic input in flight."""
+        for p in self.populations:
+            sl = slice(bd["pop_off"][p.index], bd["pop_off"][p.index] + p.n)
+            nrn = p.neuron
+            if isinstance(nrn, LIF):
+                bd["v"][:, sl] = p.init.get("v", nrn.v_reset)
+                bd["ref_end"][:, sl] = p.init.get("ref", 0.0)  # absolute end time, counted from t = 0
+            else:
+                v0 = p.init.get("v", np.full((self.n_batch, p.n), nrn.v_init))
+                bd["v"][:, sl] = v0
+                for key, arr, x in zip("mhn", (bd["gm"], bd["gh"], bd["gn"]), _hh_steady_state(v0)):
+                    arr[:, sl] = p.init.get(key, x)
+        for key in _INPUT_STATE_KEYS:
+            bd[key][...] = 0
 
     def _parse_record(self, record):
         specs = []  # (pop, state, indices)
