@@ -165,3 +165,9 @@ def test_bad_results_are_reported_as_failed_rows():
     with pytest.warns(RuntimeWarning, match="1 of 1"):
         table = sweep(returns_text, {"x": [1]}, client="serial", progress=False)
     assert "mapping" in table["error"][0]
+
+
+def test_progress_counts_the_finished_calls_on_stderr(capsys):
+    sweep(noisy_stat, {"mu": [0.0, 1.0], "sigma": [1.0, 2.0]}, client="serial", progress=True)
+    err = capsys.readouterr().err
+    assert "sweep" in err and "4/4" in err
