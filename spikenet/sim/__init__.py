@@ -1,5 +1,6 @@
 """Numba-accelerated simulation of spiking neurons, synapses and networks."""
 
+from spikenet.sim.models import AdEx, Izhikevich, NeuronModel
 from spikenet.sim.network import Network, Population
 from spikenet.sim.network_results import NetworkResult
 from spikenet.sim.neurons import HH, LIF
@@ -19,8 +20,11 @@ from spikenet.sim.synapses import PSCFilter
 __all__ = [
     "HH",
     "LIF",
+    "AdEx",
+    "Izhikevich",
     "Network",
     "NetworkResult",
+    "NeuronModel",
     "PSCFilter",
     "Population",
     "Result",
