@@ -13,7 +13,8 @@ medians of per-round ratios, with their spread.
 Examples
 --------
 The headline ratios (CUBA-4000 loop, uncoupled LIF, HH against Brian2
-cpp_standalone at 1 and 2 threads), on a quiet machine in under 15 minutes::
+cpp_standalone at 1 and 2 threads), sized to finish within 15 minutes on a
+quiet 2-core machine::
 
     python -m benchmarks --quick
 
@@ -94,7 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quick", action="store_true",
                    help="the headline ratios only: cuba-4000, lif-100000 and hh-10000, spikenet "
                         f"(and its stepped LIF kernel) against Brian2 cpp_standalone, {QUICK_ROUNDS} "
-                        "rounds, warm caches; under 15 minutes on a quiet 2-core machine")
+                        "rounds, warm caches; sized to finish within 15 minutes on a quiet 2-core "
+                        "machine (about 10 by the run times of earlier runs)")
     p.add_argument("--repeats", "--rounds", dest="repeats", type=int, default=None,
                    help="rounds per case (each runs every simulator once), >= 3 (default 3, "
                         f"{QUICK_ROUNDS} with --quick, 1 with --smoke)")

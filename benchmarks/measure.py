@@ -4,7 +4,9 @@ Every measurement is one ``python -m benchmarks.run_<sim>`` process. The
 parent measures its whole wall time (start to exit) and its peak resident
 memory (``ru_maxrss`` from ``os.wait4``, which covers the process and the
 children it waited for, e.g. Brian2's compiled standalone binary); the worker
-reports its own build and loop times and the statistics of its spikes.
+reports its own build and loop times and the statistics of its spikes. The
+order of the runs and the load gate they pass are :mod:`benchmarks.protocol`'s;
+every run keeps its round, its CPU time and the load reading it started with.
 
 Caches
 ------

@@ -1,7 +1,7 @@
-"""Targets, tables, the loop-time plot and ``docs/benchmarks.md``.
+"""Targets, tables, build options, the loop-time plot and the Markdown report.
 
 Everything here works on the JSON payload written by ``python -m benchmarks``
-(``benchmarks/output/results.json``), so the document can be regenerated
+(``results.json`` in the ``--out`` folder), so the document can be regenerated
 without measuring again (``--from-json``).
 """
 
@@ -796,7 +796,7 @@ def write_doc(payload, doc: Path, analysis: Path | None = None) -> None:
                   "withdrawn until the report is regenerated with the current protocol.", ""]
         L += [Path(analysis).read_text().strip(), ""]
     L += ["## Running it", "", "```bash",
-          "python -m benchmarks --quick         # headline ratios, under 15 min on a quiet machine",
+          "python -m benchmarks --quick         # headline ratios (sized for < 15 min, quiet machine)",
           "python -m benchmarks                 # everything (hours); results in ./spikenet-bench/",
           "python -m benchmarks --cases cuba-4000,hh --peers brian2 --out my-run",
           "python -m benchmarks --smoke --peers limit --no-doc   # tiny sizes, a few seconds",
