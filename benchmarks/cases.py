@@ -25,6 +25,18 @@ Cases
     ``N`` uncoupled Hodgkin-Huxley neurons with constant currents spread
     evenly over ``[0, 20]`` uA/cm^2, 100 ms at ``dt = 0.01 ms``.
 
+Adding a case kind or a peer
+----------------------------
+A kind is an entry of :data:`KINDS` plus a branch in each worker that runs it,
+a rule in :func:`applies` and one in :func:`check_agreement`. A peer is a
+worker module ``benchmarks/run_<family>.py`` (see :mod:`benchmarks._worker`:
+it writes ``result.json`` with ``loop_s``, ``build_s``, ``stats`` and a
+``build`` dict of its versions and build options), its name in
+``benchmarks.__main__.PEERS``, its :class:`Sim` entries in
+:func:`default_sims`, a line in ``benchmarks.report.SIM_TEXT`` and, where it
+does not run every kind, a rule in :func:`applies`. Rounds, the load gate and
+the ratios then apply to it unchanged.
+
 Agreement between simulators
 ----------------------------
 The CUBA network is chaotic and every simulator draws its own random
