@@ -708,7 +708,12 @@ def write_doc(payload, doc: Path, analysis: Path | None = None) -> None:
     L += ["## What is measured", "",
           "- **loop**: the simulation loop alone, measured by each simulator around its run (Brian2: "
           "its own `_last_run_time`, i.e. the C++ main loop in standalone mode; NEST: `nest.Run`; "
-          "spikenet: `Network.run` / `simulate` after a tiny run has loaded the compiled kernels).",
+          "spikenet: `Network.run` / `simulate` after a tiny run has loaded the compiled kernels; "
+          "for CUBA the first step runs before the loop, because it builds the network's data "
+          "structures as Brian2 builds its synapses before its loop, so the loop has one step "
+          "fewer than Brian2's, 0.01 %). Every side records the same thing, the time and neuron "
+          "of every spike (the limit kernels only count them), and the statistics are computed "
+          "from those records after the loop, by the same code for every simulator.",
           "- **whole process**: wall time of a fresh `python -m benchmarks.run_<sim>` process from start "
           "to exit (imports, model construction, code generation and compilation, run, statistics); "
           "*warm* with the compiled-code caches as the previous run left them (Numba's cache and "
