@@ -377,3 +377,38 @@ def test_quick_selects_exactly_the_headline_cases():
     assert not any("stepped" in k for k in per_case["cuba-4000"] + per_case["hh-10000"])
     with pytest.raises(SystemExit, match="--quick"):
         plan(build_parser().parse_args(["--quick", "--cases", "cuba-16000"]))
+
+
+def test_brian2_worker_reports_its_openmp_build():
+    from types import SimpleNamespace as NS
+
+    from benchmarks.run_brian2 import build_options
+
+    def fake_b2(openmp_threads):
+        cpp = NS(compiler="", extra_compile_args_gcc=["-O3", "-march=native"], extra_compile_args=None)
+        standalone = NS(openmp_threads=openmp_threads, extra_make_args_unix=["-j"])
+        return NS(__version__="2.9.0", prefs=NS(codegen=NS(cpp=cpp, target="cython"),
+                                                devices=NS(cpp_standalone=standalone)))
+
+    sim1 = C.Sim("brian2", 1, mode="standalone")
+    one = build_options(fake_b2(C.brian2_openmp_threads(1)), sim1)
+    assert one["openmp_threads"] == 0 and one["OpenMP"].startswith("off")
+    assert one["extra_compile_args_gcc"] == "-O3 -march=native"
+    two = build_options(fake_b2(C.brian2_openmp_threads(2)), C.Sim("brian2", 2, mode="standalone"))
+    assert two["openmp_threads"] == 2 and two["OpenMP"] == "on, 2 threads"
+    assert build_options(fake_b2(0), C.Sim("brian2", 1, mode="cython"))["device"] == "runtime"
+
+
+def test_merged_results_keep_the_protocol_and_the_invalid_cases():
+    from benchmarks.__main__ import merge_payloads
+
+    a = _current_payload([_meas("cuba-4000", C.Sim("spikenet", 1), [_run(0, 1.0)])],
+                         invalid={"cuba-4000": "loaded"})
+    a["agreement"] = {"cuba-4000": {}}
+    b = _current_payload([_meas("hh-10000", C.Sim("spikenet", 1), [_run(0, 1.0)])], cases=("hh-10000",))
+    b["agreement"] = {"hh-10000": {}}
+    merged = merge_payloads([a, b])
+    assert report.is_current(merged) and merged["invalid"] == {"cuba-4000": "loaded"}
+    old = dict(b)
+    del old["protocol"]
+    assert not report.is_current(merge_payloads([a, old]))  # one older run: all superseded
