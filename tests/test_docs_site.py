@@ -198,3 +198,9 @@ def test_readme_names_the_site_commands():
     readme = (ROOT / "README.md").read_text()
     assert "mkdocs serve" in readme and "mkdocs build" in readme
     assert not INTERNAL.search(readme), INTERNAL.search(readme).group(0)
+
+
+def test_equations_are_typeset_with_mathjax(site):
+    page = (site / "simulation" / "index.html").read_text(encoding="utf-8")
+    assert page.count('<div class="arithmatex">\\[') >= 3        # LIF solution, crossing time, G(J), HH
+    assert "javascripts/mathjax.js" in page and "tex-mml-chtml.js" in page
