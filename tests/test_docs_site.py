@@ -204,3 +204,15 @@ def test_equations_are_typeset_with_mathjax(site):
     page = (site / "simulation" / "index.html").read_text(encoding="utf-8")
     assert page.count('<div class="arithmatex">\\[') >= 3        # LIF solution, crossing time, G(J), HH
     assert "javascripts/mathjax.js" in page and "tex-mml-chtml.js" in page
+
+
+def test_gallery_description_comes_from_the_docstring_without_its_usage_line(tmp_path):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("gen_gallery", DOCS / "gen_gallery.py")
+    gen = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gen)
+    script = tmp_path / "demo.py"
+    script.write_text('"""A title.\n\nUses :func:`spikenet.sim.simulate` on ``J``.\n\n'
+                      'Run ``python examples/demo.py [--quick]``.\n"""\n')
+    assert gen.describe(script) == ("A title", "Uses `spikenet.sim.simulate` on `J`.")
