@@ -1,7 +1,7 @@
 r"""Networks of LIF and Hodgkin-Huxley populations connected through PSC synapses.
 
-Semantics (course notes 1.7)
-----------------------------
+Semantics
+---------
 A spike of pre-synaptic neuron ``j`` in step ``k`` reaches its targets at the
 start of step ``k + 1 + round(delay / dt)`` and adds ``W[i, j] / tau_s`` to the
 first stage of post-synaptic neuron ``i``'s synapse; with a

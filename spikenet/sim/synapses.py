@@ -1,4 +1,4 @@
-r"""Post-synaptic current (PSC) filters (course notes 1.6-1.7).
+r"""Post-synaptic current (PSC) filters.
 
 A spike arriving at ``t = 0`` injects the current
 
