@@ -14,11 +14,12 @@ from spikenet.sim.spikes import (
     regular_spikes,
     spike_times_to_raster,
 )
-from spikenet.sim.synapses import PSCFilter
+from spikenet.sim.synapses import Delta, PSCFilter
 
 __all__ = [
     "HH",
     "LIF",
+    "Delta",
     "Network",
     "NetworkResult",
     "PSCFilter",
