@@ -56,7 +56,7 @@ from spikenet._validation import as_rng, choice, finite_array, positive_float, p
 from spikenet.sim.network_results import NetworkResult
 from spikenet.sim.neurons import HH, LIF
 from spikenet.sim.spikes import n_steps
-from spikenet.sim.synapses import PSCFilter, expm
+from spikenet.sim.synapses import Delta, PSCFilter, expm
 
 __all__ = ["Connection", "Network", "Population"]
 
@@ -146,7 +146,7 @@ class Connection(NamedTuple):
     pre: Population
     post: Population
     weights: object
-    synapse: PSCFilter
+    synapse: PSCFilter | Delta
     delay: float
 
 
@@ -156,7 +156,7 @@ class _Connection:
     n_pre: int
     post: Population
     weights: object  # ("dense", W (post, pre)) or ("sparse", csr W (post, pre))
-    synapse: PSCFilter
+    synapse: PSCFilter | Delta
     delay_steps: int
 
 
@@ -409,8 +409,10 @@ class Network:
             Weights (charge per spike: dimensionless x s for LIF, uA/cm^2 x s
             for HH). A scalar means all-to-all with that weight (or, with
             ``p``, the weight of every random connection).
-        synapse : PSCFilter
-            PSC filter of this connection.
+        synapse : PSCFilter or Delta
+            PSC filter of this connection, or ``Delta()`` for voltage jumps
+            of ``weights`` (threshold units; LIF targets only; see
+            :class:`~spikenet.sim.Delta`).
         delay : float
             Transmission delay in seconds (>= 0), rounded to whole steps.
         p : float, optional
@@ -421,8 +423,7 @@ class Network:
         self._check_mutable()
         pre = self._pop(pre, "pre")
         post = self._pop(post, "post")
-        if not isinstance(synapse, PSCFilter):
-            raise TypeError(f"synapse must be a PSCFilter, got {type(synapse).__name__}")
+        _check_synapse(synapse, post)
         delay = positive_float("delay", delay, allow_zero=True)
         if p is not None:
             p = positive_float("p", p, allow_zero=True)
@@ -457,8 +458,9 @@ class Network:
         weights : None, float, array_like (post.n, n_in) or scipy.sparse
             Weights of the spike input; ``None`` means one-to-one with weight
             1 (``n_in`` must equal ``post.n``), a scalar all-to-all.
-        synapse : PSCFilter, optional
-            Filter of the spike input (default ``PSCFilter(0.005)``).
+        synapse : PSCFilter or Delta, optional
+            Filter of the spike input (default ``PSCFilter(0.005)``), or
+            ``Delta()`` for voltage jumps (LIF targets only).
 
         Notes
         -----
@@ -500,8 +502,7 @@ class Network:
             raise ValueError(f"spikes must have shape (steps, {B}, n_in), got {raster.shape}")
         n_in = raster.shape[-1]
         synapse = PSCFilter(0.005) if synapse is None else synapse
-        if not isinstance(synapse, PSCFilter):
-            raise TypeError(f"synapse must be a PSCFilter, got {type(synapse).__name__}")
+        _check_synapse(synapse, post)
         if weights is None:
             if n_in != post.n:
                 raise ValueError(
@@ -664,6 +665,16 @@ class Network:
         s_total = 0
         for (post_i, syn), g in groups.items():
             post = pops[post_i]
+            if isinstance(syn, Delta):
+                # one stage that sums the jumps arriving in a step; the kernel
+                # adds it to the voltage and clears it (no coupling, no decay)
+                grp_post[g], grp_nst[g], grp_off[g] = post_i, 1, s_total
+                s_total += post.n
+                grp_prop_off[g] = len(coef)
+                grp_c_off[g] = len(coef) + 1
+                grp_avg_off[g] = len(coef) + 2
+                coef.extend((0.0, 0.0, 0.0))
+                continue
             m = syn.n_stages
             grp_post[g], grp_nst[g], grp_off[g] = post_i, m, s_total
             s_total += m * post.n
@@ -674,9 +685,21 @@ class Network:
             coef.extend(_voltage_coupling(syn, post.neuron, dt) if lif_post else np.zeros(m))
             grp_avg_off[g] = len(coef)
             coef.extend(_step_average(syn, dt))
-        # sources: populations, then spike inputs
+        jump_grp = np.array([g for (_, syn), g in groups.items() if isinstance(syn, Delta)], dtype=np.int64)
+        jump_pops = {int(grp_post[g]) for g in jump_grp}
+        for c in self._conns:
+            if c.src in jump_pops and c.delay_steps == 0:
+                raise ValueError(
+                    f"delay: population {pops[c.src].name!r} receives Delta synapses, so it spikes at the "
+                    "arrival time of a jump; its outgoing connections need a delay of at least one step "
+                    f"(dt = {dt:g} s), as NEST's minimum delay; got 0"
+                )
+        # sources: populations, then spike inputs; a ring slot holds up to two
+        # spikes per neuron of a population receiving jumps (one at the end of
+        # the step, caused by a jump, one inside it)
         src_n = [p.n for p in pops] + [s.n_in for s in self._spike_inputs]
-        src_off = np.concatenate([[0], np.cumsum(src_n)[:-1]]).astype(np.int64)
+        src_w = [(2 if i in jump_pops else 1) * n for i, n in enumerate(src_n)]
+        src_off = np.concatenate([[0], np.cumsum(src_w)[:-1]]).astype(np.int64)
         # +2: with parts on threads, a part may clear its slot of step k while
         # another still delivers the spikes of step k - 1 - delay
         n_ring = 2 + max([c.delay_steps for c in self._conns], default=0)
@@ -694,7 +717,7 @@ class Network:
             conn["delay"][ci] = c.delay_steps
             conn["npost"][ci] = c.post.n
             kind, w = c.weights
-            scale = 1.0 / c.synapse.tau_s
+            scale = 1.0 if isinstance(c.synapse, Delta) else 1.0 / c.synapse.tau_s
             if kind == "dense":
                 # pre-major rows: a spike of pre j adds the contiguous row j
                 conn["kind"][ci] = CONN_DENSE
@@ -746,8 +769,9 @@ class Network:
         pop_fuse = np.full((P, 3), -1, dtype=np.int64)
         grp_fused = np.zeros(G, dtype=np.int64)
         varying = {c.post.index for c in self._currents if c.kind != "const"}
+        grp_fused[jump_grp] = 1  # Delta groups: cleared by the jump pass, never advanced
         for p in pops:
-            gs = [g for g in range(G) if grp_post[g] == p.index]
+            gs = [g for g in range(G) if grp_post[g] == p.index and g not in jump_grp]
             if isinstance(p.neuron, LIF) and p.index not in varying and len(gs) <= 2 \
                     and all(grp_nst[g] == 1 for g in gs):
                 pop_fuse[p.index, 0] = len(gs)
@@ -781,7 +805,7 @@ class Network:
             "flags": flags, "flag_words": flags.view(np.uint64),
             "zeros": np.zeros((lanes, LIF_BLOCK), dtype=f),
             "jconst": jconst.astype(f),
-            "ring_idx": np.zeros((lanes, n_ring, max(int(sum(src_n)), 1)), dtype=np.int32),
+            "ring_idx": np.zeros((lanes, n_ring, max(int(sum(src_w)), 1)), dtype=np.int32),
             "ring_cnt": np.zeros((lanes, n_ring, len(src_n)), dtype=np.int64),
             "cap": _initial_capacity(N),
             # None lets Numba prune the HH code from LIF-only kernels
@@ -792,6 +816,8 @@ class Network:
             # None prunes the delivery code of connection kinds the network lacks
             "with_dense": _flag(np.any(conn["kind"] == CONN_DENSE)),
             "with_sparse_w": _flag(np.any(conn["kind"] == CONN_SPARSE)),
+            # None prunes the jump pass of Delta synapses
+            "jump_grp": jump_grp, "with_delta": _flag(jump_grp.size > 0),
         }
         self._initial_state(self._built)
 
@@ -1015,6 +1041,7 @@ class Network:
                         rec_all[done:done + n_chunk],
                         spk_step, spk_idx, spk_off, spk_cnt, bd["with_hh"], bd["with_generic"],
                         _flag(len(rec_pop) > 0), bd["with_dense"], bd["with_sparse_w"],
+                        bd["jump_grp"], bd["with_delta"],
                     )
                     if T > 1:
                         from spikenet.sim.kernels.network import run_network_threads
@@ -1062,6 +1089,15 @@ class Network:
 
 # Networks with fewer neurons run on one thread unless ``threads`` says otherwise.
 _SPLIT_MIN_NEURONS = 20000
+
+
+def _check_synapse(synapse, post):
+    """A TypeError/ValueError naming ``synapse`` unless it is a kind ``post`` can receive."""
+    if not isinstance(synapse, (PSCFilter, Delta)):
+        raise TypeError(f"synapse must be a PSCFilter or Delta, got {type(synapse).__name__}")
+    if isinstance(synapse, Delta) and not isinstance(post.neuron, LIF):
+        raise ValueError(f"synapse: Delta (voltage jumps) needs a LIF population; {post.name!r} is "
+                         f"{type(post.neuron).__name__} (use a PSCFilter)")
 
 
 def _bernoulli_positions(rng, total: int, p: float) -> np.ndarray:
