@@ -53,6 +53,7 @@ from typing import NamedTuple
 import numpy as np
 
 from spikenet._validation import as_rng, choice, finite_array, positive_float, positive_int
+from spikenet.sim.connectivity import bernoulli_positions
 from spikenet.sim.network_results import NetworkResult
 from spikenet.sim.neurons import HH, LIF
 from spikenet.sim.spikes import n_steps
@@ -390,7 +391,7 @@ class Network:
             block = max(1, int(2**24 // max(p * n_post, 1.0)))  # ~16M expected synapses per block
             for j0 in range(0, n_pre, block):
                 j1 = min(n_pre, j0 + block)
-                flat = _bernoulli_positions(self.rng, (j1 - j0) * n_post, p)
+                flat = bernoulli_positions(self.rng, (j1 - j0) * n_post, p)
                 pre, post = np.divmod(flat, n_post)
                 counts[j0:j1] = np.bincount(pre, minlength=j1 - j0)
                 chunks.append(post.astype(np.int32))
@@ -1098,22 +1099,6 @@ def _check_synapse(synapse, post):
     if isinstance(synapse, Delta) and not isinstance(post.neuron, LIF):
         raise ValueError(f"synapse: Delta (voltage jumps) needs a LIF population; {post.name!r} is "
                          f"{type(post.neuron).__name__} (use a PSCFilter)")
-
-
-def _bernoulli_positions(rng, total: int, p: float) -> np.ndarray:
-    """Sorted indices of the successes among ``total`` Bernoulli(p) trials (geometric gaps)."""
-    if p >= 1.0:
-        return np.arange(total, dtype=np.int64)
-    out = []
-    pos = -1
-    while True:
-        expected = int((total - 1 - pos) * p * 1.05 + 10 * np.sqrt((total - pos) * p) + 16)
-        hits = pos + np.cumsum(rng.geometric(p, size=expected))
-        out.append(hits[hits < total])
-        pos = int(hits[-1])
-        if pos >= total:
-            break
-    return np.concatenate(out)
 
 
 def _numba_threads() -> int:
