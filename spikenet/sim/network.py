@@ -960,6 +960,8 @@ class Network:
                 bd["cap"] = cap
                 for ln in range(L):
                     nb = spk_cnt[ln]
+                    if nb == 0:
+                        continue
                     out_step[ln].append(spk_step[ln, :nb].copy())
                     out_idx[ln].append(spk_idx[ln, :nb].copy())
                     out_off[ln].append(spk_off[ln, :nb].copy())
@@ -977,8 +979,10 @@ class Network:
             warnings.warn(f"Network.run was interrupted after {done} of {steps} steps: the result covers "
                           f"t in [{k_begin * self.dt:g}, {self._step * self.dt:g}) s and the network "
                           "continues from there (result.interrupted is True)", RuntimeWarning, stacklevel=2)
-        spikes = [(np.concatenate(out_step[b]), np.concatenate(out_idx[b]), np.concatenate(out_off[b]))
-                  for b in range(L)]
+        # (the empty slices give each lane's arrays their dtype when it had no spike)
+        spikes = [(np.concatenate([spk_step[b, :0], *out_step[b]]),
+                   np.concatenate([spk_idx[b, :0], *out_idx[b]]),
+                   np.concatenate([spk_off[b, :0], *out_off[b]])) for b in range(L)]
         if T > 1:
             # one copy in T lanes: the order of a single thread (by step, then neuron)
             st, ix, of = (np.concatenate(x) for x in zip(*spikes))

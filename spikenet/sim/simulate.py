@@ -248,7 +248,7 @@ def simulate(neuron, J, T, dt=1e-4, record=("spikes",), init=None, seed=None, pr
     """
     from spikenet.sim.kernels.hh import hh_run
     from spikenet.sim.kernels.lif import lif_run
-    from spikenet.sim.kernels.spikes import gather_spikes, merge_chunk
+    from spikenet.sim.kernels.spikes import gather_spikes
 
     if not isinstance(neuron, (LIF, HH)):
         raise TypeError(f"neuron must be a spikenet.sim.LIF or HH instance, got {type(neuron).__name__}")
@@ -342,7 +342,9 @@ def simulate(neuron, J, T, dt=1e-4, record=("spikes",), init=None, seed=None, pr
                 gather_spikes(spk_t, spk_k, cnt, ct, ck)
                 chunks_t.append(ct)
                 chunks_k.append(ck)
-                chunks_i.append(cnt)
+                # the neuron of each spike (not a count per neuron, which would
+                # make memory grow with the number of chunks times n)
+                chunks_i.append(np.repeat(np.arange(N, dtype=np.int32), cnt))
             del spk_t, spk_k
             if bar is not None:
                 bar.update(b - a)
@@ -360,18 +362,18 @@ def simulate(neuron, J, T, dt=1e-4, record=("spikes",), init=None, seed=None, pr
 
     if model is HH and not np.all(np.isfinite(state["v"])):
         raise FloatingPointError("HH integration produced non-finite voltages; reduce dt")
-    counts = np.zeros(N, dtype=np.int64)
-    for c in chunks_i:
-        counts += c
+    neuron = np.concatenate(chunks_i) if chunks_i else np.zeros(0, dtype=np.int32)
+    counts = np.bincount(neuron, minlength=N)
     offsets = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
     if len(chunks_t) == 1:  # already grouped by neuron
         times, ksteps = chunks_t[0], chunks_k[0]
-    else:
-        times = np.empty(int(offsets[-1]), dtype=np.float64)
-        ksteps = np.empty(int(offsets[-1]), dtype=np.int64)
-        cursor = offsets[:-1].copy()
-        for ct, ck, cc in zip(chunks_t, chunks_k, chunks_i):
-            merge_chunk(ct, ck, cc, times, ksteps, cursor)
+    elif not chunks_t:
+        times, ksteps = np.zeros(0, dtype=np.float64), np.zeros(0, dtype=np.int64)
+    else:  # group by neuron, keeping each neuron's spikes in time order (chunk after chunk)
+        order = np.argsort(neuron, kind="stable")
+        del neuron
+        times = np.concatenate(chunks_t)[order]
+        ksteps = np.concatenate(chunks_k)[order]
     states = {name: r[:a].reshape((a, *shape)) for name, r in recs.items()}
     return Result(a, dt, times, ksteps, offsets, shape, states, interrupted=interrupted)
 

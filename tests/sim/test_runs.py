@@ -393,6 +393,23 @@ def test_a_long_spikes_only_simulate_uses_memory_for_its_spikes_only():
     assert peak < 50 * 2**20
 
 
+def test_many_chunks_do_not_add_memory_per_neuron_and_chunk(monkeypatch):
+    # 5000 neurons cut into ~250 chunks: a spike count per neuron and chunk
+    # would be ~10 MB; what is kept must be the spikes (~20 bytes each).
+    monkeypatch.setattr(sim_module, "_LIF_CLOSED_FORM", False)
+    monkeypatch.setattr(sim_module, "ChunkClock", _RandomChunks)
+    J = np.linspace(1.05, 1.3, 5000)
+    simulate(LIF(), J[:10], T=0.01)  # compile outside the measurement
+    tracemalloc.start()
+    res = simulate(LIF(), J, T=0.5)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    n = int(res.spike_counts.sum())
+    print(f"\n5000 neurons, 5000 steps in ~250 chunks: {n} spikes, peak {peak / 2**20:.2f} MiB")
+    assert n > 10_000
+    assert peak < 2 * 2**20 + 40 * n
+
+
 def test_a_long_spikes_only_network_run_allocates_nothing_per_step():
     net = Network(dt=DT)
     pop = net.add_population(2, LIF(), bias=[1.5, 0.5], name="p")
