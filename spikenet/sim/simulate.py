@@ -248,7 +248,7 @@ def simulate(neuron, J, T, dt=1e-4, record=("spikes",), init=None, seed=None, pr
     """
     from spikenet.sim.kernels.hh import hh_run
     from spikenet.sim.kernels.lif import lif_run
-    from spikenet.sim.kernels.spikes import gather_spikes
+    from spikenet.sim.kernels.spikes import gather_spikes, scatter_by_neuron
 
     if not isinstance(neuron, (LIF, HH)):
         raise TypeError(f"neuron must be a spikenet.sim.LIF or HH instance, got {type(neuron).__name__}")
@@ -303,6 +303,7 @@ def simulate(neuron, J, T, dt=1e-4, record=("spikes",), init=None, seed=None, pr
 
         bar = tqdm(total=steps, unit="step", desc=f"simulate {model.__name__}")
     chunks_t, chunks_k, chunks_i = [], [], []
+    counts = np.zeros(N, dtype=np.int64)
     a = 0
     stopper = StopOnInterrupt()
     try:
@@ -345,6 +346,7 @@ def simulate(neuron, J, T, dt=1e-4, record=("spikes",), init=None, seed=None, pr
                 # the neuron of each spike (not a count per neuron, which would
                 # make memory grow with the number of chunks times n)
                 chunks_i.append(np.repeat(np.arange(N, dtype=np.int32), cnt))
+                counts += cnt
             del spk_t, spk_k
             if bar is not None:
                 bar.update(b - a)
@@ -362,18 +364,20 @@ def simulate(neuron, J, T, dt=1e-4, record=("spikes",), init=None, seed=None, pr
 
     if model is HH and not np.all(np.isfinite(state["v"])):
         raise FloatingPointError("HH integration produced non-finite voltages; reduce dt")
-    neuron = np.concatenate(chunks_i) if chunks_i else np.zeros(0, dtype=np.int32)
-    counts = np.bincount(neuron, minlength=N)
     offsets = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
     if len(chunks_t) == 1:  # already grouped by neuron
         times, ksteps = chunks_t[0], chunks_k[0]
     elif not chunks_t:
         times, ksteps = np.zeros(0, dtype=np.float64), np.zeros(0, dtype=np.int64)
-    else:  # group by neuron, keeping each neuron's spikes in time order (chunk after chunk)
-        order = np.argsort(neuron, kind="stable")
-        del neuron
-        times = np.concatenate(chunks_t)[order]
-        ksteps = np.concatenate(chunks_k)[order]
+    else:  # group by neuron, chunk after chunk (each neuron's spikes stay in time order)
+        times = np.empty(int(offsets[-1]), dtype=np.float64)
+        ksteps = np.empty(int(offsets[-1]), dtype=np.int64)
+        cursor = offsets[:-1].copy()
+        chunks_t.reverse()
+        chunks_k.reverse()
+        chunks_i.reverse()
+        while chunks_t:  # each chunk is freed once placed
+            scatter_by_neuron(chunks_t.pop(), chunks_k.pop(), chunks_i.pop(), times, ksteps, cursor)
     states = {name: r[:a].reshape((a, *shape)) for name, r in recs.items()}
     return Result(a, dt, times, ksteps, offsets, shape, states, interrupted=interrupted)
 
