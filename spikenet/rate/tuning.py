@@ -238,7 +238,7 @@ def tuning_curve(neuron, J, T=1.0, dt=1e-4, *, transient=None):
     r"""Measure steady-state firing rates of a spiking neuron by simulation.
 
     One neuron per entry of ``J`` is simulated with constant input, all of
-    them in a single :func:`spikenet.sim.simulate` call (one kernel call).
+    them in a single :func:`spikenet.sim.simulate` call.
 
     Parameters
     ----------
