@@ -73,7 +73,7 @@ _HH_STATES = ("v", "I_syn", "m", "h", "n")
 _STATE_CODE = {"v": 0, "I_syn": 1, "m": 2, "h": 3, "n": 4, "ref": 5}
 # Per-chunk memory of the per-step input buffers (time-varying currents and
 # input spike pointers, bytes); longer chunks are split.
-_CHUNK_BYTES = 16 * 2**20
+_CHUNK_BYTES = 8 * 2**20
 # Neuron-steps of a run's first chunk (far below 0.1 s; later chunks last
 # about 0.1 s each, see spikenet.sim._chunks).
 _FIRST_CHUNK_WORK = 2**16
@@ -887,6 +887,7 @@ class Network:
         # time-varying current), so that nothing is allocated per step.
         rec_none = np.zeros((1, B, 1), dtype=f)
         jvar_none = np.zeros((1, B, 1), dtype=f)
+        ev_idx_none = np.zeros((B, 1, 2), dtype=np.int64)
         # chunking: about 0.1 s of wall time per kernel call (so that Ctrl-C
         # is seen), within the memory of the per-step input buffers
         per_step = B * (bd["nv"] * f.itemsize + 8)
@@ -920,7 +921,10 @@ class Network:
                 except KeyboardInterrupt:  # raised by a callable input: stop before this chunk
                     stopper.stop()
                     break
-                ev_ptr, ev_idx = self._chunk_events(k0, n_chunk)
+                if self._spike_inputs:
+                    ev_ptr, ev_idx = self._chunk_events(k0, n_chunk)
+                else:  # no input spikes: every step's event range is empty
+                    ev_ptr, ev_idx = np.zeros((B, n_chunk + 1), dtype=np.int64), ev_idx_none
                 kstart = np.zeros(L, dtype=np.int64)
                 spk_cnt = np.zeros(L, dtype=np.int64)
                 while True:

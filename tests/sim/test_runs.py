@@ -422,7 +422,7 @@ def test_a_long_spikes_only_network_run_allocates_nothing_per_step():
     print(f"\nNetwork 3e6 steps: peak {peak / 2**20:.1f} MiB")
     assert res.steps == 3 * 10**6 and "t" not in res.__dict__
     assert res.rates("p")[0] > 30
-    assert peak < 20 * 2**20  # spike buffers and 16 MiB of per-chunk input pointers at most
+    assert peak < 16 * 2**20  # spike buffers and 8 MiB of per-chunk input pointers at most
 
 
 def test_a_recording_that_cannot_fit_is_refused_before_the_run(monkeypatch):
