@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 
 from spikenet._validation import as_rng, choice, positive_float, positive_int
+from spikenet.rate import _threads
 
 __all__ = ["accuracy", "adversarial_training", "fgsm", "pgd", "trades_loss"]
 
@@ -265,7 +266,7 @@ def accuracy(model, x, t) -> float:
 
 def adversarial_training(model, data, epochs, eps, method="fgsm", lr=1e-3, batch_size=64,
                          alpha=None, steps=5, beta=6.0, mix=0.5, clip=(0, 1), seed=None,
-                         progress=False):
+                         progress=False, *, threads=None):
     """Train a classifier on adversarial examples made on the fly (notes 11.2).
 
     Each minibatch is attacked with the current model, then Adam takes one
@@ -303,6 +304,10 @@ def adversarial_training(model, data, epochs, eps, method="fgsm", lr=1e-3, batch
         Seeds minibatch shuffling and the random starts.
     progress : bool
         Show a tqdm bar over epochs.
+    threads : None or int, optional
+        PyTorch intra-op threads during the call, restored afterwards; None
+        chooses one thread for small networks, as :func:`spikenet.rate.fit`
+        does (its docstring explains the choice).
 
     Returns
     -------
@@ -327,6 +332,14 @@ def adversarial_training(model, data, epochs, eps, method="fgsm", lr=1e-3, batch
         raise TypeError("data must be a pair (X, t) of inputs and integer labels") from exc
     X, T = _inputs(X, T)
     rng = as_rng(seed)
+    n_threads = _threads.resolve_threads(threads, min(batch_size, len(X)), _threads.n_parameters(model))
+    with _threads.torch_threads(n_threads):
+        return _adversarial_epochs(model, X, T, epochs, eps, method, lr, batch_size, alpha, steps, beta,
+                                   mix, clip, rng, progress)
+
+
+def _adversarial_epochs(model, X, T, epochs, eps, method, lr, batch_size, alpha, steps, beta, mix,
+                        clip, rng, progress):
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     losses = []
     epoch_iter = range(epochs)
