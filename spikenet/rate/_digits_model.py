@@ -96,9 +96,10 @@ def train_classifier(model, X, y, epochs=30, lr=3e-3, batch_size=32, seed=0):
 
 
 def accuracy(outputs, y) -> float:
-    """Fraction of rows of ``outputs`` (batch, classes) whose argmax equals ``y``."""
-    outputs = torch.as_tensor(np.asarray(outputs)) if not isinstance(outputs, torch.Tensor) else outputs
-    return float((outputs.argmax(1) == torch.as_tensor(y)).float().mean())
+    """Fraction of rows of ``outputs`` (batch, classes) whose argmax equals ``y``: ``correct / batch``."""
+    predicted = np.asarray(outputs.detach().cpu() if isinstance(outputs, torch.Tensor) else outputs).argmax(1)
+    labels = np.asarray(y.detach().cpu() if isinstance(y, torch.Tensor) else y)
+    return int((predicted == labels).sum()) / len(labels)
 
 
 def trained_digits_model(hidden=(128,), epochs=30, seed=0, amplitude=AMPLITUDE):

@@ -19,6 +19,7 @@ import torch
 from spikenet._validation import as_rng, choice, positive_float, positive_int
 from spikenet.rate import _threads
 from spikenet.rate import losses as _losses
+from spikenet.rate._arrays import check_labels, check_width
 
 __all__ = ["LOSSES", "OPTIMIZERS", "History", "fit"]
 
@@ -233,7 +234,11 @@ def fit(
     Raises
     ------
     TypeError, ValueError
-        For bad arguments (the message names the argument).
+        For bad arguments (the message names the argument), among them
+        inputs whose last axis does not match the width of the model's first
+        layer (checked for a ``torch.nn.Linear`` first layer and spikenet's
+        models) and, for ``"cross_entropy"``/``"categorical_ce"``, integer
+        class labels outside ``[0, K)`` for a model with ``K`` outputs.
     FloatingPointError
         If the model output or the loss becomes NaN or inf; the message says
         at which epoch and batch, and the exception's ``history`` attribute
@@ -291,6 +296,11 @@ def fit(
         batch_size = n
     batch_size = min(positive_int("batch_size", batch_size), n)
     val = _as_data("val_data", val_data, dtype, device) if val_data is not None else None
+    check_width("data inputs X", X, model)
+    if val is not None:
+        check_width("val_data inputs X", val[0], model)
+    # class labels are checked against the model's number of outputs at the first batch
+    labels_to_check = loss in ("cross_entropy", "categorical_ce") and not torch.is_floating_point(T)
     rng = as_rng(seed)
     n_threads = _threads.resolve_threads(threads, batch_size, _threads.n_parameters(model))
 
@@ -317,6 +327,9 @@ def fit(
                 for b, start in enumerate(range(0, n, batch_size)):
                     idx = torch.as_tensor(order[start : start + batch_size], device=device)
                     y = model(X[idx])
+                    if labels_to_check:
+                        _check_class_labels(y, T, val)
+                        labels_to_check = False
                     if isinstance(y, torch.Tensor) and not bool(torch.isfinite(y.detach()).all()):
                         raise _Diverged("the model output became NaN or inf", epoch, b)
                     value = _loss_value(loss_fn, y, T[idx])
@@ -343,6 +356,14 @@ def fit(
             bar.close()
             model.eval()
     return history
+
+
+def _check_class_labels(y, T, val):
+    if not isinstance(y, torch.Tensor) or y.dim() < 2:
+        return  # the loss reports outputs of the wrong shape
+    check_labels("data targets T", T, y.shape[1])
+    if val is not None and not torch.is_floating_point(val[1]):
+        check_labels("val_data targets T", val[1], y.shape[1])
 
 
 def _evaluate(model, loss_fn, val, epoch):

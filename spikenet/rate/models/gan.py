@@ -11,6 +11,7 @@ from torch import nn
 
 from spikenet._validation import as_rng, finite_float, positive_float, positive_int
 from spikenet.rate import _threads
+from spikenet.rate._arrays import numpy_io
 
 __all__ = ["GAN", "GANHistory", "ring_of_gaussians"]
 
@@ -102,8 +103,9 @@ class GAN(nn.Module):
             )
         return out
 
+    @numpy_io("z")
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        """Generated samples ``G(z)`` for latent vectors ``z`` (batch, latent_dim)."""
+        """Generated samples ``G(z)`` for latent vectors ``z`` (batch, latent_dim); numpy in, numpy out."""
         return self.generator(z)
 
     @torch.no_grad()
@@ -130,9 +132,10 @@ class GAN(nn.Module):
         finally:
             self.generator.train(was_training)
 
+    @numpy_io("x")
     @torch.no_grad()
     def discriminate(self, x) -> torch.Tensor:
-        """Probability ``D(x)`` that each sample is real, shape (batch,)."""
+        """Probability ``D(x)`` that each sample is real, shape (batch,); numpy in, numpy out."""
         return torch.sigmoid(self._logit(torch.as_tensor(x, dtype=self._dtype())))
 
     def fit(self, data, epochs: int, lr: float = 2e-4, batch_size: int = 64, betas=(0.5, 0.999),
