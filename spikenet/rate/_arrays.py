@@ -117,17 +117,19 @@ def layer_input_width(model):
     """The feature width that ``model`` expects on the last axis of its input, or None if unknown.
 
     Known for ``torch.nn.Linear``, a ``torch.nn.Sequential`` that starts with
-    one, and modules with an ``input_dim`` attribute (spikenet's
-    autoencoders, VAE, RNN and LSTM) or wrapping such a module as ``net``.
+    one, spikenet's models with an ``input_dim`` attribute (autoencoder, VAE,
+    RNN, LSTM) and ``BatchFirst`` around one of them.
     """
     if isinstance(model, torch.nn.Linear):
         return model.in_features
     if isinstance(model, torch.nn.Sequential):
         return layer_input_width(model[0]) if len(model) else None
+    if not type(model).__module__.startswith("spikenet."):
+        return None  # a user's module: its attributes may mean anything
     width = getattr(model, "input_dim", None)
     if isinstance(width, int):
         return width
-    inner = getattr(model, "net", None)
+    inner = getattr(model, "net", None)  # BatchFirst
     return layer_input_width(inner) if isinstance(inner, torch.nn.Module) else None
 
 

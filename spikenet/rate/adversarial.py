@@ -380,14 +380,6 @@ def adversarial_training(model, data, epochs, eps, method="fgsm", lr=1e-3, batch
     except (TypeError, ValueError) as exc:
         raise TypeError("data must be a pair (X, t) of inputs and integer labels") from exc
     X, T, _ = _inputs(X, T, model, names=("data inputs X", "data labels t"))
-    if isinstance(model, torch.nn.Module):  # one sample in eval mode: the labels' range
-        was_training = model.training
-        model.eval()
-        try:
-            with torch.no_grad():
-                _logits(model, X[:1], T, "data labels t")
-        finally:
-            model.train(was_training)
     rng = as_rng(seed)
     n_threads = _threads.resolve_threads(threads, min(batch_size, len(X)), _threads.n_parameters(model))
     with _threads.torch_threads(n_threads):
@@ -397,6 +389,14 @@ def adversarial_training(model, data, epochs, eps, method="fgsm", lr=1e-3, batch
 
 def _adversarial_epochs(model, X, T, epochs, eps, method, lr, batch_size, alpha, steps, beta, mix,
                         clip, rng, progress):
+    if isinstance(model, torch.nn.Module):  # one sample in eval mode: the labels' range
+        was_training = model.training
+        model.eval()
+        try:
+            with torch.no_grad():
+                _logits(model, X[:1], T, "data labels t")
+        finally:
+            model.train(was_training)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     losses = []
     epoch_iter = range(epochs)
