@@ -253,10 +253,13 @@ def fit(
     Threads: each operation of a small network takes microseconds, less than
     PyTorch needs to wake and join its worker threads, and on a busy machine
     the workers also wait for cores held by other processes. Training the
-    8x8 digits on a 64-128-10 network in minibatches of 32 was many times
-    slower with torch's default of one thread per core than with one thread,
-    hence the default ``threads=None``. Pass ``threads=torch.get_num_threads()``
-    (or any count) to keep more threads for a small model.
+    8x8 digits on a 64-128-10 network in minibatches of 32 on a busy
+    two-core machine was many times slower with torch's default of one
+    thread per core than with one thread, hence the default
+    ``threads=None``. Pass ``threads=torch.get_num_threads()`` (or any
+    count) to keep more threads for a small model. The thread count is a
+    process-wide setting: other Python threads running torch during the
+    call see it too.
 
     Examples
     --------
