@@ -28,6 +28,7 @@ from spikenet.rate import (
     fit,
     lif_rate,
     losses,
+    numerical_gradient,
     soft_lif_rate,
 )
 from spikenet.rate.models import BatchFirst, gaussian_kl
@@ -92,7 +93,17 @@ def _bn_train():
 CASES = {
     "activations.softmax": lambda a: activations.softmax(a(X8)),
     "activations.logistic": lambda a: activations.logistic(a(X8 - 0.5)),
+    "activations.arctan": lambda a: activations.arctan(a(X8)),
+    "activations.tanh": lambda a: activations.tanh(a(X8)),
+    "activations.threshold": lambda a: activations.threshold(a(X8 - 0.5)),
+    "activations.relu": lambda a: activations.relu(a(X8 - 0.5)),
+    "activations.leaky_relu": lambda a: activations.leaky_relu(a(X8 - 0.5), slope=0.1),
+    "activations.one_hot": lambda a: activations.one_hot(a(X8)),
     "losses.mse": lambda a: losses.mse(a(X8), a(X8[::-1].copy())),
+    "losses.bce": lambda a: losses.bce(a(0.1 + 0.8 * X8), a(X8[::-1].copy())),
+    "losses.categorical_ce(one-hot)": lambda a: losses.categorical_ce(
+        activations.softmax(a(X64[:, :10])), a(np.eye(10, dtype=np.float32)[LABELS])),
+    "numerical_gradient": lambda a: numerical_gradient(lambda x: (x**3).sum(), a(X8.astype(np.float64))),
     "losses.categorical_ce(labels)": lambda a: losses.categorical_ce(a(X64[:, :10]), a(LABELS), logits=True),
     "lif_rate": lambda a: lif_rate(a(1 + 3 * X8)),
     "soft_lif_rate": lambda a: soft_lif_rate(a(1 + 3 * X8)),
