@@ -74,15 +74,91 @@ def _lif_span(v, r, J, dt, decay, tau_m, tau_ref):
     return v, r, n
 
 
+@njit(cache=True, inline="always", fastmath=_FM, error_model="numpy")
+def _layer_step(v, r, spk, J, lo, n, dt, dec, tm, tr, Jp, tn, per, flag):
+    """Advance neurons ``lo .. lo + n - 1`` by one step of drive ``J[:n]``; their spike counts go to ``spk``.
+
+    A neuron whose drive ``J > 1`` equals the previous step's (``Jp``) fires
+    periodically with period ``per = tau_ref + tau_m ln(J / (J - 1))``: it is
+    advanced spike to spike through ``tn``, the time from the step's start to
+    its next spike, without an ``exp`` or ``log`` per step (``per[j] > 0``
+    marks this mode; ``v``, ``r`` are restored from ``tn`` when the drive
+    changes). Otherwise the step is integrated by :func:`_lif_span`. This is
+    the same dynamics up to rounding (spike times are sums of periods rather
+    than solved step by step).
+    """
+    # Pass 1, branch-free (it vectorises): neurons in the periodic mode whose
+    # drive is unchanged fire ceil((dt - tn) / per) spikes in this step.
+    events = 0
+    for j in range(n):
+        i = lo + j
+        p = per[i]
+        periodic = (J[j] == Jp[i]) & (p > 0.0)
+        ps = p if periodic else dt
+        t = tn[i]
+        c = max(math.ceil((dt - t) / ps), 0.0)
+        tn[i] = (t + c * ps - dt) if periodic else t
+        spk[i] = c if periodic else 0.0
+        flag[j] = not periodic
+        events += 0 if periodic else 1
+    if events == 0:
+        return
+    # Pass 2: the others, one by one.
+    for j in range(n):
+        if not flag[j]:
+            continue
+        i = lo + j
+        Jj = J[j]
+        if Jj == Jp[i] and Jj > 1.0:  # enter the periodic mode: time to the next spike
+            free = tm * math.log(Jj / (Jj - 1.0))
+            t = r[i] + free if r[i] > 0.0 else tm * math.log((Jj - v[i]) / (Jj - 1.0))
+            per[i] = tr + free
+            c = max(math.ceil((dt - t) / per[i]), 0.0)
+            tn[i] = t + c * per[i] - dt
+            spk[i] = c
+            continue
+        if per[i] > 0.0:  # leave the periodic mode: voltage and refractory time from tn
+            Jo = Jp[i]
+            free = per[i] - tr
+            if tn[i] > free:
+                r[i] = tn[i] - free
+                v[i] = 0.0
+            else:
+                r[i] = 0.0
+                v[i] = Jo - (Jo - 1.0) * math.exp(tn[i] / tm)
+            per[i] = 0.0
+        Jp[i] = Jj
+        vj, rj, sj = _lif_span(v[i], r[i], Jj, dt, dec, tm, tr)
+        v[i] = vj
+        r[i] = rj
+        spk[i] = sj
+
+
+@njit(cache=True, inline="always", fastmath=_FM, error_model="numpy")
+def _drive(J, bflat, boff, n, wflat, wo, src, src_lo, n_src):
+    """``J[:n] = b + sum_k src[src_lo + k] W^T[k, :]``, skipping zero sources."""
+    for j in range(n):
+        J[j] = bflat[boff + j]
+    for k in range(n_src):
+        c = src[src_lo + k]
+        if c != 0.0:
+            row = wo + k * n
+            for j in range(n):
+                J[j] += c * wflat[row + j]
+
+
 @njit(cache=True, parallel=True, fastmath=_FM, error_model="numpy")
-def run_feedforward(x, steps, dt, wflat, woff, sizes, bflat, decay, tau_m, tau_ref, v0, k_start, out, raster):
+def run_feedforward(
+    x, steps, dt, wflat, woff, sizes, bflat, decay, tau_m, tau_ref, v0, k_start, out, raster, n_chunks
+):
     """Run every batch row of the converted network for ``steps`` steps.
 
     Parameters
     ----------
     x : ndarray (tx, batch, n_in)
-        Input; ``tx == 1`` holds it constant, else ``tx == steps`` (row ``t``
-        is the input during step ``t``).
+        Input; ``tx == 1`` holds it constant (the first layer's drive is then
+        computed once), else ``tx == steps`` (row ``t`` is the input during
+        step ``t``).
     steps : int
     dt : float
         Step in seconds.
@@ -108,6 +184,13 @@ def run_feedforward(x, steps, dt, wflat, woff, sizes, bflat, decay, tau_m, tau_r
     raster : ndarray (steps, batch, sum of hidden sizes) or (0, 0, 0)
         If not empty, written with the spike count of every hidden neuron in
         every step.
+    n_chunks : int
+        Number of parallel chunks of the batch (a few per thread).
+
+    Notes
+    -----
+    The batch is cut into contiguous chunks, one ``prange`` iteration each,
+    so that the per-sample state is allocated once per chunk.
     """
     n_layers = tau_m.shape[0]
     batch = x.shape[1]
@@ -115,59 +198,65 @@ def run_feedforward(x, steps, dt, wflat, woff, sizes, bflat, decay, tau_m, tau_r
     n_hidden = v0.shape[0]
     n_in = sizes[0]
     n_out = sizes[n_layers + 1]
+    n0 = sizes[1]
     width = 0
-    for i in range(sizes.shape[0]):
+    for i in range(1, n_layers + 1):
         width = max(width, sizes[i])
+    last_lo = n_hidden - sizes[n_layers]
+    n_last = sizes[n_layers]
     record = raster.shape[0] > 0
-    for b in prange(batch):
-        v = v0.copy()
-        r = np.zeros_like(v0)
-        prev = np.zeros(width, dtype=v0.dtype)
+    n_chunks = max(1, min(batch, n_chunks))
+    for chunk in prange(n_chunks):
+        v = np.empty_like(v0)
+        r = np.empty_like(v0)
+        spk = np.empty_like(v0)
         J = np.empty(width, dtype=v0.dtype)
-        acc = np.zeros(width, dtype=v0.dtype)
-        for t in range(steps):
-            ti = t if tx > 1 else 0
-            for k in range(n_in):
-                prev[k] = x[ti, b, k]
-            n_prev = n_in
-            hoff = 0
-            boff = 0
-            for lyr in range(n_layers + 1):
-                n = sizes[lyr + 1]
-                wo = woff[lyr]
-                if lyr == n_layers:
-                    if t >= k_start:
-                        for k in range(n_prev):
-                            acc[k] += prev[k]
-                    break
-                for j in range(n):
-                    J[j] = bflat[boff + j]
-                for k in range(n_prev):
-                    c = prev[k]
-                    if c != 0.0:
-                        row = wo + k * n
-                        for j in range(n):
-                            J[j] += c * wflat[row + j]
-                dec = decay[lyr]
-                tm = tau_m[lyr]
-                tr = tau_ref[lyr]
-                for j in range(n):
-                    vj, rj, sj = _lif_span(v[hoff + j], r[hoff + j], J[j], dt, dec, tm, tr)
-                    v[hoff + j] = vj
-                    r[hoff + j] = rj
-                    prev[j] = sj
-                    if record:
-                        raster[t, b, hoff + j] = sj
-                hoff += n
-                boff += n
-                n_prev = n
-        wo = woff[n_layers]
-        for j in range(n_out):
-            out[b, j] = 0.0
-        for k in range(n_prev):
-            c = acc[k]
-            if c != 0.0:
-                row = wo + k * n_out
-                for j in range(n_out):
-                    out[b, j] += c * wflat[row + j]
+        J0 = np.empty(n0, dtype=v0.dtype)
+        acc = np.empty(n_last, dtype=v0.dtype)
+        Jp = np.empty_like(v0)
+        tn = np.empty_like(v0)
+        per = np.empty_like(v0)
+        flag = np.empty(width, dtype=np.bool_)
+        for b in range(chunk * batch // n_chunks, (chunk + 1) * batch // n_chunks):
+            v[:] = v0
+            r[:] = 0.0
+            acc[:] = 0.0
+            Jp[:] = np.nan
+            per[:] = 0.0
+            if tx == 1:
+                _drive(J0, bflat, 0, n0, wflat, 0, x[0, b], 0, n_in)
+                # a constant drive: the first layer starts in the periodic mode
+                for j in range(n0):
+                    Jp[j] = J0[j]
+            for t in range(steps):
+                if tx > 1:
+                    _drive(J0, bflat, 0, n0, wflat, 0, x[t, b], 0, n_in)
+                _layer_step(v, r, spk, J0, 0, n0, dt, decay[0], tau_m[0], tau_ref[0], Jp, tn, per, flag)
+                lo = 0
+                boff = n0
+                for lyr in range(1, n_layers):
+                    n_prev = sizes[lyr]
+                    n = sizes[lyr + 1]
+                    _drive(J, bflat, boff, n, wflat, woff[lyr], spk, lo, n_prev)
+                    _layer_step(
+                        v, r, spk, J, lo + n_prev, n, dt, decay[lyr], tau_m[lyr], tau_ref[lyr], Jp, tn, per,
+                        flag,
+                    )
+                    lo += n_prev
+                    boff += n
+                if t >= k_start:
+                    for k in range(n_last):
+                        acc[k] += spk[last_lo + k]
+                if record:
+                    for k in range(n_hidden):
+                        raster[t, b, k] = int(spk[k])
+            wo = woff[n_layers]
+            for j in range(n_out):
+                out[b, j] = 0.0
+            for k in range(n_last):
+                c = acc[k]
+                if c != 0.0:
+                    row = wo + k * n_out
+                    for j in range(n_out):
+                        out[b, j] += c * wflat[row + j]
     return n_hidden

@@ -21,6 +21,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 import scipy.sparse
 import torch
@@ -208,8 +209,8 @@ class SpikingModel:
         ]
         woff = np.cumsum([0] + [b.size for b in blocks[:-1]]).astype(np.int64)
         sizes = np.array([self.n_in, *self.sizes, self.n_out], dtype=np.int64)
-        tau_m = np.array([n.tau_m for n in self.neurons])
-        tau_ref = np.array([n.tau_ref for n in self.neurons])
+        tau_m = np.array([n.tau_m for n in self.neurons], dtype=dtype)
+        tau_ref = np.array([n.tau_ref for n in self.neurons], dtype=dtype)
         v0 = np.full(sum(self.sizes), self.v_init, dtype=dtype)
         return (
             np.concatenate(blocks).astype(dtype),
@@ -231,8 +232,10 @@ class SpikingModel:
         out = np.empty((batch, self.n_out), dtype=self.dtype)
         shape = (steps, batch, v0.size) if record else (0, 0, 0)
         raster = np.zeros(shape, dtype=np.int32)
+        chunks = 4 * numba.get_num_threads()
+        dt = self.dtype.type(self.dt)
         run_feedforward(
-            xs, steps, self.dt, wflat, woff, sizes, bflat, decay, tau_m, tau_ref, v0, k_start, out, raster
+            xs, steps, dt, wflat, woff, sizes, bflat, decay, tau_m, tau_ref, v0, k_start, out, raster, chunks
         )
         out *= 1.0 / (steps - k_start)
         out += bflat[-self.n_out :]

@@ -45,12 +45,18 @@ def sim_layer(x_current, bias, neuron, v_init, dt, steps):
 # ---------------------------------------------------------------- exactness
 
 
-def test_instantaneous_path_fires_the_spikes_of_spikenet_sim_and_counts_them_in_the_readout():
+@pytest.mark.parametrize("varying", [False, True])
+def test_instantaneous_path_fires_the_spikes_of_spikenet_sim_and_counts_them_in_the_readout(varying):
     # independent reference: each layer as a spikenet.sim.Network population fed
-    # the current the layer before delivers (its spikes of the step, times A / dt)
+    # the current the layer before delivers (its spikes of the step, times A / dt);
+    # the input is constant, or constant over runs of 1 to 9 steps (the kernel
+    # counts spikes of a neuron with an unchanged drive from its period)
     model = random_net()
-    x = np.random.default_rng(1).random((5, 3))
+    rng = np.random.default_rng(1)
     dt, steps = 1e-3, 40
+    x = rng.random((5, 3))
+    if varying:
+        x = np.repeat(rng.random((steps, 5, 3)), rng.integers(1, 10, steps), axis=0)[:steps]
     snn = to_spiking(model, dt=dt, rate_scale=3.0, v_init=0.5, dtype="float64")
     run = snn.simulate(x, steps * dt)
     current = np.broadcast_to(x @ snn.weights[0].T, (steps, 5, 20))
@@ -61,7 +67,7 @@ def test_instantaneous_path_fires_the_spikes_of_spikenet_sim_and_counts_them_in_
         current = (snn.amplitudes[i] / dt) * counts @ snn.weights[i + 1].T
     assert snn.neurons[0] == LIF(tau_m=0.02 / 3, tau_ref=0.002 / 3)
     # readout: the final Linear applied to the last layer's spike counts per second
-    rates = run.counts[-1].sum(axis=0) / (steps * dt)
+    rates = run.counts[-1].sum(axis=0) / (steps * dt)  # (batch, n)
     expected = snn.amplitudes[-1] * rates @ snn.weights[-1].T + snn.biases[-1]
     np.testing.assert_allclose(snn.run(x, steps * dt), expected, rtol=RTOL_F64)
     np.testing.assert_allclose(run.decoded(0.0), expected, rtol=RTOL_F64)
