@@ -32,6 +32,9 @@ from spikenet.sim import LIF, PSCFilter
 
 __all__ = ["SpikingModel", "SpikingRun", "poisson_spikes", "to_spiking"]
 
+# Runs with less work (neuron-steps) than this use one Numba thread.
+_PARALLEL_WORK = 2_000_000
+
 
 @dataclass(frozen=True)
 class SpikingRun:
@@ -232,11 +235,19 @@ class SpikingModel:
         out = np.empty((batch, self.n_out), dtype=self.dtype)
         shape = (steps, batch, v0.size) if record else (0, 0, 0)
         raster = np.zeros(shape, dtype=np.int32)
-        chunks = 4 * numba.get_num_threads()
         dt = self.dtype.type(self.dt)
-        run_feedforward(
-            xs, steps, dt, wflat, woff, sizes, bflat, decay, tau_m, tau_ref, v0, k_start, out, raster, chunks
-        )
+        # Small runs go single-threaded: waking the thread pool costs more than
+        # it saves (and much more on a busy machine). The work is counted in
+        # neuron-steps plus the first layer's drive (a matrix-vector product).
+        threads = numba.get_num_threads()
+        work = batch * (steps * sum(self.sizes) + self.n_in * self.sizes[0] // 8)
+        use = 1 if work < _PARALLEL_WORK else threads
+        try:
+            numba.set_num_threads(use)
+            args = (wflat, woff, sizes, bflat, decay, tau_m, tau_ref, v0, k_start, out, raster, 4 * use)
+            run_feedforward(xs, steps, dt, *args)
+        finally:
+            numba.set_num_threads(threads)
         out *= 1.0 / (steps - k_start)
         out += bflat[-self.n_out :]
         return out, (raster if record else None)
