@@ -6,19 +6,24 @@ or :class:`~spikenet.rate.SoftLIFRate` activations computes, layer by layer,
 .. math:: a_i = A_i\, G_i(W_i a_{i-1} + b_i), \qquad y = W_K a_{K-1} + b_K,
 
 with ``G_i`` the LIF tuning curve and ``A_i`` the activation's ``amplitude``.
-:func:`to_spiking` builds the same computation from spiking LIF populations
-(:class:`spikenet.sim.Network`): population ``i`` has one LIF neuron per unit,
-its input drive ``W_i a_{i-1} + b_i`` arrives as a constant current (first
-layer) or through synapses from the previous population's spikes with weight
-``A_{i-1} W_i``, and the output is the final ``Linear`` applied to ``A``
-times the filtered spike trains of the last population. Because a PSC filter
-has unit area, a spike train of rate ``G`` filtered by it averages ``G``, so
-the spiking network's decoded output approaches the rate network's ``y``.
+:func:`to_spiking` builds the same computation from spiking LIF populations:
+population ``i`` has one LIF neuron per unit, its input drive
+``W_i a_{i-1} + b_i`` arrives as an input current (first layer) or from the
+previous population's spikes with weight ``A_{i-1} W_i``, and the output is
+the final ``Linear`` applied to ``A`` times the spike trains of the last
+population, counted over a window (instantaneous synapses, the default: a
+batched Numba kernel in :mod:`spikenet.rate._bridge_kernel`) or filtered by
+PSC synapses (:class:`spikenet.sim.Network`). A spike train of rate ``G``
+delivers ``G`` spikes per second, so the decoded output approaches the rate
+network's ``y``. Affine layers other than ``Linear`` (convolutions, average
+pooling, batch norm) are unrolled into dense matrices, and ReLU layers are
+scaled to LIF rates on data (:mod:`spikenet.rate._unroll`).
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass
 
 import numba
@@ -27,11 +32,15 @@ import scipy.sparse
 import torch
 
 from spikenet._validation import as_rng, choice, finite_array, finite_float, positive_float, positive_int
-from spikenet.rate.tuning import LIFRate, SoftLIFRate, lif_rate
+from spikenet.rate import _unroll
+from spikenet.rate.tuning import lif_rate
 from spikenet.sim import LIF, PSCFilter
 
 __all__ = ["SpikingModel", "SpikingRun", "poisson_spikes", "to_spiking"]
 
+# ReLU layers: the 99.9th percentile of a layer's input on the data maps to this drive.
+RELU_PERCENTILE = 99.9
+RELU_DRIVE_MAX = 8.0
 # Runs with less work (neuron-steps) than this use one Numba thread.
 _PARALLEL_WORK = 2_000_000
 
@@ -462,34 +471,9 @@ def _step_averaged_filter(spikes, synapse, dt):
     return (np.diff(charge, axis=0) / dt).reshape(spikes.shape)
 
 
-def _check_sequential(model):
-    if not isinstance(model, torch.nn.Sequential):
-        raise TypeError(f"model must be a torch.nn.Sequential, got {type(model).__name__}")
-    layers = list(model)
-    if len(layers) < 3:
-        raise ValueError("model must have at least Linear, activation, Linear")
-    for i, layer in enumerate(layers):
-        want_linear = i % 2 == 0
-        if want_linear and not isinstance(layer, torch.nn.Linear):
-            raise ValueError(
-                f"model[{i}] must be torch.nn.Linear (layers alternate Linear and LIFRate/SoftLIFRate), "
-                f"got {type(layer).__name__}"
-            )
-        if not want_linear and not isinstance(layer, LIFRate | SoftLIFRate):
-            raise ValueError(
-                f"model[{i}] must be a LIFRate or SoftLIFRate activation, got {type(layer).__name__}"
-            )
-    if len(layers) % 2 == 0:
-        raise ValueError("model must end with a Linear layer (the readout)")
-    for i in range(2, len(layers), 2):
-        if layers[i].in_features != layers[i - 2].out_features:
-            raise ValueError(
-                f"model[{i}] expects {layers[i].in_features} inputs, got {layers[i - 2].out_features}"
-            )
-    return layers
-
-
-def to_spiking(model, dt=1e-3, synapse=None, rate_scale=10.0, v_init=0.5, dtype="float32") -> SpikingModel:
+def to_spiking(
+    model, dt=1e-3, synapse=None, rate_scale=10.0, v_init=0.5, dtype="float32", input_shape=None, data=None
+) -> SpikingModel:
     r"""Convert a trained LIF-rate network into a spiking network with the same weights.
 
     Parameters
@@ -497,7 +481,13 @@ def to_spiking(model, dt=1e-3, synapse=None, rate_scale=10.0, v_init=0.5, dtype=
     model : torch.nn.Sequential
         ``Linear, act, Linear, act, ..., Linear`` with each ``act`` a
         :class:`~spikenet.rate.LIFRate` or :class:`~spikenet.rate.SoftLIFRate`
-        (SoftLIF becomes LIF: same ``tau_ref``, ``tau_m``, ``amplitude``).
+        (SoftLIF becomes LIF: same ``tau_ref``, ``tau_m``, ``amplitude``) or
+        a ``torch.nn.ReLU`` (needs ``data``). In place of each ``Linear``,
+        any chain of affine layers: ``Linear``, ``Conv1d``/``Conv2d``,
+        ``AvgPool1d``/``AvgPool2d``/``AdaptiveAvgPool2d``, ``Flatten``,
+        ``BatchNorm1d``/``BatchNorm2d`` (eval mode: folded into the layer
+        before it), ``Dropout`` and ``Identity`` (inference: identity). Each
+        chain is unrolled into one dense matrix, which suits small inputs.
     dt : float
         Simulation time step in seconds (> 0, at most ``tau_m / rate_scale``).
     synapse : spikenet.sim.PSCFilter or None
@@ -526,6 +516,20 @@ def to_spiking(model, dt=1e-3, synapse=None, rate_scale=10.0, v_init=0.5, dtype=
     dtype : {"float32", "float64"}
         Floating-point type of the simulation with ``synapse=None``
         (the ``PSCFilter`` path always runs in float64).
+    input_shape : tuple of int, optional
+        Shape of one input sample, e.g. ``(channels, height, width)``;
+        required when the model starts with a convolution or pooling. The
+        spiking model takes inputs flattened in C order, ``(batch, prod(input_shape))``.
+    data : array_like or torch.Tensor, optional
+        Inputs, (n, in) or (n, *input_shape), typically the training set;
+        required when the model has ``ReLU`` activations. Each ``ReLU``
+        becomes LIF neurons with ``tau_m = 0.02 / rate_scale`` s and no
+        refractory period, whose drive is ``1/2 + lam z`` for a ReLU input
+        ``z``, with ``lam`` chosen on ``data`` (data-based normalisation,
+        Rueckauer et al. 2017) so that the 99.9th percentile of ``z`` gives
+        the drive 8: then ``G(J) tau_m = 1 / ln(J / (J - 1))`` follows
+        ``J - 1/2`` to within ``1 / (12 J)`` for ``J >= 2``, and the
+        population's amplitude ``tau_m / lam`` turns its rates back into ``z``.
 
     Returns
     -------
@@ -537,7 +541,9 @@ def to_spiking(model, dt=1e-3, synapse=None, rate_scale=10.0, v_init=0.5, dtype=
     TypeError
         If ``model`` is not a ``torch.nn.Sequential`` or ``synapse`` not a PSCFilter.
     ValueError
-        If a layer is unsupported or out of order, or a parameter out of range.
+        If a layer is unsupported or out of order, a layer's input shape does
+        not fit, ``input_shape`` or ``data`` is missing or malformed, or a
+        parameter is out of range.
 
     Notes
     -----
@@ -571,7 +577,7 @@ def to_spiking(model, dt=1e-3, synapse=None, rate_scale=10.0, v_init=0.5, dtype=
     >>> snn.run(torch.rand(4, 2), T=0.005).shape
     (4, 1)
     """
-    layers = _check_sequential(model)
+    affine, acts = _unroll.segments(model)
     dt = positive_float("dt", dt)
     rate_scale = positive_float("rate_scale", rate_scale)
     if synapse is not None and not isinstance(synapse, PSCFilter):
@@ -585,25 +591,53 @@ def to_spiking(model, dt=1e-3, synapse=None, rate_scale=10.0, v_init=0.5, dtype=
         raise TypeError(f"dtype must be float32 or float64, got {dtype!r}") from exc
     if dtype not in (np.float32, np.float64):
         raise ValueError(f"dtype must be float32 or float64, got {dtype}")
+    shape = _unroll.first_shape(affine[0], input_shape)
+    relu = [i for i, act in acts if isinstance(act, torch.nn.ReLU)]
+    h = None
+    if relu:
+        if data is None:
+            raise ValueError(f"model[{relu[0]}] is a ReLU: give data= (training inputs) to scale it")
+        if isinstance(data, torch.Tensor):
+            data = data.detach().cpu().numpy()
+        data = finite_array("data", data)
+        if data.ndim < 2 or data[0].size != math.prod(shape) or len(data) == 0:
+            n_in = math.prod(shape)
+            raise ValueError(f"data must have shape (n, {n_in}) or (n, *{shape}), got {data.shape}")
+        h = torch.as_tensor(data.reshape(len(data), *shape))
     weights, biases, neurons, amplitudes = [], [], [], []
-    for i in range(0, len(layers), 2):
-        lin = layers[i]
-        W = lin.weight.detach().cpu().numpy().astype(np.float64)
-        b = (
-            lin.bias.detach().cpu().numpy().astype(np.float64)
-            if lin.bias is not None
-            else np.zeros(lin.out_features)
-        )
-        weights.append(finite_array(f"model[{i}].weight", W))
-        biases.append(finite_array(f"model[{i}].bias", b))
-        if i + 1 < len(layers):
-            act = layers[i + 1]
-            tau_m = act.tau_m / rate_scale
-            if dt > tau_m:
-                raise ValueError(
-                    f"dt ({dt} s) must not exceed tau_m / rate_scale ({tau_m} s) of model[{i + 1}]; "
-                    "lower rate_scale or dt"
-                )
-            neurons.append(LIF(tau_m=tau_m, tau_ref=act.tau_ref / rate_scale))
-            amplitudes.append(act.amplitude / rate_scale)
+    for k, layers in enumerate(affine):
+        W, b, shape = _unroll.affine_map(layers, shape)
+        if k == len(acts):
+            weights.append(W)
+            biases.append(b)
+            break
+        i, act = acts[k]
+        if h is not None:
+            h = _unroll.apply(layers, h)
+        if isinstance(act, torch.nn.ReLU):
+            # data-based normalisation (Rueckauer et al. 2017): the 99.9th
+            # percentile of the layer's input drives a neuron to RELU_DRIVE_MAX;
+            # with tau_ref = 0, G(J) = (J - 1/2) / tau_m to within 1/(12 J tau_m)
+            # for J >= 2, so a drive 1/2 + lam z fires at lam z / tau_m.
+            z_max = float(np.percentile(h.numpy(), RELU_PERCENTILE))
+            if not z_max > 0.0:
+                raise ValueError(f"model[{i}] (ReLU) receives no positive input on data; cannot scale it")
+            tau_m = 0.02 / rate_scale
+            lam = (RELU_DRIVE_MAX - 0.5) / z_max
+            W, b = lam * W, lam * b + 0.5
+            neuron, amplitude = LIF(tau_m=tau_m, tau_ref=0.0), tau_m / lam
+        else:
+            neuron = LIF(tau_m=act.tau_m / rate_scale, tau_ref=act.tau_ref / rate_scale)
+            amplitude = act.amplitude / rate_scale
+        if dt > neuron.tau_m:
+            raise ValueError(
+                f"dt ({dt} s) must not exceed tau_m / rate_scale ({neuron.tau_m} s) of model[{i}]; "
+                "lower rate_scale or dt"
+            )
+        if h is not None:
+            h = _unroll.apply([(i, act)], h)
+        weights.append(W)
+        biases.append(b)
+        neurons.append(neuron)
+        amplitudes.append(amplitude)
     return SpikingModel(weights, biases, neurons, amplitudes, dt, synapse, rate_scale, v_init, dtype)
