@@ -36,7 +36,7 @@ from spikenet.rate import _unroll
 from spikenet.rate.tuning import lif_rate
 from spikenet.sim import LIF, PSCFilter
 
-__all__ = ["SpikingModel", "SpikingRun", "poisson_spikes", "to_spiking"]
+__all__ = ["SpikingModel", "SpikingRun", "poisson_encode", "to_spiking"]
 
 # ReLU layers: the 99.9th percentile of a layer's input on the data maps to this drive.
 RELU_PERCENTILE = 99.9
@@ -195,7 +195,7 @@ class SpikingModel:
             raise ValueError("x contains NaN or inf")
         if encode is not None:
             choice("encode", encode, ["poisson"])
-            x = poisson_spikes(x, steps, seed=seed).astype(self.dtype)
+            x = poisson_encode(x, steps, seed=seed).astype(self.dtype)
         elif seed is not None:
             raise ValueError("seed is only used with encode='poisson'")
         return x if x.ndim == 3 else x[None]
@@ -405,7 +405,7 @@ class SpikingModel:
         return np.where(t > 0, gammainc(self.synapse.n + 1, np.maximum(t, 0.0) / self.synapse.tau_s), 0.0)
 
 
-def poisson_spikes(x, steps, seed=None) -> np.ndarray:
+def poisson_encode(x, steps, seed=None) -> np.ndarray:
     """Rate-code values in [0, 1] as independent Bernoulli spike trains on the time grid.
 
     Parameters

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from spikenet.rate import LIFRate, SoftLIFRate, poisson_spikes, to_spiking
+from spikenet.rate import LIFRate, SoftLIFRate, poisson_encode, to_spiking
 from spikenet.rate._digits_model import accuracy, load_digits_data, softlif_classifier, train_classifier
 from spikenet.sim import LIF, Network, PSCFilter
 
@@ -170,17 +170,17 @@ def test_digits_reach_the_rate_networks_accuracy_in_5_steps_with_fewer_spikes(di
 # ---------------------------------------------------------------- spike inputs
 
 
-def test_poisson_spikes_have_the_requested_probability():
+def test_poisson_encode_have_the_requested_probability():
     p = np.array([[0.0, 0.1, 0.5, 1.0]])
     steps = 20000
-    raster = poisson_spikes(p, steps, seed=3)
+    raster = poisson_encode(p, steps, seed=3)
     assert raster.shape == (steps, 1, 4) and raster.dtype == bool
     mean = raster.mean(axis=0)[0]
     sd = np.sqrt(p[0] * (1 - p[0]) / steps)
     assert np.all(np.abs(mean - p[0]) <= 5 * sd)
     assert mean[0] == 0 and mean[3] == 1
-    np.testing.assert_array_equal(poisson_spikes(p, 50, seed=4), poisson_spikes(p, 50, seed=4))
-    assert not np.array_equal(poisson_spikes(p, 50, seed=4), poisson_spikes(p, 50, seed=5))
+    np.testing.assert_array_equal(poisson_encode(p, 50, seed=4), poisson_encode(p, 50, seed=4))
+    assert not np.array_equal(poisson_encode(p, 50, seed=4), poisson_encode(p, 50, seed=5))
 
 
 def test_poisson_encoding_in_run_is_a_spike_raster_input():
@@ -188,7 +188,7 @@ def test_poisson_encoding_in_run_is_a_spike_raster_input():
     x = np.random.default_rng(5).random((4, 3))
     T, steps = 0.03, 30
     coded = snn.run(x, T, encode="poisson", seed=7)
-    np.testing.assert_array_equal(coded, snn.run(poisson_spikes(x, steps, seed=7), T))
+    np.testing.assert_array_equal(coded, snn.run(poisson_encode(x, steps, seed=7), T))
     # inputs that always spike are the static input 1
     ones = np.ones((4, 3))
     np.testing.assert_array_equal(snn.run(ones, T, encode="poisson", seed=1), snn.run(ones, T))
@@ -217,7 +217,7 @@ def bar_events(n, steps, seed, p_on=0.6, p_off=0.05):
         }[int(c)]
         maps[i, rows, cols] = p_on
     maps = maps.reshape(n, 64)
-    return poisson_spikes(maps, steps, seed=rng), maps, labels
+    return poisson_encode(maps, steps, seed=rng), maps, labels
 
 
 def test_converted_network_classifies_synthetic_event_data():
