@@ -87,20 +87,31 @@ def _layer_step(v, r, spk, J, lo, n, dt, dec, tm, tr, Jp, tn, per, flag):
     the same dynamics up to rounding (spike times are sums of periods rather
     than solved step by step).
     """
-    # Pass 1, branch-free (it vectorises): neurons in the periodic mode whose
-    # drive is unchanged fire ceil((dt - tn) / per) spikes in this step.
+    # Pass 1, branch-free (it vectorises): a neuron in the periodic mode whose
+    # drive is unchanged fires ceil((dt - tn) / per) spikes in this step; a
+    # neuron out of that mode that is not refractory and stays below threshold
+    # decays towards its drive. The others are flagged for pass 2.
     events = 0
     for j in range(n):
         i = lo + j
+        Jj = J[j]
+        Jo = Jp[i]
+        vj = v[i]
         p = per[i]
-        periodic = (J[j] == Jp[i]) & (p > 0.0)
+        same = Jj == Jo
+        periodic = same & (p > 0.0)
         ps = p if periodic else dt
         t = tn[i]
         c = max(math.ceil((dt - t) / ps), 0.0)
+        ve = Jj + (vj - Jj) * dec
+        simple = (p == 0.0) & (r[i] == 0.0) & (ve < 1.0) & (vj < 1.0) & ~(same & (Jj > 1.0))
         tn[i] = (t + c * ps - dt) if periodic else t
+        v[i] = ve if simple else vj
+        Jp[i] = Jj if simple else Jo
         spk[i] = c if periodic else 0.0
-        flag[j] = not periodic
-        events += 0 if periodic else 1
+        ev = not (periodic or simple)
+        flag[j] = ev
+        events += 1 if ev else 0
     if events == 0:
         return
     # Pass 2: the others, one by one.
