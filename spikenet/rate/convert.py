@@ -55,9 +55,11 @@ class SpikingRun:
         Step start times in seconds.
     outputs : numpy.ndarray, shape (steps, batch, out)
         Decoded output during each step: the final ``Linear`` applied to the
-        filtered spike trains of the last hidden population, averaged over
-        the step (the spikes of step ``j`` arrive at ``t[j + 1]``, as at a
-        synapse in the network).
+        spike trains of the last hidden population, averaged over the step.
+        With a PSC synapse the trains are filtered (the spikes of step ``j``
+        arrive at ``t[j + 1]``, as at a synapse in the network); with
+        ``synapse=None`` they are the spike counts of the step divided by
+        ``dt``.
     rasters : list of numpy.ndarray
         One bool spike raster (steps, batch, n_i) per hidden population.
     dt : float
@@ -376,6 +378,12 @@ class SpikingModel:
         numpy.ndarray, shape (batch, out)
             Decoded outputs, to compare with ``model(x)`` of the rate network
             (``dtype``; float64 with a PSC synapse).
+
+        Notes
+        -----
+        With ``synapse=None`` a run of fewer than about 2 million
+        neuron-steps uses one Numba thread (waking the thread pool would cost
+        more than it saves); larger runs use ``numba.get_num_threads()``.
         """
         steps = self._steps(T)
         T = steps * self.dt
