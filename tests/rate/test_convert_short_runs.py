@@ -276,3 +276,24 @@ def test_soft_lif_models_convert_to_the_same_short_run_network():
     hard = torch.nn.Sequential(soft[0], LIFRate(amplitude=0.01), soft[2])
     x = np.random.default_rng(0).random((3, 3))
     np.testing.assert_array_equal(to_spiking(soft).run(x, 0.005), to_spiking(hard).run(x, 0.005))
+
+
+@pytest.mark.parametrize("synapse", [None, PSCFilter(0.005)])
+@pytest.mark.parametrize("v_init", [0.0, 0.5, 0.9])
+def test_first_spike_comes_when_the_lif_solution_from_v_init_reaches_threshold(synapse, v_init):
+    # one neuron with constant drive J: v(t) = J + (v_init - J) exp(-t / tau_m) reaches 1 at
+    # t1 = tau_m ln((J - v_init) / (J - 1)), then fires every tau_ref + tau_m ln(J / (J - 1))
+    model = torch.nn.Sequential(torch.nn.Linear(1, 1), LIFRate(amplitude=0.01), torch.nn.Linear(1, 1))
+    J = 1.5
+    with torch.no_grad():
+        model[0].weight.zero_()
+        model[0].bias.fill_(J)
+    snn = to_spiking(model, synapse=synapse, rate_scale=1.0, v_init=v_init, dtype="float64")
+    run = snn.simulate(np.zeros((1, 1)), 0.2)
+    raster = run.counts[0] if run.counts is not None else run.rasters[0]
+    steps = np.flatnonzero(raster[:, 0, 0])
+    t1 = 0.02 * np.log((J - v_init) / (J - 1))
+    period = 0.002 + 0.02 * np.log(J / (J - 1))
+    expected = np.floor((t1 + period * np.arange(len(steps))) / snn.dt).astype(int)
+    assert len(steps) == int((0.2 - t1) / period) + 1
+    np.testing.assert_array_equal(steps, expected)
