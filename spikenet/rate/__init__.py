@@ -2,7 +2,7 @@
 
 from spikenet.rate import activations, adversarial, autodiff, datasets, losses
 from spikenet.rate.backprop import mlp_backprop, mlp_forward, numerical_gradient
-from spikenet.rate.convert import SpikingModel, SpikingRun, to_spiking
+from spikenet.rate.convert import SpikingModel, SpikingRun, poisson_encode, to_spiking
 from spikenet.rate.layers import BatchNorm, Dropout
 from spikenet.rate.models import CNN, GAN, LSTM, RNN, VAE, Autoencoder, Hopfield, hamming, perturb
 from spikenet.rate.train import History, fit
@@ -45,6 +45,7 @@ __all__: list[str] = [
     "mlp_forward",
     "numerical_gradient",
     "perturb",
+    "poisson_encode",
     "soft_lif_rate",
     "to_spiking",
     "tuning_curve",
