@@ -16,3 +16,13 @@ def test_example_runs_and_saves_figures(script, figures, tmp_path):
     run_examples([script], tmp_path, timeout=300)
     for name in figures:
         assert (tmp_path / name).stat().st_size > 10_000
+
+
+def test_brunel_phase_diagram_example_sweeps_on_a_cluster_and_separates_the_regimes(tmp_path):
+    out = run_examples(["brunel_phase_diagram.py"], tmp_path, timeout=300)
+    assert (tmp_path / "brunel_phase_diagram.png").stat().st_size > 10_000
+    assert "9 points on 2 workers" in out and ", 0 failed" in out
+    assert "same table: True" in out  # the cluster and the serial loop agree point by point
+    rates = {line.split(" (")[0]: float(line.split("rate ")[1].split(" Hz")[0])
+             for line in out.splitlines() if " Hz, synchrony " in line}
+    assert rates["SR"] > 3 * rates["AI"]  # weak inhibition: near-saturated synchronous regular firing
