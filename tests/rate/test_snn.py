@@ -226,7 +226,7 @@ def test_bad_arguments_raise_errors_naming_them():
 
 
 def test_converted_network_keeps_its_spikes_and_fine_tunes():
-    """from_spiking_model: the same hidden spikes as SpikingModel.simulate, and fine-tuning lowers the loss."""
+    """from_spiking_model: the hidden spikes of SpikingModel.simulate; fine-tuning lowers the loss."""
     from spikenet.rate import LIFRate, to_spiking
 
     torch.manual_seed(0)
