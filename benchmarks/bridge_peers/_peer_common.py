@@ -26,6 +26,7 @@ def parse_args(description):
     p.add_argument("--epochs", type=int, default=None, help="training epochs (default: the runner's)")
     p.add_argument("--repeats", type=int, default=5, help="timed runs per (steps, threads); median kept")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--hidden", type=int, default=64, help="hidden units")
     args = p.parse_args()
     args.steps = [int(s) for s in args.steps.split(",") if s]
     args.threads = [int(s) for s in args.threads.split(",") if s]

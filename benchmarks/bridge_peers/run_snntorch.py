@@ -4,8 +4,8 @@ Run inside the snnTorch venv (see setup_venvs.sh):
 ``python run_snntorch.py --data digits.npz``. Prints one result line
 (see ``_peer_common.emit``).
 
-Model: Linear(64, 64) -> Leaky -> Linear(64, 10) -> Leaky, beta = 0.95 (a
-20 ms membrane at 1 ms steps), threshold 1, subtract reset, fast-sigmoid
+Model: Linear(64, H) -> Leaky -> Linear(H, 10) -> Leaky (H = --hidden, 64 by
+default), beta = 0.95 (a 20 ms membrane at 1 ms steps), threshold 1, subtract reset, fast-sigmoid
 surrogate (slope 25), the image as a constant input current. Trained at 10
 steps with the cross entropy of the output membrane potential summed over
 the steps (snnTorch's tutorial loss), Adam; the prediction is the class with
@@ -49,7 +49,7 @@ def main():
     torch.manual_seed(args.seed)
     torch.set_num_threads(1)
     Xtr, ytr, Xte, yte = load(args.data)
-    net = Net(Xtr.shape[1], 64, int(ytr.max()) + 1)
+    net = Net(Xtr.shape[1], args.hidden, int(ytr.max()) + 1)
     opt = torch.optim.Adam(net.parameters(), lr=2e-3)
     epochs = 60 if args.epochs is None else args.epochs
     gen = torch.Generator().manual_seed(args.seed)
@@ -69,7 +69,7 @@ def main():
 
     result = measure(predict, Xte, yte, args.steps, args.threads, args.repeats)
     result.update(library="snntorch", version=snn.__version__, torch=torch.__version__, epochs=epochs,
-                  n_test=len(Xte))
+                  n_test=len(Xte), hidden=args.hidden)
     emit(result)
 
 

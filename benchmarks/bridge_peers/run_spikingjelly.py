@@ -4,8 +4,8 @@ Run inside the SpikingJelly venv (see setup_venvs.sh):
 ``python run_spikingjelly.py --data digits.npz``. Prints one result line
 (see ``_peer_common.emit``).
 
-Model: Linear(64, 64) -> ReLU -> Linear(64, 10), trained with the cross
-entropy and Adam, converted by
+Model: Linear(64, H) -> ReLU -> Linear(H, 10) (H = --hidden, 64 by default),
+trained with the cross entropy and Adam, converted by
 ``ann2snn.Converter(recipe=ann2snn.RateCodingRecipe(dataloader=..., mode="Max"))``
 (the calibration data are the training set in batches of 64). The converted
 network runs in single-step mode with the image as a constant input; the
@@ -25,8 +25,8 @@ def main():
     torch.manual_seed(args.seed)
     torch.set_num_threads(1)
     Xtr, ytr, Xte, yte = load(args.data)
-    ann = torch.nn.Sequential(torch.nn.Linear(Xtr.shape[1], 64), torch.nn.ReLU(),
-                              torch.nn.Linear(64, int(ytr.max()) + 1))
+    ann = torch.nn.Sequential(torch.nn.Linear(Xtr.shape[1], args.hidden), torch.nn.ReLU(),
+                              torch.nn.Linear(args.hidden, int(ytr.max()) + 1))
     opt = torch.optim.Adam(ann.parameters(), lr=1e-3)
     epochs = 200 if args.epochs is None else args.epochs
     gen = torch.Generator().manual_seed(args.seed)
@@ -54,7 +54,8 @@ def main():
 
     result = measure(predict, Xte, yte, args.steps, args.threads, args.repeats)
     result.update(library="spikingjelly", version=getattr(spikingjelly, "__version__", "2.0.0"),
-                  torch=torch.__version__, epochs=epochs, n_test=len(Xte), ann_accuracy=ann_acc)
+                  torch=torch.__version__, epochs=epochs, n_test=len(Xte), hidden=args.hidden,
+                  ann_accuracy=ann_acc)
     emit(result)
 
 

@@ -164,25 +164,17 @@ def test_hidden_gradient_is_the_surrogate_times_the_exact_voltage_derivative(ste
     np.testing.assert_array_equal(run.spikes[0][steps - 1, 0].detach().numpy(), (v >= 1.0).astype(float))
 
 
-def test_short_training_beats_chance_by_far():
-    """A quick BPTT run (5 epochs, 32 hidden, 10 steps of 1 ms) learns digits."""
-    Xtr, ytr, Xte, yte = datasets.digits(seed=0)
-    torch.manual_seed(0)
-    net = SpikingMLP([64, 32, 10], dt=1e-3, steps=10)
-    hist = fit_spiking(net, (Xtr, ytr), epochs=5, seed=0, threads=1)
-    assert hist["loss"][-1] < hist["loss"][0]
-    with torch.no_grad():
-        acc = float((net(Xte).argmax(1).numpy() == yte).mean())
-    assert acc >= 0.90, acc
-
-
 @pytest.mark.slow
 def test_trained_spiking_digits_reach_snntorch_accuracy_and_run_unchanged_in_sim():
-    """64 hidden LIF neurons, 10 steps of 1 ms: at least snnTorch's 97.8 %; same spikes in spikenet.sim."""
+    """128 hidden LIF neurons, 10 steps of 1 ms: at least snnTorch's 97.8 %; same spikes in spikenet.sim.
+
+    (The fast version of this check is the ``--quick`` run of
+    examples/train_spiking_digits.py, tested in tests/examples.)
+    """
     Xtr, ytr, Xte, yte = datasets.digits(seed=0)
     torch.manual_seed(0)
-    net = SpikingMLP([64, 64, 10], dt=1e-3, tau_ref=0.0, steps=10)
-    fit_spiking(net, (Xtr, ytr), epochs=60, seed=0, threads=1)
+    net = SpikingMLP([64, 128, 10], dt=1e-3, tau_ref=0.0, steps=10)
+    fit_spiking(net, (Xtr, ytr), epochs=40, seed=0, threads=1)
     with torch.no_grad():
         run = net.simulate(Xte)
     acc = float((run.logits.argmax(1).numpy() == yte).mean())
