@@ -236,3 +236,13 @@ def test_converted_network_keeps_its_spikes_and_fine_tunes():
     y = torch.tensor([0, 1, 2, 0, 1])
     hist = fit_spiking(net, (x, y), epochs=15, lr=0.01, batch_size=5, input_noise=0.0, seed=0)
     assert hist["loss"][-1] < hist["loss"][0]
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import spikenet.rate.snn as snn
+
+    result = doctest.testmod(snn, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted >= 4
+    assert result.failed == 0
