@@ -322,6 +322,12 @@ class SpikingMLP(torch.nn.Module):
 
         if not isinstance(model, SpikingModel):
             raise TypeError(f"model must be a spikenet.rate.SpikingModel, got {type(model).__name__}")
+        if not isinstance(model.synapse, PSCFilter):
+            raise ValueError("model: a SpikingMLP passes spikes through a PSC synapse; convert with "
+                             f"to_spiking(..., synapse=PSCFilter(...)), got synapse={model.synapse!r}")
+        if getattr(model, "v_init", 0.0) != 0.0:
+            raise ValueError("model: a SpikingMLP starts from v = 0; convert with "
+                             f"to_spiking(..., v_init=0.0), got v_init={model.v_init}")
         sizes = [model.n_in, *model.sizes, model.n_out]
         net = cls(sizes, tau_m=[n.tau_m for n in model.neurons], tau_ref=[n.tau_ref for n in model.neurons],
                   dt=model.dt, synapse=model.synapse, steps=steps, slope=slope)

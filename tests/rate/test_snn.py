@@ -226,7 +226,10 @@ def test_converted_network_keeps_its_spikes_and_fine_tunes():
     with torch.no_grad():
         rate[0].weight.mul_(8.0)
         rate[0].bias.add_(2.0)
-    converted = to_spiking(rate, dt=1e-3)
+    converted = to_spiking(rate, dt=1e-3, synapse=PSCFilter(0.005), rate_scale=1.0, v_init=0.0,
+                           dtype="float64")
+    with pytest.raises(ValueError, match="synapse"):
+        SpikingMLP.from_spiking_model(to_spiking(rate, dt=1e-3))  # the defaults: no synapse
     x = torch.rand(5, 6, generator=torch.Generator().manual_seed(0))
     reference = converted.simulate(x, 0.012).rasters[0]  # (steps, batch, n)
     net = SpikingMLP.from_spiking_model(converted, steps=12).double()
