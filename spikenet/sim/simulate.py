@@ -49,6 +49,8 @@ def _state_names(model) -> tuple[str, ...]:
     return model.state_names if issubclass(model, NeuronModel) else _STATE_NAMES[model]
 # Spike buffers per chunk may use about this many bytes (16 bytes per slot).
 _SPIKE_BUFFER_BYTES = 16 * 2**20
+# Random numbers per chunk of a noisy run (bytes: a normal and a uniform per neuron and step).
+_NOISE_BYTES = 32 * 2**20
 # Steps per chunk when a callable input is evaluated in Python.
 _CALLABLE_CHUNK = 500
 # Chunks a progress bar is split into (closed-form LIF runs; stepped runs
@@ -179,7 +181,7 @@ def _initial_state(neuron, init, shape, dtype):
 
 
 def simulate(neuron, J, T, dt=1e-4, record=("spikes",), init=None, seed=None, progress=False, *,
-             batch=False, dtype=np.float64):
+             batch=False, dtype=np.float64, noise=0.0):
     r"""Simulate a population of unconnected neurons driven by the input ``J``.
 
     Parameters
@@ -211,6 +213,9 @@ def simulate(neuron, J, T, dt=1e-4, record=("spikes",), init=None, seed=None, pr
         ``(batch, n)``). Default: ``v_reset`` for LIF; ``v_init`` for HH with each
         gate at its steady state for the initial voltage.
     seed : None, int or numpy.random.Generator
+        Seeds the white noise (``noise > 0``): the same seed gives the same
+        spikes, whatever the chunking of the run. Without noise the models
+        are deterministic and ``seed`` changes nothing.
         Accepted for interface uniformity; these models are deterministic.
     progress : bool
         Show a tqdm progress bar (the loop is run in chunks).
@@ -219,6 +224,13 @@ def simulate(neuron, J, T, dt=1e-4, record=("spikes",), init=None, seed=None, pr
         and outputs gain a batch axis.
     dtype : numpy float type, keyword-only
         ``np.float64`` (default) or ``np.float32`` for the state arrays.
+    noise : float, keyword-only
+        LIF only: the white-noise amplitude ``sigma`` of
+        ``tau_m dv = (J - v) dt + sigma sqrt(tau_m) dW`` (Brian2's
+        ``sigma*xi*tau**-0.5``; stationary variance ``sigma^2 / 2`` below
+        threshold), integrated as an exact Ornstein-Uhlenbeck step with a
+        Brownian-bridge test for threshold crossings inside a step (see
+        :mod:`spikenet.sim.kernels.lif_noise`). Default 0: no noise.
 
     Returns
     -------
@@ -269,7 +281,11 @@ def simulate(neuron, J, T, dt=1e-4, record=("spikes",), init=None, seed=None, pr
     dtype = np.dtype(dtype)
     if not isinstance(batch, bool):
         raise TypeError(f"batch must be True or False, got {batch!r}")
-    as_rng(seed)  # validated for uniformity; the models are deterministic
+    rng = as_rng(seed)
+    noise = positive_float("noise", noise, allow_zero=True)
+    if noise > 0 and model is not LIF:
+        raise ValueError(f"noise: white noise is available for LIF neurons in simulate, not {model.__name__}")
+    noise_rngs = rng.spawn(2) if noise > 0 else None  # normals and uniforms: independent of the chunking
     names = _check_record(record, model)
     if model is LIF and dt > neuron.tau_m:
         raise ValueError(f"dt ({dt} s) must not exceed the LIF's tau_m ({neuron.tau_m} s)")
@@ -301,7 +317,7 @@ def simulate(neuron, J, T, dt=1e-4, record=("spikes",), init=None, seed=None, pr
     # spike buffers' budget (and a progress bar) alone, which also bounds
     # their duration (a cost per spike). Stepped kernels give the same
     # results for any cut: their chunks last about 0.1 s of wall time.
-    closed = model is LIF and drive.const is not None and not names and _LIF_CLOSED_FORM
+    closed = model is LIF and drive.const is not None and not names and _LIF_CLOSED_FORM and noise == 0
     clock = None
     L = steps
     if closed:
@@ -328,7 +344,10 @@ def simulate(neuron, J, T, dt=1e-4, record=("spikes",), init=None, seed=None, pr
             while True:  # shrink the chunk until its spike buffer fits the budget
                 b = a + L_here
                 cap = _spike_capacity(neuron, drive, a, b, dt)
-                if N * cap * 16 <= _SPIKE_BUFFER_BYTES or L_here == 1:
+                if noise > 0:  # at most one spike per refractory period or step
+                    cap = int((b - a) * dt / max(neuron.tau_ref, dt)) + 3
+                fits = N * cap * 16 <= _SPIKE_BUFFER_BYTES and (noise == 0 or N * L_here * 16 <= _NOISE_BYTES)
+                if fits or L_here == 1:
                     break
                 L_here = max(1, L_here // 2)
             try:
@@ -337,6 +356,9 @@ def simulate(neuron, J, T, dt=1e-4, record=("spikes",), init=None, seed=None, pr
                 stopper.stop()
                 break
             J2d = np.ascontiguousarray(J2d, dtype=j_dtype)
+            if noise > 0:  # drawn once per chunk: a re-run of the chunk sees the same numbers
+                xi = noise_rngs[0].standard_normal((b - a, N))
+                uni = noise_rngs[1].random((b - a, N))
             saved = {k: s.copy() for k, s in state.items()}
             while True:  # re-run the chunk if a neuron overflowed its buffer
                 spk_t = np.empty((N, cap), dtype=np.float64)
@@ -346,6 +368,13 @@ def simulate(neuron, J, T, dt=1e-4, record=("spikes",), init=None, seed=None, pr
                 if model_run is not None:
                     _run_model_chunk(model_run, neuron, state, J2d, stride, a, dt, spk_t, spk_k, cnt,
                                      chunk_recs, b - a)
+                elif noise > 0:
+                    from spikenet.sim.kernels.lif_noise import lif_noise_run
+
+                    rec_v = chunk_recs.get("v", np.empty((b - a, 0), dtype=dtype))
+                    lif_noise_run(state["v"], state["r"], np.asarray(J2d, dtype=np.float64), stride, a, dt,
+                                  neuron.tau_m, neuron.tau_ref, neuron.v_th, neuron.v_reset, noise, xi, uni,
+                                  spk_t, spk_k, cnt, rec_v)
                 else:
                     _run_chunk(model, neuron, state, J2d, stride, a, dt, spk_t, spk_k, cnt, chunk_recs,
                                b - a, dtype, lif_run, hh_run)
