@@ -21,6 +21,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from spikenet.plot import save_figure
 from spikenet.rate import datasets
 from spikenet.rate.models import GAN
 from spikenet.rate.models.gan import ring_of_gaussians
@@ -65,10 +66,8 @@ def main(argv=None) -> Path:
     ax_d.imshow(imgs, cmap="gray_r")
     ax_d.set_title("generated digits")
     ax_d.axis("off")
-    fig.tight_layout()
-    path = args.out / "gan.png"
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    path = save_figure(fig, args.out / "gan.png", quick=args.quick, dpi=120)
+    print(f"wrote {path}")
     return path
 
 

@@ -24,6 +24,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
+from spikenet.plot import save_figure
 from spikenet.rate import lif_rate, soft_lif_rate, tuning_curve
 from spikenet.sim import LIF
 
@@ -67,10 +68,7 @@ def main(argv=None) -> Path:
         xlabel="input drive J", ylabel="|simulated / analytic - 1|", title="simulated vs analytic rate"
     )
     ax_err.legend(fontsize=8)
-    fig.tight_layout()
-    path = args.out / "lif_tuning_analytic_vs_sim.png"
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    path = save_figure(fig, args.out / "lif_tuning_analytic_vs_sim.png", quick=args.quick, dpi=100)
     print(f"wrote {path}")
     return path
 

@@ -19,12 +19,14 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
+from spikenet.plot import save_figure
 from spikenet.rate.demos import quadratic_descent
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default="examples/output", help="folder for the figures")
+    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "output",
+                        help="folder for the figures")
     parser.add_argument("--quick", action="store_true", help="small sizes (for tests)")
     args = parser.parse_args(argv)
     out = Path(args.out)
@@ -55,9 +57,8 @@ def main(argv=None):
     ax2.set_xlabel("step")
     ax2.set_ylabel("E")
     ax2.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(out / "momentum.png", dpi=120)
-    plt.close(fig)
+    path = save_figure(fig, out / "rate_momentum.png", quick=args.quick, dpi=120)
+    print(f"wrote {path}")
     finals = {k: v[1][-1] for k, v in runs.items()}
     for k, v in finals.items():
         print(f"E after {epochs} steps, {k}: {v:.3e}")

@@ -19,12 +19,14 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
+from spikenet.plot import save_figure
 from spikenet.rate.demos import deep_logistic_network, layer_gradient_norms
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default="examples/output", help="folder for the figures")
+    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "output",
+                        help="folder for the figures")
     parser.add_argument("--quick", action="store_true", help="small sizes (for tests)")
     args = parser.parse_args(argv)
     out = Path(args.out)
@@ -44,9 +46,8 @@ def main(argv=None):
     ax.set_xlabel("layer (1 = next to the input)")
     ax.set_ylabel(r"$\|\nabla_{z^{(i)}} E\|$")
     ax.set_title("gradient norms at initialisation")
-    fig.tight_layout()
-    fig.savefig(out / "vanishing_gradients.png", dpi=120)
-    plt.close(fig)
+    path = save_figure(fig, out / "rate_vanishing_gradients.png", quick=args.quick, dpi=120)
+    print(f"wrote {path}")
     ratios = np.array(ratios)
     print(
         f"smallest per-layer drop over {n_nets} networks: {ratios.min():.2f}x "

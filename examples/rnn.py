@@ -22,6 +22,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
+from spikenet.plot import save_figure
 from spikenet.rate import fit
 from spikenet.rate.models import LSTM, RNN, BatchFirst
 
@@ -102,10 +103,8 @@ def main(argv=None) -> Path:
     ax_l.set_ylabel("loss at the last step")
     ax_l.set_title(f"delayed recall over {delay} steps")
     ax_l.legend()
-    fig.tight_layout()
-    path = args.out / "rnn.png"
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    path = save_figure(fig, args.out / "rnn.png", quick=args.quick, dpi=120)
+    print(f"wrote {path}")
     return path
 
 

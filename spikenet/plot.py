@@ -110,7 +110,7 @@ def raster(data, population=None, *, batch=None, max_neurons=None, ax=None, time
         times = np.concatenate([np.asarray(t, dtype=float) for t in shown]) if shown else np.zeros(0)
         neurons = np.repeat(np.arange(len(shown)), [len(t) for t in shown])
         kw = {} if colors is None else {"color": colors[k]}
-        ax.scatter(times * factor, neurons + offset, s=marker_size, marker=".", linewidths=0,
+        ax.scatter(times * factor, neurons + offset, s=marker_size, marker="o", linewidths=0,
                    label=g.label, **kw)
         offset += len(shown)
     if groups[0].t_start is not None:
@@ -229,7 +229,7 @@ def _binned_counts(group, t_start, t_stop, bin_width):
 
 
 def population_rate(data, population=None, *, bin_width=1e-3, smooth=None, batch=None, t_stop=None,
-                    ax=None, time_unit="s"):
+                    ax=None, time_unit="s", colors=None):
     """Population firing rate: spikes per neuron per second, in time bins, optionally smoothed.
 
     Parameters
@@ -254,6 +254,8 @@ def population_rate(data, population=None, *, bin_width=1e-3, smooth=None, batch
         Axes to draw on; new axes if None.
     time_unit : {"s", "ms"}
         Unit of the time axis (rates are always in Hz).
+    colors : sequence of color, optional
+        One color per population (default: matplotlib's color cycle).
 
     Returns
     -------
@@ -266,8 +268,11 @@ def population_rate(data, population=None, *, bin_width=1e-3, smooth=None, batch
     if smooth is not None:
         smooth = positive_float("smooth", smooth)
     groups = spike_groups(data, population, batch)
+    if colors is not None and len(colors) != len(groups):
+        raise ValueError(f"colors must have one entry per population ({len(groups)}), got {len(colors)}")
     ax = _axes(ax)
-    for g in groups:
+    for k, g in enumerate(groups):
+        kw = {} if colors is None else {"color": colors[k]}
         if g.t_start is None:
             if t_stop is None:
                 raise ValueError("t_stop (s) is needed to bin plain spike-time lists")
@@ -281,12 +286,12 @@ def population_rate(data, population=None, *, bin_width=1e-3, smooth=None, batch
         edges, counts = _binned_counts(g, t0, t1, bin_width)
         rate = counts / (len(g.spike_times) * np.diff(edges))
         if smooth is None:
-            ax.stairs(rate, edges * factor, label=g.label)
+            ax.stairs(rate, edges * factor, label=g.label, **kw)
         else:
             from scipy.ndimage import gaussian_filter1d
 
             smoothed = gaussian_filter1d(rate, smooth / bin_width, mode="nearest")
-            ax.plot(0.5 * (edges[1:] + edges[:-1]) * factor, smoothed, label=g.label)
+            ax.plot(0.5 * (edges[1:] + edges[:-1]) * factor, smoothed, label=g.label, **kw)
     ax.set_xlabel(f"time ({time_unit})")
     ax.set_ylabel("population rate (Hz)")
     if len(groups) > 1:
@@ -394,6 +399,9 @@ def weight_distribution(weights, *, bins=50, include_zeros=False, ax=None, label
 def save_figure(fig, path, *, quick=False, dpi=100):
     """Lay out, save and close a figure; a quick run says so in the figure's title.
 
+    The figure gets a tight layout unless it already has a layout engine
+    (e.g. ``plt.subplots(layout="constrained")``).
+
     Parameters
     ----------
     fig : matplotlib.figure.Figure
@@ -424,7 +432,8 @@ def save_figure(fig, path, *, quick=False, dpi=100):
             old = fig._suptitle.get_text() if fig._suptitle is not None else ""
         fig.suptitle(f"{old} (quick run)" if old else "(quick run: shortened, numbers not representative)",
                      fontsize="medium" if old else "small")
-    fig.tight_layout()
+    if fig.get_layout_engine() is None:  # a figure with its own layout engine keeps it
+        fig.tight_layout()
     fig.savefig(path, dpi=dpi)
     plt.close(fig)
     return path

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.examples._runner import check_written_figures
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -21,7 +23,10 @@ def run_example(script, out, capsys):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     module.main(["--quick", "--out", str(out)])
-    return capsys.readouterr().out
+    stdout = capsys.readouterr().out
+    # the same checks as for the scripts run in a subprocess: one "wrote PATH" line per figure
+    check_written_figures(f"{stdout}\n== {script} took 0 s\n", [script], out)
+    return stdout
 
 
 def test_lif_tuning_example_shows_simulation_on_the_analytic_curve(tmp_path, capsys):
@@ -41,7 +46,7 @@ def test_hh_fi_example_finds_the_onset_and_fits_an_lif_curve(tmp_path, capsys):
 
 def test_digits_example_keeps_accuracy_and_writes_both_figures(tmp_path, capsys):
     stdout = run_example("digits_to_spiking.py", tmp_path, capsys)
-    for figure in ("digits_hidden_raster.png", "digits_accuracy_vs_T.png"):
+    for figure in ("digits_to_spiking_hidden_raster.png", "digits_to_spiking_accuracy_vs_T.png"):
         assert (tmp_path / figure).stat().st_size > 10_000
     rate_acc = float(re.search(r"rate network \(SoftLIF\): test accuracy ([\d.]+)%", stdout).group(1))
     spiking_acc = float(re.search(r"spiking network: accuracy ([\d.]+)%", stdout).group(1))
