@@ -179,3 +179,18 @@ def test_batched_runs_need_a_batch_index():
     ax = plot.raster(res, batch=1)
     xy = np.asarray(ax.collections[0].get_offsets())
     np.testing.assert_allclose(xy[xy[:, 1] == 0, 0], analytic_times(2.0, 0.05), atol=TIME_TOL)
+
+
+@pytest.mark.filterwarnings("ignore:The 'copy' argument in Quantity is deprecated")  # Elephant 1.2
+def test_code_on_the_plotting_docs_page_runs(tmp_path, monkeypatch):
+    import re
+    from pathlib import Path
+
+    pytest.importorskip("elephant")
+    page = (Path(__file__).resolve().parents[1] / "docs" / "plotting.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", page, flags=re.S)
+    assert len(blocks) == 2
+    monkeypatch.chdir(tmp_path)
+    for i, block in enumerate(blocks):
+        exec(compile(block, f"docs/plotting.md block {i}", "exec"), {"__name__": "docs"})
+    assert (tmp_path / "lif.png").stat().st_size > 10_000
