@@ -55,7 +55,7 @@ def main(argv=None) -> Path:
     ax.axhline(500, ls=":", c="gray")
     ax.text(0.1, 480, "1 / tau_ref", va="top", color="gray")
     ax.set(xlabel="input drive J", ylabel="rate (Hz)", title="LIF tuning curve (notes 1.4)")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(0.0, 0.86))
 
     x = torch.linspace(0.5, 2.0, 601, dtype=torch.float64)
     ax_soft.plot(x, lif_rate(x), c="k", lw=2, label="LIF")

@@ -60,8 +60,10 @@ def main(argv=None):
     path = save_figure(fig, out / "rate_momentum.png", quick=args.quick, dpi=120)
     print(f"wrote {path}")
     finals = {k: v[1][-1] for k, v in runs.items()}
-    for k, v in finals.items():
-        print(f"E after {epochs} steps, {k}: {v:.3e}")
+    names = ["plain GD", "momentum (V <- beta V + grad E)",
+             "EMA momentum (V <- beta V + (1 - beta) grad E), 10x lr"]
+    for name, v in zip(names, finals.values()):
+        print(f"E after {epochs} steps, {name}: {v:.3e}")
     return finals
 
 

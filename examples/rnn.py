@@ -96,7 +96,7 @@ def main(argv=None) -> Path:
         ax_p.plot(range(1, 7), ys[:, j, 0], "x--", color=f"C{j}", label="RNN prediction" if j == 0 else None)
     ax_p.set_xlabel("step")
     ax_p.set_title("next-element prediction")
-    ax_p.legend()
+    ax_p.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
     for name, losses in curves.items():
         ax_l.plot(losses, label=f"{name} (accuracy {acc[name]:.2f})")
     ax_l.set_xlabel("minibatch")
