@@ -148,3 +148,32 @@ def test_from_brian2_reads_a_monitor_as_spike_time_lists(b2):
         np.testing.assert_allclose(a, b, atol=1e-12)
     with pytest.raises(TypeError, match="spike_monitor"):
         from_brian2(trains)
+
+
+def test_batched_result_gives_one_segment_per_copy():
+    J = np.array([[1.5, 3.0], [2.0, 2.5]])
+    res = simulate(LIF(), J, T=0.3, batch=True, record=("spikes", "v"))
+    block = res.to_neo(neuron=LIF())
+    assert len(block.segments) == 2
+    for b, seg in enumerate(block.segments):
+        rates = [es.mean_firing_rate(st).rescale("Hz").magnitude for st in seg.spiketrains]
+        np.testing.assert_allclose(rates, res.rates()[b], rtol=RTOL)
+        # the LIF closed form: G(J) = 1 / (tau_ref + tau_m ln(J / (J - 1))) bounds the count over 0.3 s
+        np.testing.assert_allclose(rates, LIF().rate(J[b]), atol=1 / 0.3)
+        np.testing.assert_array_equal(seg.analogsignals[0].magnitude, res.v[:, b, :])
+
+
+@pytest.mark.brian2
+def test_to_brian2_replays_one_population_of_a_network(b2):
+    net = Network(dt=1e-4)
+    net.add_population(2, LIF(), bias=np.array([1.5, 3.0]), name="a")
+    net.add_population(1, LIF(), bias=2.0, name="b")
+    res = net.run(0.1, record={"a": ["v"]})  # the kernel variant test_plot compiles too
+    with pytest.raises(ValueError, match="population"):
+        to_brian2(res)
+    gen = to_brian2(res, "a")
+    assert len(gen) == 2 and float(gen.dt / b2.second) == pytest.approx(1e-4)
+    mon = b2.SpikeMonitor(gen)
+    b2.Network(gen, mon).run(0.1 * b2.second, namespace={})
+    for ours, theirs in zip(res.spike_times["a"], from_brian2(mon)):
+        assert theirs.size == ours.size and np.all(np.abs(ours - theirs) < 1e-4)
