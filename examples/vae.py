@@ -22,22 +22,10 @@ import numpy as np
 import torch
 from scipy.stats import norm
 
+from spikenet import plot
 from spikenet.plot import save_figure
 from spikenet.rate import datasets, fit
 from spikenet.rate.models import VAE
-
-
-def mosaic(images, rows: int, cols: int):
-    """Tile 8x8 digit images into one (rows * 9, cols * 7) picture, row by row.
-
-    Every digit of the data set has a blank first column and fills its full
-    height, so tiles put side by side show wide white stripes between
-    columns and none between rows. Each tile drops the blank column and gains
-    a blank row below: one pixel of background between neighbours both ways.
-    """
-    tiles = np.asarray(images).reshape(rows, cols, 8, 8)[:, :, :, 1:]
-    tiles = np.pad(tiles, ((0, 0), (0, 0), (0, 1), (0, 0)))
-    return tiles.transpose(0, 2, 1, 3).reshape(rows * 9, cols * 7)
 
 
 def main(argv=None) -> Path:
@@ -65,10 +53,9 @@ def main(argv=None) -> Path:
     with torch.no_grad():
         imgs = vae.decode(zz).numpy()
         mu, _ = vae.encode(test)
-    grid = mosaic(imgs, n, n)
 
     fig, (ax_g, ax_m, ax_s) = plt.subplots(1, 3, figsize=(15, 5), width_ratios=(1, 1.25, 1))
-    ax_g.imshow(grid, cmap="gray_r", interpolation="nearest")
+    plot.image_grid(imgs, ncols=n, crop=True, ax=ax_g)
     ax_g.set_title("decoded 2-D latent grid (prior quantiles)")
     ax_g.axis("off")
     sc = ax_m.scatter(mu[:, 0], mu[:, 1], c=yte, cmap="tab10", s=8)
@@ -76,8 +63,7 @@ def main(argv=None) -> Path:
     ax_m.set_title("encoded means of the test digits")
     ax_m.set_xlabel("z1")
     ax_m.set_ylabel("z2")
-    samples = mosaic(vae.sample(36, seed=args.seed).numpy(), 6, 6)
-    ax_s.imshow(samples, cmap="gray_r", interpolation="nearest")
+    plot.image_grid(vae.sample(36, seed=args.seed), ncols=6, crop=True, ax=ax_s)
     ax_s.set_title("decoded prior samples z ~ N(0, I)")
     ax_s.axis("off")
     path = save_figure(fig, args.out / "vae_latent_grid.png", quick=args.quick, dpi=120)

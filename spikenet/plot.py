@@ -28,7 +28,8 @@ import numpy as np
 from spikenet._sources import _is_network_result, _is_result, population_list, spike_groups
 from spikenet._validation import choice, finite_array, positive_float, positive_int
 
-__all__ = ["population_rate", "raster", "save_figure", "tuning_curve", "voltage", "weight_distribution"]
+__all__ = ["image_grid", "population_rate", "raster", "save_figure", "tuning_curve", "voltage",
+           "weight_distribution"]
 
 _TIME_SCALE = {"s": 1.0, "ms": 1e3}
 
@@ -393,6 +394,72 @@ def weight_distribution(weights, *, bins=50, include_zeros=False, ax=None, label
     ax.hist(values, bins=bins, label=label)
     ax.set_xlabel("weight")
     ax.set_ylabel("number of synapses")
+    return ax
+
+
+def image_grid(images, shape=(8, 8), *, ncols=None, pad=1, crop=False, ax=None, cmap="gray_r", vmin=0.0,
+               vmax=1.0):
+    """Small images (e.g. the 8x8 digits) tiled row by row, one background pixel between tiles.
+
+    Parameters
+    ----------
+    images : array_like, shape (k, h * w) or (k, h, w)
+        The images (a torch tensor is accepted), pixel values in
+        ``[vmin, vmax]``.
+    shape : tuple of int
+        ``(h, w)`` of one image, used for flat rows.
+    ncols : int, optional
+        Tiles per row; default the smallest ``c`` with ``c * c >= k``. Unused
+        cells stay background.
+    pad : int
+        Background pixels between neighbouring tiles, the same both ways
+        (0 puts tiles edge to edge).
+    crop : bool
+        Drop the outer rows and columns that are background in every image
+        (all pixels within 2 % of the range above ``vmin``), such as the
+        blank first column of every 8x8 digit, so that only ``pad`` separates
+        the tiles.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on; new axes if None.
+    cmap : str
+        Colormap; the background is ``vmin`` (white for ``"gray_r"``).
+    vmin, vmax : float
+        Pixel values mapped to the two ends of the colormap.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes drawn on: one image of ``rows * (h + pad) - pad`` by
+        ``ncols * (w + pad) - pad`` pixels, axis lines off.
+    """
+    if hasattr(images, "detach"):  # a torch tensor
+        images = images.detach().cpu().numpy()
+    h, w = (positive_int("shape[0]", shape[0]), positive_int("shape[1]", shape[1]))
+    imgs = finite_array("images", images, ndim=(2, 3))
+    if imgs.ndim == 2:
+        if imgs.shape[1] != h * w:
+            raise ValueError(f"images must have h * w = {h * w} columns for shape={shape}, got {imgs.shape}")
+        imgs = imgs.reshape(-1, h, w)
+    k = imgs.shape[0]
+    if k == 0:
+        raise ValueError("images must hold at least one image")
+    ncols = int(np.ceil(np.sqrt(k))) if ncols is None else positive_int("ncols", ncols)
+    pad = positive_int("pad", pad, allow_zero=True)
+    vmin, vmax = float(finite_array("vmin", vmin, ndim=0)), float(finite_array("vmax", vmax, ndim=0))
+    if crop:
+        ink = np.max(imgs, axis=0) > vmin + 0.02 * (vmax - vmin)
+        rows_in, cols_in = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+        if rows_in.size:
+            imgs = imgs[:, rows_in[0]:rows_in[-1] + 1, cols_in[0]:cols_in[-1] + 1]
+    h, w = imgs.shape[1:]
+    rows = -(-k // ncols)
+    canvas = np.full((rows * (h + pad) - pad, ncols * (w + pad) - pad), vmin)
+    for i in range(k):
+        r, c = divmod(i, ncols)
+        canvas[r * (h + pad):r * (h + pad) + h, c * (w + pad):c * (w + pad) + w] = imgs[i]
+    ax = _axes(ax)
+    ax.imshow(canvas, cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest")
+    ax.set_axis_off()
     return ax
 
 

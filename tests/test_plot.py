@@ -194,3 +194,25 @@ def test_code_on_the_plotting_docs_page_runs(tmp_path, monkeypatch):
     for i, block in enumerate(blocks):
         exec(compile(block, f"docs/plotting.md block {i}", "exec"), {"__name__": "docs"})
     assert (tmp_path / "lif.png").stat().st_size > 10_000
+
+
+def test_image_grid_places_each_image_in_its_tile():
+    rng = np.random.default_rng(2)
+    images = rng.uniform(0, 1, (7, 64))
+    ax = plot.image_grid(images, ncols=3, pad=1)
+    canvas = ax.images[0].get_array()
+    assert canvas.shape == (3 * 9 - 1, 3 * 9 - 1)
+    for i in range(7):
+        r, c = divmod(i, 3)
+        np.testing.assert_array_equal(canvas[9 * r:9 * r + 8, 9 * c:9 * c + 8], images[i].reshape(8, 8))
+    assert np.all(canvas[8::9, :] == 0) and np.all(canvas[:, 8::9] == 0)  # one background pixel between
+    assert np.all(canvas[18:, 9:] == 0)  # the two unused cells stay background
+    # crop: a blank first column in every image goes, the rest stays
+    framed = images.reshape(7, 8, 8).copy()
+    framed[:, :, 0] = 0.0
+    canvas = plot.image_grid(framed, ncols=7, pad=0, crop=True).images[0].get_array()
+    np.testing.assert_array_equal(canvas, np.hstack(list(framed[:, :, 1:])))
+    with pytest.raises(ValueError, match="images"):
+        plot.image_grid(rng.uniform(0, 1, (4, 60)))
+    with pytest.raises(ValueError, match="pad"):
+        plot.image_grid(images, pad=-1)
