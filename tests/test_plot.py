@@ -216,3 +216,20 @@ def test_image_grid_places_each_image_in_its_tile():
         plot.image_grid(rng.uniform(0, 1, (4, 60)))
     with pytest.raises(ValueError, match="pad"):
         plot.image_grid(images, pad=-1)
+
+
+@pytest.mark.parametrize(
+    "draw",
+    [
+        lambda r, n, ax: plot.raster(r, ax=ax),
+        lambda r, n, ax: plot.voltage(n, "exc", ax=ax),
+        lambda r, n, ax: plot.population_rate(n, "inh", ax=ax),
+        lambda r, n, ax: plot.tuning_curve(DRIVES, r, ax=ax),
+        lambda r, n, ax: plot.weight_distribution(np.eye(3), ax=ax),
+        lambda r, n, ax: plot.image_grid(np.ones((4, 64)), ax=ax),
+    ],
+)
+def test_every_helper_draws_on_the_axes_it_is_given_and_returns_them(lif_result, net_result, draw):
+    _, (left, right) = plt.subplots(1, 2)
+    assert draw(lif_result, net_result, right) is right
+    assert right.has_data() and not left.has_data()
