@@ -3,8 +3,10 @@
 Run ``python -m benchmarks --help`` (or ``spikenet bench --help``) from the
 repository root. Every measurement runs one simulator on one case in a fresh
 Python process, so that whole-process wall time, compiled-code caches and peak
-memory are real; :mod:`benchmarks.measure` drives those processes and
-:mod:`benchmarks.report` writes ``docs/benchmarks.md``.
+memory are real; :mod:`benchmarks.measure` drives those processes,
+:mod:`benchmarks.protocol` decides their order (alternating rounds) and when
+they may start (the load gate), and :mod:`benchmarks.report` writes the report
+into the ``--out`` folder (``docs/benchmarks.md`` only with ``--update-docs``).
 
 Modules
 -------
@@ -18,6 +20,8 @@ limit_kernels
     the "limit" column, i.e. what the hardware gives without any framework.
 measure
     Subprocess driver: caches (warm or empty), repeats, timings, ``ru_maxrss``.
+protocol
+    Alternating rounds, the load gate, medians of per-round ratios.
 report
-    Tables, target verdicts, the loop-time plot and ``docs/benchmarks.md``.
+    Tables, target verdicts, build options, the loop-time plot and the report.
 """

@@ -1,22 +1,42 @@
 """Command line of the benchmark suite: ``python -m benchmarks`` or ``spikenet bench``.
 
+Results and the report go to a folder of your choosing (``--out``, default
+``./spikenet-bench/``): ``results.json``, ``benchmarks.md`` and its plot. The
+tracked ``docs/benchmarks.md`` is rewritten only with ``--update-docs``.
+
+Protocol: each case is measured in rounds; a round runs every simulator of
+the case once, in an order that alternates between rounds; before every
+measured run the load gate reads the 1-minute load average and waits while
+other processes load the machine (see :mod:`benchmarks.protocol`); ratios are
+medians of per-round ratios, with their spread.
+
 Examples
 --------
-Full run, writing ``docs/benchmarks.md`` and its plot (takes a while)::
+The headline ratios (CUBA-4000 loop, uncoupled LIF, HH against Brian2
+cpp_standalone at 1 and 2 threads), sized to finish within 15 minutes on a
+quiet 2-core machine::
 
-    python -m benchmarks
+    python -m benchmarks --quick
 
-Only CUBA at two sizes against Brian2, three repeats, no document::
+Full run (takes hours on 2 cores)::
+
+    python -m benchmarks --out results-today
+
+Only CUBA at two sizes against Brian2, no report::
 
     python -m benchmarks --cases cuba-4000,cuba-16000 --peers brian2 --no-doc
 
-Tiny sizes of every case (what the smoke test runs)::
+Tiny sizes of every case (what the smoke test runs; not a measurement)::
 
     python -m benchmarks --smoke --peers limit --no-doc
 
-Rewrite the document from saved results without measuring::
+Rewrite the report from saved results without measuring::
 
-    python -m benchmarks --from-json benchmarks/output/results.json
+    python -m benchmarks --from-json spikenet-bench/results.json
+
+Regenerate the published report (``docs/benchmarks.md``)::
+
+    python -m benchmarks --update-docs
 """
 
 from __future__ import annotations
@@ -31,8 +51,14 @@ from pathlib import Path
 
 from benchmarks import cases as C
 from benchmarks.measure import REPO, prepare, warm_run
+from benchmarks.protocol import MAX_LOAD_PER_CORE, LoadGate, run_rounds
 
 PEERS = ("brian2", "nest", "limit")
+#: The tracked report; written only with --update-docs.
+DOCS_REPORT = REPO / "docs" / "benchmarks.md"
+DOCS_RESULTS = REPO / "docs" / "benchmarks-results.json"
+#: Rounds of --quick (each round runs every simulator once).
+QUICK_ROUNDS = 5
 
 
 def _csv(text: str) -> list[str]:
@@ -47,13 +73,13 @@ def _parse_cases(text: str, smoke: bool) -> list[C.Case]:
     for item in _csv(text):
         if item == "conversion":  # not a simulator case: see run_conversion
             continue
-        if item in ("cuba", "lif", "hh"):
+        if item in C.KINDS:
             out += [c for c in base if c.kind == item]
             continue
         kind, _, n = item.partition("-")
-        if kind not in ("cuba", "lif", "hh") or not n.isdigit() or int(n) < 1:
-            raise SystemExit(f"--cases: expected 'all', a kind (cuba, lif, hh) or kind-N such as "
-                             f"cuba-4000, got {item!r}")
+        if kind not in C.KINDS or not n.isdigit() or int(n) < 1:
+            raise SystemExit(f"--cases: expected 'all', a kind ({', '.join(C.KINDS)}) or kind-N "
+                             f"such as cuba-4000, got {item!r}")
         T = next((c.T for c in base if c.kind == kind), None)
         out.append(C.make_case(kind, int(n), T=T))
     return out
@@ -66,15 +92,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cases", default="all",
                    help="'all' (default), kinds (cuba, lif, hh), sizes such as cuba-4000,hh-1000, "
                         "and/or 'conversion' (the converted digits network), comma-separated")
-    p.add_argument("--repeats", type=int, default=None,
-                   help="runs per measurement, >= 3 (default 3; 1 with --smoke)")
+    p.add_argument("--quick", action="store_true",
+                   help="the headline ratios only: cuba-4000, lif-100000 and hh-10000, spikenet "
+                        f"(and its stepped LIF kernel) against Brian2 cpp_standalone, {QUICK_ROUNDS} "
+                        "rounds, warm caches; sized to finish within 15 minutes on a quiet 2-core "
+                        "machine (about 10 by the run times of earlier runs)")
+    p.add_argument("--repeats", "--rounds", dest="repeats", type=int, default=None,
+                   help="rounds per case (each runs every simulator once), >= 3 (default 3, "
+                        f"{QUICK_ROUNDS} with --quick, 1 with --smoke)")
     p.add_argument("--peers", default="brian2,nest,limit",
                    help="comma-separated peers among brian2, nest, limit, or 'none' (default: all; "
                         "NEST is left out when not installed)")
     p.add_argument("--threads", default="1,2", help="thread counts (default 1,2)")
     p.add_argument("--dtypes", default="float64,float32", help="spikenet state precisions")
     p.add_argument("--smoke", action="store_true",
-                   help="tiny sizes of every case, one run each, warm caches only")
+                   help="tiny sizes of every case, one run each, warm caches only, load recorded "
+                        "but not waited for (not a measurement)")
     p.add_argument("--no-cold", action="store_true", help="skip the empty-cache runs")
     p.add_argument("--cold-cases", default="cuba-4000,lif-100000,hh-10000",
                    help="cases with empty-cache runs of spikenet (float64) and the limit kernels, or "
@@ -88,11 +121,18 @@ def build_parser() -> argparse.ArgumentParser:
                         "minutes here); they use the default caches, no warm-up and no empty-cache runs")
     p.add_argument("--big-peers", action="store_true",
                    help="run the peers on CUBA with 1,000,000 neurons too (default: spikenet and limit)")
-    p.add_argument("--out", type=Path, default=REPO / "benchmarks" / "output",
-                   help="folder for results.json and the work files (default benchmarks/output)")
-    p.add_argument("--doc", type=Path, default=REPO / "docs" / "benchmarks.md",
-                   help="Markdown report to write (default docs/benchmarks.md); its plot goes next to it")
+    p.add_argument("--out", type=Path, default=Path("spikenet-bench"),
+                   help="folder for results.json, the report benchmarks.md, its plot and the work "
+                        "files (default ./spikenet-bench)")
+    p.add_argument("--doc", type=Path, default=None,
+                   help="write the Markdown report here instead of OUT/benchmarks.md; its plot goes "
+                        "next to it")
+    p.add_argument("--update-docs", action="store_true",
+                   help="also write the published report docs/benchmarks.md, its plot and "
+                        "docs/benchmarks-results.json (never written otherwise)")
     p.add_argument("--no-doc", action="store_true", help="do not write the report")
+    p.add_argument("--analysis", type=Path, default=None,
+                   help="a hand-written Markdown reading of these results, appended to the report")
     p.add_argument("--no-profile", action="store_true",
                    help="do not profile spikenet on the cases whose targets are not met")
     p.add_argument("--from-json", type=Path, nargs="+", default=None,
@@ -105,6 +145,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--conversion", action=argparse.BooleanOptionalAction, default=None,
                    help="also measure the converted digits network (benchmarks/bench_conversion.py); "
                         "default: on for full runs of all cases when that module exists")
+    g = p.add_argument_group("load gate (see benchmarks/protocol.py)")
+    g.add_argument("--max-load-per-core", type=float, default=MAX_LOAD_PER_CORE,
+                   help="a measured run starts only while the 1-minute load average of other "
+                        f"processes is at most this per core (default {MAX_LOAD_PER_CORE})")
+    g.add_argument("--load-retries", type=int, default=8,
+                   help="readings after the first before a run starts anyway and its case is "
+                        "marked INVALID (default 8)")
+    g.add_argument("--load-wait", type=float, default=15.0,
+                   help="seconds between load readings (default 15)")
+    g.add_argument("--no-load-gate", action="store_true",
+                   help="never wait: record the load, and mark the cases whose runs started above "
+                        "the limit INVALID")
     return p
 
 
@@ -115,6 +167,8 @@ def select_sims(args) -> tuple[list[C.Sim], list[str]]:
     for peer in peers:
         if peer not in PEERS:
             raise SystemExit(f"--peers: unknown peer {peer!r}; choose from {', '.join(PEERS)} or 'none'")
+    if getattr(args, "quick", False):
+        peers = ["brian2"]
     if "nest" in peers and importlib.util.find_spec("nest") is None:
         peers.remove("nest")
         notes.append("NEST is not installed (pip install nest-simulator): left out")
@@ -131,24 +185,82 @@ def select_sims(args) -> tuple[list[C.Sim], list[str]]:
     for d in dtypes:
         if d not in ("float64", "float32"):
             raise SystemExit(f"--dtypes: expected float64 and/or float32, got {d!r}")
+    if getattr(args, "quick", False):
+        sims = C.quick_sims(threads)
+        return ([s for s in sims if s.family != "brian2"] if "brian2" not in peers else sims), notes
     return C.default_sims(threads, peers, dtypes), notes
 
 
-def run_suite(args, log=print, save=None) -> dict:
+def plan(args) -> tuple[list[C.Case], list[C.Sim], list[str], int]:
+    """What a run measures: its cases, simulators, notes and rounds per case.
+
+    ``--quick`` fixes the cases (:data:`benchmarks.cases.QUICK_CASES`), the
+    simulators (:func:`benchmarks.cases.quick_sims`) and the rounds, and
+    switches off the empty-cache runs and the converted network.
+    """
+    if args.quick:
+        if args.smoke:
+            raise SystemExit("--quick and --smoke exclude each other")
+        if args.cases != "all":
+            raise SystemExit("--quick measures its own cases; leave out --cases")
+        case_list = list(C.QUICK_CASES)
+    else:
+        case_list = _parse_cases(args.cases, args.smoke)
+    sims, notes = select_sims(args)
+    default = QUICK_ROUNDS if args.quick else (1 if args.smoke else 3)
+    repeats = args.repeats if args.repeats is not None else default
+    if repeats < 1 or (repeats < 3 and not args.smoke):
+        raise SystemExit("--repeats must be >= 3 (medians of fewer rounds are not reported); "
+                         "--smoke allows 1")
+    if args.max_load_per_core <= 0:
+        raise SystemExit("--max-load-per-core must be > 0")
+    if args.load_retries < 0 or args.load_wait < 0:
+        raise SystemExit("--load-retries and --load-wait must be >= 0")
+    return case_list, sims, notes, repeats
+
+
+def make_gate(args) -> LoadGate:
+    """The load gate of a run (``--smoke`` and ``--no-load-gate`` record without waiting)."""
+    return LoadGate(max_per_core=args.max_load_per_core, retries=args.load_retries,
+                    wait_s=args.load_wait, enforce=not (args.smoke or args.no_load_gate))
+
+
+def invalid_reason(runs, gate_limit: float, cores: int) -> str | None:
+    """Why a case is INVALID (runs that started with the others' load above the limit), or None.
+
+    Parameters
+    ----------
+    runs : iterable of Run
+        The case's runs.
+    gate_limit : float
+        The gate's limit on the load of other processes (whole machine).
+    cores : int
+        Cores of the machine.
+    """
+    over = [r for r in runs if r.over_load]
+    if not over:
+        return None
+    worst = max(r.load["others"] for r in over if r.load)
+    return (f"{len(over)} run(s) started while other processes loaded the machine above the limit "
+            f"(1-minute load average of the others up to {worst:.2f} on {cores} cores, limit "
+            f"{gate_limit:.2f})")
+
+
+def run_suite(args, log=print, save=None, gate: LoadGate | None = None) -> dict:
     """Measure every (case, simulator) pair; returns the results payload.
 
     ``save(payload)``, when given, is called after each case with the results so
     far (``payload["partial"]`` true until the end), so that an interrupted run
-    still leaves its measurements behind.
+    still leaves its measurements behind. ``gate`` (default :func:`make_gate`)
+    reads the load before every run.
     """
     from benchmarks.report import machine_info
 
-    case_list = _parse_cases(args.cases, args.smoke)
-    sims, notes = select_sims(args)
-    repeats = args.repeats if args.repeats is not None else (1 if args.smoke else 3)
-    if repeats < 1 or (repeats < 3 and not args.smoke):
-        raise SystemExit("--repeats must be >= 3 (medians of fewer runs are not reported); "
-                         "--smoke allows 1")
+    case_list, sims, notes, repeats = plan(args)
+    gate = gate if gate is not None else make_gate(args)
+    if args.quick:
+        args.no_cold = True
+
     def names(text):
         return {c.name for c in case_list} if text == "all" else set(_csv(text))
 
@@ -156,14 +268,20 @@ def run_suite(args, log=print, save=None) -> dict:
     workdir = args.out / "work"
     meta = machine_info()
     meta["load_before"] = _loadavg()
-    measurements, agreement = [], {}
+    measurements, agreement, invalid = [], {}, {}
     t_start = time.perf_counter()
     if any(c.n >= 1_000_000 for c in case_list):
         notes.append(f"Cases with 1,000,000 neurons or more: {args.big_repeats} run(s) each "
                      "(`--big-repeats`), warm default caches, no empty-cache runs.")
+    protocol = {"version": 2, "rounds": repeats, "order": "alternating",
+                "max_load_per_core": gate.max_per_core, "cores": gate.cores,
+                "load_limit": gate.limit, "retries": gate.retries, "wait_s": gate.wait_s,
+                "enforced": gate.enforce, "quick": bool(args.quick)}
     payload = {"meta": meta, "notes": notes, "smoke": bool(args.smoke), "repeats": repeats,
+               "protocol": protocol,
                "cases": [c.spec() | {"name": c.name} for c in case_list],
-               "measurements": measurements, "agreement": agreement, "partial": True}
+               "measurements": measurements, "agreement": agreement, "invalid": invalid,
+               "partial": True}
     for case in case_list:
         log(f"== {case.name}: {case.n} neurons, {case.T} s at dt = {case.dt * 1e3:g} ms")
         stats, counts = {}, {}
@@ -182,14 +300,33 @@ def run_suite(args, log=print, save=None) -> dict:
             cold = cold and not (args.no_cold or args.smoke or big)
             prepared.append(prepare(case, sim, workdir, repeats=args.big_repeats if big else repeats,
                                     cold=cold, warmup=not (args.smoke or big),
-                                    own_cache=not (args.smoke or big), timeout=args.timeout, log=log))
-        # Warm runs round-robin over the simulators, so that a change of the
-        # machine's load during the case affects them alike.
-        n_warm = args.big_repeats if case.n >= 1_000_000 else repeats
-        for k in range(n_warm):
-            for m, cache, go in prepared:
-                if go and (k == 0 or (m.runs and m.runs[-1].ok)):
-                    warm_run(m, cache, workdir, k, timeout=args.timeout, log=log)
+                                    own_cache=not (args.smoke or big), timeout=args.timeout, log=log,
+                                    gate=gate))
+        # Warm runs in rounds: every simulator once per round, the order
+        # alternating between rounds, each run through the load gate.
+        ready = {m.sim.key: (m, cache) for m, cache, go in prepared if go}
+        n_rounds = args.big_repeats if case.n >= 1_000_000 else repeats
+
+        def run_one(key, k, ready=ready):
+            m, cache = ready[key]
+            return warm_run(m, cache, workdir, k, timeout=args.timeout, log=lambda *_: None)
+
+        def keep_going(key, ready=ready):
+            runs = [r for r in ready[key][0].runs if r.round >= 0]
+            return not runs or runs[-1].ok
+
+        def on_done(rec, case=case):
+            r = rec["result"]
+            r.load, r.discarded, r.over_load = rec["load"], rec["discarded"], rec["over_load"]
+            ld = r.load or {}
+            log(f"  {rec['item']:24s} {case.name:14s} round {rec['round'] + 1}: {r.wall_s:7.2f} s, loop "
+                f"{r.result.get('loop_s', float('nan')):.4f} s, {r.maxrss_mb:.0f} MB, load "
+                f"{ld.get('load_1m', float('nan')):.2f} (others {ld.get('others', float('nan')):.2f})"
+                + (" OVER THE LIMIT" if r.over_load else "")
+                + ("" if r.ok else f"  FAILED: {r.error[:300]}"))
+
+        run_rounds(list(ready), n_rounds, run_one, gate, log=log, keep_going=keep_going,
+                   on_done=on_done)
         for m, _, _ in prepared:
             sim = m.sim
             rec = m.to_json()
@@ -202,25 +339,34 @@ def run_suite(args, log=print, save=None) -> dict:
                     import numpy as np
 
                     counts[sim.key] = np.load(cf, allow_pickle=False)
+        reason = invalid_reason([r for m, _, _ in prepared for r in m.runs], gate.limit, gate.cores)
+        if reason:
+            invalid[case.name] = reason
+            log(f"  INVALID: {reason}")
         agr = C.check_agreement(case, stats, counts)
         agreement[case.name] = {k: {"level": a.level, "detail": a.detail, "numbers": a.numbers}
                                 for k, a in agr.items()}
         for k, a in agr.items():
             log(f"  agreement {k:24s} {a.level}: {a.detail}")
         # run folders hold only logs and counts by now; keep the standalone projects (warm cache)
-        for child in workdir.iterdir():
-            if child.is_dir() and child.name not in ("standalone", "caches"):
-                shutil.rmtree(child, ignore_errors=True)
+        if workdir.exists():
+            for child in workdir.iterdir():
+                if child.is_dir() and child.name not in ("standalone", "caches"):
+                    shutil.rmtree(child, ignore_errors=True)
         meta["load_after"] = _loadavg()
         meta["suite_s"] = time.perf_counter() - t_start
         if save is not None:
             save(payload)
     conversion = args.conversion
     if conversion is None:
-        conversion = (args.cases == "all" and not args.smoke) or "conversion" in _csv(args.cases)
+        conversion = (args.cases == "all" and not args.smoke and not args.quick) or (
+            "conversion" in _csv(args.cases))
     if conversion:
+        # one process timing itself over its repeats: recorded with the load it started at
+        load = gate.reading()
         payload["conversion"] = run_conversion(repeats, max(s.threads for s in sims) if sims else 1,
                                                args.timeout, smoke=args.smoke, log=log)
+        payload["conversion"]["load"] = load
         if save is not None:
             save(payload)
     shutil.rmtree(workdir / "caches", ignore_errors=True)
@@ -270,18 +416,24 @@ def merge_payloads(payloads: list[dict]) -> dict:
         return payloads[0]
     out = {"meta": payloads[-1]["meta"], "notes": [], "smoke": any(p["smoke"] for p in payloads),
            "repeats": min(p["repeats"] for p in payloads), "cases": [], "measurements": [],
-           "agreement": {}, "partial": False, "runs": []}  # the runs list says what each run measured
+           "agreement": {}, "invalid": {}, "partial": False,
+           "runs": []}  # the runs list says what each run measured
+    # the merged results follow the current protocol only if every run did
+    if all("protocol" in p for p in payloads):
+        out["protocol"] = payloads[-1]["protocol"]
     for p in payloads:
         names = [c["name"] for c in p["cases"] if c["name"] in p["agreement"]]
         for m in p["measurements"]:
             m.setdefault("run_date", p["meta"]["date"])
         _carry_cold_runs(out, p, names)
-        out["runs"].append({"meta": p["meta"], "cases": names})
+        out["runs"].append({"meta": p["meta"], "cases": names, "protocol": p.get("protocol")})
         out["cases"] = [c for c in out["cases"] if c["name"] not in names] + [
             c for c in p["cases"] if c["name"] in names]
         out["measurements"] = [m for m in out["measurements"] if m["case_name"] not in names] + [
             m for m in p["measurements"] if m["case_name"] in names]
         out["agreement"].update({n: p["agreement"][n] for n in names})
+        out["invalid"] = {n: r for n, r in out["invalid"].items() if n not in names}
+        out["invalid"].update({n: r for n, r in p.get("invalid", {}).items() if n in names})
         out["notes"] += [n for n in p.get("notes", []) if n not in out["notes"]]
         if "conversion" in p:
             out["conversion"] = p["conversion"]
@@ -337,6 +489,15 @@ def _loadavg():
         return None
 
 
+def _doc_path(args) -> Path:
+    """Where the report goes: ``--doc``, else OUT/benchmarks.md; the tracked one only if asked."""
+    doc = args.doc if args.doc is not None else args.out / "benchmarks.md"
+    if doc.resolve() == DOCS_REPORT.resolve() and not args.update_docs:
+        raise SystemExit(f"--doc: {DOCS_REPORT.relative_to(REPO)} is the published report; "
+                         "write it with --update-docs")
+    return doc
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark suite; returns 0 when every run succeeded and every check agreed.
 
@@ -349,9 +510,11 @@ def main(argv: list[str] | None = None) -> int:
     -------
     int
         0 on success, 1 if a run failed or a simulator disagreed with the
-        reference, 2 on bad arguments.
+        reference, 2 on bad arguments, 3 if a case is INVALID (runs started
+        while other processes loaded the machine; not for ``--smoke``).
     """
     args = build_parser().parse_args(argv)
+    doc = None if args.no_doc else _doc_path(args)
     if args.from_json is not None:
         payload = merge_payloads([json.loads(f.read_text()) for f in args.from_json])
         _resummarise(payload)
@@ -367,7 +530,9 @@ def main(argv: list[str] | None = None) -> int:
                     f"{key} on {case} is left out: " + (reason or "it was stopped before it finished "
                                                          "(many minutes per run on this machine)") + ".")
     else:
+        plan(args)  # bad arguments fail before anything is created
         args.out.mkdir(parents=True, exist_ok=True)
+
         def save(payload):
             (args.out / "results.json").write_text(json.dumps(payload, indent=1))
 
@@ -376,14 +541,23 @@ def main(argv: list[str] | None = None) -> int:
         print(f"results: {args.out / 'results.json'}")
     from benchmarks import report
 
-    if not args.no_doc:
-        if not args.no_profile and not payload["smoke"] and "profiles" not in payload:
+    if doc is not None:
+        if (not args.no_profile and not payload["smoke"] and not args.quick
+                and "profiles" not in payload):
             payload["profiles"] = report.profile_gaps(payload, args.out / "work")
             args.out.mkdir(parents=True, exist_ok=True)
             name = "results.json" if args.from_json is None else "results-merged.json"
             (args.out / name).write_text(json.dumps(payload, indent=1))
-        report.write_doc(payload, args.doc)
-        print(f"report: {args.doc}")
+        report.write_doc(payload, doc, analysis=args.analysis)
+        print(f"report: {doc}")
+    if args.update_docs:
+        if doc is None or doc.resolve() != DOCS_REPORT.resolve():
+            report.write_doc(payload, DOCS_REPORT, analysis=args.analysis)
+            print(f"report: {DOCS_REPORT}")
+        sources = {f.resolve() for f in (args.from_json or [])}
+        if DOCS_RESULTS.resolve() not in sources:
+            DOCS_RESULTS.write_text(json.dumps(payload, indent=1))
+            print(f"results: {DOCS_RESULTS}")
     print(report.text_summary(payload))
     failed = [m for m in payload["measurements"] if m["errors"]
               and not all(e.startswith("unsupported") for e in m["errors"])]
@@ -391,7 +565,9 @@ def main(argv: list[str] | None = None) -> int:
                   if a["level"] == "MISMATCH"]
     conv_failed = "error" in payload.get("conversion", {}) and "not in this checkout" not in payload[
         "conversion"]["error"]
-    return 1 if failed or mismatched or conv_failed else 0
+    if failed or mismatched or conv_failed:
+        return 1
+    return 3 if payload.get("invalid") and not payload["smoke"] else 0
 
 
 if __name__ == "__main__":

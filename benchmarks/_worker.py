@@ -4,8 +4,10 @@ A worker gets ``--spec`` (JSON: the case and the simulator configuration, see
 :meth:`benchmarks.cases.Case.spec` and :meth:`benchmarks.cases.Sim.spec`) and
 ``--out`` (a folder). It runs the case once and writes ``result.json`` there:
 ``build_s`` (network construction), ``loop_s`` (the simulation loop, compiled
-code already loaded), ``stats`` (case statistics) and optionally a
-``counts.npy`` of per-neuron spike counts. Thread counts and cache locations
+code already loaded), ``stats`` (case statistics), ``build`` (versions and
+the build and run options that matter for speed: device, OpenMP, compiler
+flags, threads, dtype) and optionally a ``counts.npy`` of per-neuron spike
+counts. Thread counts and cache locations
 arrive through the environment (set by :mod:`benchmarks.measure`).
 """
 

@@ -25,6 +25,18 @@ Cases
     ``N`` uncoupled Hodgkin-Huxley neurons with constant currents spread
     evenly over ``[0, 20]`` uA/cm^2, 100 ms at ``dt = 0.01 ms``.
 
+Adding a case kind or a peer
+----------------------------
+A kind is an entry of :data:`KINDS` plus a branch in each worker that runs it,
+a rule in :func:`applies` and one in :func:`check_agreement`. A peer is a
+worker module ``benchmarks/run_<family>.py`` (see :mod:`benchmarks._worker`:
+it writes ``result.json`` with ``loop_s``, ``build_s``, ``stats`` and a
+``build`` dict of its versions and build options), its name in
+``benchmarks.__main__.PEERS``, its :class:`Sim` entries in
+:func:`default_sims`, a line in ``benchmarks.report.SIM_TEXT`` and, where it
+does not run every kind, a rule in :func:`applies`. Rounds, the load gate and
+the ratios then apply to it unchanged.
+
 Agreement between simulators
 ----------------------------
 The CUBA network is chaotic and every simulator draws its own random
@@ -131,23 +143,32 @@ def cuba_sizes(n: int) -> tuple[int, int, float]:
     return n_e, n - n_e, p
 
 
+#: The registry of case kinds: kind -> (default duration T in s, time step dt in s).
+#: A new kind needs an entry here, a branch in each worker that runs it, a
+#: rule in :func:`applies` and an agreement rule in :func:`check_agreement`.
+KINDS = {
+    "cuba": (1.0, 1e-4),
+    "lif": (1.0, 1e-4),
+    "hh": (0.1, 1e-5),
+}
+
+
 def make_case(kind: str, n: int, *, T: float | None = None) -> Case:
     """Build a case with the standard time step and duration of ``kind``.
 
     Parameters
     ----------
-    kind : {"cuba", "lif", "hh"}
-        Model.
+    kind : str
+        Model, a key of :data:`KINDS` (``"cuba"``, ``"lif"``, ``"hh"``).
     n : int
         Number of neurons.
     T : float, optional
-        Biological time in seconds (default 1 s, 0.1 s for HH).
+        Biological time in seconds (default from :data:`KINDS`: 1 s, 0.1 s for HH).
     """
-    if kind in ("cuba", "lif"):
-        return Case(kind, int(n), 1.0 if T is None else float(T), 1e-4)
-    if kind == "hh":
-        return Case(kind, int(n), 0.1 if T is None else float(T), 1e-5)
-    raise ValueError(f"case kind must be one of 'cuba', 'lif', 'hh', got {kind!r}")
+    if kind not in KINDS:
+        raise ValueError(f"case kind must be one of {', '.join(map(repr, KINDS))}, got {kind!r}")
+    T0, dt = KINDS[kind]
+    return Case(kind, int(n), T0 if T is None else float(T), dt)
 
 
 #: The cases of the issue, in report order.
@@ -156,6 +177,13 @@ FULL_CASES = (
     make_case("cuba", 16000),
     make_case("cuba", 64000),
     make_case("cuba", 1_000_000),
+    make_case("lif", 100_000),
+    make_case("hh", 10_000),
+)
+
+#: The cases of ``--quick``: the headline ratios (CUBA-4000 loop, uncoupled LIF, HH).
+QUICK_CASES = (
+    make_case("cuba", 4000),
     make_case("lif", 100_000),
     make_case("hh", 10_000),
 )
@@ -241,6 +269,31 @@ def default_sims(threads=(1, 2), peers=("brian2", "nest", "limit"), dtypes=("flo
     if "nest" in peers:
         sims += [Sim("nest", t) for t in threads]
     return sims
+
+
+def quick_sims(threads=(1, 2)):
+    """The simulator configurations of ``--quick``.
+
+    spikenet with its defaults and, on the uncoupled LIF, its time-stepping
+    kernel, against Brian2 cpp_standalone, at each thread count.
+    """
+    sims = [Sim("spikenet", t) for t in threads]
+    sims += [Sim("spikenet", t, mode="stepped") for t in threads]
+    sims += [Sim("brian2", t, mode="standalone") for t in threads]
+    return sims
+
+
+def brian2_openmp_threads(threads: int) -> int:
+    """Brian2's ``devices.cpp_standalone.openmp_threads`` for a run on ``threads`` threads.
+
+    One thread is Brian2's default build, without OpenMP (``openmp_threads =
+    0``): building with OpenMP and running one thread adds OpenMP's overhead to
+    every step and is not what a 1-thread comparison means. More threads build
+    with OpenMP and run that many.
+    """
+    if int(threads) < 1:
+        raise ValueError(f"threads must be >= 1, got {threads}")
+    return 0 if int(threads) == 1 else int(threads)
 
 
 def applies(sim: Sim, case: Case) -> bool:

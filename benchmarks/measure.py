@@ -4,7 +4,9 @@ Every measurement is one ``python -m benchmarks.run_<sim>`` process. The
 parent measures its whole wall time (start to exit) and its peak resident
 memory (``ru_maxrss`` from ``os.wait4``, which covers the process and the
 children it waited for, e.g. Brian2's compiled standalone binary); the worker
-reports its own build and loop times and the statistics of its spikes.
+reports its own build and loop times and the statistics of its spikes. The
+order of the runs and the load gate they pass are :mod:`benchmarks.protocol`'s;
+every run keeps its round, its CPU time and the load reading it started with.
 
 Caches
 ------
@@ -61,6 +63,11 @@ class Run:
     result: dict = field(default_factory=dict)
     error: str = ""
     carried: str = ""  # empty-cache run taken over from an earlier session (its date), see merge
+    cpu_s: float = 0.0  # user + system CPU time of the process and its children
+    round: int = -1  # measurement round of a warm run (see benchmarks.protocol); -1 otherwise
+    load: dict | None = None  # load reading the run started with (benchmarks.protocol.LoadGate)
+    discarded: list = field(default_factory=list)  # readings of attempts not started (too loaded)
+    over_load: bool = False  # started with the others' load above the gate's limit
 
     @property
     def ok(self) -> bool:
@@ -145,7 +152,8 @@ def run_process(case: Case, sim: Sim, workdir: Path, *, cold: bool, cache: Path 
     wall = time.perf_counter() - t0
     proc.returncode = os.waitstatus_to_exitcode(status)
     log.close()
-    run = Run(wall_s=wall, maxrss_mb=usage.ru_maxrss / 1024.0, rc=proc.returncode, cold=cold)
+    run = Run(wall_s=wall, maxrss_mb=usage.ru_maxrss / 1024.0, rc=proc.returncode, cold=cold,
+              cpu_s=usage.ru_utime + usage.ru_stime)
     res_file = out / "result.json"
     if res_file.exists():
         run.result = json.loads(res_file.read_text())
@@ -158,6 +166,26 @@ def run_process(case: Case, sim: Sim, workdir: Path, *, cold: bool, cache: Path 
     elif run.result.get("unsupported"):
         run.error = "unsupported: " + run.result["unsupported"]
     return run
+
+
+def gated(gate, fn, *, log=print, measured: bool = True) -> Run:
+    """Run ``fn()`` (which returns a :class:`Run`) through the load gate ``gate``.
+
+    A measured run waits for a quiet machine and keeps the gate's readings
+    (see :class:`benchmarks.protocol.LoadGate`); an unmeasured one (warm-up,
+    building the ahead-of-time kernel) starts at once and only counts towards
+    the suite's own share of the load. ``gate`` None runs ``fn()`` as it is.
+    """
+    if gate is None:
+        return fn()
+    if not measured:
+        t0 = gate.clock()
+        r = fn()
+        gate.own.add(t0, gate.clock(), r.cpu_s)
+        return r
+    r, g = gate.run(fn, log=log)
+    r.load, r.discarded, r.over_load = g["load"], g["discarded"], g["over_load"]
+    return r
 
 
 def summary(values) -> dict | None:
@@ -230,13 +258,14 @@ class Measurement:
 
 def prepare(case: Case, sim: Sim, workdir: Path, *, repeats: int = 3, cold: bool = True,
             warmup: bool = True, own_cache: bool = True, timeout: float = 1800.0,
-            log=print) -> tuple[Measurement, Path | None, bool]:
+            log=print, gate=None) -> tuple[Measurement, Path | None, bool]:
     """Empty-cache runs (``repeats``, unless ``cold`` is false or NEST) and a warm-up run.
 
     Returns the measurement so far, its cache folder and whether warm runs can
     follow. Without empty-cache runs a discarded warm-up run (if ``warmup``)
     fills the cache. ``own_cache`` false uses the default cache locations (see
-    the module docstring).
+    the module docstring). The empty-cache runs go through the load gate
+    ``gate`` (see :func:`gated`).
     """
     runs: list[Run] = []
     # one folder per configuration and model: compiled code does not depend on the size
@@ -244,14 +273,16 @@ def prepare(case: Case, sim: Sim, workdir: Path, *, repeats: int = 3, cold: bool
     do_cold = cold and sim.family != "nest"
     if do_cold:
         for k in range(repeats):
-            r = run_process(case, sim, workdir, cold=True, cache=cache, timeout=timeout)
+            r = gated(gate, lambda: run_process(case, sim, workdir, cold=True, cache=cache,
+                                                timeout=timeout), log=log)
             log(f"  {sim.key:24s} {case.name:14s} empty cache run {k + 1}: {r.wall_s:7.2f} s"
                 + ("" if r.ok else f"  FAILED: {r.error[:300]}"))
             runs.append(r)
             if not r.ok and not r.result.get("unsupported"):
                 return Measurement(case, sim, runs), cache, False
     if warmup and not (do_cold and runs and runs[-1].ok):
-        r = run_process(case, sim, workdir, cold=False, cache=cache, timeout=timeout)
+        r = gated(gate, lambda: run_process(case, sim, workdir, cold=False, cache=cache,
+                                            timeout=timeout), log=log, measured=False)
         log(f"  {sim.key:24s} {case.name:14s} warm-up: {r.wall_s:7.2f} s"
             + ("" if r.ok else f"  FAILED: {r.error[:300]}"))
         if not r.ok:
@@ -259,8 +290,9 @@ def prepare(case: Case, sim: Sim, workdir: Path, *, repeats: int = 3, cold: bool
             return Measurement(case, sim, runs), cache, False
     m = Measurement(case, sim, runs)
     if sim.family == "spikenet" and case.kind == "cuba" and sim.mode == "" and cache is not None:
-        r = run_process(case, sim, workdir, cold=False, cache=cache, timeout=timeout,
-                        options={"build_aot": True})
+        r = gated(gate, lambda: run_process(case, sim, workdir, cold=False, cache=cache,
+                                            timeout=timeout, options={"build_aot": True}),
+                  log=log, measured=False)
         log(f"  {sim.key:24s} {case.name:14s} ahead-of-time kernel: {r.wall_s:7.2f} s"
             + ("" if r.ok else f"  FAILED: {r.error[:300]}"))
         if r.ok:
@@ -269,14 +301,15 @@ def prepare(case: Case, sim: Sim, workdir: Path, *, repeats: int = 3, cold: bool
 
 
 def warm_run(m: Measurement, cache: Path | None, workdir: Path, k: int, *, timeout: float = 1800.0,
-             log=print) -> bool:
-    """One warm run of measurement ``m`` (appended to its runs); False if it failed."""
+             log=print) -> Run:
+    """One warm run of measurement ``m`` in round ``k`` (appended to its runs); returns it."""
     r = run_process(m.case, m.sim, workdir, cold=False, cache=cache, timeout=timeout)
-    log(f"  {m.sim.key:24s} {m.case.name:14s} warm run {k + 1}: {r.wall_s:7.2f} s, loop "
+    r.round = k
+    log(f"  {m.sim.key:24s} {m.case.name:14s} round {k + 1}: {r.wall_s:7.2f} s, loop "
         f"{r.result.get('loop_s', float('nan')):.4f} s, {r.maxrss_mb:.0f} MB"
         + ("" if r.ok else f"  FAILED: {r.error[:300]}"))
     m.runs.append(r)
-    return r.ok
+    return r
 
 
 def measure(case: Case, sim: Sim, workdir: Path, *, repeats: int = 3, cold: bool = True,
@@ -286,6 +319,6 @@ def measure(case: Case, sim: Sim, workdir: Path, *, repeats: int = 3, cold: bool
     m, cache, go = prepare(case, sim, workdir, repeats=repeats, cold=cold, warmup=warmup,
                            own_cache=own_cache, timeout=timeout, log=log)
     for k in range(repeats if go else 0):
-        if not warm_run(m, cache, workdir, k, timeout=timeout, log=log):
+        if not warm_run(m, cache, workdir, k, timeout=timeout, log=log).ok:
             break
     return m

@@ -1,7 +1,7 @@
-"""Targets, tables, the loop-time plot and ``docs/benchmarks.md``.
+"""Targets, tables, build options, the loop-time plot and the Markdown report.
 
 Everything here works on the JSON payload written by ``python -m benchmarks``
-(``benchmarks/output/results.json``), so the document can be regenerated
+(``results.json`` in the ``--out`` folder), so the document can be regenerated
 without measuring again (``--from-json``).
 """
 
@@ -18,10 +18,11 @@ from pathlib import Path
 
 from benchmarks.cases import Case, Sim
 
-# The issue's targets (issue 7, "Targets"): (case, quantity, peer, bound, kind)
+# Targets: (case, quantity, peer, bound, kind, text[, modes])
 # kind "max_ratio": spikenet / peer <= bound; "min_ratio": spikenet / peer >= bound;
 # "max_abs": spikenet <= bound (seconds or MB). "same" means the peer with the same
-# thread count as the spikenet configuration.
+# thread count as the spikenet configuration. ``modes``, when given, limits a target
+# to the spikenet configurations of those modes ("" = the defaults).
 TARGETS = (
     ("cuba-4000", "loop_s", "brian2-standalone-same", 0.5, "max_ratio",
      "CUBA-4000 simulation loop <= 0.5x Brian2 cpp_standalone"),
@@ -36,10 +37,32 @@ TARGETS = (
     ("cuba-1000000", "maxrss_mb", None, 8192.0, "max_abs",
      "CUBA-1,000,000 runs 1 s of biological time within 8 GB"),
     ("lif-100000", "neuron_steps_per_s", "brian2-standalone-same", 2.5, "min_ratio",
-     "Uncoupled LIF >= 2.5x Brian2 cpp_standalone neuron-steps/s"),
+     "Uncoupled LIF, constant drive >= 2.5x Brian2 cpp_standalone neuron-steps/s", ("",)),
+    ("lif-100000", "neuron_steps_per_s", "brian2-standalone-same", 2.0, "min_ratio",
+     "Uncoupled LIF, time-stepping kernel >= 2x Brian2 cpp_standalone neuron-steps/s",
+     ("stepped",)),
     ("hh-10000", "neuron_steps_per_s", "brian2-standalone-same", 5.0, "min_ratio",
      "HH >= 5x Brian2 cpp_standalone neuron-steps/s"),
 )
+
+#: What each simulator family is and how it is built, for the report.
+SIM_TEXT = {
+    "spikenet": "spikenet (Numba kernels; `-stepped`: the uncoupled LIF through the time-stepping "
+                "kernel; `-jit`: the CUBA network from Numba's cache, without the ahead-of-time "
+                "module; `-f32`: float32 state)",
+    "brian2-standalone": "Brian2 cpp_standalone: at 1 thread built without OpenMP "
+                         "(`openmp_threads = 0`, Brian2's default), at k > 1 threads built with "
+                         "OpenMP and `openmp_threads = k`",
+    "brian2-cython": "Brian2 runtime mode, Cython code generation, 1 thread",
+    "nest": "NEST `iaf_psc_exp`, `local_num_threads` = the thread count",
+    "limit": "hand-written Numba kernels doing the same arithmetic (a bound, not a peer: they count "
+             "spikes instead of recording their times)",
+}
+
+
+def is_current(payload) -> bool:
+    """Whether ``payload`` was measured under the current protocol (rounds, load gate)."""
+    return payload.get("protocol", {}).get("version", 0) >= 2
 
 
 def _run(cmd) -> str:
@@ -106,22 +129,62 @@ def _spikenet_keys(payload) -> list[str]:
     return keys
 
 
+def _by_round(m, quantity) -> dict:
+    """Round -> value of ``quantity`` for the successful warm runs of measurement ``m``."""
+    out = {}
+    for r in (m or {}).get("runs", []):
+        res = r.get("result") or {}
+        if r.get("round", -1) < 0 or r["cold"] or r["rc"] != 0 or not res or res.get("unsupported"):
+            continue
+        if quantity == "wall_warm_s":
+            out[r["round"]] = r["wall_s"]
+        elif quantity == "maxrss_mb":
+            out[r["round"]] = r["maxrss_mb"]
+        elif quantity in ("loop_s", "neuron_steps_per_s"):
+            out[r["round"]] = res.get("loop_s")
+    return out
+
+
+def round_ratio(m, peer, quantity) -> dict | None:
+    """Median and spread over rounds of spikenet / peer for ``quantity`` (see ``ratio_stats``).
+
+    For a throughput (``neuron_steps_per_s``) the per-round ratio is the
+    peer's loop time over spikenet's, i.e. spikenet's throughput over the
+    peer's; for times and memory it is spikenet's value over the peer's.
+    """
+    from benchmarks.protocol import ratio_stats
+
+    a, b = _by_round(m, quantity), _by_round(peer, quantity)
+    if quantity == "neuron_steps_per_s":
+        a, b = b, a
+    return ratio_stats(a, b)
+
+
 def evaluate_targets(payload) -> list[dict]:
     """Every target for every spikenet configuration measured: value, bound, verdict.
+
+    Under the current protocol the ratio is the median of the per-round ratios
+    (``ratio_min``/``ratio_max`` its range over ``rounds`` rounds); results of
+    the older protocol (no rounds) get the ratio of the medians and
+    ``legacy`` true.
 
     Returns
     -------
     list of dict
         Keys ``target``, ``case``, ``spikenet``, ``peer``, ``value``,
-        ``peer_value``, ``ratio``, ``bound``, ``met`` (True, False, or None
-        when not measured).
+        ``peer_value``, ``ratio``, ``ratio_min``, ``ratio_max``, ``rounds``,
+        ``bound``, ``met`` (True, False, or None when not measured),
+        ``invalid`` (the case's INVALID reason or None) and ``legacy``.
     """
     idx = _index(payload)
+    current = is_current(payload)
+    invalid = payload.get("invalid", {})
     rows = []
-    for case, qty, peer, bound, kind, text in TARGETS:
+    for case, qty, peer, bound, kind, text, *rest in TARGETS:
+        modes = rest[0] if rest else None
         for skey in _spikenet_keys(payload):
             m = idx.get((case, skey))
-            if m is None:
+            if m is None or (modes is not None and m["sim"]["mode"] not in modes):
                 continue
             threads = m["sim"]["threads"]
             pkey = None
@@ -129,17 +192,28 @@ def evaluate_targets(payload) -> list[dict]:
                 pkey = peer.replace("-same", f"-{threads}t")
             value = _med(m, qty)
             ok_run = not m["errors"] or (qty == "maxrss_mb" and m["summary"]["loop_s"])
-            peer_value = _med(idx.get((case, pkey)), qty) if pkey else None
+            pm = idx.get((case, pkey)) if pkey else None
+            peer_value = _med(pm, qty) if pkey else None
             row = {"target": text, "case": case, "spikenet": skey, "peer": pkey, "value": value,
-                   "peer_value": peer_value, "ratio": None, "bound": bound, "met": None, "kind": kind}
+                   "peer_value": peer_value, "ratio": None, "ratio_min": None, "ratio_max": None,
+                   "rounds": None, "bound": bound, "met": None, "kind": kind,
+                   "invalid": invalid.get(case), "legacy": not current}
             if kind == "max_abs":
                 if value is not None and ok_run:
                     row["met"] = value <= bound
                 elif m["errors"]:
                     row["met"] = False
             elif value is not None and peer_value:
-                row["ratio"] = value / peer_value
-                row["met"] = row["ratio"] <= bound if kind == "max_ratio" else row["ratio"] >= bound
+                if current:
+                    rs = round_ratio(m, pm, qty)
+                    if rs is not None:
+                        row.update(ratio=rs["median"], ratio_min=rs["min"], ratio_max=rs["max"],
+                                   rounds=rs["n"])
+                else:
+                    row["ratio"] = value / peer_value
+                if row["ratio"] is not None:
+                    row["met"] = (row["ratio"] <= bound if kind == "max_ratio"
+                                  else row["ratio"] >= bound)
             rows.append(row)
     return rows
 
@@ -246,16 +320,34 @@ def _verdict(met) -> str:
     return {True: "met", False: "**not met**", None: "not measured"}[met]
 
 
+def row_verdict(row) -> str:
+    """The verdict cell of a target row: INVALID and older-protocol results are never "met"."""
+    if row.get("invalid"):
+        return "**INVALID** (load)"
+    if row.get("legacy") and row["met"] is not None:
+        return "superseded (older protocol)"
+    return _verdict(row["met"])
+
+
+def _ratio_cell(row) -> str:
+    if row["ratio"] is None:
+        return "-"
+    if row.get("ratio_min") is None:
+        return f"{row['ratio']:.3g}"
+    return f"{row['ratio']:.3g} [{row['ratio_min']:.3g}-{row['ratio_max']:.3g}], {row['rounds']} rounds"
+
+
 def target_table(payload) -> list[str]:
     """Markdown lines of the targets table."""
-    lines = ["| target | spikenet config | spikenet | peer | peer value | ratio | bound | verdict |",
+    ratio_head = ("ratio, median of rounds [min-max]" if is_current(payload)
+                  else "ratio of medians")
+    lines = [f"| target | spikenet config | spikenet | peer | peer value | {ratio_head} | bound | verdict |",
              "|---|---|---|---|---|---|---|---|"]
     for r in evaluate_targets(payload):
-        ratio = "-" if r["ratio"] is None else f"{r['ratio']:.3g}"
         bound = (f"<= {r['bound']:g}x" if r["kind"] == "max_ratio" else
                  f">= {r['bound']:g}x" if r["kind"] == "min_ratio" else f"<= {r['bound']:g}")
         lines.append(f"| {r['target']} | {r['spikenet']} | {_num(r['value'])} | {r['peer'] or '-'} | "
-                     f"{_num(r['peer_value'])} | {ratio} | {bound} | {_verdict(r['met'])} |")
+                     f"{_num(r['peer_value'])} | {_ratio_cell(r)} | {bound} | {row_verdict(r)} |")
     return lines
 
 
@@ -275,10 +367,13 @@ def case_table(payload, case_name) -> list[str]:
         ref = idx.get((case_name, f"spikenet-{threads}t"))
         lr = pr = "-"
         if ref is not None and m["sim"]["family"] != "spikenet":
-            a, b = _med(ref, "loop_s"), _med(m, "loop_s")
-            lr = f"{a / b:.3g}" if a and b else "-"
-            a, b = _med(ref, "wall_warm_s"), _med(m, "wall_warm_s")
-            pr = f"{a / b:.3g}" if a and b else "-"
+            if is_current(payload):
+                lr, pr = (_spread(round_ratio(ref, m, q)) for q in ("loop_s", "wall_warm_s"))
+            else:
+                a, b = _med(ref, "loop_s"), _med(m, "loop_s")
+                lr = f"{a / b:.3g}" if a and b else "-"
+                a, b = _med(ref, "wall_warm_s"), _med(m, "wall_warm_s")
+                pr = f"{a / b:.3g}" if a and b else "-"
         nsps = s.get("neuron_steps_per_s")
         eps = s.get("events_per_s")
         a = agr.get(m["sim_key"])
@@ -292,6 +387,10 @@ def case_table(payload, case_name) -> list[str]:
                   _num(s["maxrss_mb"]["median"]) if s["maxrss_mb"] else "-", lr, pr, agreement]
         lines.append("| " + " | ".join(cells) + " |")
     return lines
+
+
+def _spread(rs) -> str:
+    return "-" if rs is None else f"{rs['median']:.3g} [{rs['min']:.3g}-{rs['max']:.3g}]"
 
 
 def phase_lines(payload) -> list[str]:
@@ -393,9 +492,11 @@ def dtype_lines(payload) -> list[str]:
 def text_summary(payload) -> str:
     """Plain-text summary for the terminal: targets and agreement."""
     out = []
+    for c, reason in payload.get("invalid", {}).items():
+        out.append(f"INVALID       {c}: {reason}")
     for r in evaluate_targets(payload):
-        ratio = "" if r["ratio"] is None else f" ratio {r['ratio']:.3g}"
-        out.append(f"{_verdict(r['met']).replace('*', ''):13s} {r['target']} [{r['spikenet']}]: "
+        ratio = "" if r["ratio"] is None else f" ratio {_ratio_cell(r)}"
+        out.append(f"{row_verdict(r).replace('*', ''):13s} {r['target']} [{r['spikenet']}]: "
                    f"{_num(r['value'])}{ratio}")
     for case, d in payload["agreement"].items():
         for k, a in d.items():
@@ -427,15 +528,140 @@ CASE_TEXT = {
 }
 
 
-def write_doc(payload, doc: Path) -> None:
-    """Write the Markdown report ``doc`` and its plot ``<doc stem>_cuba_loop.png`` next to it."""
+def _shown_path(path) -> str:
+    path = Path(path).resolve()
+    root = Path(__file__).resolve().parent.parent
+    return str(path.relative_to(root)) if path.is_relative_to(root) else path.name
+
+
+def _max_recorded_load(payload) -> float | None:
+    """Highest 1-minute load average recorded at the start or end of any run of the command."""
+    metas = [r["meta"] for r in payload.get("runs", [])] or [payload["meta"]]
+    vals = [v[0] for m in metas for v in (m.get("load_before"), m.get("load_after")) if v]
+    return max(vals) if vals else None
+
+
+def notice_lines(payload) -> list[str]:
+    """The warnings at the top of the report: older protocol, INVALID cases."""
+    L = []
+    if not is_current(payload):
+        peak = _max_recorded_load(payload)
+        cores = payload["meta"].get("cores")
+        L += ["> **Superseded figures.** The figures below were measured under an older protocol: "
+              "the 1-thread Brian2 cpp_standalone peer was built with OpenMP and run on one OpenMP "
+              "thread (Brian2's default build, without OpenMP, is faster), and the peers ran while "
+              "other jobs loaded the machine"
+              + (f" (load averages up to {_num(peak)} on {cores} cores)" if peak is not None else "")
+              + ", which slowed them down. Their ratios are not valid comparisons and no target is "
+              "claimed met until this report is regenerated with the current protocol (alternating "
+              "rounds on a quiet machine, Brian2 without OpenMP at 1 thread; `python -m benchmarks "
+              "--quick` for the headline ratios).", ""]
+    if payload.get("invalid"):
+        L += ["> **INVALID.** Some runs started while other processes loaded the machine, after the "
+              "load gate had waited as long as it may; the cases below are not valid measurements "
+              "and their ratios must not be quoted:", ">"]
+        L += [f"> - {c}: {reason}" for c, reason in payload["invalid"].items()]
+        L.append("")
+    return L
+
+
+def protocol_lines(payload) -> list[str]:
+    """Markdown lines describing how the runs were made, with the loads recorded."""
+    pr = payload.get("protocol")
+    if not pr:
+        return []
+    loads = [r["load"] for m in payload["measurements"] for r in m["runs"] if r.get("load")]
+    discarded = sum(len(r.get("discarded", [])) for m in payload["measurements"] for r in m["runs"])
+    L = ["## Protocol", "",
+         *(["- A `--quick` run: the headline cases and configurations only (CUBA-4000, "
+            "lif-100000, hh-10000; spikenet against Brian2 cpp_standalone), warm caches only."]
+           if pr.get("quick") else []),
+         f"- Each case is measured in {pr['rounds']} rounds. A round runs every simulator of the case "
+         "once, each in a fresh process, in an order that alternates between rounds (the listed "
+         "order, then the reverse, ...).",
+         "- Ratios are computed per round, from the two simulators' runs of that round, and "
+         "reported as the median over the rounds with [min-max]; the per-simulator numbers are "
+         "medians over the rounds with [min-max].",
+         f"- Load gate: before every measured run the 1-minute load average is read. The suite's "
+         "own share of it (estimated from the CPU time of its recent runs) is subtracted, and a run "
+         f"starts only while the rest, the load of other processes, is at most "
+         f"{pr['max_load_per_core']:g} per core ({_num(pr['load_limit'])} on {pr['cores']} cores); "
+         f"otherwise it waits {pr['wait_s']:g} s and reads again, at most {pr['retries']} times, "
+         "and a run that still starts above the limit makes its case INVALID."
+         + ("" if pr["enforced"] else " In this run the gate did not wait (smoke run or "
+            "`--no-load-gate`): loads were only recorded."),
+         ]
+    if loads:
+        raw = max(ld["load_1m"] for ld in loads)
+        others = max(ld["others"] for ld in loads)
+        L.append(f"- Recorded at the start of the {len(loads)} measured runs: 1-minute load average "
+                 f"up to {_num(raw)}, of which other processes up to {_num(max(others, 0.0))}; "
+                 f"{discarded} start(s) deferred because the machine was busy.")
+    L.append("")
+    return L
+
+
+def _build_cell(b: dict) -> str:
+    return ", ".join(f"{k} = `{v}`" if v not in ("", None) else f"{k} = (none)" for k, v in b.items())
+
+
+def build_lines(payload) -> list[str]:
+    """Markdown lines: every simulator configuration, its version and build options."""
     meta = payload["meta"]
+    v = meta.get("versions", {})
+    L = ["## Simulators and build options", "",
+         f"- Versions: spikenet {v.get('spikenet', '?')}, Numba {v.get('numba', '?')} (llvmlite "
+         f"{v.get('llvmlite', '?')}), NumPy {v.get('numpy', '?')}, Brian2 {v.get('brian2', '?')}, "
+         f"NEST {v.get('nest-simulator', '?')}; C++ compiler: {meta.get('gcc') or '?'}.",
+         ]
+    families = []
+    for m in payload["measurements"]:
+        fam = m["sim"]["family"] + (f"-{m['sim']['mode']}" if m["sim"]["family"] == "brian2" else "")
+        if fam not in families:
+            families.append(fam)
+    L += [f"- `{f}`: {SIM_TEXT[f]}." for f in families if f in SIM_TEXT]
+    if not is_current(payload) and "brian2-standalone" in families:
+        L.append("- In these (older) results `brian2-standalone-1t` was built **with** OpenMP and "
+                 "run with `openmp_threads = 1`.")
+    rows, seen = [], set()
+    for m in payload["measurements"]:
+        if m["sim_key"] in seen:
+            continue
+        b = next((r["result"]["build"] for r in m["runs"]
+                  if r.get("result") and r["result"].get("build")), None)
+        if b is not None:
+            seen.add(m["sim_key"])
+            rows.append(f"| {m['sim_key']} | {_build_cell(b)} |")
+    if rows:
+        L += ["", "As each worker reported them:", "", "| configuration | build and run options |",
+              "|---|---|", *rows]
+    L.append("")
+    return L
+
+
+def write_doc(payload, doc: Path, analysis: Path | None = None) -> None:
+    """Write the Markdown report ``doc`` and its plot ``<doc stem>_cuba_loop.png`` next to it.
+
+    Parameters
+    ----------
+    payload : dict
+        The results (``results.json``).
+    doc : Path
+        The Markdown file to write.
+    analysis : Path, optional
+        A hand-written reading of these numbers, appended as "Reading the
+        numbers". Results of the older protocol append ``benchmarks/analysis.md``
+        (written for them) by default, under a notice.
+    """
+    meta = payload["meta"]
+    current = is_current(payload)
     png = doc.with_name(doc.stem + "_cuba_loop.png")
     have_plot = plot_loop_vs_n(payload, png)
     L = ["# Benchmarks: spikenet against Brian2, NEST and bare Numba kernels", "",
          "*Generated by `python -m benchmarks` (also `spikenet bench`); do not edit by hand.*", "",
+         *notice_lines(payload),
          (f"Measured {meta['date']} at commit `{meta.get('git', '')}`, " if not payload.get("runs") else "")
-         + f"{payload['repeats']} runs per measurement"
+         + f"{payload['repeats']} " + ("rounds per case" if current else "runs per measurement")
          + (" (**smoke run: tiny sizes, not a measurement**)" if payload["smoke"] else "") + ".", ""]
     load = (meta.get("load_before"), meta.get("load_after"))
     if payload.get("runs"):
@@ -448,6 +674,8 @@ def write_doc(payload, doc: Path) -> None:
             L.append(f"- {m['date']}, commit `{m.get('git', '')}`, load average {_num(la[0])} -> "
                      f"{_num(lb[0])}, {_num(m.get('suite_s'))} s: {what}")
         L.append("")
+    L += protocol_lines(payload)
+    L += build_lines(payload)
     L += ["## Machine and noise", "",
           f"- CPU: {meta['cpu']}, {meta['cores']} cores, {_num(meta['memory_gb'])} GiB memory; {meta['os']}",
           f"- Python {meta['python']}; " + ", ".join(f"{k} {v}" for k, v in meta["versions"].items())
@@ -457,8 +685,9 @@ def write_doc(payload, doc: Path) -> None:
              f"{_num(load[1][0]) if load[1] else '?'} after, " if not payload.get("runs") else "see the "
              "load averages above, ")
           + f"on {meta['cores']} cores), so single runs are noisy and 2-thread runs especially so. Every "
-          "number is the median of the runs with [min-max]; ratios are ratios of medians of runs "
-          "made in the same session.",
+          "number is the median of the runs with [min-max]; "
+          + ("ratios are medians of per-round ratios (see Protocol)." if current else
+             "ratios are ratios of medians of runs made in the same session."),
           f"- Whole suite: {_num(meta.get('suite_s'))} s." if not payload.get("runs") else ""]
     threads = sorted({m["sim"]["threads"] for m in payload["measurements"]})
     if threads == [1]:
@@ -477,12 +706,17 @@ def write_doc(payload, doc: Path) -> None:
           "constant in time (both are exact; the stepped kernel is what a time-varying drive or a "
           "recorded voltage gets); `jit` marks the CUBA network run from Numba's cache alone, without "
           "the network kernel compiled ahead of time (what a process gets before `spikenet aot`). "
-          "The `f32`, `stepped` and `jit` rows are shown for comparison; the targets are read on "
-          "the defaults (`spikenet-1t`, `spikenet-2t`).", ""]
+          "The `f32` and `jit` rows are shown for comparison; the targets are read on the defaults "
+          "(`spikenet-1t`, `spikenet-2t`) and, for the time-stepping LIF target, on `stepped`.", ""]
     L += ["## What is measured", "",
           "- **loop**: the simulation loop alone, measured by each simulator around its run (Brian2: "
           "its own `_last_run_time`, i.e. the C++ main loop in standalone mode; NEST: `nest.Run`; "
-          "spikenet: `Network.run` / `simulate` after a tiny run has loaded the compiled kernels).",
+          "spikenet: `Network.run` / `simulate` after a tiny run has loaded the compiled kernels; "
+          "for CUBA the first step runs before the loop, because it builds the network's data "
+          "structures as Brian2 builds its synapses before its loop, so the loop has one step "
+          "fewer than Brian2's, 0.01 %). Every side records the same thing, the time and neuron "
+          "of every spike (the limit kernels only count them), and the statistics are computed "
+          "from those records after the loop, by the same code for every simulator.",
           "- **whole process**: wall time of a fresh `python -m benchmarks.run_<sim>` process from start "
           "to exit (imports, model construction, code generation and compilation, run, statistics); "
           "*warm* with the compiled-code caches as the previous run left them (Numba's cache and "
@@ -525,7 +759,7 @@ def write_doc(payload, doc: Path) -> None:
               "", *dl, ""]
     conv = payload.get("conversion")
     if conv:
-        L += ["## Converted digits network (issue 6)", "",
+        L += ["## Converted digits network", "",
               "`benchmarks/bench_conversion.py`: the 64-128-10 SoftLIF digits classifier converted with "
               "`to_spiking` (dt = 1 ms, 5 ms PSC synapses) simulating the whole test set for 0.2 s in "
               "one kernel call; target at least 500 test images per second.", ""]
@@ -543,7 +777,7 @@ def write_doc(payload, doc: Path) -> None:
     pl = phase_lines(payload)
     if pl:
         L += ["Per-phase timing of the spikenet processes (medians over the runs):", "", *pl, ""]
-    if not gaps:
+    if not gaps and current and not payload.get("invalid") and not payload["smoke"]:
         L += ["Every measured target is met.", ""]
     for r in gaps:
         ratio = f"ratio {r['ratio']:.3g}, bound {r['bound']:g}" if r["ratio"] is not None else (
@@ -559,16 +793,23 @@ def write_doc(payload, doc: Path) -> None:
                   "```", prof["cprofile"].rstrip(), "```", ""]
         else:
             L += ["```", prof.get("error", "").rstrip(), "```", ""]
-    analysis = Path(__file__).with_name("analysis.md")
-    if analysis.exists() and not payload["smoke"]:
+    if analysis is None and not current:
+        analysis = Path(__file__).with_name("analysis.md")
+    if analysis is not None and Path(analysis).exists() and not payload["smoke"]:
         L += ["## Reading the numbers", "",
-              "*Written by hand from the measured run (`benchmarks/analysis.md`); the tables above are "
-              "generated.*", "", analysis.read_text().strip(), ""]
+              f"*Written by hand from the measured run (`{_shown_path(analysis)}`); the tables above are "
+              "generated.*", ""]
+        if not current:
+            L += ["> Written for the superseded figures above: the verdicts it states (\"met\") are "
+                  "withdrawn until the report is regenerated with the current protocol.", ""]
+        L += [Path(analysis).read_text().strip(), ""]
     L += ["## Running it", "", "```bash",
-          "python -m benchmarks                 # everything; writes this file and the plot",
-          "python -m benchmarks --cases cuba-4000,hh --peers brian2 --no-doc",
+          "python -m benchmarks --quick         # headline ratios (sized for < 15 min, quiet machine)",
+          "python -m benchmarks                 # everything (hours); results in ./spikenet-bench/",
+          "python -m benchmarks --cases cuba-4000,hh --peers brian2 --out my-run",
           "python -m benchmarks --smoke --peers limit --no-doc   # tiny sizes, a few seconds",
-          "python -m benchmarks --from-json benchmarks/output/results.json   # rewrite this file",
+          "python -m benchmarks --from-json spikenet-bench/results.json   # rewrite the report",
+          "python -m benchmarks --quick --update-docs   # also rewrite this published page",
           "```", "", "NEST is optional: `pip install nest-simulator` (or the `[bench]` extra).", ""]
     doc.parent.mkdir(parents=True, exist_ok=True)
     doc.write_text("\n".join(L))

@@ -21,6 +21,12 @@ SPIKENET_BENCH_BRIAN2_CACHE
 SPIKENET_BENCH_BRIAN2_BUILD
     cpp_standalone project folder.
 
+Threads: cpp_standalone on 1 thread is Brian2's default build without OpenMP
+(``openmp_threads = 0``); on ``k > 1`` threads it is built with OpenMP and
+``openmp_threads = k`` (:func:`benchmarks.cases.brian2_openmp_threads`). The
+runtime (Cython) mode runs on one thread. The build options (device,
+OpenMP, compiler flags) are written into ``result.json`` under ``build``.
+
 Simulation-loop time is Brian2's own measurement of its main loop
 (``device._last_run_time``: the Python loop over compiled code objects in
 runtime mode, the C++ loop read from ``results/last_run_info.txt`` in
@@ -99,6 +105,23 @@ def build(case, b2, seed: int):
     raise ValueError(f"unknown case kind {case.kind!r}")
 
 
+def build_options(b2, sim) -> dict:
+    """The Brian2 device and the preferences that decide how its code is built and run."""
+    prefs = b2.prefs
+    cpp = {"compiler": prefs.codegen.cpp.compiler or "default (gcc on Linux)",
+           "extra_compile_args_gcc": " ".join(prefs.codegen.cpp.extra_compile_args_gcc),
+           "extra_compile_args": " ".join(prefs.codegen.cpp.extra_compile_args or [])}
+    if sim.mode == "standalone":
+        threads = prefs.devices.cpp_standalone.openmp_threads
+        return {"brian2": b2.__version__, "device": "cpp_standalone",
+                "openmp_threads": threads,
+                "OpenMP": "off (built without OpenMP)" if threads == 0 else f"on, {threads} threads",
+                "extra_make_args_unix": " ".join(prefs.devices.cpp_standalone.extra_make_args_unix),
+                **cpp}
+    return {"brian2": b2.__version__, "device": "runtime", "codegen.target": prefs.codegen.target,
+            "threads": 1, **cpp}
+
+
 def main(argv=None) -> int:
     """Run one Brian2 measurement; see the module docstring."""
     case, sim, out, opts = parse(argv)
@@ -110,13 +133,14 @@ def main(argv=None) -> int:
     if sim.mode == "standalone":
         build_dir = os.environ["SPIKENET_BENCH_BRIAN2_BUILD"]
         b2.set_device("cpp_standalone", directory=build_dir, build_on_run=False)
-        b2.prefs.devices.cpp_standalone.openmp_threads = sim.threads
+        b2.prefs.devices.cpp_standalone.openmp_threads = cases.brian2_openmp_threads(sim.threads)
     elif sim.mode == "cython":
         b2.prefs.codegen.target = "cython"
         b2.prefs.codegen.runtime.cython.cache_dir = os.environ["SPIKENET_BENCH_BRIAN2_CACHE"]
     else:
         raise ValueError(f"unknown Brian2 mode {sim.mode!r}")
     import_s = time.perf_counter() - t_start
+    build_info = build_options(b2, sim)
 
     seed = int(opts.get("seed", 1))
     b2.seed(seed)
@@ -138,7 +162,8 @@ def main(argv=None) -> int:
         counts = mon.count[:]
         stats = {"n_spikes": int(counts.sum())}
     write(out, build_s=build_s, loop_s=loop_s, stats=stats, counts=counts,
-          phases={"import": import_s, "construct": t_build.s, "run_and_build": t_run.s})
+          phases={"import": import_s, "construct": t_build.s, "run_and_build": t_run.s},
+          build=build_info)
     return 0
 
 

@@ -10,6 +10,7 @@ part of the loop time.
 from __future__ import annotations
 
 import math
+import os
 import sys
 import time
 
@@ -91,7 +92,9 @@ def main(argv=None) -> int:
         loop_s = t_loop.s
         stats = {"n_spikes": int(counts.sum())}
     write(out, build_s=build_s, loop_s=loop_s, stats=stats, counts=counts,
-          phases={"import": import_s, "load_or_compile_kernels": t_warm.s})
+          phases={"import": import_s, "load_or_compile_kernels": t_warm.s},
+          build={"numba_threads": os.environ.get("NUMBA_NUM_THREADS", "default"),
+                 "recording": "spike counts only (CUBA: spike steps and indices)"})
     return 0
 
 

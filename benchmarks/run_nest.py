@@ -68,6 +68,9 @@ def main(argv=None) -> int:
     with Timer() as t_loop:
         nest.Run(case.T * 1e3)
     nest.Cleanup()
+    build_info = {"nest": str(getattr(nest, "__version__", "") or "unknown"),
+                  "local_num_threads": int(nest.GetKernelStatus("local_num_threads")),
+                  "resolution_ms": case.dt * 1e3}
     ev = rec.get("events")
     senders = np.asarray(ev["senders"], dtype=np.int64) - pop[0].global_id
     times = np.asarray(ev["times"], dtype=float) * 1e-3
@@ -78,7 +81,7 @@ def main(argv=None) -> int:
         counts = np.bincount(senders, minlength=case.n)
         stats = {"n_spikes": int(counts.sum())}
     write(out, build_s=t_build.s, loop_s=t_loop.s, stats=stats, counts=counts,
-          phases={"import": import_s})
+          phases={"import": import_s}, build=build_info)
     return 0
 
 

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import os
 import sys
 import time
 
@@ -171,7 +172,16 @@ def main(argv=None) -> int:
         return 0
     build_s = t_build.s if case.kind == "cuba" else 0.0
     phases["load_or_compile_kernels"] = t_warm.s
-    write(out, build_s=build_s, loop_s=t_loop.s, stats=stats, counts=counts, phases=phases)
+    build = {"dtype": sim.dtype, "numba_threads": os.environ.get("NUMBA_NUM_THREADS", "default"),
+             # the ahead-of-time compiled network kernel runs without importing Numba
+             "numba_imported": "numba" in sys.modules}
+    if case.kind == "cuba":
+        build["network_threads"] = "Network default" if net.threads is None else net.threads
+        build["kernel"] = "numba (jit)" if sim.mode == "jit" else "ahead-of-time module if built, else numba"
+    elif case.kind == "lif":
+        build["kernel"] = "time-stepping" if sim.mode == "stepped" else "closed form (constant drive)"
+    write(out, build_s=build_s, loop_s=t_loop.s, stats=stats, counts=counts, phases=phases,
+          build=build)
     return 0
 
 

@@ -1,6 +1,7 @@
 """Adversarial attacks and defences on the 8x8 digits, and a CNN classifier.
 
-Reproduces the figures of course notes 11 (and the CNN of 7.3): clean digits
+Fast gradient sign (FGSM; Goodfellow et al. 2015) and PGD (Madry et al. 2018)
+attacks, and the TRADES defence (Zhang et al. 2019): clean digits
 next to their FGSM versions (untargeted, and targeted at the next digit
 class) with the network's predictions; the accuracy of a naturally trained
 network under FGSM and PGD against eps, compared with adversarial training

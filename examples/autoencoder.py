@@ -1,6 +1,6 @@
 """Autoencoders on the binary world: reconstructions, latent codes, tied weights, denoising.
 
-Reproduces the figures of course notes 7.1: an 8-3-8 autoencoder trained on
+An 8-3-8 autoencoder trained on
 the five 8-bit strings reproduces every bit (targets vs outputs as images),
 its 3-unit latent codes, and the same network with tied weights (the decoder
 uses the transpose of the encoder weight: 24 fewer parameters). A denoising

@@ -1,7 +1,7 @@
 """The CUBA network of Brette et al. (2007): spike raster and population rates.
 
-Illustrates course notes section 1.7 (connection weights between spiking
-populations): 4000 LIF neurons (80 % excitatory), each pair connected with
+Connection weights between spiking populations at work: 4000 LIF neurons
+(80 % excitatory), each pair connected with
 probability 0.02 through exponential PSC synapses (5 ms excitatory, 10 ms
 inhibitory), driven by a constant bias above threshold. The published mV
 parameters are mapped to the normalised LIF model as documented in

@@ -1,9 +1,9 @@
 """Digits classifier trained as a rate network, then run as a spiking LIF network.
 
-The bridge of course notes sections 1.4 and 1.7: the LIF tuning curve of 1.4
-serves as the activation function of a 64-128-10 network trained on the
+The bridge between rate and spiking networks (Hunsberger & Eliasmith 2015):
+the LIF tuning curve serves as the activation function of a 64-128-10 network trained on the
 8x8 digits (with the smoothed SoftLIF curve for gradient descent); the
-trained weights then become the connection weights of 1.7 between spiking
+trained weights then become the connection weights between spiking
 LIF neurons, with the final layer reading out the synaptically filtered
 spike trains (:func:`spikenet.rate.to_spiking`). Saves
 

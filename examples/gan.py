@@ -1,7 +1,7 @@
 """Generative adversarial networks: a ring of 8 Gaussians and the 8x8 digits.
 
-Illustrates course notes 12: a generator and a discriminator trained against
-each other. On a ring of 8 Gaussians the generated points cover the modes
+A generator and a discriminator trained against each other (Goodfellow et
+al. 2014). On a ring of 8 Gaussians the generated points cover the modes
 (counted by nearest centre within 5 standard deviations); on the digits the
 generator produces digit-like images. Saves both sample figures.
 

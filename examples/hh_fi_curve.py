@@ -1,7 +1,7 @@
 """Hodgkin-Huxley f-I curve measured by simulation, with its best LIF rate fit.
 
-Illustrates course notes section 1.3 (an HH neuron fires regularly, and
-faster, as the input current grows) and the link to 1.4: the HH neuron's
+An HH neuron (Hodgkin & Huxley 1952) fires regularly, and faster, as the input
+current grows; how close does an LIF tuning curve come? The HH neuron's
 steady-state rate for constant input (uA/cm^2), measured with
 :func:`spikenet.rate.tuning_curve` at dt = 10 us, shows the type II onset of
 repetitive firing near 6.2 uA/cm^2 (a jump from 0 to about 50 Hz) and a slow

@@ -1,6 +1,6 @@
 """Hodgkin-Huxley neuron under negative, zero, small and large input.
 
-Reproduces the HH figure of the course notes (section 1.3): the input current
+The Hodgkin & Huxley (1952) model under a stepped input: the input current
 steps through a negative value (the membrane hyperpolarises towards about
 -120 mV), zero (rest near -65 mV), a small positive value (a single spike, then
 a depolarised rest) and larger values (repetitive firing whose rate grows

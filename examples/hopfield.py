@@ -1,9 +1,8 @@
 """Hopfield network: recall of the letters and the orthogonal set, energy descent, capacity.
 
-Reproduces the figures of course notes 8.3 (Hopfield demonstration): the
-Hebbian weight matrix of the four orthogonal patterns, the letters A, B, C,
+A Hopfield (1982) network: the Hebbian weight matrix of the four orthogonal patterns, the letters A, B, C,
 E recalled synchronously and asynchronously after 20% bit noise with the
-bottom rows erased (8.3.2), the energy falling during asynchronous recall,
+bottom rows erased, the energy falling during asynchronous recall,
 and a capacity curve for random patterns on N = 100 units (recall near
 perfect at M = 0.05 N and failing well before M = 0.3 N; theory: 0.138 N).
 

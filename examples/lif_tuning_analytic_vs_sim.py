@@ -1,7 +1,6 @@
 """LIF tuning curve: the analytic rate G(J) against rates measured by simulation.
 
-Reproduces the tuning-curve figure of course notes section 1.4 ("LIF Firing
-Rate"): the steady-state rate of the normalised LIF neuron,
+The steady-state rate of the normalised LIF neuron,
 ``G(J) = 1 / (tau_ref - tau_m ln(1 - 1/J))``, for the typical cortical values
 ``tau_ref = 2 ms``, ``tau_m = 20 ms`` (and a faster neuron for comparison),
 with the rates that :func:`spikenet.rate.tuning_curve` measures by simulating
@@ -54,7 +53,7 @@ def main(argv=None) -> Path:
         print(f"{label}: max relative error of the simulated rates {rel.max():.2e}")
     ax.axhline(500, ls=":", c="gray")
     ax.text(0.1, 480, "1 / tau_ref", va="top", color="gray")
-    ax.set(xlabel="input drive J", ylabel="rate (Hz)", title="LIF tuning curve (notes 1.4)")
+    ax.set(xlabel="input drive J", ylabel="rate (Hz)", title="LIF tuning curve")
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(0.0, 0.86))
 
     x = torch.linspace(0.5, 2.0, 601, dtype=torch.float64)

@@ -1,8 +1,8 @@
 """LIF tuning curve: the analytic rate G(J) and simulated rates.
 
-Reproduces the tuning-curve figure of the course notes (section 1.4):
+The steady-state rate of the normalised LIF neuron,
 ``G(J) = 1 / (tau_ref - tau_m ln(1 - 1/J))`` for ``J > 1``, zero below, for
-the notes' typical values (tau_ref = 2 ms, tau_m = 20 ms) and two other
+typical cortical values (tau_ref = 2 ms, tau_m = 20 ms) and two other
 refractory periods, with rates measured by simulating the neurons at
 dt = 1 ms (points). Saves ``lif_tuning_curve.png`` into ``--out``.
 

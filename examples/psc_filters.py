@@ -1,6 +1,6 @@
 """Post-synaptic current filters and a spike train filtered into a current.
 
-Reproduces the figures of course notes section 1.6 (Synapses): the PSC kernels
+Synapses as filters (Dayan & Abbott 2001, ch. 5): the PSC kernels
 ``h(t) = t^n e^{-t/tau_s} / (n! tau_s^{n+1})`` for n = 0, 1, 2 with a fast
 AMPA-like (tau_s = 5 ms) and a slow NMDA-like (tau_s = 100 ms) time constant,
 each with unit area, and a spike train ``a(t) = sum_p delta(t - t_p)`` turned

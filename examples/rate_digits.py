@@ -1,9 +1,9 @@
-"""A one-hidden-layer classifier for handwritten digits, trained with ``fit`` (notes 2.1 and B.3).
+"""A one-hidden-layer classifier for handwritten digits, trained with ``fit``.
 
 Trains 64 -> 64 logistic -> 10 softmax on scikit-learn's bundled 8x8 digits
 with minibatch Adam and cross entropy, using the held-out quarter as the
 validation set. Saves ``digits.png``: the training and validation loss curves
-(notes 5.2) and a few test digits with their predicted labels.
+and a few test digits with their predicted labels.
 
 Run: ``python examples/rate_digits.py [--quick] [--out DIR]``
 """

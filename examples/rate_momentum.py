@@ -1,7 +1,7 @@
-"""Momentum versus plain gradient descent on an elongated bowl (notes 6.3.2, case 1 figure).
+"""Momentum versus plain gradient descent on an elongated bowl (Polyak 1964).
 
 Plain gradient descent zig-zags across a narrow valley and crawls along its
-floor; momentum (both forms of the notes) builds up speed along the floor and
+floor; momentum (in both of its usual forms) builds up speed along the floor and
 reaches the minimum far sooner. Both are run through ``spikenet.rate.fit``
 with the same learning rate. Saves ``momentum.png``: the paths over the
 contours, and the loss against the step.

@@ -1,4 +1,4 @@
-"""Overfitting and its remedies (notes 5.1 and 5.3: the blood-sugar figures).
+"""Overfitting and its remedies: weight decay, dropout, more data.
 
 A network with two hidden layers of ReLU units learns a handful of noisy
 samples of a smooth dose-response curve until its training loss is far below

@@ -1,6 +1,6 @@
-"""Universal approximation by steep logistic steps (notes 2.2, the figures of the proof).
+"""Universal approximation by steep logistic steps (after Cybenko 1989).
 
-Builds the constructive proof of the universal approximation theorem: a
+Builds a constructive proof of the universal approximation theorem: a
 target function on [0, 1] is approximated by a sum of N steep logistic units
 (each a shifted step), and the maximum error falls like 1/N. Saves
 ``universal_approximation.png``: left, the target and the step sums for a

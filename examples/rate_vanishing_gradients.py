@@ -1,4 +1,4 @@
-"""Vanishing gradients in a deep logistic network (notes 6.1, the per-layer gradient-norm figure).
+"""Vanishing gradients in a deep logistic network (Bengio et al. 1994).
 
 At initialisation, the norm of the loss gradient with respect to each layer's
 input currents falls by at least a factor 4 per layer going towards the input,

@@ -1,7 +1,7 @@
 """Recurrent networks: next-element prediction, and an LSTM remembering across a long delay.
 
-Illustrates course notes 10.1-10.1.2. A plain RNN trained by backprop
-through time predicts the next element of arithmetic sequences such as
+A plain (Elman) RNN trained by backpropagation through time predicts the
+next element of arithmetic sequences such as
 0, 2, 4, 6 (-> 8); on a delayed-recall task (a +-1 bit at step 0 must be
 reported after 40 steps of distractor noise), an LSTM whose forget gate
 starts open learns the task while a plain RNN with the same budget stays at

@@ -1,6 +1,6 @@
 """Variational autoencoder on the 8x8 digits: 2-D latent grid, latent means, prior samples.
 
-Reproduces the figures of course notes 9.2: a VAE with a 2-D latent space
+A variational autoencoder (Kingma & Welling 2014) with a 2-D latent space
 is trained on the digits; decoding a regular grid of latent points (at the
 prior's quantiles) shows a latent space without holes, the encoded means
 cluster by digit, and decoded prior samples look like digits. Prints the

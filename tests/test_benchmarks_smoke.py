@@ -1,4 +1,4 @@
-"""The benchmark suite at tiny sizes, so that it cannot rot (issue 7, point 6).
+"""The benchmark suite at tiny sizes, so that it cannot rot.
 
 The default run drives ``python -m benchmarks --smoke`` with spikenet and the
 bare Numba "limit" kernels on every case in fresh processes, the way the full
@@ -47,7 +47,7 @@ def _bench(args, timeout=900):
 def smoke(tmp_path_factory):
     out = tmp_path_factory.mktemp("bench-smoke")
     proc = _bench(["--smoke", "--peers", "limit", "--threads", "1", "--dtypes", "float64",
-                   "--out", str(out), "--doc", str(out / "benchmarks.md")])
+                   "--out", str(out)])  # the report goes to OUT/benchmarks.md
     payload = json.loads((out / "results.json").read_text()) if (out / "results.json").exists() else None
     return proc, payload, out
 
@@ -63,6 +63,16 @@ def test_smoke_run_exits_cleanly(smoke):
     proc, payload, _ = smoke
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert payload is not None and payload["smoke"]
+
+
+def test_every_run_records_its_round_and_the_load_it_started_with(smoke):
+    _, payload, _ = smoke
+    assert payload["protocol"]["enforced"] is False  # a smoke run records the load, never waits
+    for m in payload["measurements"]:
+        warm = [r for r in m["runs"] if not r["cold"]]
+        assert [r["round"] for r in warm] == [0], m["sim_key"]
+        for r in warm:
+            assert r["load"]["load_1m"] >= 0 and r["cpu_s"] > 0
 
 
 @pytest.mark.parametrize("case", C.SMOKE_CASES, ids=lambda c: c.name)
@@ -279,7 +289,8 @@ def test_target_verdicts_follow_the_ratios():
     assert cy["ratio"] == pytest.approx(1.0 / 1.5) and cy["met"] is False
     cold = rows[("CUBA-4000 whole process, empty caches <= 5 s", "spikenet-1t")]
     assert cold["met"] is True
-    lif = rows[("Uncoupled LIF >= 2.5x Brian2 cpp_standalone neuron-steps/s", "spikenet-1t")]
+    lif = rows[("Uncoupled LIF, constant drive >= 2.5x Brian2 cpp_standalone neuron-steps/s",
+                "spikenet-1t")]
     assert lif["ratio"] == pytest.approx(2.0) and lif["met"] is False
 
 
@@ -309,6 +320,11 @@ def test_peers_run_every_case_at_tiny_size(tmp_path):
                                                                              "same statistics")
     assert payload["agreement"]["hh-20"]["brian2-standalone-1t"]["level"] in ("same spikes",
                                                                                 "same statistics")
+    # the 1-thread standalone peer is Brian2's default build, without OpenMP
+    for m in payload["measurements"]:
+        if m["sim_key"] == "brian2-standalone-1t":
+            build = next(r["result"]["build"] for r in m["runs"] if r["result"].get("build"))
+            assert build["openmp_threads"] == 0 and build["device"] == "cpp_standalone"
 
 
 def _payload(date, runs_by_key, case="cuba-4000"):

@@ -1,4 +1,4 @@
-r"""Activation functions of notes 1.5 for numpy arrays and torch tensors.
+r"""Activation functions for numpy arrays and torch tensors.
 
 Every function takes a numpy array (or anything ``np.asarray`` accepts) or a
 ``torch.Tensor`` and returns the same kind:

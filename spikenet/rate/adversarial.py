@@ -1,4 +1,4 @@
-"""Adversarial attacks (FGSM, PGD) and defences (adversarial training, TRADES), notes ch. 11.
+"""Adversarial attacks (FGSM, PGD) and defences (adversarial training, TRADES).
 
 All functions take a classifier ``model`` that maps inputs ``(batch, ...)``
 to logits ``(batch, classes)`` and integer class labels ``t`` ``(batch,)``.
@@ -184,7 +184,7 @@ def _kl_clean_adv(logits_clean, logits_adv):
 
 
 def trades_loss(model, x, t, eps, beta, steps=5, alpha=None, clip=(0, 1), seed=None):
-    """TRADES surrogate loss (Zhang et al. 2019), notes 11.2.2.
+    """TRADES surrogate loss (Zhang et al. 2019).
 
     ``CE(f(x), t) + beta * KL(softmax f(x) || softmax f(x'))``, where the
     adversary ``x'`` is found by ``steps`` signed-gradient ascent steps on
@@ -266,7 +266,7 @@ def accuracy(model, x, t) -> float:
 def adversarial_training(model, data, epochs, eps, method="fgsm", lr=1e-3, batch_size=64,
                          alpha=None, steps=5, beta=6.0, mix=0.5, clip=(0, 1), seed=None,
                          progress=False):
-    """Train a classifier on adversarial examples made on the fly (notes 11.2).
+    """Train a classifier on adversarial examples made on the fly.
 
     Each minibatch is attacked with the current model, then Adam takes one
     step on the defence's loss:

@@ -1,4 +1,4 @@
-r"""A small reverse-mode automatic-differentiation engine (notes chapter 4).
+r"""A small reverse-mode automatic-differentiation engine.
 
 The expression graph is made of two kinds of objects:
 
@@ -11,11 +11,11 @@ The expression graph is made of two kinds of objects:
   (``backward``).
 
 Building an expression evaluates it at once; :meth:`Var.evaluate`
-re-evaluates the graph after leaf values have changed (notes 4.1.1), so a
-graph can be built once and reused as in the notes' Algorithm 1.
+re-evaluates the graph after leaf values have changed, so a
+graph can be built once and reused.
 :meth:`Var.backward` seeds the top with ``s = 1`` and sends derivatives down
-the graph, each ``Op`` multiplying by its local derivative (notes 4.1.2).
-Instead of the notes' recursion (which revisits shared sub-expressions once
+the graph, each ``Op`` multiplying by its local derivative.
+Instead of a plain recursion (which revisits shared sub-expressions once
 per path) the nodes are processed once each in reverse topological order;
 the accumulated gradients are identical.
 
@@ -25,7 +25,7 @@ the broadcast axes so it always has the bias's shape.
 
 Examples
 --------
-The notes' example :math:`f = \sin(x) + x y`:
+For example :math:`f = \sin(x) + x y`:
 
 >>> x, y = Var(1.0), Var(2.0)
 >>> f = sin(x) + x * y
@@ -150,7 +150,7 @@ class Var:
         return order
 
     def evaluate(self):
-        """Recompute every value in the graph from its leaves (notes 4.1.1).
+        """Recompute every value in the graph from its leaves.
 
         Returns
         -------
@@ -182,7 +182,7 @@ class Var:
         Notes
         -----
         Gradients add up (``+=``) across calls; call :meth:`zero_grad` first
-        for a fresh gradient, as in the notes' Algorithm 2.
+        for a fresh gradient.
         """
         seed = np.ones_like(self.val) if s is None else _as_value("s", s)
         if seed.shape != self.val.shape:
@@ -343,7 +343,7 @@ class Pow(Op):
 
 
 class MatMul(Op):
-    """Matrix product ``A @ B``: gradients ``s B^T`` and ``A^T s`` (notes 4.2.3)."""
+    """Matrix product ``A @ B``: gradients ``s B^T`` and ``A^T s``."""
 
     def forward(self, a, b):
         if a.ndim != 2 or b.ndim != 2:

@@ -1,16 +1,16 @@
-r"""Gradients by hand: finite differences (notes 3.1.2) and error backpropagation (notes 3.2).
+r"""Gradients by hand: finite differences and error backpropagation.
 
 :func:`numerical_gradient` estimates a gradient by central differences, the
 reference every analytic gradient can be checked against.
 :func:`mlp_forward` and :func:`mlp_backprop` implement a multilayer
-perceptron and its gradients in plain numpy with the notes' backprop
-formulas, so they can be compared with ``torch.autograd``.
+perceptron and its gradients in plain numpy with the backprop
+formulas (Rumelhart, Hinton & Williams 1986), so they can be compared with ``torch.autograd``.
 
 Layout: as everywhere in spikenet (and in ``torch.nn.Linear``), layer ``l``
 has weights ``W[l]`` of shape ``(n_out, n_in)`` and biases ``b[l]`` of shape
 ``(n_out,)``, and a batch of row vectors ``h`` (N, n_in) maps to input
-currents ``z = h W^T + b``. The notes write ``z = h W + b`` with ``W`` of
-shape ``(n_in, n_out)``; their formulas hold with ``W`` transposed.
+currents ``z = h W^T + b``. Texts that write ``z = h W + b`` use ``W`` of
+shape ``(n_in, n_out)``, the transpose.
 """
 
 from __future__ import annotations
@@ -194,7 +194,7 @@ def mlp_forward(x, weights, biases, activation="logistic", output="logistic"):
 
 
 def mlp_backprop(x, t, weights, biases, activation="logistic", output="logistic", loss="mse"):
-    r"""Loss and gradients of an MLP by error backpropagation (notes 3.2).
+    r"""Loss and gradients of an MLP by error backpropagation.
 
     Parameters
     ----------
@@ -234,7 +234,7 @@ def mlp_backprop(x, t, weights, biases, activation="logistic", output="logistic"
         \qquad
         \nabla_{b^{(l)}} E = \textstyle\sum_n \nabla_{z^{(l+1)}} E
 
-    (the notes' :math:`[h^{(l)}]^T \nabla_{z^{(l+1)}} E`, transposed for the
+    (the textbook :math:`[h^{(l)}]^T \nabla_{z^{(l+1)}} E`, transposed for the
     (post, pre) layout), summed over the batch.
 
     Examples

@@ -1,4 +1,4 @@
-"""Small datasets used throughout the course notes.
+"""Small datasets for the rate-model examples and tests.
 
 Every function returns numpy arrays (or torch tensors where the inputs it
 was given were tensors). Conventions:
@@ -31,12 +31,12 @@ __all__ = [
 
 
 def xor():
-    """The XOR truth table of notes 2.1.
+    """The XOR truth table.
 
     Returns
     -------
     X : ndarray, shape (4, 2), float32
-        Inputs ``(A, B)`` in the notes' order ``(1,1), (1,0), (0,1), (0,0)``.
+        Inputs ``(A, B)`` in the order ``(1,1), (1,0), (0,1), (0,0)``.
     T : ndarray, shape (4, 1), float32
         Targets ``A XOR B``: ``0, 1, 1, 0``.
 
@@ -65,7 +65,7 @@ _BINARY_WORLD = np.array(
 
 
 def binary_world(noise=0.0, seed=None):
-    """The five 8-bit strings of the autoencoder example (notes 7.1).
+    """The five 8-bit strings of the autoencoder example.
 
     Parameters
     ----------
@@ -98,7 +98,7 @@ def binary_world(noise=0.0, seed=None):
 
 
 def discrete_mapping(A, B, n=300, noise=0.1, seed=None):
-    """Noisy copies of prototype inputs mapped to their targets (notes B.2).
+    """Noisy copies of prototype inputs mapped to their targets.
 
     Each of the ``n`` samples picks a class ``r`` uniformly at random; its
     input is ``A[r] + noise * N(0, I)`` and its target is ``B[r]``.
@@ -153,11 +153,10 @@ def discrete_mapping(A, B, n=300, noise=0.1, seed=None):
 
 
 def orthogonal_patterns():
-    """Four mutually orthogonal +-1 patterns of length 16 (notes 8.3.1).
+    """Four mutually orthogonal +-1 patterns of length 16.
 
-    These are four Walsh functions. The notes print the second row as
-    ``[1,1,1,1,-1,-1,-1,1,1,1,-1,...]``, a typo that breaks orthogonality;
-    the intended row ``([1]*4 + [-1]*4) * 2`` is used here.
+    These are four Walsh functions: ``[1]*8 + [-1]*8``,
+    ``([1]*4 + [-1]*4) * 2``, ``[1, -1]*8`` and ``[1, 1, -1, -1]*4``.
 
     Returns
     -------
@@ -194,14 +193,14 @@ _LETTERS = {
 
 
 def letters():
-    """The 6x6 letters A, B, C and E of the Hopfield demonstration (notes 8.3.2).
+    """The 6x6 letters A, B, C and E of the Hopfield demonstration.
 
     Returns
     -------
     X : ndarray, shape (4, 36), float64
         One flattened (row-major) +-1 bitmap per letter, in the order
         A, B, C, E; ink is +1. ``X[k].reshape(6, 6)`` shows letter k. The
-        overlaps ``X @ X.T`` are exactly those printed in the notes:
+        overlaps ``X @ X.T`` are exactly
         ``[[36, 0, 0, 8], [0, 36, 0, 4], [0, 0, 36, 8], [8, 4, 8, 36]]``.
 
     Examples

@@ -1,4 +1,6 @@
-r"""Regularising layers for rate models: dropout (notes 5.3.3) and batch normalisation (notes 8.1).
+r"""Regularising layers for rate models: dropout and batch normalisation.
+
+Dropout follows Srivastava et al. (2014), batch normalisation Ioffe & Szegedy (2015).
 
 Both are ``torch.nn.Module`` s that behave differently in training and in
 evaluation (``model.train()`` / ``model.eval()``; :func:`spikenet.rate.fit`
@@ -99,7 +101,7 @@ class BatchNorm(torch.nn.Module):
 
     Notes
     -----
-    Training mode, for a batch of D samples (notes 8.1):
+    Training mode, for a batch of D samples:
 
     .. math::
 

@@ -1,10 +1,10 @@
-r"""Loss functions of notes 2.3 for numpy arrays and torch tensors.
+r"""Loss functions for numpy arrays and torch tensors.
 
 Conventions shared by all losses:
 
 - Samples run along the first axis. A loss is summed over each sample's
-  outputs (all axes but the first) and averaged over the samples, exactly as
-  the notes' :math:`E = \frac{1}{N} \sum_i L(y_i, t_i)`. A 1-D ``y`` holds one
+  outputs (all axes but the first) and averaged over the samples, as
+  :math:`E = \frac{1}{N} \sum_i L(y_i, t_i)`. A 1-D ``y`` holds one
   scalar output per sample; a 0-d ``y`` is a single sample.
 - numpy in, Python ``float`` out; torch in, 0-d tensor out (differentiable
   with respect to ``y``).

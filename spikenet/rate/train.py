@@ -1,9 +1,9 @@
-r"""Training loop for rate models: minibatch gradient descent as in notes chapters 3-6.
+r"""Training loop for rate models: minibatch gradient descent.
 
 :func:`fit` trains any ``torch.nn.Module`` on ``(X, T)`` data with plain or
-momentum SGD (both forms of notes 6.3.2) or Adam, optional weight decay and
-L1 penalties (notes 5.3.1), seeded minibatch shuffling (notes 6.3.1),
-validation curves (notes 5.2) and a tqdm progress bar, and returns a
+momentum SGD (both usual forms) or Adam, optional weight decay and
+L1 penalties, seeded minibatch shuffling,
+validation curves and a tqdm progress bar, and returns a
 :class:`History`.
 """
 
@@ -189,7 +189,7 @@ def fit(
     weight_decay : float, optional
         :math:`\bar\lambda` of the penalty :math:`\frac{\bar\lambda}{2}\|\theta\|_F^2`,
         i.e. :math:`\bar\lambda\theta` is added to every parameter's gradient
-        (weights and biases, notes 5.3.1).
+        (weights and biases).
     l1 : float, optional
         Coefficient of the penalty :math:`l_1 \sum_i |\theta_i|`: adds
         :math:`l_1 \operatorname{sign}(\theta)` to the gradient.
@@ -207,10 +207,10 @@ def fit(
     progress : bool, optional
         Show a tqdm progress bar with the current losses.
     momentum_form : {"classic", "ema"}, optional
-        The two momentum forms of notes 6.3.2: ``"classic"``
+        The two usual momentum forms: ``"classic"``
         :math:`V \leftarrow \beta V + \nabla E`, or ``"ema"``
         :math:`V \leftarrow \beta V + (1-\beta) \nabla E`; then
-        :math:`\theta \leftarrow \theta - \kappa V`. Both are the notes'
+        :math:`\theta \leftarrow \theta - \kappa V`. Both are the
         friction form :math:`V \leftarrow (1-r)V + \eta\nabla E` with
         :math:`r = 1 - \beta` and :math:`\eta = 1` or :math:`\eta = r`.
 
@@ -338,7 +338,7 @@ def _evaluate(model, loss_fn, val, epoch):
 
 
 class _GradientDescent:
-    """Plain or momentum gradient descent on penalised gradients (notes 5.3.1, 6.3.2)."""
+    """Plain or momentum gradient descent on penalised gradients."""
 
     def __init__(self, params, lr, momentum, form, weight_decay, l1):
         self.params, self.lr, self.momentum, self.form = params, lr, momentum, form

@@ -3,7 +3,7 @@ r"""LIF tuning curves as activation functions, and spiking neurons measured as r
 This module is the spiking -> rate half of the bridge:
 
 - :func:`lif_rate` is the closed-form steady-state rate of the normalised LIF
-  neuron (course notes 1.4) for numpy or torch inputs;
+  neuron for numpy or torch inputs;
 - :class:`LIFRate` and :class:`SoftLIFRate` wrap it as ``torch.nn.Module``
   activations, the latter smoothed at the firing threshold so that it can be
   trained by gradient descent (Hunsberger & Eliasmith 2015);

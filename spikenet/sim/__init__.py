@@ -1,5 +1,6 @@
 """Numba-accelerated simulation of spiking neurons, synapses and networks."""
 
+from spikenet.sim.models import AdEx, Izhikevich, NeuronModel
 from spikenet.sim.network import Network, Population
 from spikenet.sim.network_results import NetworkResult
 from spikenet.sim.neurons import HH, LIF
@@ -14,13 +15,17 @@ from spikenet.sim.spikes import (
     regular_spikes,
     spike_times_to_raster,
 )
-from spikenet.sim.synapses import PSCFilter
+from spikenet.sim.synapses import Delta, PSCFilter
 
 __all__ = [
     "HH",
     "LIF",
+    "AdEx",
+    "Delta",
+    "Izhikevich",
     "Network",
     "NetworkResult",
+    "NeuronModel",
     "PSCFilter",
     "Population",
     "Result",

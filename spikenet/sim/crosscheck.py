@@ -11,9 +11,10 @@ from __future__ import annotations
 import numpy as np
 
 from spikenet._validation import choice, finite_array, positive_float
+from spikenet.sim.models import AdEx, Izhikevich
 from spikenet.sim.neurons import HH, LIF
 
-__all__ = ["brian2_hh", "brian2_lif"]
+__all__ = ["brian2_adex", "brian2_hh", "brian2_izhikevich", "brian2_lif"]
 
 
 def _run(group_factory, T, dt, target, record_v=False):
@@ -154,3 +155,113 @@ def brian2_hh(neuron, J, T, dt=1e-5, method="rk4", target="cython", record_v=Fal
         return g
 
     return _run(factory, T, dt, target, record_v)
+
+
+def _per_neuron_group(neurons, cls, I, T, dt, target, eqs, threshold, reset, method, units):
+    """One Brian2 group holding neurons of one model class with their own parameters and drives."""
+    neurons = list(neurons)
+    for nrn in neurons:
+        if not isinstance(nrn, cls):
+            raise TypeError(f"neurons must be spikenet.sim.{cls.__name__} instances, "
+                            f"got {type(nrn).__name__}")
+    I = finite_array("I", I, ndim=1)
+    if I.shape != (len(neurons),):
+        raise ValueError(f"I must have one value per neuron ({len(neurons)}), got shape {I.shape}")
+    T = positive_float("T", T)
+    dt = positive_float("dt", dt)
+    choice("target", target, ("cython", "numpy"))
+
+    def factory(b2, dt_q):
+        g = b2.NeuronGroup(len(neurons), eqs, threshold=threshold, reset=reset, method=method, dt=dt_q,
+                           namespace={"ms": b2.ms})
+        for name in cls.param_names:
+            values = np.array([getattr(n, name) for n in neurons])
+            setattr(g, name, values * units[name](b2) if name in units else values)
+        g.I = I
+        for name, values in cls_initial(neurons).items():
+            setattr(g, name, values)
+        return g
+
+    def cls_initial(neurons):
+        states = [n.initial_state({}, 1) for n in neurons]
+        return {k: np.array([st[k][0] for st in states]) for k in ("v", "u", "w") if k in states[0]}
+
+    return _run(factory, T, dt, target)
+
+
+def brian2_izhikevich(neurons, I, T, dt=1e-6, target="cython"):
+    """Simulate unconnected Izhikevich neurons (each with its own parameters) in Brian2 with RK4.
+
+    Parameters
+    ----------
+    neurons : sequence of Izhikevich
+        One model per neuron.
+    I : array_like (n,)
+        Constant drive per neuron (the paper's units).
+    T, dt : float
+        Duration and Brian2's step in seconds (default 1 us).
+    target : {"cython", "numpy"}
+        Brian2 code generation target.
+
+    Returns
+    -------
+    spike_times : list of ndarray
+        Spike times in seconds per neuron (Brian2 stamps a spike at the start
+        of the step in which ``v`` reaches ``v_peak``).
+    """
+    eqs = """
+    dv/dt = (0.04*v**2 + 5*v + 140 - u + I) / ms : 1
+    du/dt = a * (b*v - u) / ms : 1
+    a : 1
+    b : 1
+    c : 1
+    d : 1
+    v_peak : 1
+    I : 1
+    """
+    return _per_neuron_group(neurons, Izhikevich, I, T, dt, target, eqs, "v >= v_peak", "v = c; u += d",
+                             "rk4", {})[0]
+
+
+def brian2_adex(neurons, I, T, dt=1e-6, target="cython"):
+    """Simulate unconnected AdEx neurons (each with its own parameters) in Brian2 with RK4.
+
+    Parameters
+    ----------
+    neurons : sequence of AdEx
+        One model per neuron, without refractory time. Brian2's RK4 follows
+        the exponential divergence only up to a moderate cut-off: use
+        ``v_peak`` a few ``delta_t`` above ``v_t`` (e.g. ``v_t + 5 delta_t``)
+        in the models compared.
+    I : array_like (n,)
+        Constant current per neuron (pA).
+    T, dt : float
+        Duration and Brian2's step in seconds (default 1 us).
+    target : {"cython", "numpy"}
+        Brian2 code generation target.
+
+    Returns
+    -------
+    spike_times : list of ndarray
+        Spike times in seconds per neuron.
+    """
+    if any(n.tau_ref > 0 for n in neurons if isinstance(n, AdEx)):
+        raise ValueError("neurons: the Brian2 AdEx cross-check supports tau_ref = 0 only")
+    eqs = """
+    dv/dt = (-g_l*(v - e_l) + g_l*delta_t*exp((v - v_t)/delta_t) - w + I) / c_m / ms : 1
+    dw/dt = (a*(v - e_l) - w) / tau_w : 1
+    c_m : 1
+    g_l : 1
+    e_l : 1
+    v_t : 1
+    delta_t : 1
+    tau_w : second
+    a : 1
+    b : 1
+    v_reset : 1
+    v_peak : 1
+    tau_ref : 1
+    I : 1
+    """
+    return _per_neuron_group(neurons, AdEx, I, T, dt, target, eqs, "v > v_peak", "v = v_reset; w += b",
+                             "rk4", {"tau_w": lambda b2: b2.second})[0]

@@ -1,7 +1,7 @@
 r"""Networks of LIF and Hodgkin-Huxley populations connected through PSC synapses.
 
-Semantics (course notes 1.7)
-----------------------------
+Semantics
+---------
 A spike of pre-synaptic neuron ``j`` in step ``k`` reaches its targets at the
 start of step ``k + 1 + round(delay / dt)`` and adds ``W[i, j] / tau_s`` to the
 first stage of post-synaptic neuron ``i``'s synapse; with a
@@ -43,6 +43,7 @@ interpolated within the step.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import numbers
 from collections.abc import Mapping, Sequence
@@ -55,12 +56,16 @@ from spikenet._validation import as_rng, choice, finite_array, positive_float, p
 from spikenet.sim.network_results import NetworkResult
 from spikenet.sim.neurons import HH, LIF
 from spikenet.sim.spikes import n_steps
-from spikenet.sim.synapses import PSCFilter, expm
+from spikenet.sim.synapses import Delta, PSCFilter, expm
 
 __all__ = ["Connection", "Network", "Population"]
 
 _LIF_STATES = ("v", "I_syn", "ref")
 _HH_STATES = ("v", "I_syn", "m", "h", "n")
+# Built arrays that hold the state of a run (kept when set() rebuilds the constants), and the
+# part of it that is synaptic input in flight (cleared by reset()).
+_INPUT_STATE_KEYS = ("stages", "ring_idx", "ring_cnt")
+_STATE_KEYS = ("v", "ref_end", "gm", "gh", "gn", *_INPUT_STATE_KEYS, "cap")
 _STATE_CODE = {"v": 0, "I_syn": 1, "m": 2, "h": 3, "n": 4, "ref": 5}
 # Per-chunk memory for time-varying current inputs (bytes); longer runs are split.
 _CHUNK_BYTES = 64 * 2**20
@@ -141,7 +146,7 @@ class Connection(NamedTuple):
     pre: Population
     post: Population
     weights: object
-    synapse: PSCFilter
+    synapse: PSCFilter | Delta
     delay: float
 
 
@@ -151,7 +156,7 @@ class _Connection:
     n_pre: int
     post: Population
     weights: object  # ("dense", W (post, pre)) or ("sparse", csr W (post, pre))
-    synapse: PSCFilter
+    synapse: PSCFilter | Delta
     delay_steps: int
 
 
@@ -404,8 +409,10 @@ class Network:
             Weights (charge per spike: dimensionless x s for LIF, uA/cm^2 x s
             for HH). A scalar means all-to-all with that weight (or, with
             ``p``, the weight of every random connection).
-        synapse : PSCFilter
-            PSC filter of this connection.
+        synapse : PSCFilter or Delta
+            PSC filter of this connection, or ``Delta()`` for voltage jumps
+            of ``weights`` (threshold units; LIF targets only; see
+            :class:`~spikenet.sim.Delta`).
         delay : float
             Transmission delay in seconds (>= 0), rounded to whole steps.
         p : float, optional
@@ -416,8 +423,7 @@ class Network:
         self._check_mutable()
         pre = self._pop(pre, "pre")
         post = self._pop(post, "post")
-        if not isinstance(synapse, PSCFilter):
-            raise TypeError(f"synapse must be a PSCFilter, got {type(synapse).__name__}")
+        _check_synapse(synapse, post)
         delay = positive_float("delay", delay, allow_zero=True)
         if p is not None:
             p = positive_float("p", p, allow_zero=True)
@@ -452,8 +458,9 @@ class Network:
         weights : None, float, array_like (post.n, n_in) or scipy.sparse
             Weights of the spike input; ``None`` means one-to-one with weight
             1 (``n_in`` must equal ``post.n``), a scalar all-to-all.
-        synapse : PSCFilter, optional
-            Filter of the spike input (default ``PSCFilter(0.005)``).
+        synapse : PSCFilter or Delta, optional
+            Filter of the spike input (default ``PSCFilter(0.005)``), or
+            ``Delta()`` for voltage jumps (LIF targets only).
 
         Notes
         -----
@@ -495,8 +502,7 @@ class Network:
             raise ValueError(f"spikes must have shape (steps, {B}, n_in), got {raster.shape}")
         n_in = raster.shape[-1]
         synapse = PSCFilter(0.005) if synapse is None else synapse
-        if not isinstance(synapse, PSCFilter):
-            raise TypeError(f"synapse must be a PSCFilter, got {type(synapse).__name__}")
+        _check_synapse(synapse, post)
         if weights is None:
             if n_in != post.n:
                 raise ValueError(
@@ -511,6 +517,107 @@ class Network:
         self._conns.append(_Connection(-1 - src, n_in, post, wt, synapse, 0))
 
     # -------------------------------------------------------------- internals
+    # ------------------------------------------------------------ between runs
+    def reset(self):
+        """Go back to t = 0, keeping the structure, the weights and any changed parameters.
+
+        Every population returns to its initial state (``init`` of
+        :meth:`add_population`, or the values given to :meth:`set` before the
+        first run), synaptic input in flight is dropped, and inputs given as
+        arrays are read again from their first row. Parameters and biases
+        changed by :meth:`set` keep their new values. A run after ``reset()``
+        reproduces, bit for bit, a run of a new network built the same way.
+        """
+        self._step = 0
+        if self._built is not None:
+            self._initial_state(self._built)
+
+    def set(self, pop, **values):
+        """Change parameters, the bias or state variables of a population between runs.
+
+        Parameters
+        ----------
+        pop : Population or str
+            The population (or its name).
+        **values
+            Any of:
+
+            - a parameter of the population's neuron model (``tau_m``,
+              ``tau_ref``, ``v_th``, ``v_reset`` for LIF; ``c_m``, ``g_na``,
+              ... for HH), as a scalar: the model is replaced by one with the
+              new values (checked like the model's own constructor);
+            - ``bias``: the constant drive, a scalar, (n,) or (batch, n);
+            - a state variable (LIF ``v`` and ``ref``, the remaining
+              refractory time in s; HH ``v``, ``m``, ``h``, ``n``): a scalar,
+              (n,) or (batch, n). Before the first run this sets the initial
+              state (the one :meth:`reset` returns to); afterwards it sets the
+              current state only.
+
+            The next :meth:`run` continues from the current time with the new
+            values; the synaptic input in flight is kept.
+
+        Raises
+        ------
+        ValueError, TypeError
+            For an unknown name (with the closest valid one), a non-finite
+            value, an array where a scalar parameter is expected, a shape that
+            does not match the population, or a parameter value the model
+            rejects.
+
+        Examples
+        --------
+        >>> from spikenet.sim import LIF, Network
+        >>> net = Network(dt=1e-4)
+        >>> pop = net.add_population(3, LIF(), bias=1.5, name="a")
+        >>> first = net.run(0.1)
+        >>> net.set("a", bias=3.0, tau_m=0.01)
+        >>> second = net.run(0.1)
+        >>> bool(second.rates("a").mean() > first.rates("a").mean())
+        True
+        """
+        pop = self._pop(pop)
+        nrn = pop.neuron
+        fields = [f.name for f in dataclasses.fields(nrn)]
+        states = ("v", "ref") if isinstance(nrn, LIF) else ("v", "m", "h", "n")
+        params, state, bias = {}, {}, None
+        for name, val in values.items():
+            if name == "bias":
+                bias = self._per_neuron("bias", val, pop.n)
+            elif name in fields:
+                if np.ndim(val) != 0:
+                    model = type(nrn).__name__
+                    raise ValueError(f"{name} is a parameter of {model}: give a scalar (per-neuron parameter "
+                                     f"values are not supported), got shape {np.shape(val)}")
+                params[name] = val
+            elif name in states:
+                arr = self._per_neuron(name, val, pop.n)
+                if name == "ref" and np.any(arr < 0):
+                    raise ValueError("ref (remaining refractory time) must be >= 0 s")
+                state[name] = arr
+            else:
+                choice("set argument", name, [*fields, "bias", *states])
+        new_neuron = dataclasses.replace(nrn, **params) if params else nrn
+        pop.neuron = new_neuron
+        if bias is not None:
+            pop.bias = bias
+        if self._built is None:
+            pop.init.update(state)
+            return
+        if params or bias is not None:
+            # rebuild the constants (propagators, couplings, drives) around the current state
+            old = self._built
+            self._build()
+            for key in _STATE_KEYS:
+                self._built[key] = old[key]
+        bd = self._built
+        sl = slice(bd["pop_off"][pop.index], bd["pop_off"][pop.index] + pop.n)
+        for name, arr in state.items():
+            if name == "ref":
+                bd["ref_end"][:, sl] = self.t + arr
+            else:
+                target = {"v": "v", "m": "gm", "h": "gh", "n": "gn"}[name]
+                bd[target][:, sl] = arr
+
     def _build(self):
         if not self.populations:
             raise ValueError("the network has no populations")
@@ -558,6 +665,16 @@ class Network:
         s_total = 0
         for (post_i, syn), g in groups.items():
             post = pops[post_i]
+            if isinstance(syn, Delta):
+                # one stage that sums the jumps arriving in a step; the kernel
+                # adds it to the voltage and clears it (no coupling, no decay)
+                grp_post[g], grp_nst[g], grp_off[g] = post_i, 1, s_total
+                s_total += post.n
+                grp_prop_off[g] = len(coef)
+                grp_c_off[g] = len(coef) + 1
+                grp_avg_off[g] = len(coef) + 2
+                coef.extend((0.0, 0.0, 0.0))
+                continue
             m = syn.n_stages
             grp_post[g], grp_nst[g], grp_off[g] = post_i, m, s_total
             s_total += m * post.n
@@ -568,9 +685,21 @@ class Network:
             coef.extend(_voltage_coupling(syn, post.neuron, dt) if lif_post else np.zeros(m))
             grp_avg_off[g] = len(coef)
             coef.extend(_step_average(syn, dt))
-        # sources: populations, then spike inputs
+        jump_grp = np.array([g for (_, syn), g in groups.items() if isinstance(syn, Delta)], dtype=np.int64)
+        jump_pops = {int(grp_post[g]) for g in jump_grp}
+        for c in self._conns:
+            if c.src in jump_pops and c.delay_steps == 0:
+                raise ValueError(
+                    f"delay: population {pops[c.src].name!r} receives Delta synapses, so it spikes at the "
+                    "arrival time of a jump; its outgoing connections need a delay of at least one step "
+                    f"(dt = {dt:g} s), as NEST's minimum delay; got 0"
+                )
+        # sources: populations, then spike inputs; a ring slot holds up to two
+        # spikes per neuron of a population receiving jumps (one at the end of
+        # the step, caused by a jump, one inside it)
         src_n = [p.n for p in pops] + [s.n_in for s in self._spike_inputs]
-        src_off = np.concatenate([[0], np.cumsum(src_n)[:-1]]).astype(np.int64)
+        src_w = [(2 if i in jump_pops else 1) * n for i, n in enumerate(src_n)]
+        src_off = np.concatenate([[0], np.cumsum(src_w)[:-1]]).astype(np.int64)
         # +2: with parts on threads, a part may clear its slot of step k while
         # another still delivers the spikes of step k - 1 - delay
         n_ring = 2 + max([c.delay_steps for c in self._conns], default=0)
@@ -588,7 +717,7 @@ class Network:
             conn["delay"][ci] = c.delay_steps
             conn["npost"][ci] = c.post.n
             kind, w = c.weights
-            scale = 1.0 / c.synapse.tau_s
+            scale = 1.0 if isinstance(c.synapse, Delta) else 1.0 / c.synapse.tau_s
             if kind == "dense":
                 # pre-major rows: a spike of pre j adds the contiguous row j
                 conn["kind"][ci] = CONN_DENSE
@@ -622,26 +751,14 @@ class Network:
         w_cut[1:T] = np.concatenate([*w_rowcut, np.zeros((T - 1, 1), np.int64)], axis=1)
         w_cut[T, :-1] = w_ptr[1:]
         w_cut[T, -1] = w_ptr[-1]
-        # state
-        v = np.zeros((B, N))
-        ref = np.zeros((B, N))
+        # state (filled with the initial values by _initial_state)
         has_hh = any(isinstance(p.neuron, HH) for p in pops)
         n_gates = N if has_hh else 1  # gate arrays are only used by HH populations
+        v, ref = np.zeros((B, N)), np.zeros((B, N))
         gm, gh, gn = np.zeros((B, n_gates)), np.zeros((B, n_gates)), np.zeros((B, n_gates))
         jconst = np.zeros((B, N))
         for p in pops:
-            sl = slice(pop_off[p.index], pop_off[p.index] + p.n)
-            nrn = p.neuron
-            jconst[:, sl] = p.bias
-            if isinstance(nrn, LIF):
-                v[:, sl] = p.init.get("v", nrn.v_reset)
-                ref[:, sl] = p.init.get("ref", 0.0)
-            else:
-                v0 = p.init.get("v", np.full((B, p.n), nrn.v_init))
-                v[:, sl] = v0
-                ss = _hh_steady_state(v0)
-                for key, arr, x in zip("mhn", (gm, gh, gn), ss):
-                    arr[:, sl] = p.init.get(key, x)
+            jconst[:, pop_off[p.index]:pop_off[p.index] + p.n] = p.bias
         for cur in self._currents:
             if cur.kind == "const":
                 o = pop_off[cur.post.index]
@@ -652,8 +769,9 @@ class Network:
         pop_fuse = np.full((P, 3), -1, dtype=np.int64)
         grp_fused = np.zeros(G, dtype=np.int64)
         varying = {c.post.index for c in self._currents if c.kind != "const"}
+        grp_fused[jump_grp] = 1  # Delta groups: cleared by the jump pass, never advanced
         for p in pops:
-            gs = [g for g in range(G) if grp_post[g] == p.index]
+            gs = [g for g in range(G) if grp_post[g] == p.index and g not in jump_grp]
             if isinstance(p.neuron, LIF) and p.index not in varying and len(gs) <= 2 \
                     and all(grp_nst[g] == 1 for g in gs):
                 pop_fuse[p.index, 0] = len(gs)
@@ -687,7 +805,7 @@ class Network:
             "flags": flags, "flag_words": flags.view(np.uint64),
             "zeros": np.zeros((lanes, LIF_BLOCK), dtype=f),
             "jconst": jconst.astype(f),
-            "ring_idx": np.zeros((lanes, n_ring, max(int(sum(src_n)), 1)), dtype=np.int32),
+            "ring_idx": np.zeros((lanes, n_ring, max(int(sum(src_w)), 1)), dtype=np.int32),
             "ring_cnt": np.zeros((lanes, n_ring, len(src_n)), dtype=np.int64),
             "cap": _initial_capacity(N),
             # None lets Numba prune the HH code from LIF-only kernels
@@ -698,7 +816,26 @@ class Network:
             # None prunes the delivery code of connection kinds the network lacks
             "with_dense": _flag(np.any(conn["kind"] == CONN_DENSE)),
             "with_sparse_w": _flag(np.any(conn["kind"] == CONN_SPARSE)),
+            # None prunes the jump pass of Delta synapses
+            "jump_grp": jump_grp, "with_delta": _flag(jump_grp.size > 0),
         }
+        self._initial_state(self._built)
+
+    def _initial_state(self, bd):
+        """Put every population's initial state into the built arrays ``bd``; no synaptic input in flight."""
+        for p in self.populations:
+            sl = slice(bd["pop_off"][p.index], bd["pop_off"][p.index] + p.n)
+            nrn = p.neuron
+            if isinstance(nrn, LIF):
+                bd["v"][:, sl] = p.init.get("v", nrn.v_reset)
+                bd["ref_end"][:, sl] = p.init.get("ref", 0.0)  # absolute end time, counted from t = 0
+            else:
+                v0 = p.init.get("v", np.full((self.n_batch, p.n), nrn.v_init))
+                bd["v"][:, sl] = v0
+                for key, arr, x in zip("mhn", (bd["gm"], bd["gh"], bd["gn"]), _hh_steady_state(v0)):
+                    arr[:, sl] = p.init.get(key, x)
+        for key in _INPUT_STATE_KEYS:
+            bd[key][...] = 0
 
     def _parse_record(self, record):
         specs = []  # (pop, state, indices)
@@ -904,6 +1041,7 @@ class Network:
                         rec_all[done:done + n_chunk],
                         spk_step, spk_idx, spk_off, spk_cnt, bd["with_hh"], bd["with_generic"],
                         _flag(len(rec_pop) > 0), bd["with_dense"], bd["with_sparse_w"],
+                        bd["jump_grp"], bd["with_delta"],
                     )
                     if T > 1:
                         from spikenet.sim.kernels.network import run_network_threads
@@ -951,6 +1089,15 @@ class Network:
 
 # Networks with fewer neurons run on one thread unless ``threads`` says otherwise.
 _SPLIT_MIN_NEURONS = 20000
+
+
+def _check_synapse(synapse, post):
+    """A TypeError/ValueError naming ``synapse`` unless it is a kind ``post`` can receive."""
+    if not isinstance(synapse, (PSCFilter, Delta)):
+        raise TypeError(f"synapse must be a PSCFilter or Delta, got {type(synapse).__name__}")
+    if isinstance(synapse, Delta) and not isinstance(post.neuron, LIF):
+        raise ValueError(f"synapse: Delta (voltage jumps) needs a LIF population; {post.name!r} is "
+                         f"{type(post.neuron).__name__} (use a PSCFilter)")
 
 
 def _bernoulli_positions(rng, total: int, p: float) -> np.ndarray:

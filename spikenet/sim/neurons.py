@@ -15,7 +15,7 @@ from spikenet._validation import finite_float, positive_float
 
 @dataclass(frozen=True)
 class LIF:
-    r"""Normalised leaky integrate-and-fire neuron (course notes 1.4).
+    r"""Normalised leaky integrate-and-fire neuron.
 
     Parameters
     ----------

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 
 from spikenet._validation import as_rng, choice, finite_array, positive_float
+from spikenet.sim.models.base import NeuronModel
 from spikenet.sim.neurons import HH, LIF
 from spikenet.sim.results import Result
 
@@ -32,6 +33,11 @@ HH_DT_WARN = 0.05e-3
 HH_DT_MAX = 0.3e-3
 
 _STATE_NAMES = {LIF: ("v",), HH: ("v", "m", "h", "n")}
+
+
+def _state_names(model) -> tuple[str, ...]:
+    """The recordable states of a neuron model class."""
+    return model.state_names if issubclass(model, NeuronModel) else _STATE_NAMES[model]
 # Spike buffers per chunk may use about this many bytes (16 bytes per slot).
 _SPIKE_BUFFER_BYTES = 16 * 2**20
 # Steps per chunk when a callable input is evaluated in Python.
@@ -127,7 +133,7 @@ def _check_record(record, model):
         record = (record,)
     if not isinstance(record, Iterable):
         raise TypeError(f"record must be a sequence of state names, got {type(record).__name__}")
-    valid = ("spikes", *_STATE_NAMES[model])
+    valid = ("spikes", *_state_names(model))
     names = []
     for name in record:
         choice("record", name, valid)
@@ -138,7 +144,7 @@ def _check_record(record, model):
 
 def _initial_state(neuron, init, shape, dtype):
     model = type(neuron)
-    names = _STATE_NAMES[model]
+    names = _state_names(model)
     init = {} if init is None else init
     if not isinstance(init, Mapping):
         raise TypeError(f"init must be a dict mapping state names to arrays, got {type(init).__name__}")
@@ -152,6 +158,8 @@ def _initial_state(neuron, init, shape, dtype):
             raise ValueError(f"init[{key!r}] has shape {arr.shape}, which does not broadcast to the "
                              f"population's shape {shape}") from None
     N = int(np.prod(shape))
+    if issubclass(model, NeuronModel):
+        return {k: np.ascontiguousarray(a, dtype=dtype) for k, a in neuron.initial_state(given, N).items()}
     if model is LIF:
         v = given.get("v", np.full(N, neuron.v_reset))
         return {"v": v.astype(dtype), "r": np.zeros(N, dtype=dtype)}
@@ -236,8 +244,9 @@ def simulate(neuron, J, T, dt=1e-4, record=("spikes",), init=None, seed=None, pr
     from spikenet.sim.kernels.lif import lif_run
     from spikenet.sim.kernels.spikes import gather_spikes, merge_chunk
 
-    if not isinstance(neuron, (LIF, HH)):
-        raise TypeError(f"neuron must be a spikenet.sim.LIF or HH instance, got {type(neuron).__name__}")
+    if not isinstance(neuron, (LIF, HH, NeuronModel)):
+        raise TypeError("neuron must be a spikenet.sim neuron model (LIF, HH, Izhikevich, AdEx, ...), "
+                        f"got {type(neuron).__name__}")
     model = type(neuron)
     dt = positive_float("dt", dt)
     T = positive_float("T", T)
@@ -264,6 +273,11 @@ def simulate(neuron, J, T, dt=1e-4, record=("spikes",), init=None, seed=None, pr
     state = _initial_state(neuron, init, shape, dtype)
     recs = {name: np.empty((steps, N), dtype=dtype) for name in names}
     j_dtype = dtype if model is LIF else np.float64
+    model_run = None
+    if issubclass(model, NeuronModel):
+        from spikenet.sim.kernels.compose import model_kernel
+
+        model_run = model_kernel(model)
 
     # Chunk length: whole run unless a callable / progress bar / memory says otherwise.
     L = steps
@@ -296,8 +310,13 @@ def simulate(neuron, J, T, dt=1e-4, record=("spikes",), init=None, seed=None, pr
                 spk_t = np.empty((N, cap), dtype=np.float64)
                 spk_k = np.empty((N, cap), dtype=np.int64)
                 cnt = np.zeros(N, dtype=np.int64)
-                _run_chunk(model, neuron, state, J2d, stride, a, dt, spk_t, spk_k, cnt,
-                           {name: r[a:b] for name, r in recs.items()}, b - a, dtype, lif_run, hh_run)
+                chunk_recs = {name: r[a:b] for name, r in recs.items()}
+                if model_run is not None:
+                    _run_model_chunk(model_run, neuron, state, J2d, stride, a, dt, spk_t, spk_k, cnt,
+                                     chunk_recs, b - a)
+                else:
+                    _run_chunk(model, neuron, state, J2d, stride, a, dt, spk_t, spk_k, cnt, chunk_recs,
+                               b - a, dtype, lif_run, hh_run)
                 most = int(cnt.max())
                 if most <= cap:
                     break
@@ -353,7 +372,24 @@ def _spike_capacity(neuron, drive, a, b, dt):
             raise ValueError(f"J (max {j_max:g}) is too large: the LIF would fire more than a million "
                              "spikes per step")
         return int(duration / isi) + 3
+    if isinstance(neuron, NeuronModel):
+        return int(duration * neuron.rate_guess) + 2
     return int(duration * _HH_RATE_GUESS) + 2
+
+
+def _run_model_chunk(model_run, neuron, state, J2d, stride, k0, dt, spk_t, spk_k, cnt, recs, nsteps):
+    """One chunk of a model on the NeuronModel interface, through its generated kernel."""
+    names = neuron.state_names
+    S = np.array([state[k] for k in names], dtype=np.float64)
+    P = neuron.param_matrix(S.shape[1])
+    rec_rows = np.array([names.index(k) for k in recs], dtype=np.int64)
+    rec = np.empty((len(rec_rows), nsteps, S.shape[1]))
+    model_run(S, P, np.ascontiguousarray(J2d, dtype=np.float64), stride, k0, 0.0, dt, spk_t, spk_k, cnt,
+              rec, rec_rows, nsteps)
+    for r, k in enumerate(names):
+        state[k][:] = S[r]
+    for r, k in enumerate(recs):
+        recs[k][:] = rec[r]
 
 
 def _run_chunk(model, neuron, state, J2d, stride, k0, dt, spk_t, spk_k, cnt, recs, nsteps, dtype,

@@ -1,4 +1,4 @@
-r"""Post-synaptic current (PSC) filters (course notes 1.6-1.7).
+r"""Post-synaptic current (PSC) filters.
 
 A spike arriving at ``t = 0`` injects the current
 
@@ -28,7 +28,7 @@ import numpy as np
 
 from spikenet._validation import finite_array, positive_float, positive_int
 
-__all__ = ["PSCFilter"]
+__all__ = ["Delta", "PSCFilter"]
 
 
 def expm(M) -> np.ndarray:
@@ -181,3 +181,28 @@ class PSCFilter:
         if flat.size:
             cascade_filter(flat, self.stage_propagator(dt), 1.0 / self.tau_s, out)
         return out.reshape(arr.shape)
+
+
+@dataclass(frozen=True)
+class Delta:
+    """Voltage-jump synapse: a spike adds its weight to the post-synaptic voltage when it arrives.
+
+    A spike of pre-neuron ``j`` adds ``W[i, j]`` (in the voltage's units:
+    threshold units for the normalised LIF, so ``0.005`` is 0.1 mV for a
+    20 mV threshold) to the voltage of post-neuron ``i`` at its arrival time.
+    Jumps that arrive at the same time add up before the threshold is
+    checked; a jump that takes the voltage to ``v_th`` makes the neuron spike
+    at the arrival time itself, and that spike reaches its own targets one
+    delay later (the timing of NEST's ``iaf_psc_delta``, Brunel 2000). A
+    neuron in its refractory period, including one whose refractory period
+    ends exactly at the arrival time, ignores jumps. Only LIF populations
+    take Delta synapses.
+
+    Examples
+    --------
+    >>> from spikenet.sim import LIF, Delta, Network
+    >>> net = Network(dt=1e-4)
+    >>> a = net.add_population(1, LIF(), bias=2.0)
+    >>> b = net.add_population(1, LIF())
+    >>> net.connect(a, b, 1.0, synapse=Delta(), delay=1e-3)
+    """

@@ -28,3 +28,43 @@ def test_lif_tuning_curve_example_saves_figure_and_matches_analytic(tmp_path):
     assert (tmp_path / "lif_tuning_curve.png").read_bytes()[:8] == PNG_MAGIC
     errors = [float(line.rsplit(" ", 1)[1]) for line in stdout.splitlines() if "relative error" in line]
     assert len(errors) == 3 and max(errors) < 1e-3  # exact integration: rates equal G(J)
+
+
+def _pattern_lines(stdout):
+    """name -> (spike count, first ISI ms, last ISI ms) from the pattern examples' printout."""
+    out = {}
+    for line in stdout.splitlines():
+        if " spikes, first ISI " not in line:
+            continue
+        name, rest = line.split(": ", 1)
+        count = int(rest.split(" spikes")[0])
+        first, last = (rest.split(f"{w} ISI ")[1].split(" ms")[0] for w in ("first", "last"))
+        out[name] = (count, float(first) if first != "-" else None, float(last) if last != "-" else None)
+    return out
+
+
+def test_izhikevich_patterns_example_shows_the_papers_cell_classes(tmp_path):
+    stdout = run_example("izhikevich_patterns.py", tmp_path)
+    assert (tmp_path / "izhikevich_patterns.png").read_bytes()[:8] == PNG_MAGIC
+    p = _pattern_lines(stdout)
+    assert len(p) == 7
+    rs, ib, ch, fs = (p[k] for k in ("regular spiking (RS)", "intrinsically bursting (IB)", "chattering (CH)",
+                                      "fast spiking (FS)"))
+    assert rs[2] > 1.5 * rs[1]  # regular spiking adapts
+    assert ib[1] < 5.0 < ib[2]  # an initial burst, then single spikes
+    assert ch[1] < 2.0  # chattering: bursts of closely spaced spikes
+    assert fs[0] > 3 * rs[0]  # fast spiking fires without adaptation, much faster
+
+
+def test_adex_patterns_example_shows_the_naud_patterns(tmp_path):
+    stdout = run_example("adex_patterns.py", tmp_path)
+    assert (tmp_path / "adex_patterns.png").read_bytes()[:8] == PNG_MAGIC
+    p = _pattern_lines(stdout)
+    assert len(p) == 8
+    tonic, adapt, accel, transient = (p[k] for k in ("tonic spiking", "adaptation", "delayed accelerating",
+                                                     "transient spiking"))
+    assert abs(tonic[2] - tonic[1]) < 0.2 * tonic[1]  # tonic: nearly constant intervals
+    assert adapt[2] > 3 * adapt[1]  # adaptation: intervals lengthen
+    assert accel[2] < accel[1]  # delayed accelerating: intervals shorten
+    assert transient[0] <= 2  # transient: a spike or two at the onset, then silence
+    assert p["initial burst"][1] < 5.0 < p["initial burst"][2]

@@ -1,4 +1,4 @@
-"""Special architectures: Hopfield, autoencoders, VAE, RNN/LSTM, CNN, GAN (notes ch. 7-12)."""
+"""Special architectures: Hopfield, autoencoders, VAE, RNN/LSTM, CNN, GAN."""
 
 from spikenet.rate.models.autoencoder import Autoencoder
 from spikenet.rate.models.cnn import CNN

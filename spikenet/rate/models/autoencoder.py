@@ -1,4 +1,4 @@
-"""Autoencoders with optionally tied weights (notes 7.1)."""
+"""Autoencoders with optionally tied weights."""
 
 from __future__ import annotations
 
@@ -30,12 +30,12 @@ class Autoencoder(nn.Module):
         Size of the code layer ``h``.
     tied : bool
         If True the decoder weight is the transpose of the encoder's single
-        weight Parameter (``M = W^T``, notes 7.1), so the model has
+        weight Parameter (``M = W^T``), so the model has
         ``input_dim * latent_dim`` fewer parameters; each layer keeps its own
         bias.
     activation : {"logistic", "tanh", "relu", "identity"}
-        Nonlinearity ``g`` of both layers (logistic by default, as in the
-        notes, so that outputs lie in (0, 1) and suit a cross-entropy loss).
+        Nonlinearity ``g`` of both layers (logistic by default, so that
+        outputs lie in (0, 1) and suit a cross-entropy loss).
 
     Attributes
     ----------

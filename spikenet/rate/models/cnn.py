@@ -1,4 +1,4 @@
-"""A small convolutional network for square grey-scale images (notes 7.3)."""
+"""A small convolutional network for square grey-scale images."""
 
 from __future__ import annotations
 

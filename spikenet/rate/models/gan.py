@@ -1,4 +1,4 @@
-"""Generative adversarial networks (notes ch. 12)."""
+"""Generative adversarial networks (Goodfellow et al. 2014)."""
 
 from __future__ import annotations
 
@@ -55,7 +55,7 @@ class GAN(nn.Module):
 
     Notes
     -----
-    Notes 12.3-12.4. With ``t = 1`` for real inputs and ``t = 0`` for fakes
+    With ``t = 1`` for real inputs and ``t = 0`` for fakes
     ``G(z)``, ``z ~ N(0, I)``, each step of :meth:`fit`
 
     1. trains the discriminator: ``min_theta BCE(D(x), 1) + BCE(D(G(z)), 0)``;

@@ -1,4 +1,4 @@
-"""Hopfield networks: Hebbian content-addressable memory over +-1 patterns (notes ch. 8)."""
+"""Hopfield networks: Hebbian content-addressable memory over +-1 patterns (Hopfield 1982)."""
 
 from __future__ import annotations
 
@@ -44,8 +44,7 @@ class Hopfield:
     patterns : array_like, shape (M, N)
         ``M`` memories of ``N`` units, every entry -1 or +1.
     bias : bool
-        If True (default), the bias is the mean pattern, as in the notes'
-        demonstration; if False it is zero (the classic network).
+        If True (default), the bias is the mean pattern; if False it is zero (the classic network).
 
     Attributes
     ----------
@@ -62,8 +61,8 @@ class Hopfield:
     is set to ``+1 if (x W + b)_j >= 0 else -1``: with ``W`` symmetric and
     ``W_jj = 0``, changing ``x_j`` by ``d`` changes ``E`` by ``-d h_j`` with
     ``h_j = (x W + b)_j``, and the rule makes ``d`` and ``h_j`` agree in sign.
-    (The code printed in the notes subtracts ``b``; their derivation adds it,
-    and only adding it gives the descent property.) Asynchronous recall
+    (The bias must be added, not subtracted, for this descent property.)
+    Asynchronous recall
     therefore always reaches a fixed point; synchronous recall can end in a
     two-cycle, which ``recall`` detects and stops on. Fields and energies are
     computed from the integer matrices ``M W`` and ``M b``, so a field of
@@ -240,7 +239,7 @@ def hamming(x, y):
 def perturb(x, p, seed=None) -> np.ndarray:
     """Binary noise: each bit, with probability ``p``, is replaced by a random +-1.
 
-    As in the notes, a replaced bit keeps its value half of the time, so each
+    A replaced bit keeps its value half of the time, so each
     bit ends up flipped with probability ``p / 2``.
 
     Parameters

@@ -1,8 +1,8 @@
-"""Recurrent networks: a plain RNN with hand-written BPTT, and an LSTM (notes ch. 10).
+"""Recurrent networks: a plain RNN with hand-written BPTT, and an LSTM.
 
 Sequences are time first: inputs ``(steps, batch, input_dim)``, outputs
 ``(steps, batch, output_dim)``, as in ``torch.nn.RNN``'s default layout and
-the rest of spikenet. Following the notes, vectors are rows and weights
+the rest of spikenet. Vectors are rows and weights
 multiply from the right (``x U``), so ``U`` has shape ``(input_dim, hidden_dim)``.
 """
 
@@ -49,7 +49,7 @@ def _uniform(shape, bound):
 
 
 class RNN(nn.Module):
-    """Elman recurrent network, notes 10.1.
+    """Elman recurrent network (Elman 1990).
 
     ``s^k = x^k U + h^{k-1} W + b``, ``h^k = sigma(s^k)``,
     ``z^k = h^k V + c``, ``y^k = tau(z^k)``, with ``h^0 = 0`` unless given.
@@ -132,7 +132,7 @@ class RNN(nn.Module):
         ----------
         y, t : torch.Tensor, shape (steps, batch, output_dim)
         alpha : array_like, shape (steps,), optional
-            Weight of each time step (notes 10.1.1); ones by default, e.g.
+            Weight of each time step; ones by default, e.g.
             ``[0, ..., 0, 1]`` scores only the last step.
         """
         if y.shape != t.shape:
@@ -147,7 +147,7 @@ class RNN(nn.Module):
 
     @torch.no_grad()
     def bptt(self, x: torch.Tensor, t: torch.Tensor, alpha=None, h0: torch.Tensor | None = None):
-        """Loss and gradients by hand-written backpropagation through time (notes 10.1.1).
+        """Loss and gradients by hand-written backpropagation through time.
 
         Going backwards from the last step ``tau``:
 
@@ -199,7 +199,7 @@ class RNN(nn.Module):
 
 
 class LSTM(nn.Module):
-    """Long short-term memory network with the notes' gates (10.1.2).
+    """Long short-term memory network (Hochreiter & Schmidhuber 1997) with a forget gate.
 
     With ``u_t = [h_{t-1}  x_t]`` (a row of hidden_dim + input_dim entries):
 

@@ -1,4 +1,4 @@
-"""Variational autoencoder (notes ch. 9)."""
+"""Variational autoencoder (Kingma & Welling 2014)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ __all__ = ["VAE", "gaussian_kl"]
 def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     """Closed-form ``KL(N(mu, diag(sigma^2)) || N(0, I))`` per row.
 
-    ``1/2 sum_k (sigma_k^2 + mu_k^2 - ln sigma_k^2 - 1)`` (notes 9.2).
+    ``1/2 sum_k (sigma_k^2 + mu_k^2 - ln sigma_k^2 - 1)``.
 
     Parameters
     ----------

@@ -1,6 +1,6 @@
 r"""Numba kernel for unconnected LIF neurons: the whole time loop in one call.
 
-Model (normalised, course notes 1.4): ``tau_m dv/dt = J - v`` below ``v_th``;
+Model (normalised LIF): ``tau_m dv/dt = J - v`` below ``v_th``;
 on reaching ``v_th`` a spike is emitted, ``v`` is set to ``v_reset`` and held
 there for ``tau_ref``.
 

@@ -203,6 +203,55 @@ def _lif_event(b, p, i, i0, off, kglob, tk, dt, a, pop_par, vo, ui, te, src_off,
 
 
 @njit(**_HELPER)
+def _lif_jumps(lane, p, lo, hi, kglob, tk, dt, off, pop_par, vb, teb, x, src_off, ring_idx, ring_cnt, prev,
+               spk_step, spk_idx, spk_off, spk_cnt):  # pragma: no cover - compiled
+    """Voltage jumps (Delta synapses) arriving at ``tk`` on LIF neurons ``lo:hi`` of population ``p``.
+
+    ``x`` (n,) holds the jumps summed per neuron (the population's Delta
+    group; cleared here), ``vb`` and ``teb`` the copy's voltages and
+    refractory ends (neuron space, the population from ``off``). A neuron
+    whose refractory period has not ended before ``tk`` ignores its jumps (as
+    in NEST, a jump arriving exactly at its end too). A neuron taken to
+    ``v_th`` spikes at ``tk`` itself: its spike is stamped ``tk`` (step
+    ``kglob``, offset 0) and joins the ring slot ``prev`` of the step that
+    ends at ``tk``, so that it reaches its targets at ``tk`` plus their
+    delay, NEST's ``iaf_psc_delta`` timing.
+    """
+    tau_ref = pop_par[p, 3]
+    v_th = pop_par[p, 4]
+    v_reset = pop_par[p, 5]
+    t_acc = tk - 1e-9 * dt  # refractory periods ending after this ignore the jump
+    base = src_off[p]
+    for i in range(lo, hi):
+        w = x[i]
+        if w == 0.0:
+            continue
+        x[i] = 0.0
+        if teb[off + i] > t_acc:
+            continue
+        vi = vb[off + i] + w
+        if vi < v_th:
+            vb[off + i] = vi
+            continue
+        c = spk_cnt[lane]
+        spk_step[lane, c] = kglob
+        spk_idx[lane, c] = off + i
+        spk_off[lane, c] = 0.0
+        spk_cnt[lane] = c + 1
+        # into the slot in neuron order (after the spikes of that step, which
+        # precede it unless tau_ref < dt), so that every lane delivers in the
+        # order of one thread and the sums are the same bit for bit
+        pos = base + ring_cnt[lane, prev, p]
+        while pos > base and ring_idx[lane, prev, pos - 1] > i:
+            ring_idx[lane, prev, pos] = ring_idx[lane, prev, pos - 1]
+            pos -= 1
+        ring_idx[lane, prev, pos] = i
+        ring_cnt[lane, prev, p] += 1
+        teb[off + i] = tk + tau_ref
+        vb[off + i] = v_reset
+
+
+@njit(**_HELPER)
 def _hh_population(b, lane, lo, hi, p, k, kglob, dt, v, gate_m, gate_h, gate_n, stages, jconst, jvar,
                    pop_voff, pop_off, pop_n, pop_par, grp_post, grp_nst, grp_off, coef, grp_avg_off, scratch,
                    src_off, ring_idx, ring_cnt, slot, spk_step, spk_idx, spk_off,
@@ -265,7 +314,8 @@ def _run_copy(b, t, n_parts, part_lo, part_hi, sync, k0, n_chunk, kstart, dt, v,
               grp_avg_off, conn_src, conn_grp, conn_delay, conn_kind, conn_npost, conn_ptr_off, conn_data_off,
               w_dense, w_cut, w_idx, w_sdata, src_off, ring_idx, ring_cnt, ev_ptr, ev_idx, rec_pop, rec_state,
               rec_col, rec_idx_off, rec_len, rec_idx, rec_out, spk_step, spk_idx, spk_off, spk_cnt, with_hh,
-              with_generic, with_rec, with_dense, with_sparse_w):  # pragma: no cover - compiled
+              with_generic, with_rec, with_dense, with_sparse_w, jump_grp,
+              with_delta):  # pragma: no cover - compiled
     """Advance part ``t`` of batch copy ``b`` from local step ``kstart[b + t]`` to ``n_chunk``.
 
     A copy is split into ``n_parts`` parts (``n_parts > 1`` only for an
@@ -288,6 +338,8 @@ def _run_copy(b, t, n_parts, part_lo, part_hi, sync, k0, n_chunk, kstart, dt, v,
     n_mine = 0  # neurons of this part: the most spikes it can add in one step
     for p in range(n_pops):
         n_mine += part_hi[t, p] - part_lo[t, p]
+    if with_delta is not None:  # else pruned: a neuron may spike on a jump and again within the step
+        n_mine *= 2
     k = kstart[lane]
     flag = flags[lane]  # event flags of one LIF block
     words = flag_words[lane]  # the same memory read as 8-byte words
@@ -354,6 +406,18 @@ def _run_copy(b, t, n_parts, part_lo, part_hi, sync, k0, n_chunk, kstart, dt, v,
                         j = ring_idx[ln, rs, sbase + q]
                         for e in range(w_cut[t, poff + j], w_cut[t + 1, poff + j]):
                             stages[b, tgt + w_idx[e]] += w_sdata[e + doff]
+        # 1b. voltage jumps (Delta synapses) of this part's neurons, summed in
+        # their groups' stage by the delivery above (pruned without Delta
+        # synapses: with_delta=None)
+        if with_delta is not None:
+            prev = (kg - 1) % n_ring
+            for q in range(jump_grp.shape[0]):
+                g = jump_grp[q]
+                p = grp_post[g]
+                xg = stages[b, grp_off[g]:grp_off[g] + pop_n[p]]
+                _lif_jumps(lane, p, part_lo[t, p], part_hi[t, p], kg, kg * dt, dt, pop_off[p], pop_par, v[b],
+                           ref_end[b], xg, src_off, ring_idx, ring_cnt, prev, spk_step, spk_idx, spk_off,
+                           spk_cnt)
         # 2. record this part's chosen states at t[k] (pruned when nothing is
         # recorded: with_rec=None)
         if with_rec is not None:
@@ -524,7 +588,8 @@ def run_network_batched(n_parts, part_lo, part_hi, sync, k0, n_chunk, kstart, dt
                         conn_npost, conn_ptr_off, conn_data_off, w_dense, w_cut, w_idx, w_sdata, src_off,
                         ring_idx, ring_cnt, ev_ptr, ev_idx, rec_pop, rec_state, rec_col, rec_idx_off, rec_len,
                         rec_idx, rec_out, spk_step, spk_idx, spk_off, spk_cnt, with_hh, with_generic,
-                        with_rec, with_dense, with_sparse_w):  # pragma: no cover - compiled
+                        with_rec, with_dense, with_sparse_w, jump_grp,
+                        with_delta):  # pragma: no cover - compiled
     for b in prange(v.shape[0]):
         _run_copy(b, 0, 1, part_lo, part_hi, sync, k0, n_chunk, kstart, dt, v, ref_end, gate_m, gate_h,
                   gate_n, stages, scratch, flags, flag_words, zeros, jconst, jvar, pop_voff, pop_kind,
@@ -533,7 +598,7 @@ def run_network_batched(n_parts, part_lo, part_hi, sync, k0, n_chunk, kstart, dt
                   conn_ptr_off, conn_data_off, w_dense, w_cut, w_idx, w_sdata, src_off, ring_idx, ring_cnt,
                   ev_ptr, ev_idx, rec_pop, rec_state, rec_col, rec_idx_off, rec_len, rec_idx, rec_out,
                   spk_step, spk_idx, spk_off, spk_cnt, with_hh, with_generic, with_rec, with_dense,
-                  with_sparse_w)
+                  with_sparse_w, jump_grp, with_delta)
 
 
 run_network_batched.__doc__ = _DOC.replace("every batch copy", "every batch copy, in parallel over copies,")

@@ -1,0 +1,95 @@
+"""The interface of a neuron model run by spikenet's generic stepped kernel.
+
+A model is one file: a frozen dataclass whose fields are its parameters, plus
+a pure Numba function that advances one neuron by one step. The engine
+(:mod:`spikenet.sim.kernels.compose`) generates and caches the time loop
+around that function, so a new model needs no change anywhere else.
+
+The step function and its helpers are plain Python marked with
+:func:`kernel`; they are compiled by Numba on first use. The step function
+has the signature ``step(S, i, I, dt, P) -> float``:
+
+- ``S`` (n_states, N) float64: the state of every neuron, updated in place
+  for neuron ``i`` (rows in the order of ``state_names``);
+- ``I`` float: the drive of neuron ``i``, constant over the step (model units);
+- ``dt`` float: the step in seconds;
+- ``P`` (n_params, N) float64: the parameters (rows in the order of
+  ``param_names``, one column per neuron);
+- returns the spike's time inside the step in seconds (``0 <= t < dt``),
+  or -1.0 when the neuron does not spike in this step. At most one spike
+  per step: a neuron that would cross threshold again within the same step
+  is held at threshold and spikes at the start of the next one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import ClassVar
+
+import numpy as np
+
+__all__ = ["NeuronModel", "kernel"]
+
+
+def kernel(fn):
+    """Mark a model-file function for Numba: compiled (``njit(cache=True)``) when the model first runs.
+
+    Model files do not import Numba themselves, so that ``import spikenet.sim``
+    stays light; :func:`spikenet.sim.kernels.compose.model_kernel` compiles
+    every marked function of the model's module (the step and its helpers)
+    and puts the compiled versions in the module's namespace before the
+    first call.
+    """
+    fn._spikenet_kernel = True
+    return fn
+
+
+class NeuronModel:
+    """Base class of neuron models served by the generic kernel (subclass as a frozen dataclass).
+
+    Class attributes to define in a subclass:
+
+    ``state_names`` : tuple of str
+        The state variables, in the order of the rows of ``S``; all recordable.
+    ``param_names`` : tuple of str
+        The fields passed to the step function, in the order of the rows of ``P``.
+    ``drive_units`` : str
+        Units of the drive ``I`` (for messages and docs).
+    ``step`` : Numba function
+        The per-neuron step, see the module docstring. Store it with
+        ``staticmethod`` so that it is not bound to instances.
+    """
+
+    state_names: ClassVar[tuple[str, ...]] = ()
+    param_names: ClassVar[tuple[str, ...]] = ()
+    drive_units: ClassVar[str] = ""
+    #: A guess of the highest rate (Hz), used to size spike buffers (a chunk is
+    #: run again with larger buffers when a neuron exceeds it).
+    rate_guess: ClassVar[float] = 500.0
+
+    def initial_state(self, given: dict, n: int) -> dict:
+        """The initial state of ``n`` neurons, with the values in ``given`` (name -> (n,)) taking precedence.
+
+        Returns
+        -------
+        dict of str -> ndarray (n,) float64
+            One entry per name in ``state_names``.
+        """
+        raise NotImplementedError
+
+    def param_matrix(self, n: int, per_neuron: dict | None = None) -> np.ndarray:
+        """The parameters as the step function reads them: (n_params, n) float64.
+
+        ``per_neuron`` maps parameter names to (n,) arrays that override the
+        model's value neuron by neuron.
+        """
+        P = np.empty((len(self.param_names), n), dtype=np.float64)
+        per_neuron = per_neuron or {}
+        for r, name in enumerate(self.param_names):
+            P[r] = per_neuron.get(name, getattr(self, name))
+        return P
+
+    @classmethod
+    def parameters(cls) -> tuple[str, ...]:
+        """Names of every parameter (the dataclass fields)."""
+        return tuple(f.name for f in dataclasses.fields(cls))
