@@ -7,9 +7,9 @@ trained weights then become the connection weights between spiking
 LIF neurons, with the final layer reading out the synaptically filtered
 spike trains (:func:`spikenet.rate.to_spiking`). Saves
 
-- ``digits_hidden_raster.png``: spikes of the 128 hidden neurons for one test
+- ``digits_to_spiking_hidden_raster.png``: spikes of the 128 hidden neurons for one test
   image, with the decoded outputs over time;
-- ``digits_accuracy_vs_T.png``: test accuracy of the spiking network against
+- ``digits_to_spiking_accuracy_vs_T.png``: test accuracy of the spiking network against
   the simulated time ``T`` (averaging from ``min(0.05, T/2)``), and against
   ``rate_scale`` at T = 0.2 s, with the rate network's accuracy as reference.
 

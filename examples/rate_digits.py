@@ -2,7 +2,7 @@
 
 Trains 64 -> 64 logistic -> 10 softmax on scikit-learn's bundled 8x8 digits
 with minibatch Adam and cross entropy, using the held-out quarter as the
-validation set. Saves ``digits.png``: the training and validation loss curves
+validation set. Saves ``rate_digits.png``: the training and validation loss curves
 and a few test digits with their predicted labels.
 
 Run: ``python examples/rate_digits.py [--quick] [--out DIR]``

@@ -3,7 +3,7 @@
 Plain gradient descent zig-zags across a narrow valley and crawls along its
 floor; momentum (in both of its usual forms) builds up speed along the floor and
 reaches the minimum far sooner. Both are run through ``spikenet.rate.fit``
-with the same learning rate. Saves ``momentum.png``: the paths over the
+with the same learning rate. Saves ``rate_momentum.png``: the paths over the
 contours, and the loss against the step.
 
 Run: ``python examples/rate_momentum.py [--quick] [--out DIR]``

@@ -3,7 +3,7 @@
 A network with two hidden layers of ReLU units learns a handful of noisy
 samples of a smooth dose-response curve until its training loss is far below
 the noise level, and does poorly on fresh samples. Weight decay, dropout and
-more data each lower the test loss. Saves ``overfitting.png``: the fitted
+more data each lower the test loss. Saves ``rate_overfitting.png``: the fitted
 curves of the four models over the data, and their train and test losses.
 
 Run: ``python examples/rate_overfitting.py [--quick] [--out DIR]``

@@ -3,7 +3,7 @@
 Builds a constructive proof of the universal approximation theorem: a
 target function on [0, 1] is approximated by a sum of N steep logistic units
 (each a shifted step), and the maximum error falls like 1/N. Saves
-``universal_approximation.png``: left, the target and the step sums for a
+``rate_universal_approximation.png``: left, the target and the step sums for a
 few N; right, the maximum error against N with the Lipschitz bound L/N.
 
 Run: ``python examples/rate_universal_approximation.py [--quick] [--out DIR]``

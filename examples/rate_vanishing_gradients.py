@@ -3,7 +3,7 @@
 At initialisation, the norm of the loss gradient with respect to each layer's
 input currents falls by at least a factor 4 per layer going towards the input,
 because the logistic slope never exceeds 1/4 and the initial weights do not
-make up for it. Saves ``vanishing_gradients.png`` (log scale, one line per
+make up for it. Saves ``rate_vanishing_gradients.png`` (log scale, one line per
 random network).
 
 Run: ``python examples/rate_vanishing_gradients.py [--quick] [--out DIR]``
