@@ -284,6 +284,8 @@ def population_rate(data, population=None, *, bin_width=1e-3, smooth=None, batch
             t0, t1 = g.t_start, g.t_stop
         if not g.spike_times:
             raise ValueError("population_rate needs at least one neuron")
+        if t1 <= t0:
+            raise ValueError("the run has no steps (it was stopped before its first step): no rate to draw")
         edges, counts = _binned_counts(g, t0, t1, bin_width)
         rate = counts / (len(g.spike_times) * np.diff(edges))
         if smooth is None:
