@@ -1,6 +1,7 @@
 """LIF tuning curve: the analytic rate G(J) against rates measured by simulation.
 
-The steady-state rate of the normalised LIF neuron,
+The steady-state rate of the normalised LIF neuron (Lapicque 1907; Eliasmith &
+Anderson 2003),
 ``G(J) = 1 / (tau_ref - tau_m ln(1 - 1/J))``, for the typical cortical values
 ``tau_ref = 2 ms``, ``tau_m = 20 ms`` (and a faster neuron for comparison),
 with the rates that :func:`spikenet.rate.tuning_curve` measures by simulating
