@@ -8,7 +8,9 @@ argument, and never deep inside a Numba kernel.
 from __future__ import annotations
 
 import difflib
+import math
 import numbers
+import os
 from collections.abc import Iterable
 
 import numpy as np
@@ -57,10 +59,17 @@ def finite_array(name: str, value, *, dtype=np.float64, ndim: int | Iterable[int
     ValueError
         If it has NaN/inf entries or the wrong number of dimensions.
     """
+    # numpy would parse "1.5" as 1.5: numbers passed as text are refused
+    text = isinstance(value, (str, bytes))
     try:
-        arr = np.asarray(value, dtype=dtype)
+        if not text:
+            probe = value if isinstance(value, np.ndarray) else np.asarray(value)
+            text = probe.dtype.kind in "USV"
+        arr = None if text else np.asarray(value, dtype=dtype)
     except (TypeError, ValueError) as exc:
         raise TypeError(f"{name} must be numeric array-like, got {type(value).__name__}") from exc
+    if text:
+        raise TypeError(f"{name} must be a number or a numeric array, not text: got {value!r:.40}")
     if ndim is not None:
         allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
         if arr.ndim not in allowed:
@@ -100,3 +109,107 @@ def choice(name: str, value, options: Iterable[str]) -> str:
     close = difflib.get_close_matches(str(value), options, n=1)
     hint = f"; did you mean {close[0]!r}?" if close else ""
     raise ValueError(f"{name} must be one of {options}, got {value!r}{hint}")
+
+
+# A duration is a whole number of steps when it is within this relative
+# distance of one (float division of decimal durations errs by ~1e-16).
+STEP_TOLERANCE = 1e-9
+
+
+def whole_steps(name: str, value, dt: float, *, allow_zero: bool = False) -> int:
+    """Return ``value / dt`` as an int when ``value`` (s) is a whole number of steps of ``dt`` (s).
+
+    The one rule for durations and delays: ``value`` must equal ``k * dt``
+    for an integer ``k`` within ``STEP_TOLERANCE`` relative (of ``value``),
+    so that ``0.3`` with ``dt = 1e-4`` (``2999.9999999999995`` steps) is 3000
+    steps, but ``0.00105`` is refused rather than rounded.
+
+    Parameters
+    ----------
+    name : str
+        Argument name used in the error message (``"T"``, ``"delay"``).
+    value : float
+        Duration in seconds (> 0, or >= 0 with ``allow_zero``).
+    dt : float
+        Time step in seconds (> 0).
+    allow_zero : bool
+        Accept 0 (zero steps).
+
+    Returns
+    -------
+    int
+        The number of steps.
+
+    Raises
+    ------
+    ValueError
+        If ``value`` is not a whole number of steps, or is shorter than one
+        step (when zero is not allowed).
+    """
+    value = positive_float(name, value, allow_zero=allow_zero)
+    dt = positive_float("dt", dt)
+    ratio = value / dt
+    steps = round(ratio)
+    if abs(ratio - steps) > STEP_TOLERANCE * max(ratio, 1.0):
+        lo, hi = math.floor(ratio), math.ceil(ratio)
+        options = " or ".join(f"{k * dt:.12g}" for k in (lo, hi) if k > 0 or allow_zero)
+        raise ValueError(f"{name} ({value:.12g} s) must be a whole number of steps of dt ({dt:g} s); "
+                         f"{name} / dt = {ratio:.12g}: use {name} = {options}")
+    if steps == 0 and not allow_zero:
+        raise ValueError(f"{name} ({value:.12g} s) must be at least one step of dt ({dt:g} s)")
+    return int(steps)
+
+
+class RecordingTooLargeError(ValueError, MemoryError):
+    """A requested recording needs more memory than the machine has available."""
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available to a new allocation, or None if unknown.
+
+    Reads ``MemAvailable`` from ``/proc/meminfo`` (Linux); elsewhere, the
+    free physical pages reported by ``os.sysconf``.
+    """
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return int(os.sysconf("SC_AVPHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def check_recording_fits(nbytes: int, T: float, steps: int, what: str) -> None:
+    """Refuse, before anything is allocated, a recording larger than the available memory.
+
+    Parameters
+    ----------
+    nbytes : int
+        Size of the recording in bytes.
+    T : float
+        Duration of the run in seconds, and ``steps`` its number of steps
+        (for the message).
+    steps : int
+        Number of steps of the run.
+    what : str
+        What is recorded (for the message), e.g. ``"record=('v',) of 1000 neurons"``.
+
+    Raises
+    ------
+    RecordingTooLargeError
+        (a ``ValueError`` and a ``MemoryError``) naming ``T`` and ``record``.
+    """
+    avail = available_memory()
+    if avail is not None and nbytes > avail:
+        raise RecordingTooLargeError(
+            f"the recording ({what}, for T = {T:g} s = {steps} steps) needs {_size(nbytes)} but only "
+            f"{_size(avail)} of memory is available: shorten T, record fewer states or neurons "
+            "(record=), or split the run into several")
+
+
+def _size(n: int) -> str:
+    return f"{n / 2**30:.3g} GiB" if n >= 2**30 else f"{n / 2**20:.3g} MiB"

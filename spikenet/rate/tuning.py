@@ -238,7 +238,7 @@ def tuning_curve(neuron, J, T=1.0, dt=1e-4, *, transient=None):
     r"""Measure steady-state firing rates of a spiking neuron by simulation.
 
     One neuron per entry of ``J`` is simulated with constant input, all of
-    them in a single :func:`spikenet.sim.simulate` call (one kernel call).
+    them in a single :func:`spikenet.sim.simulate` call.
 
     Parameters
     ----------
@@ -249,7 +249,7 @@ def tuning_curve(neuron, J, T=1.0, dt=1e-4, *, transient=None):
         Constant input drives, shape (n,) (or a scalar): dimensionless for
         LIF, uA/cm^2 for HH.
     T : float
-        Simulated time in seconds (> 0).
+        Simulated time in seconds (> 0), a whole number of steps of ``dt``.
     dt : float
         Time step in seconds (> 0). The default suits LIF (rates within 0.5%
         of :func:`lif_rate`); use ``dt=1e-5`` for HH, whose integration warns

@@ -27,6 +27,7 @@ __all__ = [
     "Normal",
     "SynapseList",
     "Uniform",
+    "bernoulli_positions",
     "fixed_indegree",
     "fixed_outdegree",
     "fixed_total_number",
@@ -185,29 +186,58 @@ def _sizes(n_pre, n_post, autapses):
     return n_pre, n_post
 
 
+def bernoulli_positions(rng, total: int, p: float) -> np.ndarray:
+    """Sorted indices (int64) of the successes among ``total`` Bernoulli(p) trials.
+
+    Drawn as geometric gaps between successes: the cost follows the number of
+    successes, not ``total``.
+    """
+    if p >= 1.0:
+        return np.arange(total, dtype=np.int64)
+    if p <= 0.0 or total == 0:
+        return np.zeros(0, dtype=np.int64)
+    out = []
+    pos = -1
+    while pos < total:
+        expected = int((total - 1 - pos) * p * 1.05 + 10 * np.sqrt((total - pos) * p) + 16)
+        hits = pos + np.cumsum(rng.geometric(p, size=expected))
+        out.append(hits[hits < total])
+        pos = int(hits[-1])
+    return np.concatenate(out)
+
+
+def _distinct_rows(rng, rows, k, pool):
+    """(rows, k) int64: each row ``k`` distinct values of range(pool), uniformly."""
+    if k == 0:
+        return np.zeros((rows, 0), dtype=np.int64)
+    if rows * pool <= 2**24 or 4 * k > pool:
+        # dense: the k smallest of pool random keys per row (in chunks of rows)
+        out = np.empty((rows, k), dtype=np.int64)
+        step = max(1, 2**22 // pool)
+        for r0 in range(0, rows, step):
+            keys = rng.random((min(rows, r0 + step) - r0, pool))
+            out[r0:r0 + keys.shape[0]] = np.argpartition(keys, k - 1, axis=1)[:, :k] if k < pool \
+                else np.argsort(keys, axis=1)
+        return out
+    # sparse: draw with replacement, then draw the repeated entries again until none is left
+    idx = np.sort(rng.integers(0, pool, size=(rows, k)), axis=1)
+    while True:
+        dup = np.zeros(idx.shape, dtype=bool)
+        dup[:, 1:] = idx[:, 1:] == idx[:, :-1]
+        n = int(dup.sum())
+        if n == 0:
+            return idx
+        idx[dup] = rng.integers(0, pool, size=n)
+        idx.sort(axis=1)
+
+
 def _choose(rng, rows, k, n, exclude_self, multapses):
-    """(rows, k) draws from range(n) per row; without ``row`` itself when ``exclude_self``; distinct unless
-    ``multapses``."""
+    """(rows, k) draws from range(n) per row; without ``row`` itself when ``exclude_self``; distinct
+    unless ``multapses``."""
     pool = n - 1 if exclude_self else n
     if not multapses and k > pool:
         raise ValueError(f"cannot draw {k} distinct partners out of {pool} without multapses")
-    idx = rng.integers(0, pool, size=(rows, k))
-    if not multapses:
-        # rows with a repeated partner are drawn again (rare when k << pool)
-        for _ in range(100):
-            s = np.sort(idx, axis=1)
-            dup = np.flatnonzero((s[:, 1:] == s[:, :-1]).any(axis=1)) if k > 1 else np.zeros(0, np.int64)
-            if dup.size == 0:
-                break
-            if k > pool // 2:  # dense rows: a partial permutation is cheaper than redraws
-                for r in dup:
-                    idx[r] = rng.permutation(pool)[:k]
-            else:
-                idx[dup] = rng.integers(0, pool, size=(dup.size, k))
-        else:
-            s = np.sort(idx, axis=1)
-            for r in np.flatnonzero((s[:, 1:] == s[:, :-1]).any(axis=1)):
-                idx[r] = rng.permutation(pool)[:k]
+    idx = rng.integers(0, pool, size=(rows, k)) if multapses else _distinct_rows(rng, rows, k, pool)
     if exclude_self:
         own = np.arange(rows)[:, None]
         idx = idx + (idx >= own)  # skip the row's own index
@@ -297,19 +327,7 @@ def pairwise_bernoulli(n_pre, n_post, p, *, autapses=True, weight=None, delay=No
         raise ValueError(f"p must be in [0, 1], got {p}")
     rng = as_rng(seed)
     pairs = n_pre * n_post - (0 if autapses else n_pre)
-    if p == 0.0:
-        lin = np.zeros(0, dtype=np.int64)
-    elif p == 1.0:
-        lin = np.arange(pairs, dtype=np.int64)
-    else:
-        gaps = []
-        pos = -1
-        while pos < pairs:
-            expected = int((pairs - 1 - pos) * p * 1.05 + 10 * np.sqrt((pairs - pos) * p) + 16)
-            hits = pos + np.cumsum(rng.geometric(p, size=expected))
-            gaps.append(hits[hits < pairs])
-            pos = int(hits[-1])
-        lin = np.concatenate(gaps)
+    lin = bernoulli_positions(rng, pairs, p)
     pre, post = _pair_from_linear(lin, n_pre, autapses)
     return _finish(pre, post, (n_post, n_pre), weight, delay, rng)
 

@@ -3,7 +3,7 @@ r"""Networks of LIF and Hodgkin-Huxley populations connected through PSC synapse
 Semantics
 ---------
 A spike of pre-synaptic neuron ``j`` in step ``k`` reaches its targets at the
-start of step ``k + 1 + round(delay / dt)`` and adds ``W[i, j] / tau_s`` to the
+start of step ``k + 1 + delay / dt`` and adds ``W[i, j] / tau_s`` to the
 first stage of post-synaptic neuron ``i``'s synapse; with a
 ``PSCFilter(tau_s, n)`` the ``n + 1`` stages decay with ``tau_s`` and feed
 each other, and the last stage is the current (so a spike delivers the
@@ -46,16 +46,26 @@ from __future__ import annotations
 import dataclasses
 import math
 import numbers
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import numpy as np
 
-from spikenet._validation import as_rng, choice, finite_array, positive_float, positive_int
+from spikenet._validation import (
+    as_rng,
+    check_recording_fits,
+    choice,
+    finite_array,
+    positive_float,
+    positive_int,
+    whole_steps,
+)
+from spikenet.sim._chunks import ChunkClock, StopOnInterrupt
+from spikenet.sim.connectivity import bernoulli_positions
 from spikenet.sim.network_results import NetworkResult
 from spikenet.sim.neurons import HH, LIF
-from spikenet.sim.spikes import n_steps
 from spikenet.sim.synapses import Delta, PSCFilter, expm
 
 __all__ = ["Connection", "Network", "Population"]
@@ -67,8 +77,12 @@ _HH_STATES = ("v", "I_syn", "m", "h", "n")
 _INPUT_STATE_KEYS = ("stages", "ring_idx", "ring_cnt")
 _STATE_KEYS = ("v", "ref_end", "gm", "gh", "gn", *_INPUT_STATE_KEYS, "cap")
 _STATE_CODE = {"v": 0, "I_syn": 1, "m": 2, "h": 3, "n": 4, "ref": 5}
-# Per-chunk memory for time-varying current inputs (bytes); longer runs are split.
-_CHUNK_BYTES = 64 * 2**20
+# Per-chunk memory of the per-step input buffers (time-varying currents and
+# input spike pointers, bytes); longer chunks are split.
+_CHUNK_BYTES = 8 * 2**20
+# Neuron-steps of a run's first chunk (far below 0.1 s; later chunks last
+# about 0.1 s each, see spikenet.sim._chunks).
+_FIRST_CHUNK_WORK = 2**16
 # Spike events per batch copy kept between buffer growths (grown x2 on demand).
 _MIN_SPIKE_CAPACITY = 4096
 
@@ -390,7 +404,7 @@ class Network:
             block = max(1, int(2**24 // max(p * n_post, 1.0)))  # ~16M expected synapses per block
             for j0 in range(0, n_pre, block):
                 j1 = min(n_pre, j0 + block)
-                flat = _bernoulli_positions(self.rng, (j1 - j0) * n_post, p)
+                flat = bernoulli_positions(self.rng, (j1 - j0) * n_post, p)
                 pre, post = np.divmod(flat, n_post)
                 counts[j0:j1] = np.bincount(pre, minlength=j1 - j0)
                 chunks.append(post.astype(np.int32))
@@ -414,7 +428,8 @@ class Network:
             of ``weights`` (threshold units; LIF targets only; see
             :class:`~spikenet.sim.Delta`).
         delay : float
-            Transmission delay in seconds (>= 0), rounded to whole steps.
+            Transmission delay in seconds (>= 0), a whole number of steps of
+            ``dt`` (within 1e-9 relative, else ``ValueError``).
         p : float, optional
             Connection probability: each (post, pre) pair (autapses included)
             is connected independently with probability ``p``, drawn from
@@ -424,7 +439,7 @@ class Network:
         pre = self._pop(pre, "pre")
         post = self._pop(post, "post")
         _check_synapse(synapse, post)
-        delay = positive_float("delay", delay, allow_zero=True)
+        delay_steps = whole_steps("delay", delay, self.dt, allow_zero=True)
         if p is not None:
             p = positive_float("p", p, allow_zero=True)
             if p > 1:
@@ -435,7 +450,7 @@ class Network:
             wt = ("sparse", self._random_weights(float(w), p, post.n, pre.n))
         else:
             wt = self._weights(weights, post.n, pre.n)
-        self._conns.append(_Connection(pre.index, pre.n, post, wt, synapse, round(delay / self.dt)))
+        self._conns.append(_Connection(pre.index, pre.n, post, wt, synapse, delay_steps))
 
     def add_input(self, post, current=None, spikes=None, weights=None, synapse=None):
         """Add an external current or an external spike train to ``post``.
@@ -954,7 +969,8 @@ class Network:
         Parameters
         ----------
         T : float
-            Duration in seconds; ``round(T / dt)`` steps.
+            Duration in seconds, a whole number of steps of ``dt`` (within
+            1e-9 relative, else ``ValueError``): ``T / dt`` steps.
         record : dict, optional
             Maps a population (or its name) to the states to record: a name
             (``"v"``), a list of names (all neurons), or a dict
@@ -963,15 +979,25 @@ class Network:
             ``"I_syn"`` (total synaptic current, the sum of the last stages),
             ``"ref"`` (remaining refractory time, s); HH: ``"v"`` (mV),
             ``"I_syn"`` (uA/cm^2), ``"m"``, ``"h"``, ``"n"``. Spikes of every
-            population are always recorded.
+            population are always recorded (16 bytes per spike). A recorded
+            state takes ``steps * batch * k`` values; a recording larger than
+            the available memory is refused before the run starts
+            (:class:`~spikenet._validation.RecordingTooLargeError`, a
+            ``ValueError`` and ``MemoryError``).
         progress : bool
-            Show a tqdm progress bar (the run is split into chunks).
+            Show a tqdm progress bar.
 
         Returns
         -------
         NetworkResult
+            If the run is stopped with Ctrl-C (SIGINT), or a callable input
+            raises ``KeyboardInterrupt``, it returns within about 0.1 s with
+            the steps done so far (``result.interrupted`` is True, with a
+            ``RuntimeWarning``); the network stands at the end of those steps
+            and a further ``run`` continues from there. A second Ctrl-C
+            raises ``KeyboardInterrupt`` as usual.
         """
-        steps = n_steps(T, self.dt)
+        steps = whole_steps("T", T, self.dt)
         specs = self._parse_record(record)
         if self._built is None:
             self._build()
@@ -991,12 +1017,22 @@ class Network:
         rec_idx = np.concatenate([s[2] for s in specs]) if specs else np.zeros(1, np.int64)
         rec_idx_off = rec_col.copy()
         ncols = int(rec_len.sum())
-        rec_all = np.zeros((steps, B, max(ncols, 1)), dtype=f)
-        # chunking: progress and the time-varying input buffer
-        per_step = B * max(bd["nv"], 1) * f.itemsize
-        chunk = max(1, min(steps, _CHUNK_BYTES // per_step))
-        if progress:
-            chunk = min(chunk, max(1, math.ceil(steps / 100)))
+        if ncols:
+            check_recording_fits(steps * B * ncols * f.itemsize, T, steps,
+                                 f"record= of {ncols} neuron states x {B} batch copies in {f.name}")
+            rec_all = np.zeros((steps, B, ncols), dtype=f)
+        # Placeholders for what the kernel does not read (no recording, no
+        # time-varying current), so that nothing is allocated per step.
+        rec_none = np.zeros((1, B, 1), dtype=f)
+        jvar_none = np.zeros((1, B, 1), dtype=f)
+        ev_idx_none = np.zeros((B, 1, 2), dtype=np.int64)
+        # chunking: about 0.1 s of wall time per kernel call (so that Ctrl-C
+        # is seen), within the memory of the per-step input buffers
+        per_step = B * (bd["nv"] * f.itemsize + 8)
+        n_total = B * int(sum(p.n for p in self.populations))
+        clock = ChunkClock(max(1, _FIRST_CHUNK_WORK // max(n_total, 1)),
+                           most=max(1, _CHUNK_BYTES // per_step))
+        stopper = StopOnInterrupt()
         bar = None
         if progress:
             from tqdm.auto import tqdm
@@ -1014,11 +1050,19 @@ class Network:
         c = bd["conn"]
         done = 0
         try:
-            while done < steps:
-                n_chunk = min(chunk, steps - done)
+            stopper.__enter__()
+            while done < steps and not stopper.hit:
+                n_chunk = clock.start(steps - done)
                 k0 = k_begin + done
-                jvar = self._chunk_currents(k0, n_chunk)
-                ev_ptr, ev_idx = self._chunk_events(k0, n_chunk)
+                try:
+                    jvar = self._chunk_currents(k0, n_chunk) if bd["nv"] else jvar_none
+                except KeyboardInterrupt:  # raised by a callable input: stop before this chunk
+                    stopper.stop()
+                    break
+                if self._spike_inputs:
+                    ev_ptr, ev_idx = self._chunk_events(k0, n_chunk)
+                else:  # no input spikes: every step's event range is empty
+                    ev_ptr, ev_idx = np.zeros((B, n_chunk + 1), dtype=np.int64), ev_idx_none
                 kstart = np.zeros(L, dtype=np.int64)
                 spk_cnt = np.zeros(L, dtype=np.int64)
                 while True:
@@ -1038,7 +1082,7 @@ class Network:
                         bd["src_off"], bd["ring_idx"], bd["ring_cnt"],
                         ev_ptr, ev_idx,
                         rec_pop, rec_state, rec_col, rec_idx_off, rec_len, rec_idx,
-                        rec_all[done:done + n_chunk],
+                        rec_all[done:done + n_chunk] if ncols else rec_none,
                         spk_step, spk_idx, spk_off, spk_cnt, bd["with_hh"], bd["with_generic"],
                         _flag(len(rec_pop) > 0), bd["with_dense"], bd["with_sparse_w"],
                         bd["jump_grp"], bd["with_delta"],
@@ -1059,6 +1103,8 @@ class Network:
                 bd["cap"] = cap
                 for ln in range(L):
                     nb = spk_cnt[ln]
+                    if nb == 0:
+                        continue
                     out_step[ln].append(spk_step[ln, :nb].copy())
                     out_idx[ln].append(spk_idx[ln, :nb].copy())
                     out_off[ln].append(spk_off[ln, :nb].copy())
@@ -1066,11 +1112,20 @@ class Network:
                 self._step = k_begin + done
                 if bar is not None:
                     bar.update(n_chunk)
+                clock.done(n_chunk)
         finally:
+            stopper.__exit__(None, None, None)
             if bar is not None:
                 bar.close()
-        spikes = [(np.concatenate(out_step[b]), np.concatenate(out_idx[b]), np.concatenate(out_off[b]))
-                  for b in range(L)]
+        interrupted = done < steps
+        if interrupted:
+            warnings.warn(f"Network.run was interrupted after {done} of {steps} steps: the result covers "
+                          f"t in [{k_begin * self.dt:g}, {self._step * self.dt:g}) s and the network "
+                          "continues from there (result.interrupted is True)", RuntimeWarning, stacklevel=2)
+        # (the empty slices give each lane's arrays their dtype when it had no spike)
+        spikes = [(np.concatenate([spk_step[b, :0], *out_step[b]]),
+                   np.concatenate([spk_idx[b, :0], *out_idx[b]]),
+                   np.concatenate([spk_off[b, :0], *out_off[b]])) for b in range(L)]
         if T > 1:
             # one copy in T lanes: the order of a single thread (by step, then neuron)
             st, ix, of = (np.concatenate(x) for x in zip(*spikes))
@@ -1079,11 +1134,12 @@ class Network:
         recorded = {}
         for r, (pop, state, ind) in enumerate(specs):
             col = rec_col[r]
-            arr = rec_all[:, :, col:col + rec_len[r]]
+            arr = rec_all[:done, :, col:col + rec_len[r]]
             recorded[(pop.index, state)] = (arr[:, 0, :] if self.batch is None else arr, ind)
         return NetworkResult(
-            dt=self.dt, k_begin=k_begin, steps=steps, populations=list(self.populations),
+            dt=self.dt, k_begin=k_begin, steps=done, populations=list(self.populations),
             pop_off=bd["pop_off"], spikes=spikes, recorded=recorded, batch=self.batch,
+            interrupted=interrupted,
         )
 
 
@@ -1098,22 +1154,6 @@ def _check_synapse(synapse, post):
     if isinstance(synapse, Delta) and not isinstance(post.neuron, LIF):
         raise ValueError(f"synapse: Delta (voltage jumps) needs a LIF population; {post.name!r} is "
                          f"{type(post.neuron).__name__} (use a PSCFilter)")
-
-
-def _bernoulli_positions(rng, total: int, p: float) -> np.ndarray:
-    """Sorted indices of the successes among ``total`` Bernoulli(p) trials (geometric gaps)."""
-    if p >= 1.0:
-        return np.arange(total, dtype=np.int64)
-    out = []
-    pos = -1
-    while True:
-        expected = int((total - 1 - pos) * p * 1.05 + 10 * np.sqrt((total - pos) * p) + 16)
-        hits = pos + np.cumsum(rng.geometric(p, size=expected))
-        out.append(hits[hits < total])
-        pos = int(hits[-1])
-        if pos >= total:
-            break
-    return np.concatenate(out)
 
 
 def _numba_threads() -> int:

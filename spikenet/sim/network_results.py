@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cached_property
 
 import numpy as np
 
@@ -51,24 +52,40 @@ class NetworkResult:
     Attributes
     ----------
     t : numpy.ndarray, shape (steps,)
+        Built when first read (``steps * 8`` bytes).
     dt : float
         Time step in seconds.
     T : float
-        Duration of this run in seconds.
+        Duration of this run in seconds (``steps * dt``).
+    steps : int
+        Number of steps of this run.
+    t_start : float
+        Time of this run's first step in seconds (``k_begin * dt``).
+    interrupted : bool
+        True when the run was stopped by Ctrl-C: the result covers the steps
+        done, and the network's clock stands at their end (a further
+        ``run`` continues from there).
     """
 
-    def __init__(self, dt, k_begin, steps, populations, pop_off, spikes, recorded, batch):
+    def __init__(self, dt, k_begin, steps, populations, pop_off, spikes, recorded, batch, *,
+                 interrupted=False):
         self.dt = float(dt)
         self.steps = int(steps)
         self.k_begin = int(k_begin)
         self.T = self.steps * self.dt
-        self.t = (self.k_begin + np.arange(self.steps)) * self.dt
+        self.t_start = self.k_begin * self.dt
+        self.interrupted = bool(interrupted)
         self.populations = populations
         self.batch = batch
         self._pop_off = np.asarray(pop_off)
         self._spikes = spikes  # per batch copy: (global step, global neuron, offset in step (s))
         self._recorded = recorded
         self.spike_times = _SpikeTimes(self)
+
+    @cached_property
+    def t(self):
+        """Times of the rows in seconds, ``(k_begin + k) * dt`` (ndarray (steps,))."""
+        return (self.k_begin + np.arange(self.steps)) * self.dt
 
     def _pop(self, pop):
         from spikenet._validation import choice
@@ -136,6 +153,8 @@ class NetworkResult:
     def rates(self, pop) -> np.ndarray:
         """Mean firing rate of each neuron over this run in Hz: (n,), or (B, n) with a batch."""
         p = self._pop(pop)
+        if self.steps == 0:
+            raise ValueError("the run was interrupted before its first step: it has no rates")
         B = len(self._spikes)
         out = np.zeros((B, p.n))
         for b in range(B):
@@ -163,7 +182,9 @@ class NetworkResult:
 
     def __repr__(self):
         names = ", ".join(p.name for p in self.populations)
-        return f"NetworkResult(T={self.T:g} s, dt={self.dt:g} s, populations=[{names}], batch={self.batch})"
+        stop = ", interrupted=True" if self.interrupted else ""
+        return (f"NetworkResult(T={self.T:g} s, dt={self.dt:g} s, populations=[{names}], "
+                f"batch={self.batch}{stop})")
 
     def to_neo(self):
         """This run as a :class:`neo.Block` of spike trains and analog signals.

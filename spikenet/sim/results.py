@@ -2,10 +2,14 @@
 
 Spikes are stored compactly (one flat array of times, grouped by neuron, plus
 offsets), never as a dense ``(steps, n)`` raster; the raster is built only
-when :meth:`Result.spike_raster` is called.
+when :meth:`Result.spike_raster` is called, and the time vector ``t`` only
+when it is read, so that a result's memory grows with its spikes and
+recorded states, not with its number of steps.
 """
 
 from __future__ import annotations
+
+from functools import cached_property
 
 import numpy as np
 
@@ -19,26 +23,34 @@ class Result:
 
     Parameters
     ----------
-    t : ndarray (steps,)
-        Start time of each step in seconds (``t[k] = k * dt``).
+    steps : int
+        Number of steps simulated.
     dt : float
         Time step in seconds.
     spike_times : ndarray (n_spikes,) float64
         All spike times in seconds, grouped by neuron (flattened index
         ``b * n + i`` for batch element ``b``), ascending within a neuron.
     spike_steps : ndarray (n_spikes,) int64
-        Index of the step each spike falls in (``t[k] <= time < t[k] + dt``).
+        Index of the step each spike falls in (``k * dt <= time < (k + 1) * dt``).
     offsets : ndarray (N + 1,) int64
         Spikes of flat neuron ``j`` are ``spike_times[offsets[j]:offsets[j+1]]``.
     shape : tuple of int
         ``(n,)`` or, for a batched run, ``(batch, n)``.
     states : dict of str -> ndarray (steps, *shape)
         Recorded state variables (values at ``t[k]``, before step ``k``).
+    interrupted : bool
+        The run was stopped (Ctrl-C) before its end.
 
     Attributes
     ----------
-    t, dt, T
-        Step start times (s), step (s) and simulated duration ``steps * dt`` (s).
+    dt, T, steps
+        Step (s), simulated duration ``steps * dt`` (s) and number of steps.
+    t : ndarray (steps,)
+        Start time of each step in seconds (``t[k] = k * dt``), built when
+        first read (``steps * 8`` bytes).
+    interrupted : bool
+        True when the run was stopped by Ctrl-C: the result then covers the
+        steps done, ``[0, T)``.
     spike_times : list
         One 1-D array of spike times (s) per neuron; for a batched run a list
         over the batch of such lists.
@@ -53,15 +65,22 @@ class Result:
     ((2000, 2), (2,))
     """
 
-    def __init__(self, t, dt, spike_times, spike_steps, offsets, shape, states=None):
-        self.t = t
+    def __init__(self, steps, dt, spike_times, spike_steps, offsets, shape, states=None, *,
+                 interrupted=False):
+        self.steps = int(steps)
         self.dt = float(dt)
-        self.T = float(len(t) * self.dt)
+        self.T = float(self.steps * self.dt)
+        self.interrupted = bool(interrupted)
         self._times = spike_times
         self._steps = spike_steps
         self._offsets = offsets
         self.shape = tuple(shape)
         self._states = dict(states or {})
+
+    @cached_property
+    def t(self):
+        """Start time of each step in seconds, ``t[k] = k * dt`` (ndarray (steps,))."""
+        return np.arange(self.steps) * self.dt
 
     # -- recorded states -------------------------------------------------
     def __getattr__(self, name):
@@ -110,7 +129,7 @@ class Result:
         -------
         ndarray of bool, shape (steps, n) or (steps, batch, n)
         """
-        steps = len(self.t)
+        steps = self.steps
         raster = np.zeros((steps, self.n_neurons), dtype=bool)
         neuron = np.repeat(np.arange(self.n_neurons), np.diff(self._offsets))
         raster[self._steps, neuron] = True
@@ -130,8 +149,10 @@ class Result:
         ndarray, shape (n,) or (batch, n)
         """
         start = finite_float("start", start)
-        t_begin = float(self.t[0]) if len(self.t) else 0.0
-        t_end = t_begin + self.T
+        if self.steps == 0:
+            raise ValueError("the run was interrupted before its first step: it has no rates")
+        t_begin = 0.0
+        t_end = self.T
         if not t_begin <= start < t_end:
             raise ValueError(f"start must lie in [{t_begin}, {t_end}), got {start}")
         if start == t_begin:
@@ -143,8 +164,9 @@ class Result:
         return (counts / (t_end - start)).reshape(self.shape)
 
     def __repr__(self):
-        return (f"Result(shape={self.shape}, steps={len(self.t)}, dt={self.dt}, "
-                f"spikes={len(self._times)}, recorded={list(self._states)})")
+        stop = ", interrupted=True" if self.interrupted else ""
+        return (f"Result(shape={self.shape}, steps={self.steps}, dt={self.dt}, "
+                f"spikes={len(self._times)}, recorded={list(self._states)}{stop})")
 
     def to_neo(self, neuron=None):
         """This run as a :class:`neo.Block` of spike trains and analog signals.

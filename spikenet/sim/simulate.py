@@ -1,9 +1,10 @@
 """``simulate``: run a population of unconnected LIF or HH neurons.
 
-The time loop runs inside one Numba kernel call
-(:mod:`spikenet.sim.kernels`); Python only splits it into chunks when it has
-to: to evaluate a callable input, to update a progress bar, or to bound the
-memory of the spike buffers.
+The time loop runs inside Numba kernels (:mod:`spikenet.sim.kernels`),
+called on chunks of steps: chunks of about 0.1 s of wall time (so that
+Ctrl-C stops a run within that time and returns the steps done, see
+:mod:`spikenet.sim._chunks`), and shorter ones where a callable input is
+evaluated, a progress bar is updated, or the spike buffers' memory is bounded.
 """
 
 from __future__ import annotations
@@ -14,7 +15,15 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 
-from spikenet._validation import as_rng, choice, finite_array, positive_float
+from spikenet._validation import (
+    as_rng,
+    check_recording_fits,
+    choice,
+    finite_array,
+    positive_float,
+    whole_steps,
+)
+from spikenet.sim._chunks import ChunkClock, StopOnInterrupt
 from spikenet.sim.models.base import NeuronModel
 from spikenet.sim.neurons import HH, LIF
 from spikenet.sim.results import Result
@@ -42,8 +51,12 @@ def _state_names(model) -> tuple[str, ...]:
 _SPIKE_BUFFER_BYTES = 16 * 2**20
 # Steps per chunk when a callable input is evaluated in Python.
 _CALLABLE_CHUNK = 500
-# Chunks a progress bar is split into.
+# Chunks a progress bar is split into (closed-form LIF runs; stepped runs
+# update the bar after each chunk of about 0.1 s).
 _PROGRESS_CHUNKS = 100
+# Neuron-steps of the first chunk of a stepped run (far below 0.1 s; the
+# chunks then grow to about 0.1 s each).
+_FIRST_CHUNK_WORK = 2**16
 # A LIF chunk with a drive constant in time and no recorded voltage runs in
 # closed form, spike to spike (kernels.lif.lif_run_constant). The benchmarks
 # switch this off to time the stepped kernel, and the tests to compare the two.
@@ -51,15 +64,6 @@ _LIF_CLOSED_FORM = True
 # Guess of the highest HH rate (Hz) used to size spike buffers (a chunk is
 # re-run with a larger buffer if a neuron exceeds it).
 _HH_RATE_GUESS = 400.0
-
-
-def _n_steps(T, dt):
-    """Number of steps covering ``T`` (rounding T/dt, tolerating float error)."""
-    ratio = T / dt
-    steps = round(ratio)
-    if abs(ratio - steps) > 1e-9 * max(1.0, ratio):
-        steps = math.ceil(ratio)
-    return max(steps, 1)
 
 
 class _Drive:
@@ -190,13 +194,18 @@ def simulate(neuron, J, T, dt=1e-4, record=("spikes",), init=None, seed=None, pr
         ``batch=True``: ``(batch, n)``, ``(steps, batch, n)`` or a callable
         returning ``(batch, n)``.
     T : float
-        Duration in seconds; the run has ``round(T / dt)`` steps.
+        Duration in seconds, a whole number of steps of ``dt`` (within 1e-9
+        relative, else ``ValueError``); the run has ``T / dt`` steps.
     dt : float
         Time step in seconds. LIF requires ``dt <= tau_m``; HH warns above
         0.05 ms (accuracy) and refuses more than 0.3 ms (the scheme breaks down).
     record : sequence of str
         ``"spikes"`` (always recorded) plus states to store at each step:
-        ``"v"`` (LIF) or ``"v"``, ``"m"``, ``"h"``, ``"n"`` (HH).
+        ``"v"`` (LIF) or ``"v"``, ``"m"``, ``"h"``, ``"n"`` (HH). A recorded
+        state takes ``steps * n`` values; a recording larger than the
+        available memory is refused before the run starts
+        (:class:`~spikenet._validation.RecordingTooLargeError`, a
+        ``ValueError`` and ``MemoryError``). Spikes take 16 bytes each.
     init : dict, optional
         Initial state per name, arrays broadcastable to ``(n,)`` (or
         ``(batch, n)``). Default: ``v_reset`` for LIF; ``v_init`` for HH with each
@@ -215,7 +224,12 @@ def simulate(neuron, J, T, dt=1e-4, record=("spikes",), init=None, seed=None, pr
     -------
     Result
         Spike times, rates, and recorded states of shape ``(steps, n)`` (or
-        ``(steps, batch, n)``).
+        ``(steps, batch, n)``). If the run is stopped with Ctrl-C (SIGINT),
+        or a callable ``J`` raises ``KeyboardInterrupt``, it returns within
+        about 0.1 s with the steps done so far: ``result.interrupted`` is
+        True, ``result.T`` and ``result.steps`` end at the last whole step,
+        and a ``RuntimeWarning`` says so. A second Ctrl-C raises
+        ``KeyboardInterrupt`` as usual.
 
     Notes
     -----
@@ -242,7 +256,7 @@ def simulate(neuron, J, T, dt=1e-4, record=("spikes",), init=None, seed=None, pr
     """
     from spikenet.sim.kernels.hh import hh_run
     from spikenet.sim.kernels.lif import lif_run
-    from spikenet.sim.kernels.spikes import gather_spikes, merge_chunk
+    from spikenet.sim.kernels.spikes import gather_spikes, scatter_by_neuron
 
     if not isinstance(neuron, (LIF, HH, NeuronModel)):
         raise TypeError("neuron must be a spikenet.sim neuron model (LIF, HH, Izhikevich, AdEx, ...), "
@@ -267,9 +281,12 @@ def simulate(neuron, J, T, dt=1e-4, record=("spikes",), init=None, seed=None, pr
             warnings.warn(f"dt = {dt * 1e3:g} ms is above {HH_DT_WARN * 1e3:g} ms: HH spike times lose "
                           "accuracy (use 0.01 ms for errors below 0.01 ms)", UserWarning, stacklevel=2)
 
-    steps = _n_steps(T, dt)
+    steps = whole_steps("T", T, dt)
     drive = _Drive(J, steps, dt, batch, model)
     shape, N = drive.shape, drive.N
+    if names:
+        check_recording_fits(steps * N * dtype.itemsize * len(names), T, steps,
+                             f"record={tuple(names)} of {N} neurons in {dtype.name}")
     state = _initial_state(neuron, init, shape, dtype)
     recs = {name: np.empty((steps, N), dtype=dtype) for name in names}
     j_dtype = dtype if model is LIF else np.float64
@@ -279,12 +296,20 @@ def simulate(neuron, J, T, dt=1e-4, record=("spikes",), init=None, seed=None, pr
 
         model_run = model_kernel(model)
 
-    # Chunk length: whole run unless a callable / progress bar / memory says otherwise.
+    # Chunk length. The closed-form LIF kernel's results depend (to
+    # round-off) on where the run is cut, so its chunks are fixed by the
+    # spike buffers' budget (and a progress bar) alone, which also bounds
+    # their duration (a cost per spike). Stepped kernels give the same
+    # results for any cut: their chunks last about 0.1 s of wall time.
+    closed = model is LIF and drive.const is not None and not names and _LIF_CLOSED_FORM
+    clock = None
     L = steps
-    if drive.fn is not None:
-        L = min(L, _CALLABLE_CHUNK)
-    if progress:
-        L = min(L, max(1, math.ceil(steps / _PROGRESS_CHUNKS)))
+    if closed:
+        if progress:
+            L = min(L, max(1, math.ceil(steps / _PROGRESS_CHUNKS)))
+    else:
+        clock = ChunkClock(max(1, _FIRST_CHUNK_WORK // N),
+                           most=_CALLABLE_CHUNK if drive.fn is not None else None)
 
     bar = None
     if progress:
@@ -292,10 +317,13 @@ def simulate(neuron, J, T, dt=1e-4, record=("spikes",), init=None, seed=None, pr
 
         bar = tqdm(total=steps, unit="step", desc=f"simulate {model.__name__}")
     chunks_t, chunks_k, chunks_i = [], [], []
+    counts = np.zeros(N, dtype=np.int64)
     a = 0
+    stopper = StopOnInterrupt()
     try:
-        while a < steps:
-            L_here = min(L, steps - a)
+        stopper.__enter__()
+        while a < steps and not stopper.hit:
+            L_here = clock.start(steps - a) if clock is not None else min(L, steps - a)
             cap = None
             while True:  # shrink the chunk until its spike buffer fits the budget
                 b = a + L_here
@@ -303,7 +331,11 @@ def simulate(neuron, J, T, dt=1e-4, record=("spikes",), init=None, seed=None, pr
                 if N * cap * 16 <= _SPIKE_BUFFER_BYTES or L_here == 1:
                     break
                 L_here = max(1, L_here // 2)
-            J2d, stride = drive.chunk(a, b)
+            try:
+                J2d, stride = drive.chunk(a, b)
+            except KeyboardInterrupt:  # raised by a callable J: stop before this chunk
+                stopper.stop()
+                break
             J2d = np.ascontiguousarray(J2d, dtype=j_dtype)
             saved = {k: s.copy() for k, s in state.items()}
             while True:  # re-run the chunk if a neuron overflowed its buffer
@@ -330,32 +362,43 @@ def simulate(neuron, J, T, dt=1e-4, record=("spikes",), init=None, seed=None, pr
                 gather_spikes(spk_t, spk_k, cnt, ct, ck)
                 chunks_t.append(ct)
                 chunks_k.append(ck)
-                chunks_i.append(cnt)
+                # the neuron of each spike (not a count per neuron, which would
+                # make memory grow with the number of chunks times n)
+                chunks_i.append(np.repeat(np.arange(N, dtype=np.int32), cnt))
+                counts += cnt
             del spk_t, spk_k
             if bar is not None:
                 bar.update(b - a)
+            if clock is not None:
+                clock.done(b - a)
             a = b
     finally:
+        stopper.__exit__(None, None, None)
         if bar is not None:
             bar.close()
+    interrupted = a < steps
+    if interrupted:
+        warnings.warn(f"simulate was interrupted after {a} of {steps} steps: the result covers "
+                      f"t in [0, {a * dt:g}) s (result.interrupted is True)", RuntimeWarning, stacklevel=2)
 
     if model is HH and not np.all(np.isfinite(state["v"])):
         raise FloatingPointError("HH integration produced non-finite voltages; reduce dt")
-    counts = np.zeros(N, dtype=np.int64)
-    for c in chunks_i:
-        counts += c
     offsets = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
     if len(chunks_t) == 1:  # already grouped by neuron
         times, ksteps = chunks_t[0], chunks_k[0]
-    else:
+    elif not chunks_t:
+        times, ksteps = np.zeros(0, dtype=np.float64), np.zeros(0, dtype=np.int64)
+    else:  # group by neuron, chunk after chunk (each neuron's spikes stay in time order)
         times = np.empty(int(offsets[-1]), dtype=np.float64)
         ksteps = np.empty(int(offsets[-1]), dtype=np.int64)
         cursor = offsets[:-1].copy()
-        for ct, ck, cc in zip(chunks_t, chunks_k, chunks_i):
-            merge_chunk(ct, ck, cc, times, ksteps, cursor)
-    t = np.arange(steps) * dt
-    states = {name: r.reshape((steps, *shape)) for name, r in recs.items()}
-    return Result(t, dt, times, ksteps, offsets, shape, states)
+        chunks_t.reverse()
+        chunks_k.reverse()
+        chunks_i.reverse()
+        while chunks_t:  # each chunk is freed once placed
+            scatter_by_neuron(chunks_t.pop(), chunks_k.pop(), chunks_i.pop(), times, ksteps, cursor)
+    states = {name: r[:a].reshape((a, *shape)) for name, r in recs.items()}
+    return Result(a, dt, times, ksteps, offsets, shape, states, interrupted=interrupted)
 
 
 def _spike_capacity(neuron, drive, a, b, dt):

@@ -12,7 +12,14 @@ import numbers
 
 import numpy as np
 
-from spikenet._validation import as_rng, finite_array, finite_float, positive_float, positive_int
+from spikenet._validation import (
+    as_rng,
+    finite_array,
+    finite_float,
+    positive_float,
+    positive_int,
+    whole_steps,
+)
 
 __all__ = [
     "cv",
@@ -31,13 +38,12 @@ _GRID_SLACK = 1e-9
 
 
 def n_steps(T, dt) -> int:
-    """Number of steps ``round(T / dt)`` covering a duration ``T`` (s) at step ``dt`` (s)."""
-    T = positive_float("T", T)
-    dt = positive_float("dt", dt)
-    steps = round(T / dt)
-    if steps < 1:
-        raise ValueError(f"T ({T}) must be at least one time step dt ({dt})")
-    return steps
+    """Number of steps ``T / dt`` of a duration ``T`` (s) at step ``dt`` (s).
+
+    ``T`` must be a whole number of steps (within 1e-9 relative), else
+    ``ValueError``: durations are never rounded.
+    """
+    return whole_steps("T", T, dt)
 
 
 def _rate_array(rate, steps: int, n: int) -> tuple[np.ndarray, int]:
@@ -64,7 +70,7 @@ def poisson_spikes(rate, T, dt=1e-4, n=1, seed=None) -> np.ndarray:
         Rate in Hz (>= 0): a scalar (all neurons), shape ``(n,)`` (one per
         neuron) or ``(steps, n)`` (time-varying, row ``k`` for step ``k``).
     T : float
-        Duration in seconds; ``steps = round(T / dt)``.
+        Duration in seconds, a whole number of steps: ``steps = T / dt``.
     dt : float
         Time step in seconds.
     n : int
@@ -103,7 +109,7 @@ def regular_spikes(rate, T, dt=1e-4, n=1, phase=0.0) -> np.ndarray:
     rate : float or array_like, shape (n,)
         Rate in Hz (>= 0, at most ``1 / dt``); spikes at ``phase + m / rate``.
     T : float
-        Duration in seconds; ``steps = round(T / dt)``.
+        Duration in seconds, a whole number of steps: ``steps = T / dt``.
     dt : float
         Time step in seconds.
     n : int
@@ -235,7 +241,8 @@ def spike_times_to_raster(spike_times, T, dt) -> np.ndarray:
     spike_times : sequence of array_like
         One 1-D array of spike times (seconds, in ``[0, T)``) per neuron.
     T : float
-        Duration in seconds; the raster has ``round(T / dt)`` rows.
+        Duration in seconds, a whole number of steps; the raster has
+        ``T / dt`` rows.
     dt : float
         Time step in seconds.
 

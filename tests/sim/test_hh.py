@@ -169,11 +169,12 @@ def test_hh_dt_beyond_breakdown_raises():
 def test_hh_breakdown_bound_is_where_spike_counts_fail():
     # The refusal bound HH_DT_MAX is empirical: at that dt spike counts over
     # 200 ms for 6.5-50 uA/cm^2 stay within 10% of dt = 0.01 ms, while at
-    # 0.5 ms they are badly wrong.
+    # 0.5 ms they are badly wrong. T = 201 ms is a whole number of steps of
+    # every dt used (0.01, 0.3 and 0.5 ms).
     J = np.array([6.5, 10.0, 20.0, 50.0])
-    ref = simulate(HH(), J, T=0.2, dt=1e-5).spike_counts
+    ref = simulate(HH(), J, T=0.201, dt=1e-5).spike_counts
     with pytest.warns(UserWarning):
-        at_bound = simulate(HH(), J, T=0.2, dt=HH_DT_MAX).spike_counts
+        at_bound = simulate(HH(), J, T=0.201, dt=HH_DT_MAX).spike_counts
     np.testing.assert_allclose(at_bound, ref, rtol=HH_DT_MAX_COUNT_RTOL)
     import importlib
 
@@ -182,7 +183,7 @@ def test_hh_breakdown_bound_is_where_spike_counts_fail():
         # bypass the refusal to show what it prevents
         sim.HH_DT_MAX, old = 1.0, sim.HH_DT_MAX
         try:
-            broken = simulate(HH(), J, T=0.2, dt=0.5e-3).spike_counts
+            broken = simulate(HH(), J, T=0.201, dt=0.5e-3).spike_counts
         finally:
             sim.HH_DT_MAX = old
     assert np.max(np.abs(broken - ref) / ref) > 0.5

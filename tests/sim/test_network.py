@@ -128,7 +128,7 @@ def test_internal_spike_reaches_the_target_at_the_next_step_plus_delay():
     J = 1.5
     t_spike = 0.02 * np.log(J / (J - 1))
     k = int(t_spike // DT)
-    for delay, d_steps in ((0.0, 0), (0.00304, 30)):  # delays round to whole steps
+    for delay, d_steps in ((0.0, 0), (0.003, 30)):
         net = Network(dt=DT)
         pre = net.add_population(1, nrn, bias=J, name="pre")
         post = net.add_population(2, LIF(), name="post")

@@ -165,10 +165,12 @@ def test_missing_state_attribute_says_how_to_record():
         res.v
 
 
-def test_step_count_rounds_T_over_dt_and_covers_T():
-    # T/dt within float error of an integer gives that many steps; otherwise
-    # the last partial step is included (ceil).
-    assert len(simulate(LIF(), 1.5, T=0.3, dt=1e-4).t) == 3000  # 0.3/1e-4 = 2999.9999999999995
-    res = simulate(LIF(), 1.5, T=0.00105, dt=1e-4)
-    assert len(res.t) == 11
-    assert res.T == 11 * 1e-4
+def test_T_must_be_a_whole_number_of_steps():
+    # T/dt within float error of an integer gives that many steps (0.3/1e-4 =
+    # 2999.9999999999995); a T between two steps is refused, never rounded.
+    res = simulate(LIF(), 1.5, T=0.3, dt=1e-4)
+    assert res.steps == len(res.t) == 3000
+    assert res.T == 3000 * 1e-4
+    for T in (0.00105, 0.00005, 0.3 + 1e-8):
+        with pytest.raises(ValueError, match=r"^T \(.*whole number of steps"):
+            simulate(LIF(), 1.5, T=T, dt=1e-4)

@@ -27,26 +27,23 @@ def gather_spikes(spk_t, spk_k, cnt, out_t, out_k):
 
 
 @njit(cache=True)
-def merge_chunk(times, steps, counts, out_t, out_k, cursor):
-    """Append one chunk's compact spikes to the per-neuron segments of the output.
+def scatter_by_neuron(times, steps, neuron, out_t, out_k, cursor):
+    """Append spikes to the per-neuron segments of the output, in the order given.
 
     Parameters
     ----------
     times, steps : ndarray (n_chunk_spikes,)
-        The chunk's spikes grouped by neuron (as written by :func:`gather_spikes`).
-    counts : ndarray (N,) int64
-        Spikes per neuron in the chunk.
+        Spike times (s) and step indices of one chunk.
+    neuron : ndarray (n_chunk_spikes,) int
+        Neuron of each spike.
     out_t, out_k : ndarray (n_spikes,)
         Output, grouped by neuron.
     cursor : ndarray (N,) int64
         Next free position of each neuron's segment in the output; advanced.
     """
-    pos = 0
-    for i in range(counts.shape[0]):
+    for s in range(times.shape[0]):
+        i = neuron[s]
         c = cursor[i]
-        for _ in range(counts[i]):
-            out_t[c] = times[pos]
-            out_k[c] = steps[pos]
-            c += 1
-            pos += 1
-        cursor[i] = c
+        out_t[c] = times[s]
+        out_k[c] = steps[s]
+        cursor[i] = c + 1
