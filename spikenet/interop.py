@@ -49,10 +49,11 @@ def state_units(neuron, state: str) -> str:
 
     Parameters
     ----------
-    neuron : LIF or HH
+    neuron : LIF, HH, Izhikevich or AdEx
         The neuron model.
     state : str
-        ``"v"``, ``"I_syn"``, ``"ref"`` (LIF) or ``"m"``, ``"h"``, ``"n"`` (HH).
+        A state the model records: ``"v"``, ``"I_syn"``, ``"ref"`` (LIF),
+        ``"m"``, ``"h"``, ``"n"`` (HH), ``"u"`` (Izhikevich), ``"w"`` (AdEx).
 
     Returns
     -------
@@ -60,7 +61,10 @@ def state_units(neuron, state: str) -> str:
         HH: ``"mV"`` for ``v``, ``"uA/cm**2"`` for ``I_syn``, ``"dimensionless"``
         for the gates. LIF: ``"dimensionless"`` for ``v`` (threshold 1, reset 0)
         and ``I_syn``, ``"s"`` for ``ref`` (remaining refractory time).
+        Izhikevich: ``"mV"`` for ``v``, ``"mV/ms"`` for ``u``. AdEx: ``"mV"``
+        for ``v``, ``"pA"`` for ``w``, ``"s"`` for ``ref``.
     """
+    from spikenet.sim import AdEx, Izhikevich
     from spikenet.sim.neurons import HH, LIF
 
     if isinstance(neuron, HH):
@@ -68,8 +72,12 @@ def state_units(neuron, state: str) -> str:
                  "n": "dimensionless"}
     elif isinstance(neuron, LIF):
         table = {"v": "dimensionless", "I_syn": "dimensionless", "ref": "s"}
+    elif isinstance(neuron, Izhikevich):
+        table = {"v": "mV", "u": "mV/ms"}  # u enters dv/dt (mV/ms) like the paper's drive
+    elif isinstance(neuron, AdEx):
+        table = {"v": "mV", "w": "pA", "ref": "s"}
     else:
-        raise TypeError(f"neuron must be an LIF or HH model, got {type(neuron).__name__}")
+        raise TypeError(f"neuron must be an LIF, HH, Izhikevich or AdEx model, got {type(neuron).__name__}")
     if state not in table:
         raise ValueError(f"state must be one of {sorted(table)} for {type(neuron).__name__}, got {state!r}")
     return table[state]
@@ -103,7 +111,7 @@ def to_neo(result, neuron=None):
     ----------
     result : Result or NetworkResult
         Output of :func:`~spikenet.sim.simulate` or :meth:`~spikenet.sim.Network.run`.
-    neuron : LIF or HH, optional
+    neuron : LIF, HH, Izhikevich or AdEx, optional
         For a ``Result`` that recorded states: the model given to ``simulate``,
         which sets the units of the states (a ``Result`` does not store it).
         Not used for a ``NetworkResult``, whose populations know their model.

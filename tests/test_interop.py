@@ -177,3 +177,12 @@ def test_to_brian2_replays_one_population_of_a_network(b2):
     b2.Network(gen, mon).run(0.1 * b2.second, namespace={})
     for ours, theirs in zip(res.spike_times["a"], from_brian2(mon)):
         assert theirs.size == ours.size and np.all(np.abs(ours - theirs) < 1e-4)
+
+
+def test_adex_states_get_the_units_of_the_model():
+    from spikenet.sim import AdEx
+
+    res = simulate(AdEx(), 500.0, T=0.05, record=("spikes", "v", "w"))
+    sigs = {s.name: s for s in res.to_neo(neuron=AdEx()).segments[0].analogsignals}
+    assert sigs["v"].units == pq.mV and sigs["w"].units == pq.pA
+    np.testing.assert_array_equal(sigs["w"].magnitude, res.w)
