@@ -87,7 +87,8 @@ def _parse_cases(text: str, smoke: bool) -> list[C.Case]:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``python -m benchmarks``."""
-    p = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
+    plain = __doc__.replace("``", "'").replace("::\n", ":\n")  # --help shows text, not reStructuredText
+    p = argparse.ArgumentParser(prog="python -m benchmarks", description=plain,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--cases", default="all",
                    help="'all' (default), kinds (cuba, lif, hh), sizes such as cuba-4000,hh-1000, "

@@ -6,8 +6,8 @@ in-degree equals the paper's; delay 1.5 ms), run for 0.5 s at each point of
 an 8 x 8 grid of the relative inhibition g and the external rate
 nu_ext / nu_thr, as in the paper's Fig. 2. Each point is one call of
 ``spikenet.sweep.sweep`` on a LocalCluster of worker processes; the map shows
-the excitatory rate and the synchrony of the population activity (the CV of
-the population rate in 1 ms bins), with the four regimes of the paper's
+the excitatory rate and the synchrony chi of the population (Golomb 2007:
+1/sqrt(N) for independent neurons, 1 for identical ones), with the four regimes of the paper's
 Fig. 8 marked. The same grid is then run as a serial loop to state the
 speed-up.
 
@@ -83,7 +83,7 @@ def main(argv=None) -> Path:
     sync = table["synchrony"].to_numpy().reshape(len(gs), len(etas))
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.5))
     for ax, data, label, cmap in ((axes[0], rate, "excitatory rate (Hz)", "viridis"),
-                                  (axes[1], sync, "synchrony (CV of the population rate)", "magma")):
+                                  (axes[1], sync, "synchrony chi", "magma")):
         im = ax.pcolormesh(etas, gs, data, shading="nearest", cmap=cmap)
         fig.colorbar(im, ax=ax, label=label)
         for name, (g, eta) in REGIMES.items():

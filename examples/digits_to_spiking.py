@@ -36,7 +36,12 @@ from spikenet import plot
 from spikenet.plot import save_figure
 from spikenet.rate import to_spiking
 from spikenet.rate._digits_model import accuracy, trained_digits_model
-from spikenet.sim import raster_to_spike_times
+from spikenet.sim import PSCFilter, raster_to_spike_times
+
+# The conversion this example studies: 5 ms PSC synapses, neurons from reset,
+# the rate network's own rates (to_spiking's defaults target short runs
+# instead; see examples/digits_latency.py).
+PSC = {"synapse": PSCFilter(0.005), "rate_scale": 1.0, "v_init": 0.0, "dtype": "float64"}
 
 
 def main(argv=None) -> Path:
@@ -55,7 +60,7 @@ def main(argv=None) -> Path:
         rate_acc = accuracy(model(X), y)
     print(f"rate network (SoftLIF): test accuracy {100 * rate_acc:.1f}% on {len(y)} images")
 
-    snn = to_spiking(model, dt=1e-3)
+    snn = to_spiking(model, dt=1e-3, **PSC)
     t0 = time.perf_counter()
     run = snn.simulate(X, T_max)
     elapsed = time.perf_counter() - t0
@@ -74,7 +79,7 @@ def main(argv=None) -> Path:
 
     acc_scale, mean_rate = [], []
     for c in rate_scales:
-        r = to_spiking(model, dt=1e-3, rate_scale=c).simulate(X, 0.2)
+        r = to_spiking(model, dt=1e-3, **{**PSC, "rate_scale": c}).simulate(X, 0.2)
         out = r.decoded(0.05, 0.2)
         acc_scale.append(accuracy(out, y))
         mean_rate.append(r.rasters[0].mean() / 1e-3)

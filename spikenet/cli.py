@@ -6,6 +6,64 @@ import argparse
 import sys
 from pathlib import Path
 
+# Shown by --help: plain text (the module docstring above is reStructuredText).
+DESCRIPTION = ("Spiking and rate neural networks from Python. Commands: 'demo' (a guided tour), "
+               "'bench' (benchmarks against Brian2 and NEST) and 'aot' (compile the network kernel "
+               "ahead of time).")
+
+COMPILE_NOTICE = ("spikenet: compiling the simulation kernels once (about 20 s; later runs start "
+                  "fast)...")
+
+
+def kernel_cache_is_empty() -> bool:
+    """Whether no Numba kernel of :mod:`spikenet.sim` has a usable compiled copy on disk.
+
+    Every kernel module under ``spikenet.sim.kernels`` is imported and each
+    cached Numba dispatcher's cache index is read where Numba itself reads
+    it (next to the source, or under ``NUMBA_CACHE_DIR``). An index written
+    for another version of the source or of Numba counts as empty, as it
+    does for Numba. Compiling nothing, this takes well under a second.
+
+    Returns
+    -------
+    bool
+        True when no kernel has a current cache entry (a first run compiles
+        them all); False when at least one has, or when the cache cannot be
+        inspected (then nothing is announced).
+    """
+    import importlib
+    import pkgutil
+
+    try:
+        from numba.core.dispatcher import Dispatcher
+
+        import spikenet.sim.kernels as kernels
+
+        seen = False
+        for info in pkgutil.iter_modules(kernels.__path__):
+            module = importlib.import_module(f"{kernels.__name__}.{info.name}")
+            for obj in vars(module).values():
+                cache_file = getattr(getattr(obj, "_cache", None), "_cache_file", None)
+                if not isinstance(obj, Dispatcher) or cache_file is None:
+                    continue
+                seen = True
+                if cache_file._load_index():
+                    return False
+        return seen
+    except Exception:  # a notice is never worth a crash
+        return False
+
+
+def _announce_compilation() -> None:
+    if kernel_cache_is_empty():
+        print(COMPILE_NOTICE, file=sys.stderr, flush=True)
+
+
+def _version() -> str:
+    from spikenet import __version__
+
+    return f"spikenet {__version__}"
+
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``spikenet`` console script.
@@ -20,7 +78,8 @@ def main(argv: list[str] | None = None) -> int:
     int
         Process exit status.
     """
-    parser = argparse.ArgumentParser(prog="spikenet", description=__doc__)
+    parser = argparse.ArgumentParser(prog="spikenet", description=DESCRIPTION)
+    parser.add_argument("--version", action="version", version=_version())
     sub = parser.add_subparsers(dest="command", required=True)
 
     demo = sub.add_parser("demo", help="a guided tour that simulates, plots and prints a summary")
@@ -50,6 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "demo":
         from spikenet.demo import run_demo
 
+        _announce_compilation()
         run_demo(args.out, quick=args.quick)
         return 0
     if args.command == "aot":
@@ -82,6 +142,8 @@ def main(argv: list[str] | None = None) -> int:
             print("spikenet bench runs from a source checkout: the benchmarks/ folder "
                   "must be importable (run it from the repository root).", file=sys.stderr)
             return 2
+        if not {"-h", "--help"} & set(args.bench_args):
+            _announce_compilation()
         return bench_main(args.bench_args)
     return 2  # pragma: no cover - argparse enforces the choices
 

@@ -67,3 +67,85 @@ def test_cli_aot_builds_the_common_configurations(tmp_path, monkeypatch, capsys)
     net.connect(E, E, 1e-4, synapse=PSCFilter(0.005), p=0.1)
     net.run(0.01)
     assert aot.lookup(net._kernel_key) is not None
+
+
+def _pyproject_version():
+    import re
+
+    text = (ROOT / "pyproject.toml").read_text()
+    return re.search(r'^version\s*=\s*"([^"]+)"', text, re.MULTILINE).group(1)
+
+
+def test_cli_version_is_the_installed_package_version(capsys):
+    from importlib.metadata import version
+
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out.strip()
+    assert out == f"spikenet {version('spikenet')}"
+    assert out == f"spikenet {_pyproject_version()}"
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["demo", "--help"], ["aot", "--help"], ["bench", "--help"]])
+def test_cli_help_is_plain_text_without_markup(capsys, argv):
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: ")
+    assert "`" not in out and ":func:" not in out and ":mod:" not in out
+
+
+@pytest.mark.parametrize("cold", [True, False])
+def test_cli_demo_announces_compilation_only_on_a_cold_cache(monkeypatch, capsys, tmp_path, cold):
+    import spikenet.cli as cli
+    import spikenet.demo
+
+    calls = []
+    monkeypatch.setattr(cli, "kernel_cache_is_empty", lambda: cold)
+    monkeypatch.setattr(spikenet.demo, "run_demo", lambda out, quick: calls.append(out))
+    assert main(["demo", "--out", str(tmp_path), "--quick"]) == 0
+    assert calls == [tmp_path]
+    captured = capsys.readouterr()
+    assert (cli.COMPILE_NOTICE in captured.err) is cold
+    assert captured.err.count("compiling") == int(cold)
+    assert "compiling" not in captured.out
+
+
+_CACHE_PROBE = """
+import sys
+from spikenet.cli import kernel_cache_is_empty
+print(kernel_cache_is_empty())
+if sys.argv[1] == "compile":
+    from spikenet.sim.kernels.hh import hh_rates_array
+    import numpy as np
+    hh_rates_array(np.zeros(3))
+"""
+
+
+def test_kernel_cache_is_empty_until_a_kernel_is_compiled(tmp_path):
+    # An empty NUMBA_CACHE_DIR is a fresh installation's cache; compiling one
+    # cached kernel there makes the next process see a warm cache.
+    env = dict(os.environ, PYTHONPATH=str(ROOT), NUMBA_CACHE_DIR=str(tmp_path / "numba"))
+
+    def probe(action):
+        proc = subprocess.run([sys.executable, "-c", _CACHE_PROBE, action], env=env,
+                              capture_output=True, text=True, timeout=300, check=False)
+        assert proc.returncode == 0, proc.stderr
+        return proc.stdout.split()
+
+    assert probe("compile") == ["True"]
+    assert any((tmp_path / "numba").rglob("*.nbi"))
+    assert probe("look") == ["False"]
+
+
+def test_readme_says_how_to_get_the_cpu_build_of_torch_and_keeps_the_two_commands():
+    from packaging.specifiers import SpecifierSet
+
+    readme = (ROOT / "README.md").read_text()
+    assert 'python -m pip install "torch==2.13.0" -e . && spikenet demo' in readme
+    assert 'python -m pip install "torch==2.13.0" -e ".[test]" && python -m pytest' in readme
+    assert '"torch==2.13.0" --index-url https://download.pytorch.org/whl/cpu' in readme
+    # the note's claim: the CPU wheel's local version satisfies the commands' pin (PEP 440)
+    assert "2.13.0+cpu" in SpecifierSet("==2.13.0")

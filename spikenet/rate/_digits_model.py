@@ -81,32 +81,25 @@ def train_classifier(model, X, y, epochs=30, lr=3e-3, batch_size=32, seed=0):
     from spikenet.rate.train import fit
 
     seed = positive_int("seed", seed, allow_zero=True)
-    # Mini-batches of a 64-128-10 net are far too small to gain from intra-op
-    # threads, and on a loaded machine the thread pool's spinning makes
-    # training 20-30x slower; use one thread and restore the setting after.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        fit(
-            model,
-            (X, y),
-            "cross_entropy",
-            epochs=epochs,
-            lr=lr,
-            optimizer="adam",
-            batch_size=batch_size,
-            seed=seed,
-            progress=False,
-        )
-    finally:
-        torch.set_num_threads(threads)
+    fit(
+        model,
+        (X, y),
+        "cross_entropy",
+        epochs=epochs,
+        lr=lr,
+        optimizer="adam",
+        batch_size=batch_size,
+        seed=seed,
+        progress=False,
+    )
     return model.eval()
 
 
 def accuracy(outputs, y) -> float:
-    """Fraction of rows of ``outputs`` (batch, classes) whose argmax equals ``y``."""
-    outputs = torch.as_tensor(np.asarray(outputs)) if not isinstance(outputs, torch.Tensor) else outputs
-    return float((outputs.argmax(1) == torch.as_tensor(y)).float().mean())
+    """Fraction of rows of ``outputs`` (batch, classes) whose argmax equals ``y``: ``correct / batch``."""
+    predicted = np.asarray(outputs.detach().cpu() if isinstance(outputs, torch.Tensor) else outputs).argmax(1)
+    labels = np.asarray(y.detach().cpu() if isinstance(y, torch.Tensor) else y)
+    return int((predicted == labels).sum()) / len(labels)
 
 
 def trained_digits_model(hidden=(128,), epochs=30, seed=0, amplitude=AMPLITUDE):

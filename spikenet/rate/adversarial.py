@@ -17,6 +17,8 @@ import torch
 import torch.nn.functional as F
 
 from spikenet._validation import as_rng, choice, positive_float, positive_int
+from spikenet.rate import _threads
+from spikenet.rate._arrays import check_labels, check_width, module_dtype_device
 
 __all__ = ["accuracy", "adversarial_training", "fgsm", "pgd", "trades_loss"]
 
@@ -37,21 +39,51 @@ def _clip(clip):
     return lo, hi
 
 
-def _inputs(x, t):
-    if not isinstance(x, torch.Tensor):
-        x = torch.as_tensor(np.asarray(x), dtype=torch.float32)
+def _inputs(x, t, model, names=("x", "t")):
+    """``x`` and ``t`` as tensors, and whether ``x`` came as numpy (then results go back as numpy).
+
+    Numpy inputs take the dtype of the model's parameters (float32 without them).
+    """
+    x_name, t_name = names
+    numpy_in = not isinstance(x, torch.Tensor)
+    if numpy_in:
+        arr = np.asarray(x)
+        if not (np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)):
+            raise TypeError(f"{x_name} must be a numeric array or tensor, got dtype {arr.dtype}")
+        dtype, device = (module_dtype_device(model) if isinstance(model, torch.nn.Module)
+                         else (torch.float32, None))
+        x = torch.tensor(arr, dtype=dtype, device=device)
     if not torch.is_floating_point(x):
-        raise TypeError(f"x must be a floating-point tensor, got {x.dtype}")
+        raise TypeError(f"{x_name} must be a floating-point tensor, got {x.dtype}")
     if not torch.isfinite(x).all():
-        raise ValueError("x contains NaN or inf")
+        raise ValueError(f"{x_name} contains NaN or inf")
+    check_width(x_name, x, model)
     if not isinstance(t, torch.Tensor):
-        t = torch.as_tensor(np.asarray(t))
+        t = torch.tensor(np.asarray(t), device=x.device)
     if t.dim() != 1 or t.shape[0] != x.shape[0] or torch.is_floating_point(t):
         raise ValueError(
-            f"t must hold one integer class label per row of x ({x.shape[0]}), got shape "
+            f"{t_name} must hold one integer class label per row of {x_name} ({x.shape[0]}), got shape "
             f"{tuple(t.shape)} and dtype {t.dtype}"
         )
-    return x.detach(), t.long()
+    if t.numel() and int(t.min()) < 0:
+        raise ValueError(f"{t_name} must hold class labels >= 0, got {int(t.min())}")
+    return x.detach(), t.long(), numpy_in
+
+
+def _logits(model, x, t, t_name="t"):
+    """``model(x)``, checked to be logits (batch, classes) with every label of ``t`` among the classes."""
+    out = model(x)
+    if not isinstance(out, torch.Tensor) or out.dim() != 2 or out.shape[0] != x.shape[0]:
+        shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+        raise ValueError(f"model must return logits of shape (batch, classes) = ({x.shape[0]}, K), "
+                         f"got {shape}")
+    check_labels(t_name, t, out.shape[1])
+    return out
+
+
+def _result(x_adv, numpy_in):
+    x_adv = x_adv.detach()
+    return x_adv.cpu().numpy() if numpy_in else x_adv
 
 
 def _default_loss(logits, t):
@@ -96,7 +128,7 @@ def _project(x_adv, x, eps, clip):
 def _input_gradient(model, x, t, loss):
     with torch.enable_grad():  # attacks also work when called under torch.no_grad()
         x = x.clone().requires_grad_(True)
-        value = loss(model(x), t)
+        value = loss(model(x), t) if loss is not None else _default_loss(_logits(model, x, t), t)
         (grad,) = torch.autograd.grad(value, x)
     return grad
 
@@ -108,10 +140,12 @@ def fgsm(model, x, t, eps, targeted=False, loss=None, clip=(0, 1)):
     ----------
     model : callable
         Classifier returning logits ``(batch, classes)``.
-    x : torch.Tensor, shape (batch, ...)
-        Clean inputs.
-    t : torch.Tensor of int, shape (batch,)
-        True labels (untargeted) or the classes to reach (targeted).
+    x : torch.Tensor or ndarray, shape (batch, ...)
+        Clean inputs. Numpy inputs are converted to the dtype of the model's
+        parameters, and the result is then a numpy array.
+    t : torch.Tensor or ndarray of int, shape (batch,)
+        True labels (untargeted) or the classes to reach (targeted), in
+        ``[0, classes)`` (checked with the default loss).
     eps : float
         Infinity-norm radius of the perturbation, in input units (>= 0).
     targeted : bool
@@ -124,15 +158,22 @@ def fgsm(model, x, t, eps, targeted=False, loss=None, clip=(0, 1)):
 
     Returns
     -------
-    torch.Tensor, same shape as ``x``
-        Adversarial inputs, detached, with ``|x' - x| <= eps`` everywhere.
+    torch.Tensor or ndarray, same shape as ``x``
+        Adversarial inputs, detached, with ``|x' - x| <= eps`` everywhere;
+        numpy when ``x`` is.
+
+    Raises
+    ------
+    ValueError
+        For labels outside ``[0, classes)``, inputs whose width does not fit
+        the model's first layer, or other bad arguments (naming them).
     """
     eps = _eps("eps", eps)
     clip = _clip(clip)
-    x, t = _inputs(x, t)
-    grad = _input_gradient(model, x, t, loss or _default_loss)
+    x, t, numpy_in = _inputs(x, t, model)
+    grad = _input_gradient(model, x, t, loss)
     step = -grad.sign() if targeted else grad.sign()
-    return _project(x + eps * step, x, eps, clip).detach()
+    return _result(_project(x + eps * step, x, eps, clip), numpy_in)
 
 
 def pgd(model, x, t, eps, alpha, steps, targeted=False, loss=None, clip=(0, 1),
@@ -157,14 +198,14 @@ def pgd(model, x, t, eps, alpha, steps, targeted=False, loss=None, clip=(0, 1),
 
     Returns
     -------
-    torch.Tensor, same shape as ``x``
+    torch.Tensor or ndarray, same shape as ``x``
+        Numpy when ``x`` is.
     """
     eps = _eps("eps", eps)
     alpha = positive_float("alpha", alpha)
     steps = positive_int("steps", steps)
     clip = _clip(clip)
-    x, t = _inputs(x, t)
-    loss = loss or _default_loss
+    x, t, numpy_in = _inputs(x, t, model)
     x_adv = x.clone()
     if random_start:
         gen = torch.Generator().manual_seed(int(as_rng(seed).integers(2**63)))
@@ -174,7 +215,7 @@ def pgd(model, x, t, eps, alpha, steps, targeted=False, loss=None, clip=(0, 1),
         grad = _input_gradient(model, x_adv, t, loss)
         step = -grad.sign() if targeted else grad.sign()
         x_adv = _project(x_adv + alpha * step, x, eps, clip)
-    return x_adv.detach()
+    return _result(x_adv, numpy_in)
 
 
 def _kl_clean_adv(logits_clean, logits_adv):
@@ -196,8 +237,9 @@ def trades_loss(model, x, t, eps, beta, steps=5, alpha=None, clip=(0, 1), seed=N
     model : torch.nn.Module
         Classifier returning logits. It is put in eval mode while the
         adversary is searched for and restored afterwards.
-    x : torch.Tensor, shape (batch, ...)
-    t : torch.Tensor of int, shape (batch,)
+    x : torch.Tensor or ndarray, shape (batch, ...)
+    t : torch.Tensor or ndarray of int, shape (batch,)
+        Labels in ``[0, classes)``.
     eps : float
         Infinity-norm radius (>= 0).
     beta : float
@@ -213,21 +255,25 @@ def trades_loss(model, x, t, eps, beta, steps=5, alpha=None, clip=(0, 1), seed=N
 
     Returns
     -------
-    torch.Tensor
-        Scalar loss, differentiable with respect to the model's parameters.
+    torch.Tensor or float
+        Scalar loss, differentiable with respect to the model's parameters;
+        a float, without gradients, when ``x`` is a numpy array.
     """
     eps = _eps("eps", eps)
     beta = positive_float("beta", beta, allow_zero=True)
     steps = positive_int("steps", steps)
     alpha = eps / 4 if alpha is None else positive_float("alpha", alpha)
     clip = _clip(clip)
-    x, t = _inputs(x, t)
+    x, t, numpy_in = _inputs(x, t, model)
+    if numpy_in:
+        with torch.no_grad():
+            return float(trades_loss(model, x, t, eps, beta, steps, alpha, clip, seed))
     was_training = getattr(model, "training", False)
     if hasattr(model, "eval"):
         model.eval()
     try:
         with torch.no_grad():
-            target = model(x)
+            target = _logits(model, x, t)
         gen = torch.Generator().manual_seed(int(as_rng(seed).integers(2**63)))
         x_adv = _project(x + 0.001 * torch.randn(x.shape, generator=gen, dtype=x.dtype), x, eps, clip)
         if eps > 0:
@@ -253,19 +299,23 @@ def accuracy(model, x, t) -> float:
         Classifier returning logits ``(batch, classes)``.
     x : torch.Tensor or ndarray, shape (batch, ...)
     t : torch.Tensor or ndarray of int, shape (batch,)
+        Labels in ``[0, classes)``.
 
     Returns
     -------
     float
+        ``correct / batch``, exactly as Python divides the two counts (29
+        correct of 30 gives ``29 / 30``).
     """
-    x, t = _inputs(x, t)
+    x, t, _ = _inputs(x, t, model)
     with torch.no_grad():
-        return float((model(x).argmax(dim=1) == t).float().mean())
+        correct = int((_logits(model, x, t).argmax(dim=1) == t).sum())
+    return correct / len(t)
 
 
 def adversarial_training(model, data, epochs, eps, method="fgsm", lr=1e-3, batch_size=64,
                          alpha=None, steps=5, beta=6.0, mix=0.5, clip=(0, 1), seed=None,
-                         progress=False):
+                         progress=False, *, threads=None):
     """Train a classifier on adversarial examples made on the fly.
 
     Each minibatch is attacked with the current model, then Adam takes one
@@ -303,6 +353,10 @@ def adversarial_training(model, data, epochs, eps, method="fgsm", lr=1e-3, batch
         Seeds minibatch shuffling and the random starts.
     progress : bool
         Show a tqdm bar over epochs.
+    threads : None or int, optional
+        PyTorch intra-op threads during the call, restored afterwards; None
+        chooses one thread for small networks, as :func:`spikenet.rate.fit`
+        does (its docstring explains the choice).
 
     Returns
     -------
@@ -325,8 +379,24 @@ def adversarial_training(model, data, epochs, eps, method="fgsm", lr=1e-3, batch
         X, T = data
     except (TypeError, ValueError) as exc:
         raise TypeError("data must be a pair (X, t) of inputs and integer labels") from exc
-    X, T = _inputs(X, T)
+    X, T, _ = _inputs(X, T, model, names=("data inputs X", "data labels t"))
     rng = as_rng(seed)
+    n_threads = _threads.resolve_threads(threads, min(batch_size, len(X)), _threads.n_parameters(model))
+    with _threads.torch_threads(n_threads):
+        return _adversarial_epochs(model, X, T, epochs, eps, method, lr, batch_size, alpha, steps, beta,
+                                   mix, clip, rng, progress)
+
+
+def _adversarial_epochs(model, X, T, epochs, eps, method, lr, batch_size, alpha, steps, beta, mix,
+                        clip, rng, progress):
+    if isinstance(model, torch.nn.Module):  # one sample in eval mode: the labels' range
+        was_training = model.training
+        model.eval()
+        try:
+            with torch.no_grad():
+                _logits(model, X[:1], T, "data labels t")
+        finally:
+            model.train(was_training)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     losses = []
     epoch_iter = range(epochs)

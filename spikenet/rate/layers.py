@@ -12,6 +12,7 @@ from __future__ import annotations
 import torch
 
 from spikenet._validation import positive_float, positive_int
+from spikenet.rate._arrays import numpy_io
 
 __all__ = ["BatchNorm", "Dropout"]
 
@@ -64,8 +65,9 @@ class Dropout(torch.nn.Module):
         self.p = p
         self.generator = generator
 
+    @numpy_io("h", keep_dtype=True)
     def forward(self, h):
-        """Apply dropout (training) or pass ``h`` through (evaluation)."""
+        """Apply dropout (training) or pass ``h`` through (evaluation); numpy in, numpy out."""
         if not self.training or self.p == 0.0:
             return h
         # draw on the generator's device (a CPU generator may serve a GPU tensor)
@@ -136,8 +138,13 @@ class BatchNorm(torch.nn.Module):
         self.register_buffer("running_mean", torch.zeros(self.num_features))
         self.register_buffer("running_var", torch.ones(self.num_features))
 
+    @numpy_io("h")
     def forward(self, h):
-        """Normalise ``h`` (N, n) with batch statistics (training) or running ones (evaluation)."""
+        """Normalise ``h`` (N, n) with batch statistics (training) or running ones (evaluation).
+
+        A numpy ``h`` gives a numpy result in the layer's dtype (the running
+        statistics still update in training mode).
+        """
         if h.dim() != 2 or h.shape[1] != self.num_features:
             raise ValueError(f"input must have shape (N, {self.num_features}), got {tuple(h.shape)}")
         if self.training:

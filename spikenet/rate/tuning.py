@@ -100,12 +100,12 @@ def lif_rate(J, tau_ref=0.002, tau_m=0.02):
     return out if out.ndim else float(out)
 
 
-def soft_lif_rate(J: torch.Tensor, tau_ref=0.002, tau_m=0.02, sigma=0.02) -> torch.Tensor:
+def soft_lif_rate(J, tau_ref=0.002, tau_m=0.02, sigma=0.02):
     r"""Smoothed LIF rate (Hunsberger & Eliasmith 2015), differentiable everywhere.
 
     Parameters
     ----------
-    J : torch.Tensor
+    J : float, array_like or torch.Tensor
         Input drive (dimensionless), any shape.
     tau_ref, tau_m : float
         Refractory period and membrane time constant in seconds.
@@ -115,9 +115,11 @@ def soft_lif_rate(J: torch.Tensor, tau_ref=0.002, tau_m=0.02, sigma=0.02) -> tor
 
     Returns
     -------
-    torch.Tensor
+    torch.Tensor, numpy.ndarray or float
         Rate in Hz, shape of ``J``; strictly positive, with a finite,
-        non-negative gradient for every finite input.
+        non-negative gradient for every finite input. A tensor (same dtype,
+        differentiable) for a tensor ``J``, otherwise a float64 array (a
+        float for a scalar), as for :func:`lif_rate`.
 
     Notes
     -----
@@ -130,6 +132,9 @@ def soft_lif_rate(J: torch.Tensor, tau_ref=0.002, tau_m=0.02, sigma=0.02) -> tor
     """
     tau_ref, tau_m = _check_taus(tau_ref, tau_m)
     sigma = positive_float("sigma", sigma)
+    if not isinstance(J, torch.Tensor):
+        out = soft_lif_rate(torch.tensor(finite_array("J", J)), tau_ref, tau_m, sigma).numpy()
+        return out if out.ndim else float(out)
     J = _check_tensor("J", J)
     x = (J - 1.0) / sigma
     valid = x > -20.0

@@ -21,7 +21,8 @@ them), fed in as a spike raster.
 
 Reference: N. Brunel (2000). Dynamics of sparsely connected networks of
 excitatory and inhibitory spiking neurons. *Journal of Computational
-Neuroscience* 8, 183-208.
+Neuroscience* 8, 183-208. D. Golomb (2007), Neuronal synchrony measures,
+*Scholarpedia* 2(1), 1347.
 """
 
 from __future__ import annotations
@@ -119,14 +120,21 @@ def brunel_network(g=5.0, eta=2.0, T=1.0, n_e=10000, c_e=1000, J=BRUNEL["J"], D=
 
 
 def synchrony(spike_times, T, dt_bin=1e-3, t0=0.0) -> float:
-    """Coefficient of variation of the population rate in bins of ``dt_bin``: about 0 when asynchronous.
+    r"""Synchrony measure chi of a population (Golomb 2007): 1 when all neurons fire together.
+
+    .. math::
+
+        \chi^2 = \frac{\operatorname{Var}_t[A(t)]}{\frac{1}{N}\sum_i \operatorname{Var}_t[s_i(t)]},
+
+    with ``s_i(t)`` the spike count of neuron ``i`` in bins of ``dt_bin`` and
+    ``A(t)`` their mean over the ``N`` neurons.
 
     Parameters
     ----------
     spike_times : list of ndarray
         Spike times (s) of each neuron.
     T : float
-        End of the run (s).
+        End of the analysed window (s).
     dt_bin : float
         Bin width (s).
     t0 : float
@@ -135,13 +143,19 @@ def synchrony(spike_times, T, dt_bin=1e-3, t0=0.0) -> float:
     Returns
     -------
     float
-        Standard deviation over mean of the binned population spike count
-        (NaN without spikes). Pure Poisson firing of ``N`` neurons at rate
-        ``r`` gives ``1 / sqrt(N r dt_bin)``; synchronous oscillations give
-        values of order 1.
+        ``chi`` in [0, 1] (NaN without spikes): ``1 / sqrt(N)`` for
+        independent neurons, 1 for identical spike trains.
     """
-    edges = np.arange(t0, T + dt_bin / 2, dt_bin)
-    allspikes = np.concatenate([np.asarray(s, dtype=np.float64) for s in spike_times]) if spike_times else []
-    counts, _ = np.histogram(allspikes, bins=edges)
-    mean = counts.mean()
-    return float(counts.std() / mean) if mean > 0 else float("nan")
+    n_bins = round((T - t0) / dt_bin)
+    n = len(spike_times)
+    if n == 0 or n_bins < 2:
+        raise ValueError("spike_times must hold at least one neuron and T - t0 at least two bins")
+    flat = []
+    for i, s in enumerate(spike_times):
+        b = np.floor((np.asarray(s, dtype=np.float64) - t0) / dt_bin).astype(np.int64)
+        flat.append(i * n_bins + b[(b >= 0) & (b < n_bins)])
+    counts = np.bincount(np.concatenate(flat), minlength=n * n_bins).reshape(n, n_bins).astype(np.float64)
+    single = counts.var(axis=1).mean()
+    if single == 0:
+        return float("nan")
+    return float(np.sqrt(counts.mean(axis=0).var() / single))

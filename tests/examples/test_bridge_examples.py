@@ -54,7 +54,21 @@ def test_digits_example_keeps_accuracy_and_writes_both_figures(tmp_path, capsys)
     assert spiking_acc >= rate_acc - 2.0
 
 
-EXAMPLES = ["lif_tuning_analytic_vs_sim.py", "hh_fi_curve.py", "digits_to_spiking.py"]
+def test_latency_example_reaches_the_rate_network_in_five_steps_with_the_defaults(tmp_path, capsys):
+    stdout = run_example("digits_latency.py", tmp_path, capsys)
+    assert (tmp_path / "digits_latency_accuracy_vs_steps.png").stat().st_size > 10_000
+    rate_acc = float(re.search(r"rate network \(SoftLIF\): test accuracy ([\d.]+)%", stdout).group(1))
+    rows = {line.split("  ")[0]: line for line in stdout.splitlines()}
+    defaults = next(v for k, v in rows.items() if k.startswith("defaults"))
+    former = next(v for k, v in rows.items() if k.startswith("former defaults"))
+    # columns: 1, 2, 5, 10, 25 and the longest run's steps
+    acc_defaults = [float(a) for a in defaults.split(")")[1].split()[:6]]
+    acc_former = [float(a) for a in former.split(")")[1].split()[:6]]
+    assert acc_defaults[2] >= rate_acc - 0.5
+    assert acc_former[2] < rate_acc - 10
+
+
+EXAMPLES = ["lif_tuning_analytic_vs_sim.py", "hh_fi_curve.py", "digits_to_spiking.py", "digits_latency.py"]
 
 
 @pytest.mark.parametrize("script", EXAMPLES)

@@ -22,6 +22,8 @@ EDGE_SPIKES = 2.0
 RTOL_F64 = 1e-12
 # Digits: converted accuracy within 2 percentage points of the rate network (issue 6).
 DIGITS_MAX_DROP = 0.02
+# The options of the PSC-synapse path as it was before short runs became the default.
+PSC_PATH = {"synapse": PSCFilter(0.005), "rate_scale": 1.0, "v_init": 0.0, "dtype": "float64"}
 
 
 def small_net(sizes=(3, 30, 4), act=LIFRate, seed=0, bias=1.5, **act_kwargs):
@@ -51,7 +53,7 @@ def as_hard_lif(model):
 
 def test_to_spiking_copies_weights_and_turns_SoftLIF_into_LIF():
     model = small_net(act=SoftLIFRate, tau_ref=0.003, tau_m=0.03, sigma=0.05)
-    snn = to_spiking(model, dt=5e-4, synapse=PSCFilter(0.01, n=1))
+    snn = to_spiking(model, dt=5e-4, synapse=PSCFilter(0.01, n=1), rate_scale=1.0)
     assert isinstance(snn, SpikingModel)
     assert snn.neurons == [LIF(tau_m=0.03, tau_ref=0.003)]
     assert snn.amplitudes == [0.01]
@@ -154,16 +156,18 @@ def test_two_hidden_layers_pass_spikes_through_the_synapse():
     scale = np.abs(expected).max()
     err = {}
     for tau_s in (0.005, 0.05):
-        out = to_spiking(model, synapse=PSCFilter(tau_s)).run(x, T=2.0, settle=0.3)
+        snn = to_spiking(model, **{**PSC_PATH, "synapse": PSCFilter(tau_s)})
+        out = snn.run(x, T=2.0, settle=0.3)
         err[tau_s] = np.abs(out - expected).max() / scale
     # measured: 4.7% (5 ms) and 1.6% (50 ms) of the largest output
     assert err[0.05] < 0.03
     assert err[0.05] < err[0.005]
 
 
-def test_batch_rows_are_independent_simulations(one_layer):
+@pytest.mark.parametrize("options", [PSC_PATH, {}])
+def test_batch_rows_are_independent_simulations(one_layer, options):
     model, x = one_layer
-    snn = to_spiking(model)
+    snn = to_spiking(model, **options)
     together = snn.run(x[:3], T=0.1)
     for i in range(3):
         np.testing.assert_allclose(
@@ -183,7 +187,7 @@ def test_the_whole_batch_is_simulated_in_one_kernel_call(one_layer, monkeypatch)
 
     monkeypatch.setattr(kernels, "run_network_batched", counting)
     model, x = one_layer
-    to_spiking(model).run(x, T=0.2)
+    to_spiking(model, **PSC_PATH).run(x, T=0.2)
     assert calls == [200]
 
 
@@ -192,8 +196,8 @@ def test_run_averages_from_the_default_settle_time(one_layer, synapse):
     # run() weights each spike by the charge its PSC delivers inside the window
     # (gamma CDF); simulate() filters step by step with the cascade: same average
     model, x = one_layer
-    snn = to_spiking(model, synapse=synapse)
-    for T in (0.06, 0.2, 0.0375):
+    snn = to_spiking(model, **{**PSC_PATH, "synapse": synapse})
+    for T in (0.06, 0.2, 0.037):
         run = snn.simulate(x, T)
         settle = min(0.05, T / 2)
         np.testing.assert_allclose(snn.run(x, T), run.outputs[run.t >= settle - 1e-12].mean(0), rtol=RTOL_F64)
@@ -201,13 +205,14 @@ def test_run_averages_from_the_default_settle_time(one_layer, synapse):
     assert run.outputs.shape == (round(T / snn.dt), len(x), 4)
 
 
-def test_a_longer_run_contains_every_shorter_run(one_layer):
+@pytest.mark.parametrize("options", [PSC_PATH, {"dtype": "float64"}])
+def test_a_longer_run_contains_every_shorter_run(one_layer, options):
     # causal and deterministic: the first T seconds of a run are a run of length T
     model, x = one_layer
-    snn = to_spiking(model)
+    snn = to_spiking(model, **options)
     long_run = snn.simulate(x, 0.3)
-    for T in (0.05, 0.2):
-        settle = min(0.05, T / 2)
+    for T in (0.001, 0.005, 0.05, 0.2):
+        settle = min(0.05, T / 2) if snn.synapse is not None and snn.dt < T else 0.0
         np.testing.assert_allclose(long_run.decoded(settle, T), snn.run(x, T), rtol=RTOL_F64, atol=1e-12)
 
 

@@ -275,11 +275,21 @@ def test_SoftLIFRate_rejects_bad_parameters(kwargs, name):
         SoftLIFRate(**kwargs)
 
 
-def test_SoftLIFRate_rejects_nan_input_and_non_tensor():
+def test_SoftLIFRate_rejects_nan_and_non_numeric_input():
     with pytest.raises(ValueError, match="J"):
         SoftLIFRate()(torch.tensor([float("nan")]))
+    with pytest.raises(ValueError, match="J"):
+        soft_lif_rate(np.array([1.0, np.nan]))
     with pytest.raises(TypeError, match="J"):
-        soft_lif_rate(np.array([1.0]))
+        soft_lif_rate("one")
+
+
+def test_soft_lif_rate_numpy_in_gives_float64_numpy_out_like_lif_rate():
+    J = np.array([0.5, 1.0, 1.01, 2.0, 50.0])
+    out = soft_lif_rate(J, sigma=0.02)
+    assert isinstance(out, np.ndarray) and out.dtype == np.float64
+    np.testing.assert_array_equal(out, soft_lif_rate(torch.from_numpy(J), sigma=0.02).numpy())
+    assert isinstance(soft_lif_rate(2.0), float)
 
 
 # ---------------------------------------------------------------- fit_lif_rate

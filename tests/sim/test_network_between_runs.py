@@ -161,3 +161,14 @@ def test_bad_values_for_set_are_named(kwargs, err, word):
     assert net._pop("a").neuron == before  # nothing changed
     with pytest.raises(ValueError, match="pop"):
         net.set("b", bias=1.0)
+
+
+def test_reset_reproduces_a_network_with_voltage_jumps_and_spike_inputs():
+    from spikenet.sim.brunel import brunel_network
+
+    net = brunel_network(g=5.0, eta=2.0, T=0.1, n_e=400, c_e=40, J=2.5, seed=2)
+    first = net.run(0.1)
+    net.reset()
+    again = net.run(0.1)
+    assert sum(len(s) for s in first.spike_times["E"]) > 100
+    _same_results(first, again, {})

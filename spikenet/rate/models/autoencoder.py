@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 from spikenet._validation import choice, positive_int
+from spikenet.rate._arrays import numpy_io
 
 __all__ = ["Autoencoder"]
 
@@ -46,6 +47,9 @@ class Autoencoder(nn.Module):
         ``M``; None when tied.
     decoder_bias : torch.nn.Parameter, shape (input_dim,)
 
+    ``encode``, ``decode`` and ``forward`` accept numpy arrays too and then
+    return numpy arrays, computed without gradients.
+
     Examples
     --------
     >>> import torch
@@ -74,18 +78,21 @@ class Autoencoder(nn.Module):
     def _decoder_matrix(self) -> torch.Tensor:
         return self.weight.t() if self.tied else self.decoder_weight
 
+    @numpy_io("x")
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         """Code ``h = g(x W^T + b)``, shape (batch, latent_dim), for ``x`` (batch, input_dim)."""
         if x.shape[-1] != self.input_dim:
             raise ValueError(f"x must have {self.input_dim} columns, got shape {tuple(x.shape)}")
         return self._g(x @ self.weight.t() + self.encoder_bias)
 
+    @numpy_io("h")
     def decode(self, h: torch.Tensor) -> torch.Tensor:
         """Reconstruction ``g(h M^T + c)``, shape (batch, input_dim), for codes (batch, latent_dim)."""
         if h.shape[-1] != self.latent_dim:
             raise ValueError(f"h must have {self.latent_dim} columns, got shape {tuple(h.shape)}")
         return self._g(h @ self._decoder_matrix().t() + self.decoder_bias)
 
+    @numpy_io("x")
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Reconstruction of ``x``, shape (batch, input_dim)."""
         return self.decode(self.encode(x))

@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 from spikenet._validation import positive_int
+from spikenet.rate._arrays import numpy_io
 
 __all__ = ["CNN"]
 
@@ -32,7 +33,8 @@ class CNN(nn.Module):
     -----
     ``forward`` accepts flat images ``(batch, height*width)`` (as returned by
     :func:`spikenet.rate.datasets.digits`) or ``(batch, 1, height, width)``
-    and returns logits ``(batch, n_classes)``; train it with a cross-entropy
+    and returns logits ``(batch, n_classes)`` (numpy images give numpy
+    logits, computed without gradients); train it with a cross-entropy
     loss. Each feature map is a retinotopic layer: a unit sees only a
     ``kernel_size`` square patch of the layer below, and all units of a map
     share one kernel, so the block has ``c_in*c_out*k^2 + c_out`` weights
@@ -72,6 +74,7 @@ class CNN(nn.Module):
         self.features = nn.Sequential(*layers)
         self.readout = nn.Linear(c_in * h * w, n_classes)
 
+    @numpy_io("x")
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Logits ``(batch, n_classes)`` for images ``(batch, H*W)`` or ``(batch, 1, H, W)``."""
         h, w = self.image_shape

@@ -10,6 +10,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from spikenet._validation import as_rng, finite_float, positive_float, positive_int
+from spikenet.rate import _threads
+from spikenet.rate._arrays import numpy_io
 
 __all__ = ["GAN", "GANHistory", "ring_of_gaussians"]
 
@@ -101,8 +103,9 @@ class GAN(nn.Module):
             )
         return out
 
+    @numpy_io("z")
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        """Generated samples ``G(z)`` for latent vectors ``z`` (batch, latent_dim)."""
+        """Generated samples ``G(z)`` for latent vectors ``z`` (batch, latent_dim); numpy in, numpy out."""
         return self.generator(z)
 
     @torch.no_grad()
@@ -129,13 +132,15 @@ class GAN(nn.Module):
         finally:
             self.generator.train(was_training)
 
+    @numpy_io("x")
     @torch.no_grad()
     def discriminate(self, x) -> torch.Tensor:
-        """Probability ``D(x)`` that each sample is real, shape (batch,)."""
+        """Probability ``D(x)`` that each sample is real, shape (batch,); numpy in, numpy out."""
         return torch.sigmoid(self._logit(torch.as_tensor(x, dtype=self._dtype())))
 
     def fit(self, data, epochs: int, lr: float = 2e-4, batch_size: int = 64, betas=(0.5, 0.999),
-            lr_d: float | None = None, seed=None, progress: bool = False) -> GANHistory:
+            lr_d: float | None = None, seed=None, progress: bool = False, *,
+            threads=None) -> GANHistory:
         """Alternate discriminator and generator steps (Adam) over minibatches of ``data``.
 
         Parameters
@@ -157,6 +162,10 @@ class GAN(nn.Module):
             Seeds the shuffling and the latent draws.
         progress : bool
             Show a tqdm bar over epochs.
+        threads : None or int, optional
+            PyTorch intra-op threads during the call, restored afterwards; None
+            chooses one thread for small networks, as :func:`spikenet.rate.fit`
+            does (its docstring explains the choice).
 
         Returns
         -------
@@ -186,6 +195,14 @@ class GAN(nn.Module):
             from tqdm.auto import tqdm
 
             it = tqdm(it, desc="GAN")
+        n_threads = _threads.resolve_threads(threads, min(batch_size, X.shape[0]),
+                                             _threads.n_parameters(self.generator, self.discriminator))
+        with _threads.torch_threads(n_threads):
+            self._train(X, it, batch_size, gen, rng, opt_d, opt_g, history)
+        return history
+
+    def _train(self, X, it, batch_size, gen, rng, opt_d, opt_g, history):
+        dtype = X.dtype
         self.train()
         n = X.shape[0]
         for epoch in it:
@@ -219,7 +236,6 @@ class GAN(nn.Module):
             history.d_loss.append(d_total / steps)
             history.g_loss.append(g_total / steps)
         self.eval()
-        return history
 
 
 def ring_of_gaussians(n: int, modes: int = 8, radius: float = 2.0, std: float = 0.05, seed=None):

@@ -2,7 +2,8 @@
 
 Sequences are time first: inputs ``(steps, batch, input_dim)``, outputs
 ``(steps, batch, output_dim)``, as in ``torch.nn.RNN``'s default layout and
-the rest of spikenet. Vectors are rows and weights
+the rest of spikenet. Methods that take sequences accept numpy arrays too and
+then return numpy arrays, computed without gradients. Vectors are rows and weights
 multiply from the right (``x U``), so ``U`` has shape ``(input_dim, hidden_dim)``.
 """
 
@@ -12,6 +13,7 @@ import torch
 from torch import nn
 
 from spikenet._validation import choice, positive_int
+from spikenet.rate._arrays import as_float_tensor, numpy_io
 
 __all__ = ["LSTM", "RNN", "BatchFirst"]
 
@@ -95,6 +97,7 @@ class RNN(nn.Module):
         self.V = _uniform((hidden_dim, output_dim), k)
         self.c = _uniform((output_dim,), k)
 
+    @numpy_io("x", "h0")
     def run(self, x: torch.Tensor, h0: torch.Tensor | None = None):
         """Outputs and hidden states for a batch of sequences.
 
@@ -120,6 +123,7 @@ class RNN(nn.Module):
         H = torch.stack(hs)
         return tau(H @ self.V + self.c), H
 
+    @numpy_io("x", "h0")
     def forward(self, x: torch.Tensor, h0: torch.Tensor | None = None) -> torch.Tensor:
         """Outputs ``y`` (steps, batch, output_dim) for inputs ``x`` (steps, batch, input_dim)."""
         return self.run(x, h0)[0]
@@ -130,11 +134,23 @@ class RNN(nn.Module):
 
         Parameters
         ----------
-        y, t : torch.Tensor, shape (steps, batch, output_dim)
+        y, t : torch.Tensor or ndarray, shape (steps, batch, output_dim)
         alpha : array_like, shape (steps,), optional
             Weight of each time step; ones by default, e.g.
             ``[0, ..., 0, 1]`` scores only the last step.
+
+        Returns
+        -------
+        torch.Tensor or float
+            A scalar tensor for tensor ``y``; a float (float64 arithmetic) for
+            numpy ``y``.
         """
+        if not isinstance(y, torch.Tensor):
+            y = as_float_tensor("y", y, torch.float64)
+            t = as_float_tensor("t", t, torch.float64)
+            return float(RNN.sequence_loss(y, t, alpha))
+        if not isinstance(t, torch.Tensor):
+            t = as_float_tensor("t", t, y.dtype)
         if y.shape != t.shape:
             raise ValueError(f"t must have the shape of the outputs {tuple(y.shape)}, got {tuple(t.shape)}")
         per_step = 0.5 * ((y - t) ** 2).sum(dim=2).mean(dim=1)
@@ -145,6 +161,7 @@ class RNN(nn.Module):
             raise ValueError(f"alpha must have shape ({y.shape[0]},), got {tuple(alpha.shape)}")
         return (alpha * per_step).sum()
 
+    @numpy_io("x", "t", "h0")
     @torch.no_grad()
     def bptt(self, x: torch.Tensor, t: torch.Tensor, alpha=None, h0: torch.Tensor | None = None):
         """Loss and gradients by hand-written backpropagation through time.
@@ -252,6 +269,7 @@ class LSTM(nn.Module):
         self.V = _uniform((hidden_dim, output_dim), k)
         self.d = _uniform((output_dim,), k)
 
+    @numpy_io("x", "state")
     def run(self, x: torch.Tensor, state=None):
         """Outputs, hidden states and cell states.
 
@@ -286,6 +304,7 @@ class LSTM(nn.Module):
         tau = _OUTPUT[self.output_activation][0]
         return tau(H @ self.V + self.d), H, torch.stack(cs)
 
+    @numpy_io("x", "state")
     def forward(self, x: torch.Tensor, state=None) -> torch.Tensor:
         """Outputs ``y`` (steps, batch, output_dim) for inputs ``x`` (steps, batch, input_dim)."""
         return self.run(x, state)[0]
@@ -309,6 +328,7 @@ class BatchFirst(nn.Module):
         super().__init__()
         self.net = net
 
+    @numpy_io("x")
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Outputs (batch, steps, output_dim) for inputs (batch, steps, input_dim)."""
         if x.dim() != 3:

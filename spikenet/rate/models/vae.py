@@ -8,25 +8,29 @@ import torch.nn.functional as F
 from torch import nn
 
 from spikenet._validation import as_rng, positive_float, positive_int
+from spikenet.rate._arrays import as_float_tensor, numpy_io, to_numpy
 
 __all__ = ["VAE", "gaussian_kl"]
 
 
-def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+def gaussian_kl(mu, logvar):
     """Closed-form ``KL(N(mu, diag(sigma^2)) || N(0, I))`` per row.
 
     ``1/2 sum_k (sigma_k^2 + mu_k^2 - ln sigma_k^2 - 1)``.
 
     Parameters
     ----------
-    mu, logvar : torch.Tensor, shape (batch, latent_dim)
+    mu, logvar : torch.Tensor or ndarray, shape (batch, latent_dim)
         Mean and log-variance ``ln sigma^2`` of the approximate posterior.
 
     Returns
     -------
-    torch.Tensor, shape (batch,)
-        The divergence in nats.
+    torch.Tensor or ndarray, shape (batch,)
+        The divergence in nats; numpy (float64) when ``mu`` is numpy.
     """
+    if not isinstance(mu, torch.Tensor):
+        mu, logvar = (as_float_tensor(n, v, torch.float64) for n, v in (("mu", mu), ("logvar", logvar)))
+        return to_numpy(gaussian_kl(mu, logvar))
     return 0.5 * (logvar.exp() + mu.pow(2) - logvar - 1.0).sum(dim=-1)
 
 
@@ -64,6 +68,10 @@ class VAE(nn.Module):
     ----------
     Kingma, D. P. & Welling, M. (2014). Auto-encoding variational Bayes. ICLR.
 
+    Every method that takes data accepts numpy arrays too and then returns
+    numpy arrays (scalars as floats), computed without gradients; tensors in
+    give tensors out, differentiable.
+
     Examples
     --------
     >>> import torch
@@ -89,26 +97,31 @@ class VAE(nn.Module):
         if x.dim() != 2 or x.shape[1] != dim:
             raise ValueError(f"{name} must have shape (batch, {dim}), got {tuple(x.shape)}")
 
+    @numpy_io("x")
     def encode(self, x: torch.Tensor):
         """Posterior parameters ``(mu, logvar)``, each (batch, latent_dim), for ``x`` (batch, input_dim)."""
         self._check(x, self.input_dim, "x")
         h = self.encoder(x)
         return self.to_mu(h), self.to_logvar(h)
 
+    @numpy_io("z")
     def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
         """Decoder pre-activations (Bernoulli logits), shape (batch, input_dim)."""
         self._check(z, self.latent_dim, "z")
         return self.decoder(z)
 
+    @numpy_io("z")
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """Decoded means ``x_hat`` in (0, 1), shape (batch, input_dim), for ``z`` (batch, latent_dim)."""
         return torch.sigmoid(self.decode_logits(z))
 
+    @numpy_io("mu", "logvar")
     def reparameterize(self, mu, logvar, generator=None):
         """``z = mu + eps * exp(logvar / 2)`` with ``eps ~ N(0, I)``; differentiable in mu and logvar."""
         eps = torch.randn(mu.shape, generator=generator, dtype=mu.dtype)
         return mu + eps * torch.exp(0.5 * logvar)
 
+    @numpy_io("x")
     def forward(self, x: torch.Tensor, generator=None):
         """Reconstruction from one posterior sample, with the posterior parameters.
 
@@ -121,6 +134,7 @@ class VAE(nn.Module):
         z = self.reparameterize(mu, logvar, generator)
         return self.decode(z), mu, logvar
 
+    @numpy_io("output", "x")
     def criterion(self, output, x: torch.Tensor) -> torch.Tensor:
         """``reconstruction + beta * KL`` averaged over the batch, from ``forward``'s output.
 
@@ -153,6 +167,7 @@ class VAE(nn.Module):
         recon = F.binary_cross_entropy(x_hat, x, reduction="none").sum(dim=1)
         return recon, gaussian_kl(mu, logvar)
 
+    @numpy_io("x")
     def loss(self, x: torch.Tensor, generator=None) -> torch.Tensor:
         """Mean over the batch of ``reconstruction + beta * KL`` (a scalar tensor).
 
@@ -167,11 +182,25 @@ class VAE(nn.Module):
             raise ValueError("x contains NaN or inf")
         return self.criterion(self(x, generator), x)
 
+    @numpy_io("x")
     @torch.no_grad()
     def elbo(self, x: torch.Tensor, n_samples: int = 1, seed=None) -> float:
         """Evidence lower bound per example (nats), averaged over ``n_samples`` draws.
 
         Independent of ``beta`` (always the KL weight 1).
+
+        Parameters
+        ----------
+        x : torch.Tensor or ndarray, shape (batch, input_dim)
+            Inputs in [0, 1].
+        n_samples : int
+            Posterior samples per example.
+        seed : None, int or numpy.random.Generator
+            Seeds the posterior samples.
+
+        Returns
+        -------
+        float
         """
         n_samples = positive_int("n_samples", n_samples)
         gen = torch.Generator().manual_seed(int(as_rng(seed).integers(2**63)))

@@ -120,8 +120,10 @@ def test_sequence_models_reject_batch_first_or_wrong_width_input():
         RNN(2, 4, 1)(torch.zeros(5, 3))
     with pytest.raises(ValueError, match=r"\(steps, batch, 2\)"):
         LSTM(2, 4, 1)(torch.zeros(5, 3, 3))
-    with pytest.raises(TypeError, match=r"x must be a torch\.Tensor"):
-        RNN(2, 4, 1)(np.zeros((5, 3, 2)))
+    with pytest.raises(TypeError, match=r"x must be a numeric array"):
+        RNN(2, 4, 1)(np.array([["a", "b"]]))
+    y = RNN(2, 4, 1)(np.zeros((5, 3, 2)))  # numpy in, numpy out
+    assert isinstance(y, np.ndarray) and y.shape == (5, 3, 1)
 
 
 def test_bad_constructor_arguments_raise():
