@@ -27,7 +27,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from spikenet.plot import save_figure
-from spikenet.sim.brunel import REGIMES, brunel_network, synchrony
+from spikenet.sim.brunel import REGIMES, brunel_network
+from spikenet.sim.stats import synchrony
 from spikenet.sweep import sweep
 
 T_TRANSIENT = 0.1  # s left out of the statistics

@@ -1,7 +1,6 @@
 """How many time steps a converted digits classifier needs: accuracy against steps, per conversion option.
 
-The bridge between rate and spiking networks (Hunsberger & Eliasmith 2015),
-run short: a 64-128-10
+Rate-to-spiking conversion (Hunsberger & Eliasmith 2015), run short: a 64-128-10
 SoftLIF network trained on the 8x8 digits is converted with
 :func:`spikenet.rate.to_spiking` and run for 1 to 200 steps of 1 ms. Four
 conversions show what each option contributes:

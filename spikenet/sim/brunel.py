@@ -21,8 +21,7 @@ them), fed in as a spike raster.
 
 Reference: N. Brunel (2000). Dynamics of sparsely connected networks of
 excitatory and inhibitory spiking neurons. *Journal of Computational
-Neuroscience* 8, 183-208. D. Golomb (2007), Neuronal synchrony measures,
-*Scholarpedia* 2(1), 1347.
+Neuroscience* 8, 183-208.
 """
 
 from __future__ import annotations
@@ -35,7 +34,7 @@ from spikenet.sim.network import Network
 from spikenet.sim.neurons import LIF
 from spikenet.sim.synapses import Delta
 
-__all__ = ["BRUNEL", "REGIMES", "brunel_network", "synchrony"]
+__all__ = ["BRUNEL", "REGIMES", "brunel_network"]
 
 #: Published parameters (mV and s).
 BRUNEL = {"theta": 20.0, "v_reset": 10.0, "tau_m": 0.020, "tau_ref": 0.002, "J": 0.1, "D": 0.0015}
@@ -117,45 +116,3 @@ def brunel_network(g=5.0, eta=2.0, T=1.0, n_e=10000, c_e=1000, J=BRUNEL["J"], D=
         w = fixed_indegree(n_ext, post.n, c_e, multapses=False, weight=j, seed=rng).to_sparse()
         net.add_input(post, spikes=raster, weights=w, synapse=Delta())
     return net
-
-
-def synchrony(spike_times, T, dt_bin=1e-3, t0=0.0) -> float:
-    r"""Synchrony measure chi of a population (Golomb 2007): 1 when all neurons fire together.
-
-    .. math::
-
-        \chi^2 = \frac{\operatorname{Var}_t[A(t)]}{\frac{1}{N}\sum_i \operatorname{Var}_t[s_i(t)]},
-
-    with ``s_i(t)`` the spike count of neuron ``i`` in bins of ``dt_bin`` and
-    ``A(t)`` their mean over the ``N`` neurons.
-
-    Parameters
-    ----------
-    spike_times : list of ndarray
-        Spike times (s) of each neuron.
-    T : float
-        End of the analysed window (s).
-    dt_bin : float
-        Bin width (s).
-    t0 : float
-        Start of the analysed window (s), to skip the initial transient.
-
-    Returns
-    -------
-    float
-        ``chi`` in [0, 1] (NaN without spikes): ``1 / sqrt(N)`` for
-        independent neurons, 1 for identical spike trains.
-    """
-    n_bins = round((T - t0) / dt_bin)
-    n = len(spike_times)
-    if n == 0 or n_bins < 2:
-        raise ValueError("spike_times must hold at least one neuron and T - t0 at least two bins")
-    flat = []
-    for i, s in enumerate(spike_times):
-        b = np.floor((np.asarray(s, dtype=np.float64) - t0) / dt_bin).astype(np.int64)
-        flat.append(i * n_bins + b[(b >= 0) & (b < n_bins)])
-    counts = np.bincount(np.concatenate(flat), minlength=n * n_bins).reshape(n, n_bins).astype(np.float64)
-    single = counts.var(axis=1).mean()
-    if single == 0:
-        return float("nan")
-    return float(np.sqrt(counts.mean(axis=0).var() / single))

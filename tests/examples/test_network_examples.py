@@ -26,3 +26,18 @@ def test_brunel_phase_diagram_example_sweeps_on_a_cluster_and_separates_the_regi
     rates = {line.split(" (")[0]: float(line.split("rate ")[1].split(" Hz")[0])
              for line in out.splitlines() if " Hz, synchrony " in line}
     assert rates["SR"] > 3 * rates["AI"]  # weak inhibition: near-saturated synchronous regular firing
+
+
+def test_brunel_regimes_example_shows_the_four_regimes_signatures(tmp_path):
+    out = run_examples(["brunel_regimes.py"], tmp_path, timeout=300)
+    assert (tmp_path / "brunel_regimes.png").stat().st_size > 10_000
+    stats = {}
+    for line in out.splitlines():
+        if " Hz, ISI CV " in line:
+            name = line.split(" (")[0]
+            stats[name] = {k: float(line.split(f"{k} ")[1].split()[0].rstrip(","))
+                           for k in ("rate", "CV", "peak")}
+    assert set(stats) == {"SR", "AI", "SI-fast", "SI-slow"}
+    assert stats["SR"]["rate"] > 5 * stats["AI"]["rate"] and stats["SR"]["CV"] < 0.2  # fast and regular
+    assert stats["AI"]["CV"] > 0.8 and stats["SI-fast"]["CV"] > 0.8  # irregular single neurons
+    assert stats["SI-fast"]["peak"] > 100 > 60 > stats["SI-slow"]["peak"]  # fast vs slow population rhythm
