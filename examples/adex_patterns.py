@@ -22,6 +22,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
+from spikenet.plot import save_figure
 from spikenet.sim import AdEx, simulate
 
 _KEYS = ("c_m", "g_l", "e_l", "v_t", "delta_t", "tau_w", "a", "b", "v_reset", "I")
@@ -75,12 +76,8 @@ def main(argv=None) -> Path:
         print(f"{name}: {spikes.size} spikes, first ISI {first} ms, last ISI {last} ms")
     for ax in axes[-1, :2]:
         ax.set_xlabel("time (ms)")
-    quick = " (quick run)" if args.quick else ""
-    fig.suptitle(f"AdEx firing patterns (Naud et al. 2008), current step at {ONSET * 1e3:g} ms{quick}")
-    fig.tight_layout()
-    path = args.out / "adex_patterns.png"
-    fig.savefig(path, dpi=80)
-    plt.close(fig)
+    fig.suptitle(f"AdEx firing patterns (Naud et al. 2008), current step at {ONSET * 1e3:g} ms")
+    path = save_figure(fig, args.out / "adex_patterns.png", quick=args.quick, dpi=80)
     print(f"wrote {path}")
     return path
 

@@ -23,6 +23,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
+from spikenet.plot import save_figure
 from spikenet.rate import datasets, fit
 from spikenet.rate.adversarial import accuracy, adversarial_training, fgsm, pgd
 from spikenet.rate.models import CNN
@@ -96,9 +97,8 @@ def main(argv=None) -> Path:
             axes[i, j].set_title(f"{title}{sep}{int(pred[j])}", fontsize=9)
             axes[i, j].axis("off")
     fig.suptitle(f"clean vs adversarial digits (eps = {EPS}), with the network's predictions")
-    fig.tight_layout()
-    fig.savefig(args.out / "adversarial_digits.png", dpi=120)
-    plt.close(fig)
+    path = save_figure(fig, args.out / "adversarial_digits.png", quick=args.quick, dpi=120)
+    print(f"wrote {path}")
 
     fig, ax = plt.subplots(figsize=(6, 4))
     for k, (name, (acc_f, acc_p)) in enumerate(curves.items()):
@@ -107,10 +107,8 @@ def main(argv=None) -> Path:
     ax.set_xlabel("eps (infinity norm)")
     ax.set_ylabel("test accuracy")
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    path = args.out / "adversarial_robustness.png"
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    path = save_figure(fig, args.out / "adversarial_robustness.png", quick=args.quick, dpi=120)
+    print(f"wrote {path}")
     return path
 
 

@@ -21,6 +21,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
+from spikenet.plot import save_figure
 from spikenet.rate import datasets, fit
 from spikenet.rate.models import Autoencoder
 
@@ -54,9 +55,8 @@ def main(argv=None) -> Path:
             ax.set_title(title)
             ax.set_xticks([])
             ax.set_yticks([])
-    fig.tight_layout()
-    fig.savefig(args.out / "autoencoder_binary_world.png", dpi=120)
-    plt.close(fig)
+    path = save_figure(fig, args.out / "autoencoder_binary_world.png", quick=args.quick, dpi=120)
+    print(f"wrote {path}")
 
     # Denoising: train on noisy copies, test on fresh ones.
     rng = np.random.default_rng(args.seed)
@@ -80,10 +80,8 @@ def main(argv=None) -> Path:
         ax.imshow(img, cmap="gray_r", vmin=0, vmax=1)
         ax.set_title(title)
         ax.axis("off")
-    fig.tight_layout()
-    path = args.out / "autoencoder_denoising.png"
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    path = save_figure(fig, args.out / "autoencoder_denoising.png", quick=args.quick, dpi=120)
+    print(f"wrote {path}")
     return path
 
 

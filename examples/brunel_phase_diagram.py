@@ -26,6 +26,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
+from spikenet.plot import save_figure
 from spikenet.sim.brunel import REGIMES, brunel_network
 from spikenet.sim.stats import synchrony
 from spikenet.sweep import sweep
@@ -91,13 +92,9 @@ def main(argv=None) -> Path:
             ax.annotate(name, (eta, g), textcoords="offset points", xytext=(6, 6), color="w", fontsize=8)
         ax.set_xlabel(r"$\nu_{ext} / \nu_{thr}$")
         ax.set_ylabel("g (relative inhibition)")
-    quick = " (quick run)" if args.quick else ""
     n_e = size.get("n_e", 2000)
-    fig.suptitle(f"Brunel (2000) model A, {n_e} + {n_e // 4} neurons: {len(table)}-point sweep{quick}")
-    fig.tight_layout()
-    path = args.out / "brunel_phase_diagram.png"
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
+    fig.suptitle(f"Brunel (2000) model A, {n_e} + {n_e // 4} neurons: {len(table)}-point sweep")
+    path = save_figure(fig, args.out / "brunel_phase_diagram.png", quick=args.quick, dpi=90)
     for name, (g, eta) in REGIMES.items():
         if g in gs and eta in etas:
             row = table[(table["g"] == g) & (table["eta"] == eta)].iloc[0]

@@ -25,6 +25,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
+from spikenet.plot import save_figure
 from spikenet.sim import cv
 from spikenet.sim.brunel import REGIMES, brunel_network
 from spikenet.sim.stats import binned_counts, fano_factor, spectral_peak, synchrony
@@ -73,12 +74,8 @@ def main(argv=None) -> Path:
         ax_a.set_ylabel("spikes / 0.1 ms")
     for ax in axes[-1]:
         ax.set_xlabel(f"time from {SHOW[0] * 1e3:g} ms (ms)")
-    quick = " (quick run)" if args.quick else ""
-    fig.suptitle(f"Brunel (2000) model A, {n_e} + {n_e // 4} neurons{quick}")
-    fig.tight_layout()
-    path = args.out / "brunel_regimes.png"
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
+    fig.suptitle(f"Brunel (2000) model A, {n_e} + {n_e // 4} neurons")
+    path = save_figure(fig, args.out / "brunel_regimes.png", quick=args.quick, dpi=90)
     print(f"wrote {path}")
     return path
 

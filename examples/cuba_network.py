@@ -23,7 +23,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
-from spikenet.sim import cv, firing_rate
+from spikenet import plot
+from spikenet.plot import save_figure
+from spikenet.sim import cv
 from spikenet.sim.cuba import cuba_network
 
 
@@ -42,28 +44,20 @@ def main(argv=None) -> Path:
     elapsed = time.perf_counter() - t0
 
     fig, (ax_r, ax_p) = plt.subplots(2, 1, figsize=(10, 7), sharex=True, height_ratios=(3, 1))
-    shown = {"exc": 400, "inh": 100}
-    offset = 0
-    for name, color in (("exc", "tab:blue"), ("inh", "tab:red")):
-        times, neurons, _ = res.spike_events(name)
-        keep = neurons < shown[name]
-        ax_r.scatter(times[keep], neurons[keep] + offset, s=1, c=color, label=name)
-        offset += shown[name]
-        rate = firing_rate(res.spike_raster(name), net.dt, window=0.01).mean(axis=1)
+    pops = ["exc", "inh"]
+    plot.raster(res, pops, max_neurons=[400, 100], ax=ax_r, colors=["tab:blue", "tab:red"])
+    plot.population_rate(res, pops, bin_width=1e-3, smooth=0.005, ax=ax_p, colors=["tab:blue", "tab:red"])
+    summary = []
+    for name in pops:
         mean = res.rates(name).mean()
         cvs = np.nanmean(cv(res.spike_times[name]))
-        ax_p.plot(res.t, rate, c=color, label=f"{name}: {mean:.2f} Hz, mean ISI CV {cvs:.2f}")
+        summary.append(f"{name} {mean:.1f} Hz, CV {cvs:.2f}")
         print(f"{name}: mean rate {mean:.2f} Hz, mean ISI CV {cvs:.2f}")
-    ax_r.set_ylabel("neuron (subset)")
+    ax_r.set_ylabel("neuron (first 400 exc, 100 inh)")
+    ax_r.set_xlabel("")
     ax_r.set_title(f"CUBA network, {n} neurons, {T:g} s simulated in {elapsed:.2f} s")
-    ax_r.legend(loc="upper right", markerscale=5)
-    ax_p.set_ylabel("population rate (Hz)")
-    ax_p.set_xlabel("time (s)")
-    ax_p.legend(loc="upper right")
-    fig.tight_layout()
-    path = args.out / "cuba_raster.png"
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    ax_p.set_title("population rates (Gaussian smoothing, 5 ms): " + "; ".join(summary), fontsize="medium")
+    path = save_figure(fig, args.out / "cuba_network_raster.png", quick=args.quick, dpi=100)
     print(f"wrote {path}")
     return path
 

@@ -17,7 +17,7 @@ IF neurons) and snnTorch 1.0 (LIF network trained with surrogate gradients)
 reached on the same split, measured on the same machine in 2026. Each curve
 comes from one simulation of 200 steps: the network is deterministic and
 causal, so its first k steps are a run of k steps. Saves
-``digits_accuracy_vs_steps.png`` and prints a table with the spikes per image.
+``digits_latency_accuracy_vs_steps.png`` and prints a table with the spikes per image.
 
 Run ``python examples/digits_latency.py [--out DIR] [--quick]``.
 """
@@ -34,6 +34,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
+from spikenet.plot import save_figure
 from spikenet.rate import to_spiking
 from spikenet.rate._digits_model import accuracy, trained_digits_model
 from spikenet.sim import PSCFilter
@@ -101,10 +102,7 @@ def main(argv=None) -> Path:
     axes[0].set_title("digits: converted network against run length")
     axes[1].set_title("the same, 90-99%")
     axes[0].legend(fontsize=7, loc="lower right")
-    fig.tight_layout()
-    path = args.out / "digits_accuracy_vs_steps.png"
-    fig.savefig(path, dpi=80)
-    plt.close(fig)
+    path = save_figure(fig, args.out / "digits_latency_accuracy_vs_steps.png", quick=args.quick, dpi=80)
     print(f"wrote {path}")
     return path
 

@@ -7,9 +7,9 @@ trained weights then become the connection weights between spiking
 LIF neurons, with the final layer reading out the synaptically filtered
 spike trains (:func:`spikenet.rate.to_spiking`). Saves
 
-- ``digits_hidden_raster.png``: spikes of the 128 hidden neurons for one test
+- ``digits_to_spiking_hidden_raster.png``: spikes of the 128 hidden neurons for one test
   image, with the decoded outputs over time;
-- ``digits_accuracy_vs_T.png``: test accuracy of the spiking network against
+- ``digits_to_spiking_accuracy_vs_T.png``: test accuracy of the spiking network against
   the simulated time ``T`` (averaging from ``min(0.05, T/2)``), and against
   ``rate_scale`` at T = 0.2 s, with the rate network's accuracy as reference.
 
@@ -32,9 +32,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
+from spikenet import plot
+from spikenet.plot import save_figure
 from spikenet.rate import to_spiking
 from spikenet.rate._digits_model import accuracy, trained_digits_model
-from spikenet.sim import PSCFilter
+from spikenet.sim import PSCFilter, raster_to_spike_times
 
 # The conversion this example studies: 5 ms PSC synapses, neurons from reset,
 # the rate network's own rates (to_spiking's defaults target short runs
@@ -94,18 +96,18 @@ def main(argv=None) -> Path:
         i = int(np.argmax((model(X).argmax(1) == y).numpy()))
     label = int(y[i])
     fig, (ax_r, ax_o) = plt.subplots(2, 1, figsize=(9, 7), sharex=True, height_ratios=(3, 2))
-    steps, neurons = np.nonzero(run.rasters[0][:, i, :])
-    ax_r.scatter(run.t[steps], neurons, s=2, c="k")
+    hidden = raster_to_spike_times(run.rasters[0][:, i, :], snn.dt, t0=float(run.t[0]))
+    plot.raster(hidden, ax=ax_r, colors=["k"], marker_size=3.0)
+    ax_r.set_xlabel("")
     ax_r.set(ylabel="hidden neuron", title=f"hidden-layer spikes for test image {i} (label {label})")
     for k in range(run.outputs.shape[2]):
         ax_o.plot(run.t, run.outputs[:, i, k], lw=2.5 if k == label else 0.7, label=str(k))
     ax_o.axvline(0.05, ls=":", c="gray")
     ax_o.set(xlabel="time (s)", ylabel="decoded output")
-    ax_o.legend(ncol=5, fontsize=7, title="class")
-    fig.tight_layout()
-    raster_path = args.out / "digits_hidden_raster.png"
-    fig.savefig(raster_path, dpi=100)
-    plt.close(fig)
+    ax_o.legend(ncol=2, fontsize=7, title="class", loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    raster_path = save_figure(fig, args.out / "digits_to_spiking_hidden_raster.png", quick=args.quick,
+                              dpi=100)
+    print(f"wrote {raster_path}")
 
     fig, (ax_t, ax_e, ax_s) = plt.subplots(1, 3, figsize=(16, 4))
     ax_t.plot(Ts, 100 * np.array(acc_T), "o-", ms=3, label="spiking (dt = 1 ms)")
@@ -124,11 +126,8 @@ def main(argv=None) -> Path:
         ax_s.annotate(f"{m:.0f} Hz", (c, 100 * a), textcoords="offset points", xytext=(0, 6), fontsize=7)
     ax_s.set(xlabel="rate_scale", ylabel="test accuracy (%)", title="accuracy vs rate_scale (mean rate)")
     ax_s.legend()
-    fig.tight_layout()
-    acc_path = args.out / "digits_accuracy_vs_T.png"
-    fig.savefig(acc_path, dpi=100)
-    plt.close(fig)
-    print(f"wrote {raster_path} and {acc_path}")
+    acc_path = save_figure(fig, args.out / "digits_to_spiking_accuracy_vs_T.png", quick=args.quick, dpi=100)
+    print(f"wrote {acc_path}")
     return acc_path
 
 

@@ -21,6 +21,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from spikenet import plot
+from spikenet.plot import save_figure
 from spikenet.rate import datasets
 from spikenet.rate.models import GAN
 from spikenet.rate.models.gan import ring_of_gaussians
@@ -61,14 +63,11 @@ def main(argv=None) -> Path:
     ax_r.set_aspect("equal")
     ax_r.set_title(f"ring of 8 Gaussians: {int(np.sum(counts >= 20))} modes covered")
     ax_r.legend(markerscale=4)
-    imgs = digits.sample(64, seed=args.seed).numpy().reshape(8, 8, 8, 8).transpose(0, 2, 1, 3).reshape(64, 64)
-    ax_d.imshow(imgs, cmap="gray_r")
+    plot.image_grid(digits.sample(64, seed=args.seed), ncols=8, crop=True, ax=ax_d)
     ax_d.set_title("generated digits")
     ax_d.axis("off")
-    fig.tight_layout()
-    path = args.out / "gan.png"
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    path = save_figure(fig, args.out / "gan.png", quick=args.quick, dpi=120)
+    print(f"wrote {path}")
     return path
 
 

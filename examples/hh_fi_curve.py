@@ -23,6 +23,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
+from spikenet.plot import save_figure
 from spikenet.rate import fit_lif_rate, tuning_curve
 from spikenet.sim import HH
 
@@ -67,10 +68,7 @@ def main(argv=None) -> Path:
     ax_res.plot(currents, fit.rate(currents) - rates, "o", ms=3)
     ax_res.axhline(0, c="k", lw=0.5)
     ax_res.set(xlabel="input current (uA/cm^2)", ylabel="fit - HH (Hz)")
-    fig.tight_layout()
-    path = args.out / "hh_fi_curve.png"
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    path = save_figure(fig, args.out / "hh_fi_curve.png", quick=args.quick, dpi=100)
     print(f"wrote {path}")
     return path
 

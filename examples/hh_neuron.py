@@ -18,6 +18,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
+from spikenet import plot
+from spikenet.plot import save_figure
 from spikenet.sim import HH, simulate
 
 # (start in ms, input in uA/cm^2)
@@ -49,17 +51,15 @@ def main(argv=None):
                              gridspec_kw={"height_ratios": [1, 3, 2]})
     axes[0].plot(t_ms, J, color="C3")
     axes[0].set_ylabel("J (uA/cm$^2$)")
-    axes[1].plot(t_ms, res.v[:, 0], lw=0.8)
-    axes[1].set_ylabel("V (mV)")
+    plot.voltage(res, ax=axes[1], units="mV", time_unit="ms")
+    axes[1].set_xlabel("")
     for name in "mhn":
         axes[2].plot(t_ms, getattr(res, name)[:, 0], lw=0.8, label=name)
     axes[2].set(xlabel="time (ms)", ylabel="gates")
-    axes[2].legend(loc="upper left")
+    axes[2].legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
     axes[0].set_title("Hodgkin-Huxley neuron: negative, zero, small and large input")
-    fig.tight_layout()
-    path = args.out / "hh_neuron.png"
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    path = save_figure(fig, args.out / "hh_neuron.png", quick=args.quick, dpi=100)
+    print(f"wrote {path}")
 
     spikes_ms = res.spike_times[0] * 1e3
     for (start, value), (end, _) in zip(SEGMENTS, [*SEGMENTS[1:], (T * 1e3, None)]):
@@ -67,7 +67,6 @@ def main(argv=None):
         seg = (t_ms >= start) & (t_ms < end)
         print(f"J = {value:6.1f} uA/cm^2 ({start:3d}-{end:3.0f} ms): {n:2d} spikes, "
               f"V min {res.v[seg, 0].min():7.1f} mV")
-    print(f"saved {path}")
 
 
 if __name__ == "__main__":

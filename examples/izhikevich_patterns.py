@@ -22,6 +22,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
+from spikenet.plot import save_figure
 from spikenet.sim import Izhikevich, simulate
 
 PATTERNS = {
@@ -63,12 +64,8 @@ def main(argv=None) -> Path:
         last = f"{isi[-1]:.1f}" if isi.size else "-"
         print(f"{name}: {spikes.size} spikes, first ISI {first} ms, last ISI {last} ms")
     axes[-1].set_xlabel("time (ms)")
-    quick = " (quick run)" if args.quick else ""
-    fig.suptitle(f"Izhikevich (2003) firing patterns, I = {DRIVE:g} from {ONSET * 1e3:g} ms{quick}")
-    fig.tight_layout()
-    path = args.out / "izhikevich_patterns.png"
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
+    fig.suptitle(f"Izhikevich (2003) firing patterns, I = {DRIVE:g} from {ONSET * 1e3:g} ms")
+    path = save_figure(fig, args.out / "izhikevich_patterns.png", quick=args.quick, dpi=90)
     print(f"wrote {path}")
     return path
 

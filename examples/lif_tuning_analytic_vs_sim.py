@@ -1,6 +1,7 @@
 """LIF tuning curve: the analytic rate G(J) against rates measured by simulation.
 
-The steady-state rate of the normalised LIF neuron,
+The steady-state rate of the normalised LIF neuron (Lapicque 1907; Eliasmith &
+Anderson 2003),
 ``G(J) = 1 / (tau_ref - tau_m ln(1 - 1/J))``, for the typical cortical values
 ``tau_ref = 2 ms``, ``tau_m = 20 ms`` (and a faster neuron for comparison),
 with the rates that :func:`spikenet.rate.tuning_curve` measures by simulating
@@ -23,6 +24,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
+from spikenet.plot import save_figure
 from spikenet.rate import lif_rate, soft_lif_rate, tuning_curve
 from spikenet.sim import LIF
 
@@ -53,7 +55,7 @@ def main(argv=None) -> Path:
     ax.axhline(500, ls=":", c="gray")
     ax.text(0.1, 480, "1 / tau_ref", va="top", color="gray")
     ax.set(xlabel="input drive J", ylabel="rate (Hz)", title="LIF tuning curve")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(0.0, 0.86))
 
     x = torch.linspace(0.5, 2.0, 601, dtype=torch.float64)
     ax_soft.plot(x, lif_rate(x), c="k", lw=2, label="LIF")
@@ -66,10 +68,7 @@ def main(argv=None) -> Path:
         xlabel="input drive J", ylabel="|simulated / analytic - 1|", title="simulated vs analytic rate"
     )
     ax_err.legend(fontsize=8)
-    fig.tight_layout()
-    path = args.out / "lif_tuning_analytic_vs_sim.png"
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    path = save_figure(fig, args.out / "lif_tuning_analytic_vs_sim.png", quick=args.quick, dpi=100)
     print(f"wrote {path}")
     return path
 

@@ -18,6 +18,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
+from spikenet.plot import save_figure
 from spikenet.sim import LIF, simulate
 
 
@@ -46,11 +47,8 @@ def main(argv=None):
     ax.set(xlabel="input J", ylabel="firing rate (Hz)",
            title="LIF tuning curves (lines: analytic, points: simulated at dt = 1 ms)")
     ax.legend()
-    fig.tight_layout()
-    path = args.out / "lif_tuning_curve.png"
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    print(f"saved {path}")
+    path = save_figure(fig, args.out / "lif_tuning_curve.png", quick=args.quick, dpi=100)
+    print(f"wrote {path}")
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
+from spikenet.plot import save_figure
 from spikenet.sim import PSCFilter, poisson_spikes
 
 FAST_TAU = 0.005  # AMPA-like
@@ -28,32 +29,26 @@ SLOW_TAU = 0.100  # NMDA-like
 
 
 def plot_kernels(out: Path) -> Path:
-    """Kernels n = 0, 1, 2 for the fast and the slow synapse."""
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))
+    """Kernels n = 0, 1, 2 for the fast and the slow synapse (the same with or without --quick)."""
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.6), layout="constrained")
     for ax, tau, label, T in ((axes[0], FAST_TAU, "AMPA-like", 0.05), (axes[1], SLOW_TAU, "NMDA-like", 1.0)):
         t = np.linspace(0, T, 1000)
         for n in (0, 1, 2):
-            syn = PSCFilter(tau, n)
-            area = np.sum(syn.kernel(t)) * (t[1] - t[0])
-            ax.plot(t * 1e3, syn.kernel(t), label=f"n = {n} (area {area:.2f} over the plot)")
+            ax.plot(t * 1e3, PSCFilter(tau, n).kernel(t), label=f"n = {n}")
         ax.set_title(f"{label}: tau_s = {tau * 1e3:g} ms")
         ax.set_xlabel("time since the spike (ms)")
         ax.set_ylabel("h(t) (1/s)")
-        ax.legend()
-    fig.tight_layout()
-    path = out / "psc_kernels.png"
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside right upper", title="kernel order")
+    return save_figure(fig, out / "psc_filters_kernels.png", dpi=100)
 
 
 def plot_filtered_train(out: Path, quick: bool) -> Path:
-    """A Poisson spike train and its currents through the fast and slow n = 1 filters."""
+    """A Poisson spike train and its currents through the fast and slow filters, n = 0, 1, 2."""
     dt = 1e-4
     T = 0.5 if quick else 2.0
     raster = poisson_spikes(20.0, T, dt, n=1, seed=0)[:, 0]
     t = np.arange(raster.size) * dt
-    fig, axes = plt.subplots(3, 1, figsize=(10, 6), sharex=True)
+    fig, axes = plt.subplots(3, 1, figsize=(11, 6), sharex=True, layout="constrained")
     axes[0].eventplot(t[raster], colors="k")
     axes[0].set_ylabel("spikes")
     axes[0].set_yticks([])
@@ -61,14 +56,11 @@ def plot_filtered_train(out: Path, quick: bool) -> Path:
         for n in (0, 1, 2):
             ax.plot(t, PSCFilter(tau, n).apply(raster, dt), label=f"n = {n}")
         ax.set_ylabel(f"{label}\ncurrent (1/s)")
-        ax.legend(loc="upper right")
+    fig.legend(*axes[1].get_legend_handles_labels(), loc="outside right upper", title="kernel order")
     axes[-1].set_xlabel("time (s)")
+    axes[-1].set_xlim(0, T)
     axes[0].set_title(f"{int(raster.sum())} Poisson spikes (20 Hz) filtered into currents")
-    fig.tight_layout()
-    path = out / "psc_filtered_train.png"
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return save_figure(fig, out / "psc_filters_filtered_train.png", quick=quick, dpi=100)
 
 
 def main(argv=None) -> list[Path]:

@@ -2,7 +2,7 @@
 
 Trains 64 -> 64 logistic -> 10 softmax on scikit-learn's bundled 8x8 digits
 with minibatch Adam and cross entropy, using the held-out quarter as the
-validation set. Saves ``digits.png``: the training and validation loss curves
+validation set. Saves ``rate_digits.png``: the training and validation loss curves
 and a few test digits with their predicted labels.
 
 Run: ``python examples/rate_digits.py [--quick] [--out DIR]``
@@ -17,13 +17,15 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import torch
 
+from spikenet.plot import save_figure
 from spikenet.rate import datasets
 from spikenet.rate.demos import digits_classifier
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default="examples/output", help="folder for the figures")
+    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "output",
+                        help="folder for the figures")
     parser.add_argument("--quick", action="store_true", help="small sizes (for tests)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
@@ -46,9 +48,8 @@ def main(argv=None):
         a.imshow(X_test[k].reshape(8, 8), cmap="gray_r")
         a.set_title(f"{pred[k]} ({y_test[k]})", fontsize=8)
         a.axis("off")
-    fig.tight_layout()
-    fig.savefig(out / "digits.png", dpi=120)
-    plt.close(fig)
+    path = save_figure(fig, out / "rate_digits.png", quick=args.quick, dpi=120)
+    print(f"wrote {path}")
     print(f"test accuracy after {epochs} epochs: {100 * acc:.2f}%")
     return acc
 

@@ -3,7 +3,7 @@
 Plain gradient descent zig-zags across a narrow valley and crawls along its
 floor; momentum (in both of its usual forms) builds up speed along the floor and
 reaches the minimum far sooner. Both are run through ``spikenet.rate.fit``
-with the same learning rate. Saves ``momentum.png``: the paths over the
+with the same learning rate. Saves ``rate_momentum.png``: the paths over the
 contours, and the loss against the step.
 
 Run: ``python examples/rate_momentum.py [--quick] [--out DIR]``
@@ -19,12 +19,14 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
+from spikenet.plot import save_figure
 from spikenet.rate.demos import quadratic_descent
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default="examples/output", help="folder for the figures")
+    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "output",
+                        help="folder for the figures")
     parser.add_argument("--quick", action="store_true", help="small sizes (for tests)")
     args = parser.parse_args(argv)
     out = Path(args.out)
@@ -55,12 +57,13 @@ def main(argv=None):
     ax2.set_xlabel("step")
     ax2.set_ylabel("E")
     ax2.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(out / "momentum.png", dpi=120)
-    plt.close(fig)
+    path = save_figure(fig, out / "rate_momentum.png", quick=args.quick, dpi=120)
+    print(f"wrote {path}")
     finals = {k: v[1][-1] for k, v in runs.items()}
-    for k, v in finals.items():
-        print(f"E after {epochs} steps, {k}: {v:.3e}")
+    names = ["plain GD", "momentum (V <- beta V + grad E)",
+             "EMA momentum (V <- beta V + (1 - beta) grad E), 10x lr"]
+    for name, v in zip(names, finals.values()):
+        print(f"E after {epochs} steps, {name}: {v:.3e}")
     return finals
 
 

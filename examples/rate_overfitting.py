@@ -3,7 +3,7 @@
 A network with two hidden layers of ReLU units learns a handful of noisy
 samples of a smooth dose-response curve until its training loss is far below
 the noise level, and does poorly on fresh samples. Weight decay, dropout and
-more data each lower the test loss. Saves ``overfitting.png``: the fitted
+more data each lower the test loss. Saves ``rate_overfitting.png``: the fitted
 curves of the four models over the data, and their train and test losses.
 
 Run: ``python examples/rate_overfitting.py [--quick] [--out DIR]``
@@ -19,12 +19,14 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
+from spikenet.plot import save_figure
 from spikenet.rate.demos import overfitting_demo
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default="examples/output", help="folder for the figures")
+    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "output",
+                        help="folder for the figures")
     parser.add_argument("--quick", action="store_true", help="small sizes (for tests)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
@@ -56,9 +58,8 @@ def main(argv=None):
     ax2.set_yscale("log")
     ax2.set_ylabel("MSE loss")
     ax2.legend()
-    fig.tight_layout()
-    fig.savefig(out / "overfitting.png", dpi=120)
-    plt.close(fig)
+    path = save_figure(fig, out / "rate_overfitting.png", quick=args.quick, dpi=120)
+    print(f"wrote {path}")
     for name in names:
         print(f"{name:13s} train loss {res[name]['train_loss']:.2e}  test loss {res[name]['test_loss']:.4f}")
     return res

@@ -3,7 +3,7 @@
 Builds a constructive proof of the universal approximation theorem: a
 target function on [0, 1] is approximated by a sum of N steep logistic units
 (each a shifted step), and the maximum error falls like 1/N. Saves
-``universal_approximation.png``: left, the target and the step sums for a
+``rate_universal_approximation.png``: left, the target and the step sums for a
 few N; right, the maximum error against N with the Lipschitz bound L/N.
 
 Run: ``python examples/rate_universal_approximation.py [--quick] [--out DIR]``
@@ -18,6 +18,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
+from spikenet.plot import save_figure
 from spikenet.rate.demos import step_approximation
 
 
@@ -28,7 +29,8 @@ def target(x):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default="examples/output", help="folder for the figures")
+    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "output",
+                        help="folder for the figures")
     parser.add_argument("--quick", action="store_true", help="small sizes (for tests)")
     args = parser.parse_args(argv)
     out = Path(args.out)
@@ -52,9 +54,8 @@ def main(argv=None):
     ax2.set_xlabel("N (hidden units)")
     ax2.set_ylabel("max error on [0, 1]")
     ax2.legend()
-    fig.tight_layout()
-    fig.savefig(out / "universal_approximation.png", dpi=120)
-    plt.close(fig)
+    path = save_figure(fig, out / "rate_universal_approximation.png", quick=args.quick, dpi=120)
+    print(f"wrote {path}")
     slope = np.polyfit(np.log(ns), np.log(errors), 1)[0]
     print(f"max error for N = {ns.tolist()}: {np.round(errors, 4).tolist()} (log-log slope {slope:.2f})")
     return errors

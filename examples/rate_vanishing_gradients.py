@@ -3,7 +3,7 @@
 At initialisation, the norm of the loss gradient with respect to each layer's
 input currents falls by at least a factor 4 per layer going towards the input,
 because the logistic slope never exceeds 1/4 and the initial weights do not
-make up for it. Saves ``vanishing_gradients.png`` (log scale, one line per
+make up for it. Saves ``rate_vanishing_gradients.png`` (log scale, one line per
 random network).
 
 Run: ``python examples/rate_vanishing_gradients.py [--quick] [--out DIR]``
@@ -19,12 +19,14 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
+from spikenet.plot import save_figure
 from spikenet.rate.demos import deep_logistic_network, layer_gradient_norms
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default="examples/output", help="folder for the figures")
+    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "output",
+                        help="folder for the figures")
     parser.add_argument("--quick", action="store_true", help="small sizes (for tests)")
     args = parser.parse_args(argv)
     out = Path(args.out)
@@ -44,9 +46,8 @@ def main(argv=None):
     ax.set_xlabel("layer (1 = next to the input)")
     ax.set_ylabel(r"$\|\nabla_{z^{(i)}} E\|$")
     ax.set_title("gradient norms at initialisation")
-    fig.tight_layout()
-    fig.savefig(out / "vanishing_gradients.png", dpi=120)
-    plt.close(fig)
+    path = save_figure(fig, out / "rate_vanishing_gradients.png", quick=args.quick, dpi=120)
+    print(f"wrote {path}")
     ratios = np.array(ratios)
     print(
         f"smallest per-layer drop over {n_nets} networks: {ratios.min():.2f}x "

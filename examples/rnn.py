@@ -22,6 +22,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
+from spikenet.plot import save_figure
 from spikenet.rate import fit
 from spikenet.rate.models import LSTM, RNN, BatchFirst
 
@@ -95,17 +96,15 @@ def main(argv=None) -> Path:
         ax_p.plot(range(1, 7), ys[:, j, 0], "x--", color=f"C{j}", label="RNN prediction" if j == 0 else None)
     ax_p.set_xlabel("step")
     ax_p.set_title("next-element prediction")
-    ax_p.legend()
+    ax_p.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
     for name, losses in curves.items():
         ax_l.plot(losses, label=f"{name} (accuracy {acc[name]:.2f})")
     ax_l.set_xlabel("minibatch")
     ax_l.set_ylabel("loss at the last step")
     ax_l.set_title(f"delayed recall over {delay} steps")
     ax_l.legend()
-    fig.tight_layout()
-    path = args.out / "rnn.png"
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    path = save_figure(fig, args.out / "rnn.png", quick=args.quick, dpi=120)
+    print(f"wrote {path}")
     return path
 
 

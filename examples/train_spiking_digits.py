@@ -29,6 +29,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
+from spikenet.plot import save_figure
 from spikenet.rate import SpikingMLP, datasets, fit_spiking
 
 
@@ -82,12 +83,9 @@ def main(argv=None) -> Path:
     for c in range(10):
         ax_o.plot(t_ms, running[:, i, c], lw=2.5 if c == y_test[i] else 0.7, label=str(c))
     ax_o.set(xlabel="time (ms)", ylabel="decoded output", title=f"decoded outputs (label {y_test[i]})")
-    ax_o.legend(ncol=5, fontsize=7, title="class")
-    fig.tight_layout()
-    path = args.out / "train_spiking_digits.png"
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    print(f"saved {path}")
+    ax_o.legend(ncol=2, fontsize=7, title="class", loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    path = save_figure(fig, args.out / "train_spiking_digits.png", quick=args.quick, dpi=100)
+    print(f"wrote {path}")
     return path
 
 

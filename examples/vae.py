@@ -22,6 +22,8 @@ import numpy as np
 import torch
 from scipy.stats import norm
 
+from spikenet import plot
+from spikenet.plot import save_figure
 from spikenet.rate import datasets, fit
 from spikenet.rate.models import VAE
 
@@ -49,12 +51,11 @@ def main(argv=None) -> Path:
     q = norm.ppf(np.linspace(0.04, 0.96, n))
     zz = torch.tensor([[a, b] for b in q[::-1] for a in q], dtype=torch.float32)
     with torch.no_grad():
-        imgs = vae.decode(zz).numpy().reshape(n, n, 8, 8)
+        imgs = vae.decode(zz).numpy()
         mu, _ = vae.encode(test)
-    grid = imgs.transpose(0, 2, 1, 3).reshape(n * 8, n * 8)
 
-    fig, (ax_g, ax_m, ax_s) = plt.subplots(1, 3, figsize=(15, 5))
-    ax_g.imshow(grid, cmap="gray_r")
+    fig, (ax_g, ax_m, ax_s) = plt.subplots(1, 3, figsize=(15, 5), width_ratios=(1, 1.25, 1))
+    plot.image_grid(imgs, ncols=n, crop=True, ax=ax_g)
     ax_g.set_title("decoded 2-D latent grid (prior quantiles)")
     ax_g.axis("off")
     sc = ax_m.scatter(mu[:, 0], mu[:, 1], c=yte, cmap="tab10", s=8)
@@ -62,14 +63,11 @@ def main(argv=None) -> Path:
     ax_m.set_title("encoded means of the test digits")
     ax_m.set_xlabel("z1")
     ax_m.set_ylabel("z2")
-    samples = vae.sample(36, seed=args.seed).numpy().reshape(6, 6, 8, 8).transpose(0, 2, 1, 3).reshape(48, 48)
-    ax_s.imshow(samples, cmap="gray_r")
+    plot.image_grid(vae.sample(36, seed=args.seed), ncols=6, crop=True, ax=ax_s)
     ax_s.set_title("decoded prior samples z ~ N(0, I)")
     ax_s.axis("off")
-    fig.tight_layout()
-    path = args.out / "vae_latent_grid.png"
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    path = save_figure(fig, args.out / "vae_latent_grid.png", quick=args.quick, dpi=120)
+    print(f"wrote {path}")
     return path
 
 

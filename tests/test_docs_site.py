@@ -184,7 +184,8 @@ def test_gallery_shows_every_example_with_small_figures(site):
 
 
 USER_PAGES = ["index", "simulation", "running", "networks", "rate_models", "architectures", "bridge",
-              "gallery/index", "references", "api/sim", "api/rate", "api/rate_modules", "api/rate_models"]
+              "gallery/index", "references", "api/sim", "api/rate", "api/rate_modules", "api/rate_models",
+              "plotting", "api/plot"]
 INTERNAL = re.compile(r"course notes|notes \d|notes' |issue point|the issue|engineers|our session", re.I)
 
 

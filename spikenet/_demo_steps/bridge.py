@@ -27,9 +27,11 @@ def step(out: Path, quick: bool) -> list[str]:
     import matplotlib.pyplot as plt
     import torch
 
+    from spikenet import plot
+    from spikenet.plot import save_figure
     from spikenet.rate import to_spiking
     from spikenet.rate._digits_model import accuracy, trained_digits_model
-    from spikenet.sim import PSCFilter
+    from spikenet.sim import PSCFilter, raster_to_spike_times
 
     epochs, n_test = (10, 100) if quick else (30, None)
     t0 = time.perf_counter()
@@ -52,17 +54,14 @@ def step(out: Path, quick: bool) -> list[str]:
     mean_rate = run.rasters[0][: round(0.2 / snn.dt)].mean() / snn.dt
 
     fig, (ax_r, ax_a) = plt.subplots(1, 2, figsize=(11, 4))
-    steps, neurons = np.nonzero(run.rasters[0][:, 0, :])
-    ax_r.scatter(run.t[steps], neurons, s=1.5, c="k")
-    ax_r.set(xlabel="time (s)", ylabel="hidden neuron", title=f"128 LIF neurons, test image of a {int(y[0])}")
+    hidden = raster_to_spike_times(run.rasters[0][:, 0, :], snn.dt, t0=float(run.t[0]))
+    plot.raster(hidden, ax=ax_r, marker_size=3.0)
+    ax_r.set(xlim=(0, T_max), ylabel="hidden neuron", title=f"128 LIF neurons, test image of a {int(y[0])}")
     ax_a.plot(Ts, 100 * np.array(acc_T), "o-", label="spiking LIF network (dt = 1 ms)")
     ax_a.axhline(100 * rate_acc, c="k", ls="--", label="rate network (SoftLIF)")
     ax_a.set(xlabel="simulated time T (s)", ylabel="test accuracy (%)", title="digits: accuracy vs T")
     ax_a.legend(loc="lower right")
-    fig.tight_layout()
-    path = Path(out) / "bridge_digits.png"
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    path = save_figure(fig, Path(out) / "bridge_digits.png", quick=quick)
     return [
         f"64-128-10 SoftLIF rate network trained in {train_s:.1f} s: test accuracy {100 * rate_acc:.1f}% "
         f"({len(y)} images)",

@@ -25,6 +25,8 @@ def step(out: Path, quick: bool) -> list[str]:
     """
     import matplotlib.pyplot as plt
 
+    from spikenet import plot
+    from spikenet.plot import save_figure
     from spikenet.sim import cv
     from spikenet.sim.cuba import cuba_network
 
@@ -35,22 +37,12 @@ def step(out: Path, quick: bool) -> list[str]:
     elapsed = time.perf_counter() - t0
     fig, ax = plt.subplots(figsize=(8, 4))
     lines = [f"CUBA network: {n} LIF neurons, ~80 synapses each, {T:g} s in {elapsed:.2f} s"]
-    offset = 0
-    for name, color in (("exc", "tab:blue"), ("inh", "tab:red")):
-        times, neurons, _ = res.spike_events(name)
-        shown = min(200 if name == "exc" else 50, res.rates(name).size)
-        keep = neurons < shown
-        ax.scatter(times[keep], neurons[keep] + offset, s=1, c=color, label=name)
-        offset += shown
+    for name in ("exc", "inh"):
         lines.append(f"{name}: {res.rates(name).size} neurons, mean rate {res.rates(name).mean():.2f} Hz, "
                      f"mean ISI CV {np.nanmean(cv(res.spike_times[name])):.2f}")
-    ax.set_xlabel("time (s)")
-    ax.set_ylabel("neuron (subset)")
+    plot.raster(res, ["exc", "inh"], max_neurons=[200, 50], ax=ax, colors=["tab:blue", "tab:red"])
+    ax.set_ylabel("neuron (first 200 exc, 50 inh)")
     ax.set_title("CUBA network raster")
-    ax.legend(loc="upper right", markerscale=5)
-    fig.tight_layout()
-    path = Path(out) / "network_raster.png"
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    path = save_figure(fig, Path(out) / "network_raster.png", quick=quick)
     lines.append(f"figure: {path.name}")
     return lines

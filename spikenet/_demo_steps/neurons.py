@@ -29,6 +29,8 @@ def step(out: Path, quick: bool) -> list[str]:
     """
     import matplotlib.pyplot as plt
 
+    from spikenet import plot
+    from spikenet.plot import save_figure
     from spikenet.sim import HH, LIF, simulate
 
     lines = []
@@ -53,36 +55,25 @@ def step(out: Path, quick: bool) -> list[str]:
     lines.append(f"LIF, J 0.5 -> 1.5 at 50 ms: {n_lif} spikes "
                  f"(analytic steady rate {lif.rate(1.5):.1f} Hz)")
 
-    fig, axes = plt.subplots(2, 1, figsize=(8, 6), sharex=False)
-    axes[0].plot(hh.t * 1e3, hh.v[:, 0], lw=0.8)
-    axes[0].set(title="Hodgkin-Huxley neuron, 10 uA/cm$^2$ step at 20 ms", xlabel="time (ms)",
-                ylabel="V (mV)")
-    axes[1].plot(lr.t * 1e3, lr.v[:, 0], lw=0.8)
-    for ts in lr.spike_times[0]:
-        axes[1].vlines(ts * 1e3, 1.0, 1.3, color="k", lw=0.8)
+    # Every time axis of the demo is in seconds, the unit of the whole API.
+    fig, axes = plt.subplots(2, 1, figsize=(8, 6))
+    plot.voltage(hh, ax=axes[0], units="mV")
+    axes[0].set_title("Hodgkin-Huxley neuron, 10 uA/cm$^2$ step at t = 0.02 s")
+    plot.voltage(lr, ax=axes[1], units="dimensionless")
+    axes[1].vlines(lr.spike_times[0], 1.0, 1.3, color="k", lw=0.8)
     axes[1].axhline(lif.v_th, color="gray", ls=":", lw=0.8)
-    axes[1].set(title="LIF neuron, J steps from 0.5 to 1.5 at 50 ms (ticks: spikes)",
-                xlabel="time (ms)", ylabel="v")
-    fig.tight_layout()
-    traces = Path(out) / "neuron_traces.png"
-    fig.savefig(traces, dpi=100)
-    plt.close(fig)
+    axes[1].set_title("LIF neuron, J steps from 0.5 to 1.5 at t = 0.05 s (ticks: spikes)")
+    traces = save_figure(fig, Path(out) / "neuron_traces.png", quick=quick)
 
     # --- LIF tuning curve: simulated points on the analytic curve --------
     J_pts = np.linspace(0.5, 6.0, 12 if quick else 23)
     T_tc = 1.0 if quick else 2.0
     tc = simulate(lif, J_pts, T=T_tc, dt=dt)
     sim_rates = tc.rates()
-    J_line = np.linspace(0.0, 6.0, 600)
     fig, ax = plt.subplots(figsize=(6, 4))
-    ax.plot(J_line, lif.rate(J_line), label="analytic $G(J)$")
-    ax.plot(J_pts, sim_rates, "o", label=f"simulated (T = {T_tc:g} s, dt = 0.1 ms)")
-    ax.set(xlabel="input J", ylabel="rate (Hz)", title="LIF tuning curve")
-    ax.legend()
-    fig.tight_layout()
-    curve = Path(out) / "lif_tuning_curve.png"
-    fig.savefig(curve, dpi=100)
-    plt.close(fig)
+    plot.tuning_curve(J_pts, sim_rates, analytic=lif, ax=ax, label=f"simulated (T = {T_tc:g} s, dt = 0.1 ms)")
+    ax.set_title("LIF tuning curve: simulation on the analytic G(J)")
+    curve = save_figure(fig, Path(out) / "lif_tuning_curve.png", quick=quick)
     above = J_pts > 1.2
     err = np.max(np.abs(sim_rates[above] / lif.rate(J_pts[above]) - 1))
     lines.append(f"LIF tuning curve: {len(J_pts)} inputs, simulated rates within {100 * err:.1f}% "

@@ -22,6 +22,7 @@ def step(out: Path, quick: bool) -> list[str]:
     """
     import matplotlib.pyplot as plt
 
+    from spikenet.plot import save_figure
     from spikenet.rate.demos import digits_classifier, quadratic_descent
 
     epochs = 3 if quick else 30
@@ -37,10 +38,7 @@ def step(out: Path, quick: bool) -> list[str]:
     ax2.semilogy(e_mom, label="momentum 0.9")
     ax2.set(xlabel="step", ylabel="E", title="elongated quadratic bowl (100:1)")
     ax2.legend()
-    fig.tight_layout()
-    path = Path(out) / "rate_learning.png"
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    path = save_figure(fig, Path(out) / "rate_learning.png", quick=quick)
     return [
         f"digits classifier trained with fit for {epochs} epochs: {100 * acc:.1f}% test accuracy",
         f"100 steps on a 100:1 bowl: E = {e_plain[-1]:.2e} plain, {e_mom[-1]:.2e} with momentum",

@@ -185,3 +185,17 @@ class NetworkResult:
         stop = ", interrupted=True" if self.interrupted else ""
         return (f"NetworkResult(T={self.T:g} s, dt={self.dt:g} s, populations=[{names}], "
                 f"batch={self.batch}{stop})")
+
+    def to_neo(self):
+        """This run as a :class:`neo.Block` of spike trains and analog signals.
+
+        See :func:`spikenet.interop.to_neo` (needs ``spikenet[interop]``);
+        states get the units of their population's model.
+
+        Returns
+        -------
+        neo.Block
+        """
+        from spikenet.interop import to_neo
+
+        return to_neo(self)

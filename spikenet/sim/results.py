@@ -168,6 +168,25 @@ class Result:
         return (f"Result(shape={self.shape}, steps={self.steps}, dt={self.dt}, "
                 f"spikes={len(self._times)}, recorded={list(self._states)}{stop})")
 
+    def to_neo(self, neuron=None):
+        """This run as a :class:`neo.Block` of spike trains and analog signals.
+
+        See :func:`spikenet.interop.to_neo` (needs ``spikenet[interop]``).
+
+        Parameters
+        ----------
+        neuron : LIF or HH, optional
+            The model given to ``simulate``; required when states were
+            recorded, to give them units (HH ``v`` in mV, LIF ``v`` dimensionless).
+
+        Returns
+        -------
+        neo.Block
+        """
+        from spikenet.interop import to_neo
+
+        return to_neo(self, neuron=neuron)
+
 
 # NetworkResult (the output of Network.run) lives in its own module; it is
 # re-exported here so that both result types are found in one place.

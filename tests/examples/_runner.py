@@ -41,4 +41,35 @@ def run_examples(names, out, *, torch_threads=0, timeout=600):
         capture_output=True, text=True, timeout=timeout, check=False,
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
+    check_written_figures(proc.stdout, names, out)
     return proc.stdout
+
+
+def written_figures(stdout):
+    """Map each script's name (without ``.py``) to the paths it printed as ``wrote PATH``.
+
+    The driver prints ``== SCRIPT took ...`` after each script, so the lines
+    before it belong to that script.
+    """
+    figures, current = {}, []
+    for line in stdout.splitlines():
+        if line.startswith("wrote "):
+            current.append(Path(line[len("wrote "):].strip()))
+        elif line.startswith("== ") and " took " in line:
+            figures[Path(line[3:].split(" took ")[0]).stem] = current
+            current = []
+    return figures
+
+
+def check_written_figures(stdout, names, out):
+    """Every script printed ``wrote PATH`` for each figure, a PNG in ``out`` named after the script."""
+    figures = written_figures(stdout)
+    assert sorted(figures) == sorted(Path(n).stem for n in names), stdout[-2000:]
+    for stem, paths in figures.items():
+        assert paths, f"{stem} printed no 'wrote PATH' line"
+        for path in paths:
+            assert path.parent == Path(out) and path.name.startswith(stem) and path.suffix == ".png", path
+            assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", path
+        written = {p.name for p in paths}
+        on_disk = {p.name for p in Path(out).glob(f"{stem}*.png")}
+        assert on_disk <= written, f"{stem} wrote {on_disk - written} without saying so"

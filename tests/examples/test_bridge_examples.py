@@ -7,11 +7,14 @@ each on a loaded 2-core machine). Importing the file from ``ROOT`` tests the
 checkout the tests live in.
 """
 
+import ast
 import importlib.util
 import re
 from pathlib import Path
 
 import pytest
+
+from tests.examples._runner import check_written_figures
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -21,7 +24,10 @@ def run_example(script, out, capsys):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     module.main(["--quick", "--out", str(out)])
-    return capsys.readouterr().out
+    stdout = capsys.readouterr().out
+    # the same checks as for the scripts run in a subprocess: one "wrote PATH" line per figure
+    check_written_figures(f"{stdout}\n== {script} took 0 s\n", [script], out)
+    return stdout
 
 
 def test_lif_tuning_example_shows_simulation_on_the_analytic_curve(tmp_path, capsys):
@@ -41,7 +47,7 @@ def test_hh_fi_example_finds_the_onset_and_fits_an_lif_curve(tmp_path, capsys):
 
 def test_digits_example_keeps_accuracy_and_writes_both_figures(tmp_path, capsys):
     stdout = run_example("digits_to_spiking.py", tmp_path, capsys)
-    for figure in ("digits_hidden_raster.png", "digits_accuracy_vs_T.png"):
+    for figure in ("digits_to_spiking_hidden_raster.png", "digits_to_spiking_accuracy_vs_T.png"):
         assert (tmp_path / figure).stat().st_size > 10_000
     rate_acc = float(re.search(r"rate network \(SoftLIF\): test accuracy ([\d.]+)%", stdout).group(1))
     spiking_acc = float(re.search(r"spiking network: accuracy ([\d.]+)%", stdout).group(1))
@@ -50,7 +56,7 @@ def test_digits_example_keeps_accuracy_and_writes_both_figures(tmp_path, capsys)
 
 def test_latency_example_reaches_the_rate_network_in_five_steps_with_the_defaults(tmp_path, capsys):
     stdout = run_example("digits_latency.py", tmp_path, capsys)
-    assert (tmp_path / "digits_accuracy_vs_steps.png").stat().st_size > 10_000
+    assert (tmp_path / "digits_latency_accuracy_vs_steps.png").stat().st_size > 10_000
     rate_acc = float(re.search(r"rate network \(SoftLIF\): test accuracy ([\d.]+)%", stdout).group(1))
     rows = {line.split("  ")[0]: line for line in stdout.splitlines()}
     defaults = next(v for k, v in rows.items() if k.startswith("defaults"))
@@ -66,6 +72,12 @@ EXAMPLES = ["lif_tuning_analytic_vs_sim.py", "hh_fi_curve.py", "digits_to_spikin
 
 
 @pytest.mark.parametrize("script", EXAMPLES)
-def test_example_states_which_figure_of_the_notes_it_reproduces(script):
-    text = (ROOT / "examples" / script).read_text()
-    assert re.search(r"course notes (sections? )?1\.[3-7]", text)
+def test_example_cites_the_published_work_it_reproduces(script):
+    """The docstring names a paper (author, year) listed on the documentation's references page."""
+    doc = ast.get_docstring(ast.parse((ROOT / "examples" / script).read_text()))
+    cited = re.findall(r"([A-Z][a-z]+)(?: et al\.| & [A-Z][a-z]+)?,? \(?(1[89]\d\d|20\d\d)\b", doc)
+    assert cited, doc
+    references = (ROOT / "docs" / "references.md").read_text()
+    for author, year in cited:
+        assert re.search(rf"{author}\b[^\n]*(?:\n[^\n-][^\n]*)*\({year}\)", references) or \
+            re.search(rf"{author}, [^(]*\({year}\)", references), (author, year)

@@ -8,8 +8,8 @@ from tests.examples._runner import run_examples
 @pytest.mark.parametrize(
     ("script", "figures"),
     [
-        ("psc_filters.py", ["psc_kernels.png", "psc_filtered_train.png"]),
-        ("cuba_network.py", ["cuba_raster.png"]),
+        ("psc_filters.py", ["psc_filters_kernels.png", "psc_filters_filtered_train.png"]),
+        ("cuba_network.py", ["cuba_network_raster.png"]),
     ],
 )
 def test_example_runs_and_saves_figures(script, figures, tmp_path):

@@ -3,11 +3,11 @@
 from tests.examples._runner import run_examples
 
 SCRIPTS = {
-    "rate_universal_approximation.py": "universal_approximation.png",
-    "rate_overfitting.py": "overfitting.png",
-    "rate_vanishing_gradients.py": "vanishing_gradients.png",
-    "rate_momentum.py": "momentum.png",
-    "rate_digits.py": "digits.png",
+    "rate_universal_approximation.py": "rate_universal_approximation.png",
+    "rate_overfitting.py": "rate_overfitting.png",
+    "rate_vanishing_gradients.py": "rate_vanishing_gradients.png",
+    "rate_momentum.py": "rate_momentum.png",
+    "rate_digits.py": "rate_digits.png",
 }
 
 
