@@ -152,6 +152,7 @@ def test_brunel_small_gives_nests_spikes_on_the_same_connectivity(regime):
 
 @pytest.mark.slow
 @pytest.mark.nest
+@pytest.mark.timeout(3600)
 @pytest.mark.parametrize("regime", list(brunel.REGIMES))
 def test_brunel_full_size_rate_and_cv_match_nest_within_seed_spread(regime):
     # Full model A (N_E = 10,000, C_E = 1,000, J = 0.1 mV, D = 1.5 ms), 1 s.

@@ -59,6 +59,7 @@ from spikenet.sim.kernels.hh import hh_step
 from spikenet.sim.kernels.layout import (  # noqa: F401 - re-exported: the kernel's layout
     CONN_DENSE,
     CONN_SPARSE,
+    CONN_SPARSE_DELAYED,
     CONN_SPARSE_UNIFORM,
     HH_KIND,
     LIF_BLOCK,
@@ -138,6 +139,14 @@ def _scaled_copy(out, x, c):  # pragma: no cover - compiled
 def _axpy(out, c, x):  # pragma: no cover - compiled
     for i in range(out.shape[0]):
         out[i] += c * x[i]
+
+
+@njit(**_HELPER)
+def _drain(out, x):  # pragma: no cover - compiled
+    """``out += x``, then ``x = 0``."""
+    for i in range(out.shape[0]):
+        out[i] += x[i]
+        x[i] = 0.0
 
 
 @njit(**_HELPER)
@@ -314,8 +323,8 @@ def _run_copy(b, t, n_parts, part_lo, part_hi, sync, k0, n_chunk, kstart, dt, v,
               grp_avg_off, conn_src, conn_grp, conn_delay, conn_kind, conn_npost, conn_ptr_off, conn_data_off,
               w_dense, w_cut, w_idx, w_sdata, src_off, ring_idx, ring_cnt, ev_ptr, ev_idx, rec_pop, rec_state,
               rec_col, rec_idx_off, rec_len, rec_idx, rec_out, spk_step, spk_idx, spk_off, spk_cnt, with_hh,
-              with_generic, with_rec, with_dense, with_sparse_w, jump_grp,
-              with_delta):  # pragma: no cover - compiled
+              with_generic, with_rec, with_dense, with_sparse_w, jump_grp, with_delta, w_sdelay, dbuf,
+              grp_doff, with_delays):  # pragma: no cover - compiled
     """Advance part ``t`` of batch copy ``b`` from local step ``kstart[b + t]`` to ``n_chunk``.
 
     A copy is split into ``n_parts`` parts (``n_parts > 1`` only for an
@@ -395,6 +404,17 @@ def _run_copy(b, t, n_parts, part_lo, part_hi, sync, k0, n_chunk, kstart, dt, v,
                             stages[b, tgt + w_idx[e]] += w
                 elif with_sparse_w is not None:  # else pruned: no sparse connection with per-synapse weights
                     poff = conn_ptr_off[c]
+                    if with_delays is not None and kind == CONN_SPARSE_DELAYED:
+                        # per-synapse delays (pruned without them): into the
+                        # group's ring of future inputs, `delay` steps ahead
+                        n_dring = with_delays[0]
+                        dbase = grp_doff[g]
+                        for q in range(cnt):
+                            j = ring_idx[ln, rs, sbase + q]
+                            for e in range(w_cut[t, poff + j], w_cut[t + 1, poff + j]):
+                                ds = (kg + w_sdelay[e + doff]) % n_dring
+                                dbuf[b, dbase + ds * npost + w_idx[e]] += w_sdata[e + doff]
+                        continue
                     for q in range(cnt):
                         if q + _PREFETCH_AHEAD < cnt:
                             jn = ring_idx[ln, rs, sbase + q + _PREFETCH_AHEAD]
@@ -406,6 +426,18 @@ def _run_copy(b, t, n_parts, part_lo, part_hi, sync, k0, n_chunk, kstart, dt, v,
                         j = ring_idx[ln, rs, sbase + q]
                         for e in range(w_cut[t, poff + j], w_cut[t + 1, poff + j]):
                             stages[b, tgt + w_idx[e]] += w_sdata[e + doff]
+        # 1a. the inputs of per-synapse-delay connections due now join the
+        # first stage of their groups (pruned without them: with_delays=None)
+        if with_delays is not None:
+            ds = kg % with_delays[0]
+            for g in range(grp_post.shape[0]):
+                if grp_doff[g] < 0:
+                    continue
+                npop = pop_n[grp_post[g]]
+                lo = part_lo[t, grp_post[g]]
+                hi = part_hi[t, grp_post[g]]
+                d0 = grp_doff[g] + ds * npop
+                _drain(stages[b, grp_off[g] + lo:grp_off[g] + hi], dbuf[b, d0 + lo:d0 + hi])
         # 1b. voltage jumps (Delta synapses) of this part's neurons, summed in
         # their groups' stage by the delivery above (pruned without Delta
         # synapses: with_delta=None)
@@ -588,8 +620,8 @@ def run_network_batched(n_parts, part_lo, part_hi, sync, k0, n_chunk, kstart, dt
                         conn_npost, conn_ptr_off, conn_data_off, w_dense, w_cut, w_idx, w_sdata, src_off,
                         ring_idx, ring_cnt, ev_ptr, ev_idx, rec_pop, rec_state, rec_col, rec_idx_off, rec_len,
                         rec_idx, rec_out, spk_step, spk_idx, spk_off, spk_cnt, with_hh, with_generic,
-                        with_rec, with_dense, with_sparse_w, jump_grp,
-                        with_delta):  # pragma: no cover - compiled
+                        with_rec, with_dense, with_sparse_w, jump_grp, with_delta, w_sdelay, dbuf,
+                        grp_doff, with_delays):  # pragma: no cover - compiled
     for b in prange(v.shape[0]):
         _run_copy(b, 0, 1, part_lo, part_hi, sync, k0, n_chunk, kstart, dt, v, ref_end, gate_m, gate_h,
                   gate_n, stages, scratch, flags, flag_words, zeros, jconst, jvar, pop_voff, pop_kind,
@@ -598,7 +630,7 @@ def run_network_batched(n_parts, part_lo, part_hi, sync, k0, n_chunk, kstart, dt
                   conn_ptr_off, conn_data_off, w_dense, w_cut, w_idx, w_sdata, src_off, ring_idx, ring_cnt,
                   ev_ptr, ev_idx, rec_pop, rec_state, rec_col, rec_idx_off, rec_len, rec_idx, rec_out,
                   spk_step, spk_idx, spk_off, spk_cnt, with_hh, with_generic, with_rec, with_dense,
-                  with_sparse_w, jump_grp, with_delta)
+                  with_sparse_w, jump_grp, with_delta, w_sdelay, dbuf, grp_doff, with_delays)
 
 
 run_network_batched.__doc__ = _DOC.replace("every batch copy", "every batch copy, in parallel over copies,")
