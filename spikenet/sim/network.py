@@ -10,7 +10,10 @@ each other, and the last stage is the current (so a spike delivers the
 charge ``W[i, j]``). Every distinct PSC filter into a population has its own
 stages (identical filters share them, which is exact by linearity); the
 currents of all synapses, the bias and any external current add up to the
-drive ``J`` (dimensionless for LIF, uA/cm^2 for HH).
+drive ``J`` (dimensionless for LIF, uA/cm^2 for HH). A ``Delta`` synapse
+instead adds ``W[i, j]`` to the voltage when the spike arrives (LIF only, NEST
+``iaf_psc_delta`` timing, see :class:`~spikenet.sim.Delta`); ``delay`` may be
+given per synapse.
 
 Integration
 -----------

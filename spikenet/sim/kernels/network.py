@@ -28,7 +28,11 @@ Layout (all flat, so that one compiled specialisation serves every network):
 
 Order inside step ``k`` (global index ``k0 + k``):
 
-1. deliver the spikes of step ``k0 + k - 1 - delay`` of every connection;
+1. deliver the spikes of step ``k0 + k - 1 - delay`` of every connection
+   (per-synapse delays: into the group's ring of future inputs ``dbuf``,
+   whose slot of this step then joins stage 0); then the voltage jumps of
+   Delta groups, whose neurons taken to threshold spike at ``t[k]`` into the
+   ring slot of step ``k - 1`` (see ``_lif_jumps``);
 2. record the chosen states (values at ``t[k]``, jumps included);
 3. clear this step's ring slot and put the external input spikes of row ``k``
    into it (they arrive at the start of the next step, like internal spikes);
@@ -42,7 +46,9 @@ Order inside step ``k`` (global index ``k0 + k``):
 Code paths a network does not use are pruned at compile time: the arguments
 ``with_hh`` (HH populations), ``with_generic`` (generic LIF pass and stage
 update), ``with_rec`` (recording), ``with_dense`` and ``with_sparse_w``
-(delivery of dense and of per-synapse-weight sparse connections) are either a
+(delivery of dense and of per-synapse-weight sparse connections), ``with_delta``
+(the jump pass of Delta synapses) and ``with_delays`` (per-synapse delays; it
+holds the length of their ring) are either a
 1-element array (keep) or None, and Numba removes the branches under a
 None-typed ``is None`` test. Each network compiles, and caches, only its own
 specialisation: less to compile on a cold start, smaller loops on a warm one.
