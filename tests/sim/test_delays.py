@@ -82,7 +82,8 @@ def _net(split, synapse, threads=None, dtype=np.float64, batch=None):
     return net
 
 
-@pytest.mark.parametrize("synapse", [PSCFilter(0.004), Delta()], ids=["psc", "delta"])
+@pytest.mark.parametrize("synapse", [
+    PSCFilter(0.004), pytest.param(Delta(), marks=pytest.mark.slow)], ids=["psc", "delta"])
 def test_per_synapse_delays_give_the_spikes_of_one_connect_per_delay_value(synapse):
     ours = _net(False, synapse).run(0.2)
     split = _net(True, synapse).run(0.2)
@@ -92,6 +93,7 @@ def test_per_synapse_delays_give_the_spikes_of_one_connect_per_delay_value(synap
             np.testing.assert_allclose(a, b, rtol=0, atol=EXACT_ATOL)
 
 
+@pytest.mark.slow  # compiles the split (barrier) kernel with per-synapse delays
 @pytest.mark.parametrize("synapse", [PSCFilter(0.004), Delta()], ids=["psc", "delta"])
 def test_split_over_threads_gives_the_single_thread_results_with_per_synapse_delays(synapse):
     record = {"E": ("v", "I_syn"), "I": ("v",)}
