@@ -254,7 +254,9 @@ class Network:
         Each is a :class:`Connection` ``(pre, post, weights, synapse, delay)``
         with ``weights`` of shape (post.n, pre.n) (a numpy array or a
         ``scipy.sparse`` CSR matrix, as given) and ``delay`` in seconds (after
-        rounding to whole steps).
+        rounding to whole steps): a float, or for per-synapse delays an array
+        (post.n, pre.n) when the weights were given dense, else a CSR matrix
+        with the weights' pattern.
         """
         out = []
         for c in self._conns:
