@@ -10,7 +10,10 @@ each other, and the last stage is the current (so a spike delivers the
 charge ``W[i, j]``). Every distinct PSC filter into a population has its own
 stages (identical filters share them, which is exact by linearity); the
 currents of all synapses, the bias and any external current add up to the
-drive ``J`` (dimensionless for LIF, uA/cm^2 for HH).
+drive ``J`` (dimensionless for LIF, uA/cm^2 for HH). A ``Delta`` synapse
+instead adds ``W[i, j]`` to the voltage when the spike arrives (LIF only, NEST
+``iaf_psc_delta`` timing, see :class:`~spikenet.sim.Delta`); ``delay`` may be
+given per synapse.
 
 Integration
 -----------
@@ -74,7 +77,7 @@ _LIF_STATES = ("v", "I_syn", "ref")
 _HH_STATES = ("v", "I_syn", "m", "h", "n")
 # Built arrays that hold the state of a run (kept when set() rebuilds the constants), and the
 # part of it that is synaptic input in flight (cleared by reset()).
-_INPUT_STATE_KEYS = ("stages", "ring_idx", "ring_cnt")
+_INPUT_STATE_KEYS = ("stages", "ring_idx", "ring_cnt", "dbuf")
 _STATE_KEYS = ("v", "ref_end", "gm", "gh", "gn", *_INPUT_STATE_KEYS, "cap")
 _STATE_CODE = {"v": 0, "I_syn": 1, "m": 2, "h": 3, "n": 4, "ref": 5}
 # Per-chunk memory of the per-step input buffers (time-varying currents and
@@ -172,6 +175,10 @@ class _Connection:
     weights: object  # ("dense", W (post, pre)) or ("sparse", csr W (post, pre))
     synapse: PSCFilter | Delta
     delay_steps: int
+    # per-synapse delays in steps beyond delay_steps (the shortest), uint16,
+    # aligned with the CSR of the transposed weights; None: delay_steps for all
+    syn_delay: np.ndarray | None = None
+    dense_delay: bool = False  # the weights were given dense (Connection.weights returns them so)
 
 
 @dataclass(eq=False)
@@ -266,14 +273,22 @@ class Network:
         Each is a :class:`Connection` ``(pre, post, weights, synapse, delay)``
         with ``weights`` of shape (post.n, pre.n) (a numpy array or a
         ``scipy.sparse`` CSR matrix, as given) and ``delay`` in seconds (after
-        rounding to whole steps).
+        rounding to whole steps): a float, or for per-synapse delays an array
+        (post.n, pre.n) when the weights were given dense, else a CSR matrix
+        with the weights' pattern.
         """
         out = []
         for c in self._conns:
             if c.src >= 0:
                 kind, w = c.weights
                 w = w.to_scipy() if kind == "sparse" else w
-                out.append(Connection(self.populations[c.src], c.post, w, c.synapse, c.delay_steps * self.dt))
+                delay = c.delay_steps * self.dt
+                if c.syn_delay is not None:
+                    delay = _Sparse(w.shape, c.weights[1].indptr, c.weights[1].indices,
+                                    (c.syn_delay + c.delay_steps) * self.dt).to_scipy()
+                    delay = delay.toarray() if c.dense_delay else delay
+                    w = w.toarray() if c.dense_delay else w
+                out.append(Connection(self.populations[c.src], c.post, w, c.synapse, delay))
         return out
 
     def _n_parts(self, n_neurons: int) -> int:
@@ -427,9 +442,15 @@ class Network:
             PSC filter of this connection, or ``Delta()`` for voltage jumps
             of ``weights`` (threshold units; LIF targets only; see
             :class:`~spikenet.sim.Delta`).
-        delay : float
-            Transmission delay in seconds (>= 0), a whole number of steps of
-            ``dt`` (within 1e-9 relative, else ``ValueError``).
+        delay : float, array_like (post.n, pre.n) or scipy.sparse matrix
+            Transmission delay in seconds (>= 0). One for every synapse: a
+            whole number of steps of ``dt`` (within 1e-9 relative, else
+            ``ValueError``). Or one per synapse, each rounded to the nearest
+            whole step (as NEST does): a dense array (post.n, pre.n) (entries
+            where there is no synapse are ignored) or a sparse matrix with the
+            same pattern as sparse ``weights``. A spike of ``pre`` in step
+            ``k`` reaches a synapse with delay ``d`` at the start of step
+            ``k + 1 + round(d / dt)``.
         p : float, optional
             Connection probability: each (post, pre) pair (autapses included)
             is connected independently with probability ``p``, drawn from
@@ -439,7 +460,9 @@ class Network:
         pre = self._pop(pre, "pre")
         post = self._pop(post, "post")
         _check_synapse(synapse, post)
-        delay_steps = whole_steps("delay", delay, self.dt, allow_zero=True)
+        per_synapse = _is_sparse(delay) or np.ndim(delay) > 0
+        if not per_synapse:
+            delay_steps = whole_steps("delay", delay, self.dt, allow_zero=True)
         if p is not None:
             p = positive_float("p", p, allow_zero=True)
             if p > 1:
@@ -450,7 +473,17 @@ class Network:
             wt = ("sparse", self._random_weights(float(w), p, post.n, pre.n))
         else:
             wt = self._weights(weights, post.n, pre.n)
-        self._conns.append(_Connection(pre.index, pre.n, post, wt, synapse, delay_steps))
+        if not per_synapse:
+            self._conns.append(_Connection(pre.index, pre.n, post, wt, synapse, delay_steps))
+            return
+        wt_syn, steps, dense = _synapse_delays(delay, wt, self.dt)
+        if steps.size == 0 or np.all(steps == steps[0]):  # one delay after rounding: the scalar path
+            one = int(steps[0]) if steps.size else 0
+            self._conns.append(_Connection(pre.index, pre.n, post, wt, synapse, one))
+        else:
+            # the ring delivers after the shortest delay; each synapse adds its own excess
+            low = int(steps.min())
+            self._conns.append(_Connection(pre.index, pre.n, post, wt_syn, synapse, low, steps - low, dense))
 
     def add_input(self, post, current=None, spikes=None, weights=None, synapse=None):
         """Add an external current or an external spike train to ``post``.
@@ -650,6 +683,7 @@ class Network:
         from spikenet.sim.kernels.layout import (
             CONN_DENSE,
             CONN_SPARSE,
+            CONN_SPARSE_DELAYED,
             CONN_SPARSE_UNIFORM,
             LIF_BLOCK,
             N_POP_PAR,
@@ -718,6 +752,19 @@ class Network:
         # +2: with parts on threads, a part may clear its slot of step k while
         # another still delivers the spikes of step k - 1 - delay
         n_ring = 2 + max([c.delay_steps for c in self._conns], default=0)
+        # per-synapse delays: a spike is delivered at once into a ring of the
+        # group's future first-stage inputs (n_dring steps ahead), added to the
+        # stage when its step comes (grp_doff: the group's block, or -1)
+        delayed = [c for c in self._conns if c.syn_delay is not None]
+        n_dring = 1 + max([int(c.syn_delay.max()) for c in delayed], default=0)
+        grp_doff = np.full(G, -1, dtype=np.int64)
+        d_total = 0
+        for c in delayed:
+            g = groups[(c.post.index, c.synapse)]
+            if grp_doff[g] < 0:
+                grp_doff[g] = d_total
+                d_total += n_dring * c.post.n
+        w_sdelay = []
         # connections
         C = len(self._conns)
         keys = ("src", "grp", "delay", "kind", "npost", "ptr", "data")
@@ -747,7 +794,13 @@ class Network:
                 w_rowcut.append(_row_cuts(w.indptr, w.indices, part_cut[c.post.index, 1:-1]) + n_idx)
                 n_ptr += w.indptr.size
                 w_idx.append(w.indices)
-                if w.data.size and np.all(w.data == w.data[0]):
+                if c.syn_delay is not None:
+                    conn["kind"][ci] = CONN_SPARSE_DELAYED
+                    conn["data"][ci] = n_sdata - n_idx  # shift from CSR position to w_sdata and w_sdelay
+                    w_sdata.append(w.data * scale)
+                    w_sdelay.append(c.syn_delay)
+                    n_sdata += w.data.size
+                elif w.data.size and np.all(w.data == w.data[0]):
                     conn["kind"][ci] = CONN_SPARSE_UNIFORM
                     conn["data"][ci] = n_dense
                     w_dense.append(np.array([w.data[0] * scale]))
@@ -756,6 +809,7 @@ class Network:
                     conn["kind"][ci] = CONN_SPARSE
                     conn["data"][ci] = n_sdata - n_idx  # shift from CSR position to w_sdata
                     w_sdata.append(w.data * scale)
+                    w_sdelay.append(np.zeros(w.data.size if delayed else 0, np.uint16))
                     n_sdata += w.data.size
                 n_idx += w.indices.size
         w_sdata = w_sdata or [np.zeros(1)]
@@ -830,9 +884,13 @@ class Network:
             "with_generic": _flag(needs_generic),
             # None prunes the delivery code of connection kinds the network lacks
             "with_dense": _flag(np.any(conn["kind"] == CONN_DENSE)),
-            "with_sparse_w": _flag(np.any(conn["kind"] == CONN_SPARSE)),
+            "with_sparse_w": _flag(np.any(np.isin(conn["kind"], (CONN_SPARSE, CONN_SPARSE_DELAYED)))),
             # None prunes the jump pass of Delta synapses
             "jump_grp": jump_grp, "with_delta": _flag(jump_grp.size > 0),
+            # per-synapse delays; with_delays holds the length of their ring (None prunes them)
+            "w_sdelay": np.concatenate([*w_sdelay, np.zeros(1, np.uint16)]),
+            "dbuf": np.zeros((B, max(d_total, 1)), dtype=f), "grp_doff": grp_doff,
+            "with_delays": np.array([n_dring], dtype=np.int64) if delayed else None,
         }
         self._initial_state(self._built)
 
@@ -1085,7 +1143,8 @@ class Network:
                         rec_all[done:done + n_chunk] if ncols else rec_none,
                         spk_step, spk_idx, spk_off, spk_cnt, bd["with_hh"], bd["with_generic"],
                         _flag(len(rec_pop) > 0), bd["with_dense"], bd["with_sparse_w"],
-                        bd["jump_grp"], bd["with_delta"],
+                        bd["jump_grp"], bd["with_delta"], bd["w_sdelay"], bd["dbuf"], bd["grp_doff"],
+                        bd["with_delays"],
                     )
                     if T > 1:
                         from spikenet.sim.kernels.network import run_network_threads
@@ -1145,6 +1204,53 @@ class Network:
 
 # Networks with fewer neurons run on one thread unless ``threads`` says otherwise.
 _SPLIT_MIN_NEURONS = 20000
+
+
+# Per-synapse delays are stored in steps as uint16.
+_MAX_DELAY_STEPS = np.iinfo(np.uint16).max
+
+
+def _synapse_delays(delay, wt, dt):
+    """Per-synapse delays in steps, aligned with the weights' CSR of the transpose.
+
+    Returns ``(weights, steps, dense)``: dense weights become sparse (every
+    entry a synapse); ``dense`` says whether they were given dense.
+    """
+    kind, w = wt
+    dense = kind == "dense"
+    if dense:
+        n_post, n_pre = w.shape
+        w = _Sparse((n_post, n_pre), np.arange(n_pre + 1, dtype=np.int64) * n_post,
+                    np.tile(np.arange(n_post, dtype=np.int32), n_pre), np.ascontiguousarray(w.T).ravel())
+    n_post, n_pre = w.shape
+    if _is_sparse(delay):
+        if dense:
+            raise ValueError("delay: a sparse delay matrix needs sparse weights with the same pattern; "
+                             "give a dense delay array (post.n, pre.n) for dense weights")
+        if delay.shape != (n_post, n_pre):
+            raise ValueError(f"delay must have shape (post.n, pre.n) = ({n_post}, {n_pre}), "
+                             f"got {delay.shape}")
+        d = delay.tocsc()
+        d.sort_indices()
+        if not (np.array_equal(d.indptr, w.indptr) and np.array_equal(d.indices, w.indices)):
+            raise ValueError("delay: the sparse delay matrix must have the same pattern (stored entries) "
+                             "as the sparse weights")
+        values = np.asarray(d.data, dtype=np.float64)
+    else:
+        arr = finite_array("delay", delay, ndim=2)
+        if arr.shape != (n_post, n_pre):
+            raise ValueError(f"delay must have shape (post.n, pre.n) = ({n_post}, {n_pre}), got {arr.shape}")
+        pre = np.repeat(np.arange(n_pre), np.diff(w.indptr))
+        values = arr[w.indices, pre]
+    if not np.all(np.isfinite(values)):
+        raise ValueError("delay contains NaN or inf")
+    if values.size and values.min() < 0:
+        raise ValueError(f"delay must be >= 0 s, got {values.min():g}")
+    steps = np.rint(values / dt)
+    if steps.size and steps.max() > _MAX_DELAY_STEPS:
+        raise ValueError(f"delay: at most {_MAX_DELAY_STEPS} steps per synapse ({_MAX_DELAY_STEPS * dt:g} s "
+                         f"at dt = {dt:g} s), got {values.max():g} s")
+    return ("sparse", w), steps.astype(np.uint16), dense
 
 
 def _check_synapse(synapse, post):

@@ -152,16 +152,18 @@ def test_brunel_small_gives_nests_spikes_on_the_same_connectivity(regime):
 
 @pytest.mark.slow
 @pytest.mark.nest
+@pytest.mark.timeout(3600)
 @pytest.mark.parametrize("regime", list(brunel.REGIMES))
 def test_brunel_full_size_rate_and_cv_match_nest_within_seed_spread(regime):
-    # Full model A (N_E = 10,000, C_E = 1,000, J = 0.1 mV, D = 1.5 ms), 1 s.
-    # spikenet and NEST on the same connectivity and input; NEST again with two
-    # other input seeds gives the seed-to-seed spread.
-    T = 1.0
+    # Full model A (N_E = 10,000, C_E = 1,000, J = 0.1 mV, D = 1.5 ms), 0.5 s
+    # (statistics over the last 0.4 s). spikenet and NEST on the same
+    # connectivity and input; NEST again with another input seed gives the
+    # seed-to-seed spread.
+    T = 0.5
     m = brunel.make(regime, T=T, seed=0)
     ours = brunel.stats(brunel.run_spikenet(m), m.n_e, T)
     ref = []
-    for seed in (0, 1, 2):
+    for seed in (0, 1):
         ms = m if seed == 0 else brunel.make(regime, T=T, seed=seed)
         senders, times = run_nest(brunel.nest_description(ms))
         ref.append(brunel.stats(brunel.nest_trains(senders, times, m.n_e + m.n_i), m.n_e, T))
@@ -169,9 +171,9 @@ def test_brunel_full_size_rate_and_cv_match_nest_within_seed_spread(regime):
     print(f"\n{regime}: spikenet rate {ours[0]:.2f} Hz CV {ours[1]:.3f}; NEST same input {ref[0, 0]:.2f} Hz "
           f"CV {ref[0, 1]:.3f}; NEST seeds rate {ref[:, 0].min():.2f}-{ref[:, 0].max():.2f} "
           f"CV {ref[:, 1].min():.3f}-{ref[:, 1].max():.3f}")
-    spread = ref.max(axis=0) - ref.min(axis=0)
+    spread = np.abs(ref[1] - ref[0])
     for q in range(2):
-        assert abs(ours[q] - ref[0, q]) <= spread[q] + 1e-9, (ours, ref)
+        assert abs(ours[q] - ref[0, q]) <= spread[q], (ours, ref)
 
 
 def _feedforward(dtype=np.float64, threads=None, batch=None, copy=0, n=300):
@@ -193,6 +195,7 @@ def _feedforward(dtype=np.float64, threads=None, batch=None, copy=0, n=300):
     return net, steps
 
 
+@pytest.mark.slow  # compiles the split (barrier) kernel with the jump pass
 def test_split_over_threads_gives_the_single_thread_delta_spikes_bit_for_bit():
     record = {"A": ("v", "I_syn", "ref"), "B": ("v",)}
     out = {}
@@ -260,7 +263,9 @@ def test_delta_only_networks_compile_the_jump_pass_and_others_prune_it():
     d, _ = _feedforward(threads=1)
     d.run(0.001)
     assert d._built["with_delta"] is not None
-    assert d._kernel_key.split("|")[-1] != "none"
+    # the kernel's arguments end with ..., jump_grp, with_delta, w_sdelay, dbuf, grp_doff, with_delays
+    assert net._kernel_key.split("|")[-5] == "none"
+    assert d._kernel_key.split("|")[-5] != "none"
 
 
 def test_delta_into_hh_population_raises_naming_synapse():

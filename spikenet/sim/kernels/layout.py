@@ -24,6 +24,10 @@ REC_REF = 5
 CONN_SPARSE = 0
 CONN_DENSE = 1
 CONN_SPARSE_UNIFORM = 2
+# CSR rows with one weight and one delay per synapse, both at CSR position +
+# conn_data_off: conn_delay is the connection's shortest delay (the ring) and
+# w_sdelay (uint16, steps) what each synapse adds to it.
+CONN_SPARSE_DELAYED = 3
 # Neurons per block of the LIF update: large enough to amortise the views
 # and calls made per block, small enough that its state stays in L2 while
 # its events are handled. A multiple of 8 (flags are read 8 at a time). The

@@ -28,7 +28,11 @@ Layout (all flat, so that one compiled specialisation serves every network):
 
 Order inside step ``k`` (global index ``k0 + k``):
 
-1. deliver the spikes of step ``k0 + k - 1 - delay`` of every connection;
+1. deliver the spikes of step ``k0 + k - 1 - delay`` of every connection
+   (per-synapse delays: into the group's ring of future inputs ``dbuf``,
+   whose slot of this step then joins stage 0); then the voltage jumps of
+   Delta groups, whose neurons taken to threshold spike at ``t[k]`` into the
+   ring slot of step ``k - 1`` (see ``_lif_jumps``);
 2. record the chosen states (values at ``t[k]``, jumps included);
 3. clear this step's ring slot and put the external input spikes of row ``k``
    into it (they arrive at the start of the next step, like internal spikes);
@@ -42,7 +46,9 @@ Order inside step ``k`` (global index ``k0 + k``):
 Code paths a network does not use are pruned at compile time: the arguments
 ``with_hh`` (HH populations), ``with_generic`` (generic LIF pass and stage
 update), ``with_rec`` (recording), ``with_dense`` and ``with_sparse_w``
-(delivery of dense and of per-synapse-weight sparse connections) are either a
+(delivery of dense and of per-synapse-weight sparse connections), ``with_delta``
+(the jump pass of Delta synapses) and ``with_delays`` (per-synapse delays; it
+holds the length of their ring) are either a
 1-element array (keep) or None, and Numba removes the branches under a
 None-typed ``is None`` test. Each network compiles, and caches, only its own
 specialisation: less to compile on a cold start, smaller loops on a warm one.
@@ -59,6 +65,7 @@ from spikenet.sim.kernels.hh import hh_step
 from spikenet.sim.kernels.layout import (  # noqa: F401 - re-exported: the kernel's layout
     CONN_DENSE,
     CONN_SPARSE,
+    CONN_SPARSE_DELAYED,
     CONN_SPARSE_UNIFORM,
     HH_KIND,
     LIF_BLOCK,
@@ -138,6 +145,14 @@ def _scaled_copy(out, x, c):  # pragma: no cover - compiled
 def _axpy(out, c, x):  # pragma: no cover - compiled
     for i in range(out.shape[0]):
         out[i] += c * x[i]
+
+
+@njit(**_HELPER)
+def _drain(out, x):  # pragma: no cover - compiled
+    """``out += x``, then ``x = 0``."""
+    for i in range(out.shape[0]):
+        out[i] += x[i]
+        x[i] = 0.0
 
 
 @njit(**_HELPER)
@@ -314,8 +329,8 @@ def _run_copy(b, t, n_parts, part_lo, part_hi, sync, k0, n_chunk, kstart, dt, v,
               grp_avg_off, conn_src, conn_grp, conn_delay, conn_kind, conn_npost, conn_ptr_off, conn_data_off,
               w_dense, w_cut, w_idx, w_sdata, src_off, ring_idx, ring_cnt, ev_ptr, ev_idx, rec_pop, rec_state,
               rec_col, rec_idx_off, rec_len, rec_idx, rec_out, spk_step, spk_idx, spk_off, spk_cnt, with_hh,
-              with_generic, with_rec, with_dense, with_sparse_w, jump_grp,
-              with_delta):  # pragma: no cover - compiled
+              with_generic, with_rec, with_dense, with_sparse_w, jump_grp, with_delta, w_sdelay, dbuf,
+              grp_doff, with_delays):  # pragma: no cover - compiled
     """Advance part ``t`` of batch copy ``b`` from local step ``kstart[b + t]`` to ``n_chunk``.
 
     A copy is split into ``n_parts`` parts (``n_parts > 1`` only for an
@@ -395,6 +410,17 @@ def _run_copy(b, t, n_parts, part_lo, part_hi, sync, k0, n_chunk, kstart, dt, v,
                             stages[b, tgt + w_idx[e]] += w
                 elif with_sparse_w is not None:  # else pruned: no sparse connection with per-synapse weights
                     poff = conn_ptr_off[c]
+                    if with_delays is not None and kind == CONN_SPARSE_DELAYED:
+                        # per-synapse delays (pruned without them): into the
+                        # group's ring of future inputs, `delay` steps ahead
+                        n_dring = with_delays[0]
+                        dbase = grp_doff[g]
+                        for q in range(cnt):
+                            j = ring_idx[ln, rs, sbase + q]
+                            for e in range(w_cut[t, poff + j], w_cut[t + 1, poff + j]):
+                                ds = (kg + w_sdelay[e + doff]) % n_dring
+                                dbuf[b, dbase + ds * npost + w_idx[e]] += w_sdata[e + doff]
+                        continue
                     for q in range(cnt):
                         if q + _PREFETCH_AHEAD < cnt:
                             jn = ring_idx[ln, rs, sbase + q + _PREFETCH_AHEAD]
@@ -406,6 +432,18 @@ def _run_copy(b, t, n_parts, part_lo, part_hi, sync, k0, n_chunk, kstart, dt, v,
                         j = ring_idx[ln, rs, sbase + q]
                         for e in range(w_cut[t, poff + j], w_cut[t + 1, poff + j]):
                             stages[b, tgt + w_idx[e]] += w_sdata[e + doff]
+        # 1a. the inputs of per-synapse-delay connections due now join the
+        # first stage of their groups (pruned without them: with_delays=None)
+        if with_delays is not None:
+            ds = kg % with_delays[0]
+            for g in range(grp_post.shape[0]):
+                if grp_doff[g] < 0:
+                    continue
+                npop = pop_n[grp_post[g]]
+                lo = part_lo[t, grp_post[g]]
+                hi = part_hi[t, grp_post[g]]
+                d0 = grp_doff[g] + ds * npop
+                _drain(stages[b, grp_off[g] + lo:grp_off[g] + hi], dbuf[b, d0 + lo:d0 + hi])
         # 1b. voltage jumps (Delta synapses) of this part's neurons, summed in
         # their groups' stage by the delivery above (pruned without Delta
         # synapses: with_delta=None)
@@ -588,8 +626,8 @@ def run_network_batched(n_parts, part_lo, part_hi, sync, k0, n_chunk, kstart, dt
                         conn_npost, conn_ptr_off, conn_data_off, w_dense, w_cut, w_idx, w_sdata, src_off,
                         ring_idx, ring_cnt, ev_ptr, ev_idx, rec_pop, rec_state, rec_col, rec_idx_off, rec_len,
                         rec_idx, rec_out, spk_step, spk_idx, spk_off, spk_cnt, with_hh, with_generic,
-                        with_rec, with_dense, with_sparse_w, jump_grp,
-                        with_delta):  # pragma: no cover - compiled
+                        with_rec, with_dense, with_sparse_w, jump_grp, with_delta, w_sdelay, dbuf,
+                        grp_doff, with_delays):  # pragma: no cover - compiled
     for b in prange(v.shape[0]):
         _run_copy(b, 0, 1, part_lo, part_hi, sync, k0, n_chunk, kstart, dt, v, ref_end, gate_m, gate_h,
                   gate_n, stages, scratch, flags, flag_words, zeros, jconst, jvar, pop_voff, pop_kind,
@@ -598,7 +636,7 @@ def run_network_batched(n_parts, part_lo, part_hi, sync, k0, n_chunk, kstart, dt
                   conn_ptr_off, conn_data_off, w_dense, w_cut, w_idx, w_sdata, src_off, ring_idx, ring_cnt,
                   ev_ptr, ev_idx, rec_pop, rec_state, rec_col, rec_idx_off, rec_len, rec_idx, rec_out,
                   spk_step, spk_idx, spk_off, spk_cnt, with_hh, with_generic, with_rec, with_dense,
-                  with_sparse_w, jump_grp, with_delta)
+                  with_sparse_w, jump_grp, with_delta, w_sdelay, dbuf, grp_doff, with_delays)
 
 
 run_network_batched.__doc__ = _DOC.replace("every batch copy", "every batch copy, in parallel over copies,")
