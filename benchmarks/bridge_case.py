@@ -48,7 +48,8 @@ NAMES = {"spikenet": "spikenet", "spikingjelly": "SpikingJelly", "snntorch": "sn
 #: What each runs.
 METHODS = {
     "spikenet": "SoftLIF MLP -> `to_spiking(dt=1e-3)` with its defaults (instantaneous synapses, "
-                "rate_scale 10, v_init 0.5, float32), Numba threads",
+                "rate_scale 10, v_init 0.5, float32), Numba threads (a run of fewer than about 2 "
+                "million neuron-steps uses one thread whatever the setting: waking the pool costs more)",
     "spikingjelly": "ReLU MLP -> `ann2snn.Converter(RateCodingRecipe(mode=\"Max\"))`, IF neurons, "
                     "torch threads",
     "snntorch": "`Leaky` MLP trained by surrogate-gradient BPTT at 10 steps, direct input, torch threads",
@@ -327,6 +328,8 @@ def thread_lines(section: dict) -> list[str]:
             blas = ts.get("blas")
             parts.append("BLAS/OpenMP pools " + (", ".join(f"{b['api']} {b['threads']}" for b in blas)
                                                  if blas else "not readable (no threadpoolctl)"))
+            if ts.get("torch_parallel"):
+                parts.append("torch reports " + ", ".join(ts["torch_parallel"]))
             if ts.get("env"):
                 parts.append(", ".join(f"{k}={v}" for k, v in ts["env"].items()))
             L.append(f"- {NAMES[lib]} at {t} thread(s): " + "; ".join(parts))

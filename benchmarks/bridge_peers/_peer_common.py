@@ -54,6 +54,8 @@ def timed(fn, repeats):
 def thread_settings():
     """The thread settings in force: torch intra-/inter-op threads, BLAS pools, thread variables.
 
+    ``torch_parallel`` holds torch's own report of its OpenMP and MKL thread
+    counts and parallel backend (``torch.__config__.parallel_info()``).
     BLAS pools are read with ``threadpoolctl`` where it is installed (else
     ``None``); the environment variables that set thread counts are copied
     as they are (absent ones are left out).
@@ -65,6 +67,10 @@ def thread_settings():
             "torch_interop_threads": torch.get_num_interop_threads(),
             "env": {k: os.environ[k] for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
                                                "NUMBA_NUM_THREADS") if k in os.environ}}
+    # torch's own view: OpenMP and MKL thread counts, the parallel backend
+    info["torch_parallel"] = [ln.strip() for ln in torch.__config__.parallel_info().splitlines()
+                              if ln.strip().startswith(("omp_get_max_threads", "mkl_get_max_threads",
+                                                        "ATen parallel backend"))]
     numba = sys.modules.get("numba")  # spikenet's runner only
     if numba is not None:
         info["numba_threads"] = numba.get_num_threads()
