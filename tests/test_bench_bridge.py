@@ -211,6 +211,9 @@ def test_docs_are_rewritten_only_with_update_docs(monkeypatch, tmp_path):
     monkeypatch.setattr(bm, "run_suite", lambda args, save=None: real(
         args, log=lambda *_: None, save=save, gate=_gate([0.1] * 50), bridge_runner=fake_runner([])))
     out = tmp_path / "out"
+    # a smoke run never publishes, even with --update-docs
+    assert bm.main(["--smoke", "--cases", "bridge", "--out", str(out), "--update-docs"]) == 0
+    assert bridge_md.read_text() == original and not (docs / B.DOC_FIGURE).exists()
     assert bm.main(["--cases", "bridge", "--out", str(out), "--no-profile"]) == 0
     assert bridge_md.read_text() == original and not (docs / B.DOC_FIGURE).exists()
     md = (out / "benchmarks.md").read_text()
@@ -224,6 +227,16 @@ def test_docs_are_rewritten_only_with_update_docs(monkeypatch, tmp_path):
     i, j = original.index(B.DOC_BEGIN), original.index(B.DOC_END)
     assert text.startswith(original[:i + len(B.DOC_BEGIN)]) and text.endswith(original[j:])
     assert "| 2 | 25 |" in text and (docs / B.DOC_FIGURE).is_file()
+
+
+def test_merged_results_keep_the_bridge_section():
+    from benchmarks.__main__ import merge_payloads
+
+    section = _section([])
+    base = {"meta": {"date": "d"}, "smoke": False, "repeats": 3, "cases": [], "measurements": [],
+            "agreement": {}, "invalid": {}}
+    merged = merge_payloads([dict(base), dict(base, bridge=section)])
+    assert merged["bridge"] is section
 
 
 def test_bridge_is_part_of_full_runs_only():
