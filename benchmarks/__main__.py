@@ -30,6 +30,12 @@ Tiny sizes of every case (what the smoke test runs; not a measurement)::
 
     python -m benchmarks --smoke --peers limit --no-doc
 
+The converted digits network against SpikingJelly and snnTorch (each in its
+own virtual environment; ``benchmarks/bridge_peers/setup_venvs.sh``), in
+alternating rounds through the load gate::
+
+    python -m benchmarks --cases bridge --out bridge-today
+
 Rewrite the report from saved results without measuring::
 
     python -m benchmarks --from-json spikenet-bench/results.json
@@ -57,6 +63,8 @@ PEERS = ("brian2", "nest", "limit")
 #: The tracked report; written only with --update-docs.
 DOCS_REPORT = REPO / "docs" / "benchmarks.md"
 DOCS_RESULTS = REPO / "docs" / "benchmarks-results.json"
+#: The bridge page; its generated table (between markers) is rewritten only with --update-docs.
+DOCS_BRIDGE = REPO / "docs" / "bridge.md"
 #: Rounds of --quick (each round runs every simulator once).
 QUICK_ROUNDS = 5
 
@@ -71,7 +79,7 @@ def _parse_cases(text: str, smoke: bool) -> list[C.Case]:
         return list(base)
     out = []
     for item in _csv(text):
-        if item == "conversion":  # not a simulator case: see run_conversion
+        if item in ("conversion", "bridge"):  # not simulator cases: run_conversion, run_bridge_case
             continue
         if item in C.KINDS:
             out += [c for c in base if c.kind == item]
@@ -92,7 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--cases", default="all",
                    help="'all' (default), kinds (cuba, lif, hh), sizes such as cuba-4000,hh-1000, "
-                        "and/or 'conversion' (the converted digits network), comma-separated")
+                        "'conversion' (the converted digits network) and/or 'bridge' (the converted "
+                        "network against SpikingJelly and snnTorch), comma-separated")
     p.add_argument("--quick", action="store_true",
                    help="the headline ratios only: cuba-4000, lif-100000 and hh-10000, spikenet "
                         f"(and its stepped LIF kernel) against Brian2 cpp_standalone, {QUICK_ROUNDS} "
@@ -146,6 +155,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--conversion", action=argparse.BooleanOptionalAction, default=None,
                    help="also measure the converted digits network (benchmarks/bench_conversion.py); "
                         "default: on for full runs of all cases when that module exists")
+    p.add_argument("--bridge", action=argparse.BooleanOptionalAction, default=None,
+                   help="also measure the converted digits network against SpikingJelly and snnTorch "
+                        "(benchmarks/bridge_case.py; same as 'bridge' in --cases); default: on for "
+                        "full runs of all cases")
     g = p.add_argument_group("load gate (see benchmarks/protocol.py)")
     g.add_argument("--max-load-per-core", type=float, default=MAX_LOAD_PER_CORE,
                    help="a measured run starts only while the 1-minute load average of other "
@@ -247,13 +260,15 @@ def invalid_reason(runs, gate_limit: float, cores: int) -> str | None:
             f"{gate_limit:.2f})")
 
 
-def run_suite(args, log=print, save=None, gate: LoadGate | None = None) -> dict:
+def run_suite(args, log=print, save=None, gate: LoadGate | None = None, bridge_runner=None) -> dict:
     """Measure every (case, simulator) pair; returns the results payload.
 
     ``save(payload)``, when given, is called after each case with the results so
     far (``payload["partial"]`` true until the end), so that an interrupted run
     still leaves its measurements behind. ``gate`` (default :func:`make_gate`)
-    reads the load before every run.
+    reads the load before every run. ``bridge_runner`` (default: the real
+    runners, :func:`benchmarks.bridge_case.subprocess_runner`) makes one run
+    of a library of the bridge case.
     """
     from benchmarks.report import machine_info
 
@@ -370,9 +385,48 @@ def run_suite(args, log=print, save=None, gate: LoadGate | None = None) -> dict:
         payload["conversion"]["load"] = load
         if save is not None:
             save(payload)
+    bridge = args.bridge
+    if bridge is None:
+        bridge = (args.cases == "all" and not args.smoke and not args.quick) or "bridge" in _csv(args.cases)
+    if bridge:
+        payload["bridge"] = run_bridge_case(args, repeats, gate, log=log, runner=bridge_runner)
+        if save is not None:
+            save(payload)
     shutil.rmtree(workdir / "caches", ignore_errors=True)
     payload["partial"] = False
     return payload
+
+
+def run_bridge_case(args, rounds: int, gate: LoadGate, log=print, runner=None) -> dict:
+    """The bridge case (:mod:`benchmarks.bridge_case`) with the run's rounds, threads and gate.
+
+    ``--smoke`` trains for 2 epochs, measures 5 and 10 steps with one timed
+    call each, and leaves out peers whose venvs are missing instead of
+    creating them.
+    """
+    from benchmarks import bridge_case as B
+
+    threads = sorted({int(t) for t in _csv(args.threads)})
+    if args.smoke:
+        steps, config = B.SMOKE["steps"], {"epochs": B.SMOKE["epochs"], "repeats": B.SMOKE["repeats"]}
+    else:
+        steps, config = B.STEPS, {"epochs": None, "repeats": 5}
+    notes = []
+    if runner is None:
+        libraries, notes = B.available_libraries(args.smoke, log=log)
+        runner = B.subprocess_runner(steps, threads, epochs=config["epochs"], repeats=config["repeats"],
+                                     timeout=args.timeout)
+    else:
+        libraries = list(B.LIBRARIES)
+    section = B.run_bridge(rounds, steps, threads, runner, gate, libraries=libraries, log=log,
+                           config=config)
+    section["notes"] = notes
+    for row in section["summary"]["rows"]:
+        log(f"  {row['threads']}t {row['steps']:4d} steps: " + ", ".join(
+            f"spikenet/{B.NAMES[p]} {r['median']:.2f}x" for p, r in row["ratios"].items() if r)
+            + f"; {row['verdict']}")
+    log(f"  target: {section['summary']['target']['text']}")
+    return section
 
 
 def run_conversion(repeats: int, threads: int, timeout: float, smoke: bool = False, log=print) -> dict:
@@ -438,6 +492,8 @@ def merge_payloads(payloads: list[dict]) -> dict:
         out["notes"] += [n for n in p.get("notes", []) if n not in out["notes"]]
         if "conversion" in p:
             out["conversion"] = p["conversion"]
+        if "bridge" in p:
+            out["bridge"] = p["bridge"]
     order = {c.name: i for i, c in enumerate(C.FULL_CASES)}
     out["cases"].sort(key=lambda c: order.get(c["name"], len(order)))
     return out
@@ -559,16 +615,29 @@ def main(argv: list[str] | None = None) -> int:
         if DOCS_RESULTS.resolve() not in sources:
             DOCS_RESULTS.write_text(json.dumps(payload, indent=1))
             print(f"results: {DOCS_RESULTS}")
+        if "bridge" in payload:
+            if payload["smoke"]:
+                print(f"{DOCS_BRIDGE.name}: not rewritten from a smoke run")
+            else:
+                from benchmarks import bridge_case
+
+                bridge_case.update_docs(payload["bridge"], DOCS_BRIDGE, payload["meta"])
+                print(f"bridge table: {DOCS_BRIDGE}")
     print(report.text_summary(payload))
+    if "bridge" in payload:
+        print("bridge: " + payload["bridge"]["summary"]["target"]["text"])
     failed = [m for m in payload["measurements"] if m["errors"]
               and not all(e.startswith("unsupported") for e in m["errors"])]
     mismatched = [(c, k) for c, d in payload["agreement"].items() for k, a in d.items()
                   if a["level"] == "MISMATCH"]
     conv_failed = "error" in payload.get("conversion", {}) and "not in this checkout" not in payload[
         "conversion"]["error"]
-    if failed or mismatched or conv_failed:
+    bridge = payload.get("bridge") or {}
+    bridge_failed = any(not r["ok"] for r in bridge.get("runs", []))
+    if failed or mismatched or conv_failed or bridge_failed:
         return 1
-    return 3 if payload.get("invalid") and not payload["smoke"] else 0
+    invalid = payload.get("invalid") or bridge.get("invalid")
+    return 3 if invalid and not payload["smoke"] else 0
 
 
 if __name__ == "__main__":

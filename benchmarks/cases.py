@@ -37,6 +37,16 @@ it writes ``result.json`` with ``loop_s``, ``build_s``, ``stats`` and a
 does not run every kind, a rule in :func:`applies`. Rounds, the load gate and
 the ratios then apply to it unchanged.
 
+The bridge case (``--cases bridge``, :mod:`benchmarks.bridge_case`) is not a
+simulator case: its "simulators" are three processes (spikenet's converted
+digits network and the peers of :mod:`benchmarks.bridge_peers`) that each
+report accuracy and images/s per step count and thread count. A library is
+a runner script in ``benchmarks/bridge_peers/`` (printing the result line of
+``_peer_common.emit``), an entry of ``bridge_peers.RUNNERS`` and of
+``bridge_case.LIBRARIES``; it goes through the same rounds, gate and
+per-round ratios (:func:`benchmarks.protocol.run_rounds`,
+:func:`benchmarks.protocol.ratio_stats`).
+
 Agreement between simulators
 ----------------------------
 The CUBA network is chaotic and every simulator draws its own random

@@ -774,6 +774,14 @@ def write_doc(payload, doc: Path, analysis: Path | None = None) -> None:
                     continue
                 L.append(f"| {k} | {_num(v) if isinstance(v, float) else v} |")
             L.append("")
+    if payload.get("bridge"):
+        from benchmarks import bridge_case
+
+        fig = doc.with_name(doc.stem + "_bridge_accuracy.png")
+        have_fig = bridge_case.plot_accuracy(payload["bridge"], fig)
+        L += bridge_case.report_lines(payload["bridge"], fig.name if have_fig else None,
+                                      smoke=payload["smoke"])
+        L.append("")
     gaps = [r for r in evaluate_targets(payload) if r["met"] is False]
     L += ["## Gaps and where the time goes", ""]
     pl = phase_lines(payload)

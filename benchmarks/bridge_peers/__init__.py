@@ -30,6 +30,10 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 #: peer name -> runner script (run with the peer venv's python)
 PEERS = {"snntorch": "run_snntorch.py", "spikingjelly": "run_spikingjelly.py"}
+#: every runner: the peers plus spikenet's converted network (run with this python)
+RUNNERS = {"spikenet": "run_spikenet.py", **PEERS}
+#: the repository root (spikenet's runner imports this checkout's spikenet)
+REPO = HERE.parent.parent
 #: the runners print their result on one line after this prefix (see _peer_common.py)
 RESULT_PREFIX = "BRIDGE_PEER_RESULT "
 DEFAULT_STEPS = (5, 10, 25, 200)
@@ -97,6 +101,8 @@ def parse_result(text) -> dict:
     out["accuracy"] = {int(s): float(a) for s, a in raw["accuracy"].items()}
     for key in ("images_per_s", "seconds"):
         out[key] = {int(t): {int(s): float(v) for s, v in per.items()} for t, per in raw.get(key, {}).items()}
+    if "thread_settings" in raw:
+        out["thread_settings"] = {int(t): v for t, v in raw["thread_settings"].items()}
     return out
 
 
@@ -107,26 +113,28 @@ def _as_list(name, value):
     return vals
 
 
-def _check_case(case):
-    if case not in PEERS:
-        raise ValueError(f"case must be one of {sorted(PEERS)}, got {case!r}")
+def _check_case(case, allowed=PEERS):
+    if case not in allowed:
+        raise ValueError(f"case must be one of {sorted(allowed)}, got {case!r}")
 
 
 def run(case, steps=DEFAULT_STEPS, threads=DEFAULT_THREADS, *, epochs=None, repeats=5, root=None, setup=True,
-        timeout=3600) -> dict:
+        timeout=3600, hidden=None) -> dict:
     """Train and measure one peer in its venv, in a fresh process.
 
     Parameters
     ----------
-    case : {"snntorch", "spikingjelly"}
-        The peer.
+    case : {"snntorch", "spikingjelly", "spikenet"}
+        The peer, or ``"spikenet"``: spikenet's converted network, run by
+        this python with this checkout on ``PYTHONPATH`` and
+        ``NUMBA_NUM_THREADS`` = the largest thread count.
     steps : int or sequence of int
         Step counts (1 ms steps) at which accuracy and images/s are measured.
     threads : int or sequence of int
         torch thread counts for the images/s.
     epochs : int, optional
         Training epochs (default: the runner's, 60 for snnTorch, 200 for the
-        ReLU net SpikingJelly converts).
+        ReLU net SpikingJelly converts, 30 for spikenet's SoftLIF net).
     repeats : int
         Timed runs per (threads, steps); the median is kept.
     root : path, optional
@@ -135,18 +143,27 @@ def run(case, steps=DEFAULT_STEPS, threads=DEFAULT_THREADS, *, epochs=None, repe
         Create the venvs when missing (else raise :class:`PeerUnavailable`).
     timeout : float
         Seconds allowed to the runner.
+    hidden : int, optional
+        Hidden units (default: the runner's, 64).
 
     Returns
     -------
     dict
         ``accuracy`` {steps: fraction}, ``images_per_s`` {threads: {steps:
         images/s}}, ``seconds`` (the medians behind them), ``library``,
-        ``version``, ``torch``, ``epochs``, ``n_test``.
+        ``version``, ``torch``, ``epochs``, ``n_test``, ``hidden`` and
+        ``thread_settings`` {threads: torch, BLAS (and for spikenet Numba)
+        thread settings while timing}.
     """
-    _check_case(case)
+    _check_case(case, RUNNERS)
     steps = _as_list("steps", steps)
     threads = _as_list("threads", threads)
-    python = peer_python(case, root)
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+    if case == "spikenet":
+        python = Path(sys.executable)
+        env.update(PYTHONPATH=str(REPO), NUMBA_NUM_THREADS=str(max(threads)))
+    else:
+        python = peer_python(case, root)
     if not python.exists():
         if not setup:
             raise PeerUnavailable(f"no venv for {case} at {python.parent.parent}; "
@@ -154,12 +171,13 @@ def run(case, steps=DEFAULT_STEPS, threads=DEFAULT_THREADS, *, epochs=None, repe
         ensure_venvs(root)
     with tempfile.TemporaryDirectory() as tmp:
         data = write_digits(Path(tmp) / "digits.npz")
-        cmd = [str(python), str(HERE / PEERS[case]), "--data", str(data),
+        cmd = [str(python), str(HERE / RUNNERS[case]), "--data", str(data),
                "--steps", ",".join(map(str, steps)), "--threads", ",".join(map(str, threads)),
                "--repeats", str(repeats)]
         if epochs is not None:
             cmd += ["--epochs", str(int(epochs))]
-        env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+        if hidden is not None:
+            cmd += ["--hidden", str(int(hidden))]
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=str(HERE), env=env,
                               check=False)
     if proc.returncode != 0:

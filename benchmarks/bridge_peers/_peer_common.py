@@ -51,18 +51,57 @@ def timed(fn, repeats):
     return statistics.median(times)
 
 
-def measure(predict, X, y, steps_list, threads_list, repeats):
+def thread_settings():
+    """The thread settings in force: torch intra-/inter-op threads, BLAS pools, thread variables.
+
+    ``torch_parallel`` holds torch's own report of its OpenMP and MKL thread
+    counts and parallel backend (``torch.__config__.parallel_info()``).
+    BLAS pools are read with ``threadpoolctl`` where it is installed (else
+    ``None``); the environment variables that set thread counts are copied
+    as they are (absent ones are left out).
+    """
+    import os
+    import sys
+
+    info = {"torch_threads": torch.get_num_threads(),
+            "torch_interop_threads": torch.get_num_interop_threads(),
+            "env": {k: os.environ[k] for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                                               "NUMBA_NUM_THREADS") if k in os.environ}}
+    # torch's own view: OpenMP and MKL thread counts, the parallel backend
+    info["torch_parallel"] = [ln.strip() for ln in torch.__config__.parallel_info().splitlines()
+                              if ln.strip().startswith(("omp_get_max_threads", "mkl_get_max_threads",
+                                                        "ATen parallel backend"))]
+    numba = sys.modules.get("numba")  # spikenet's runner only
+    if numba is not None:
+        info["numba_threads"] = numba.get_num_threads()
+        info["numba_max_threads"] = numba.config.NUMBA_NUM_THREADS
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        info["blas"] = None
+    else:
+        info["blas"] = [{"api": p.get("internal_api"), "threads": p.get("num_threads")}
+                        for p in threadpool_info()]
+    return info
+
+
+def measure(predict, X, y, steps_list, threads_list, repeats, set_threads=None):
     """Accuracy at each step count (1 thread) and images/s per (threads, steps).
 
     ``predict(X, steps)`` returns class indices for the whole batch.
+    ``set_threads(t)`` switches the library to ``t`` threads (default
+    ``torch.set_num_threads``); the thread settings in force while each
+    thread count was timed are recorded under ``thread_settings``.
     """
-    out = {"accuracy": {}, "images_per_s": {}, "seconds": {}}
-    torch.set_num_threads(1)
+    set_threads = torch.set_num_threads if set_threads is None else set_threads
+    out = {"accuracy": {}, "images_per_s": {}, "seconds": {}, "thread_settings": {}}
+    set_threads(1)
     with torch.no_grad():
         for s in steps_list:
             out["accuracy"][str(s)] = float((predict(X, s) == y).float().mean())
         for t in threads_list:
-            torch.set_num_threads(t)
+            set_threads(t)
+            out["thread_settings"][str(t)] = thread_settings()
             out["images_per_s"][str(t)] = {}
             out["seconds"][str(t)] = {}
             for s in steps_list:
