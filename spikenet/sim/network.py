@@ -455,6 +455,12 @@ class Network:
             Connection probability: each (post, pre) pair (autapses included)
             is connected independently with probability ``p``, drawn from
             :attr:`rng`; ``weights`` must then be a scalar.
+
+        Returns
+        -------
+        Connection
+            ``(pre, post, weights, synapse, delay)`` of the new connection, as
+            :attr:`connections` lists it.
         """
         self._check_mutable()
         pre = self._pop(pre, "pre")
@@ -475,7 +481,7 @@ class Network:
             wt = self._weights(weights, post.n, pre.n)
         if not per_synapse:
             self._conns.append(_Connection(pre.index, pre.n, post, wt, synapse, delay_steps))
-            return
+            return self.connections[-1]
         wt_syn, steps, dense = _synapse_delays(delay, wt, self.dt)
         if steps.size == 0 or np.all(steps == steps[0]):  # one delay after rounding: the scalar path
             one = int(steps[0]) if steps.size else 0
@@ -484,6 +490,7 @@ class Network:
             # the ring delivers after the shortest delay; each synapse adds its own excess
             low = int(steps.min())
             self._conns.append(_Connection(pre.index, pre.n, post, wt_syn, synapse, low, steps - low, dense))
+        return self.connections[-1]
 
     def add_input(self, post, current=None, spikes=None, weights=None, synapse=None):
         """Add an external current or an external spike train to ``post``.

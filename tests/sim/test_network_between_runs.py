@@ -172,3 +172,38 @@ def test_reset_reproduces_a_network_with_voltage_jumps_and_spike_inputs():
     again = net.run(0.1)
     assert sum(len(s) for s in first.spike_times["E"]) > 100
     _same_results(first, again, {})
+
+
+def test_connect_returns_the_connection_it_made():
+    import scipy.sparse as sp
+
+    net = Network(dt=DT)
+    a = net.add_population(5, LIF(), name="a")
+    b = net.add_population(3, LIF(), name="b")
+    W = np.arange(15.0).reshape(3, 5) * 0.01
+    conn = net.connect(a, b, W, delay=2 * DT)
+    assert conn.pre is a and conn.post is b and conn.delay == pytest.approx(2 * DT)
+    np.testing.assert_array_equal(conn.weights, W)
+    sparse = net.connect(b, a, sp.csr_matrix(np.eye(5, 3)), delay=sp.csr_matrix(np.eye(5, 3) * 3 * DT))
+    assert sparse.pre is b and sparse.post is a
+    np.testing.assert_array_equal(sparse.weights.toarray(), np.eye(5, 3))
+
+
+def test_reset_clears_input_in_flight_on_per_synapse_delays():
+    def build():
+        net = Network(dt=DT)
+        rng = np.random.default_rng(0)
+        a = net.add_population(50, LIF(), bias=1.5, init={"v": rng.random(50)}, name="a")
+        b = net.add_population(30, LIF(), bias=0.9, name="b")
+        W = rng.random((30, 50)) * 0.01
+        D = rng.integers(1, 40, (30, 50)) * DT
+        net.connect(a, b, W, delay=D)
+        return net
+
+    net = build()
+    first = net.run(0.05, record={"b": "I_syn"})
+    net.run(0.02)  # leaves delayed input in flight
+    net.reset()
+    again = net.run(0.05, record={"b": "I_syn"})
+    _same_results(first, again, {"b": ("I_syn",)})
+    assert first["b", "I_syn"].max() > 0
