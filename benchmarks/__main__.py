@@ -7,7 +7,7 @@ tracked ``docs/benchmarks.md`` is rewritten only with ``--update-docs``.
 Protocol: each case is measured in rounds; a round runs every simulator of
 the case once, in an order that alternates between rounds; before every
 measured run the load gate reads the 1-minute load average and waits while
-other processes load the machine (see :mod:`benchmarks.protocol`); ratios are
+other processes load the machine (see benchmarks/protocol.py); ratios are
 medians of per-round ratios, with their spread.
 
 Examples
