@@ -8,7 +8,7 @@ import torch
 from scipy.special import gammainc
 
 from spikenet.rate import LIFRate, SoftLIFRate, lif_rate, to_spiking
-from spikenet.rate._digits_model import accuracy, load_digits_data, softlif_classifier, train_classifier
+from spikenet.rate._digits_model import accuracy
 from spikenet.rate.convert import SpikingModel, _step_averaged_filter
 from spikenet.sim import LIF, PSCFilter
 
@@ -217,14 +217,6 @@ def test_a_longer_run_contains_every_shorter_run(one_layer, options):
 
 
 # ---------------------------------------------------------------- digits
-
-
-@pytest.fixture(scope="module")
-def digits_model():
-    """A quickly trained 64-128-10 SoftLIF classifier (10 epochs, about 2 s on a free core)."""
-    data = load_digits_data(seed=0)
-    model = train_classifier(softlif_classifier(hidden=(128,), seed=0), data[0], data[1], epochs=10, seed=0)
-    return model, data
 
 
 def test_converted_digits_classifier_keeps_its_accuracy(digits_model):

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from spikenet.rate import LIFRate, SoftLIFRate, poisson_encode, to_spiking
-from spikenet.rate._digits_model import accuracy, load_digits_data, softlif_classifier, train_classifier
+from spikenet.rate._digits_model import accuracy, softlif_classifier, train_classifier
 from spikenet.sim import LIF, Network, PSCFilter
 
 # Float64 routes to the same sums in another order: rounding only.
@@ -101,8 +101,8 @@ def test_a_constant_time_varying_input_equals_the_static_input_exactly(dtype):
     np.testing.assert_array_equal(snn.run(torch.as_tensor(x), steps * snn.dt), static)
 
 
-def test_float32_and_float64_agree_on_digits(digits):
-    model, (_, _, X_test, _) = digits
+def test_float32_and_float64_agree_on_digits(digits_model):
+    model, (_, _, X_test, _) = digits_model
     out32 = to_spiking(model, dtype="float32").run(X_test, 0.005)
     out64 = to_spiking(model, dtype="float64").run(X_test, 0.005)
     assert out32.dtype == np.float32 and out64.dtype == np.float64
@@ -142,16 +142,8 @@ def test_T_is_a_whole_number_of_steps():
 # ---------------------------------------------------------------- digits in 5 steps
 
 
-@pytest.fixture(scope="module")
-def digits():
-    """A 64-128-10 SoftLIF classifier trained 10 epochs (a few seconds)."""
-    data = load_digits_data(seed=0)
-    model = train_classifier(softlif_classifier(hidden=(128,), seed=0), data[0], data[1], epochs=10, seed=0)
-    return model, data
-
-
-def test_digits_reach_the_rate_networks_accuracy_in_5_steps_with_fewer_spikes(digits):
-    model, (_, _, X_test, y_test) = digits
+def test_digits_reach_the_rate_networks_accuracy_in_5_steps_with_fewer_spikes(digits_model):
+    model, (_, _, X_test, y_test) = digits_model
     with torch.no_grad():
         rate_acc = accuracy(model(X_test), y_test)
     snn = to_spiking(model)  # defaults: dt = 1 ms
