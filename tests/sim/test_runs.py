@@ -416,13 +416,16 @@ def test_a_long_spikes_only_network_run_allocates_nothing_per_step():
     net.connect(pop, pop, 0.001)
     net.run(0.01)  # compile outside the measurement
     tracemalloc.start()
-    res = net.run(300.0)  # 3e6 steps: a per-step float64 array would be 24 MB
+    res = net.run(1000.0)  # 1e7 steps: a per-step float64 array would be 76 MiB
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    print(f"\nNetwork 3e6 steps: peak {peak / 2**20:.1f} MiB")
-    assert res.steps == 3 * 10**6 and "t" not in res.__dict__
+    print(f"\nNetwork 1e7 steps: peak {peak / 2**20:.1f} MiB")
+    assert res.steps == 10**7 and "t" not in res.__dict__
     assert res.rates("p")[0] > 30
-    assert peak < 16 * 2**20  # spike buffers and 8 MiB of per-chunk input pointers at most
+    # spike buffers and at most 8 MiB of per-chunk input pointers, whose size
+    # follows the chunks' length in steps (longer on a fast machine): well
+    # below one value per step
+    assert peak < 32 * 2**20
 
 
 def test_a_recording_that_cannot_fit_is_refused_before_the_run(monkeypatch):
