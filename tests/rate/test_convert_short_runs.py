@@ -1,6 +1,5 @@
 """Tests of the converted network with instantaneous synapses: exact LIF spikes, short runs, spike inputs."""
 
-import itertools
 
 import numpy as np
 import pytest
@@ -9,28 +8,20 @@ import torch
 from spikenet.rate import LIFRate, SoftLIFRate, poisson_encode, to_spiking
 from spikenet.rate._digits_model import accuracy, softlif_classifier, train_classifier
 from spikenet.sim import LIF, Network, PSCFilter
+from tests.rate.test_convert import PSC_PATH, small_net
 
 # Float64 routes to the same sums in another order: rounding only.
 RTOL_F64 = 1e-12
 # Short runs: the converted digits net within 0.5 percentage points of the rate net at 5 steps.
 MAX_DROP_5_STEPS = 0.005
 # The former default conversion and run length (PSC synapse, 200 steps).
-OLD_OPTIONS = {"synapse": PSCFilter(0.005), "rate_scale": 1.0, "v_init": 0.0, "dtype": "float64"}
+OLD_OPTIONS = PSC_PATH  # the former defaults of to_spiking
 OLD_T = 0.2
 
 
 def random_net(sizes=(3, 20, 20, 2), seed=0, bias=1.2):
-    gen = torch.Generator().manual_seed(seed)
-    layers = []
-    for i, (a, b) in enumerate(itertools.pairwise(sizes)):
-        lin = torch.nn.Linear(a, b).double()
-        with torch.no_grad():
-            lin.weight.copy_(torch.randn(b, a, generator=gen, dtype=torch.float64) / np.sqrt(a))
-            lin.bias.copy_(bias + 0.3 * torch.rand(b, generator=gen, dtype=torch.float64))
-        layers.append(lin)
-        if i < len(sizes) - 2:
-            layers.append(LIFRate(amplitude=0.01))
-    return torch.nn.Sequential(*layers)
+    """A random Linear/LIFRate network (see ``tests.rate.test_convert.small_net``)."""
+    return small_net(sizes, seed=seed, bias=bias)
 
 
 def sim_layer(x_current, bias, neuron, v_init, dt, steps):
