@@ -94,7 +94,8 @@ def _env(sim: Sim, cache: Path | None) -> dict:
 
 
 def run_process(case: Case, sim: Sim, workdir: Path, *, cold: bool, cache: Path | None = None,
-                seed: int = 1, timeout: float = 1800.0, options: dict | None = None) -> Run:
+                seed: int = 1, timeout: float = 1800.0, options: dict | None = None,
+                pythonpath: str | None = None) -> Run:
     """Run one worker process and measure it.
 
     Parameters
@@ -113,6 +114,12 @@ def run_process(case: Case, sim: Sim, workdir: Path, *, cold: bool, cache: Path 
         Seconds before the process group is killed.
     options : dict, optional
         Extra worker options (e.g. ``{"build_aot": True}``).
+    pythonpath : str, optional
+        A folder put before the repository on the worker's ``PYTHONPATH``:
+        one holding another ``spikenet`` package runs that version with this
+        checkout's workers (see :mod:`benchmarks.regression`); the worker
+        then starts in its output folder rather than the repository, whose
+        own ``spikenet`` would come first on ``sys.path``.
 
     Returns
     -------
@@ -125,6 +132,8 @@ def run_process(case: Case, sim: Sim, workdir: Path, *, cold: bool, cache: Path 
     if cache is not None:
         cache.mkdir(parents=True, exist_ok=True)
     env = _env(sim, cache)
+    if pythonpath is not None:
+        env["PYTHONPATH"] = str(pythonpath) + os.pathsep + env["PYTHONPATH"]
     if cache is None:
         env["SPIKENET_BENCH_BRIAN2_BUILD"] = str(workdir / "standalone" / f"{case.name}-{sim.threads}t")
         env["SPIKENET_BENCH_BRIAN2_CACHE"] = str(Path.home() / ".cython" / "brian_extensions")
@@ -134,7 +143,8 @@ def run_process(case: Case, sim: Sim, workdir: Path, *, cold: bool, cache: Path 
     import subprocess
 
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, cwd=str(REPO), stdout=log, stderr=subprocess.STDOUT,
+    cwd = REPO if pythonpath is None else out
+    proc = subprocess.Popen(cmd, env=env, cwd=str(cwd), stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True)
     killed = threading.Event()
 

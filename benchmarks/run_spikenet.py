@@ -181,7 +181,7 @@ def main(argv=None) -> int:
     elif case.kind == "lif":
         build["kernel"] = "time-stepping" if sim.mode == "stepped" else "closed form (constant drive)"
     write(out, build_s=build_s, loop_s=t_loop.s, stats=stats, counts=counts, phases=phases,
-          build=build)
+          build=build, package=os.path.dirname(sn.__file__))
     return 0
 
 
