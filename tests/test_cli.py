@@ -66,7 +66,7 @@ def test_cli_aot_builds_the_common_configurations(tmp_path, monkeypatch, capsys)
     E = net.add_population(80, LIF(), bias=1.1, init={"v": np.linspace(0, 1, 80)})
     net.connect(E, E, 1e-4, synapse=PSCFilter(0.005), p=0.1)
     net.run(0.01)
-    assert aot.lookup(net._kernel_key) is not None
+    assert aot.lookup(net.kernel_key) is not None
 
 
 def _pyproject_version():

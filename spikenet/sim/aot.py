@@ -35,11 +35,8 @@ From Python, for the networks a script has just run::
 
 from __future__ import annotations
 
-import functools
 import hashlib
-import importlib.util
 import json
-import os
 import shutil
 import sysconfig
 import tempfile
@@ -48,48 +45,19 @@ from pathlib import Path
 
 import numpy as np
 
+# the run-time half, re-exported
+from spikenet.sim._aot_lookup import (
+    _MANIFEST,
+    ENV_VAR,
+    _fingerprint,
+    _parse_manifest,
+    _read_manifest,
+    aot_dir,
+    kernel_key,
+    lookup,
+)
+
 __all__ = ["ENV_VAR", "aot_dir", "build", "build_common", "kernel_key", "lookup"]
-
-#: Environment variable naming the folder of the compiled module ("" switches it off).
-ENV_VAR = "SPIKENET_AOT_DIR"
-_MANIFEST = "manifest.json"
-_KERNELS = Path(__file__).resolve().parent / "kernels"
-
-
-def aot_dir() -> Path | None:
-    """Folder of the compiled module: ``$SPIKENET_AOT_DIR`` or the default; None when switched off."""
-    env = os.environ.get(ENV_VAR)
-    if env is None:
-        return _KERNELS / "__pycache__" / "aot"
-    return Path(env) if env else None
-
-
-@functools.lru_cache(maxsize=1)
-def _fingerprint() -> str:
-    """Hash of every kernel source file: a module built from other sources is ignored."""
-    h = hashlib.sha256()
-    for path in sorted(_KERNELS.glob("*.py")):
-        h.update(path.name.encode())
-        h.update(path.read_bytes())
-    return h.hexdigest()[:24]
-
-
-def _arg_key(a) -> str:
-    # The type Numba would infer for the argument, written as _type_key writes it.
-    if a is None:
-        return "none"
-    if isinstance(a, np.ndarray):
-        layout = "C" if a.flags.c_contiguous else "F" if a.flags.f_contiguous else "A"
-        return f"{a.dtype.name}:{a.ndim}{layout}{'' if a.flags.writeable else 'r'}"
-    if isinstance(a, (bool, np.bool_)):
-        return "bool"
-    if isinstance(a, np.generic):
-        return a.dtype.name
-    if isinstance(a, int):
-        return "int64"
-    if isinstance(a, float):
-        return "float64"
-    return f"?{type(a).__name__}"
 
 
 def _type_key(t) -> str:
@@ -102,82 +70,6 @@ def _type_key(t) -> str:
     if isinstance(t, types.Boolean):
         return "bool"
     return str(t)
-
-
-def kernel_key(args) -> str:
-    """The configuration key of the network kernel's arguments (without the copy and part indices).
-
-    Parameters
-    ----------
-    args : sequence
-        The arguments :func:`spikenet.sim.kernels.network.run_network` receives.
-
-    Returns
-    -------
-    str
-        One entry per argument (dtype, dimensions and layout of arrays; None;
-        scalar types), the key of the manifest.
-    """
-    return "|".join(_arg_key(a) for a in args)
-
-
-@functools.lru_cache(maxsize=8)
-def _load_module(path: str, name: str):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def _read_manifest(folder: Path) -> dict | None:
-    """The folder's manifest if it matches the kernel sources (parsed once per file version)."""
-    path = folder / _MANIFEST
-    try:
-        st = path.stat()
-    except OSError:
-        return None
-    return _parse_manifest(str(path), st.st_mtime_ns, st.st_size)
-
-
-@functools.lru_cache(maxsize=8)
-def _parse_manifest(path: str, mtime_ns: int, size: int) -> dict | None:
-    # Network.run looks the kernel up at every call: a run of one step at a
-    # time must not parse the file each time.
-    try:
-        data = json.loads(Path(path).read_text())
-    except (OSError, ValueError):
-        return None
-    return data if data.get("fingerprint") == _fingerprint() else None
-
-
-def lookup(key: str, folder: Path | None = None):
-    """The compiled kernel for the configuration ``key``, or None.
-
-    Parameters
-    ----------
-    key : str
-        From :func:`kernel_key`.
-    folder : Path, optional
-        Where the module lives (default: :func:`aot_dir`).
-
-    Returns
-    -------
-    callable or None
-        ``f(b, t, *args)`` (``b`` the batch copy and ``t`` the part, both 0), or None when there is no
-        module, it is stale, or it lacks this configuration.
-    """
-    folder = aot_dir() if folder is None else folder
-    if folder is None:
-        return None
-    data = _read_manifest(folder)
-    entry = None if data is None else data["kernels"].get(key)
-    if entry is None:
-        return None
-    try:
-        module = _load_module(str(folder / entry["file"]), entry["module"])
-    except (ImportError, OSError):
-        return None
-    return getattr(module, entry["function"], None)
 
 
 def _output_folder(folder) -> Path:
@@ -227,14 +119,11 @@ def build(networks=None, folder: Path | None = None, *, verbose: bool = False) -
     if networks is not None:
         wanted = set()
         for net in networks:
-            key = getattr(net, "_kernel_key", None)
-            built = getattr(net, "_built", None) or {}
-            if built.get("n_parts", 1) > 1:
-                raise ValueError(f"networks: {net!r} is split over {built['n_parts']} threads and runs "
-                                 "Numba's kernel; the compiled module serves one thread (threads=1)")
-            if key is None or net.n_batch != 1:
-                raise ValueError("networks: each must be an unbatched Network that has run in this "
-                                 f"process (got {net!r})")
+            key = net.kernel_key
+            if key is None:
+                raise ValueError("networks: each must be an unbatched Network that has run in this process "
+                                 "on one thread (threads=1), the only kind the compiled module serves "
+                                 f"(got {net!r})")
             wanted.add(key)
     current = _read_manifest(folder)
     old = {"kernels": dict(current["kernels"]) if current else {}}  # a copy: the parse is cached

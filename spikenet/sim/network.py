@@ -263,7 +263,7 @@ class Network:
         self._spike_inputs: list[_SpikeInput] = []
         self._built = None
         self._step = 0
-        self._kernel_key = None  # configuration of the last kernel call (spikenet.sim.aot)
+        self._kernel_key = None  # configuration of the last one-thread, unbatched kernel call
 
     # ------------------------------------------------------------------ build
     @property
@@ -298,6 +298,17 @@ class Network:
         if self.batch is not None or n_neurons < _SPLIT_MIN_NEURONS:
             return 1
         return max(1, min(_numba_threads(), n_neurons // (_SPLIT_MIN_NEURONS // 2)))
+
+    @property
+    def kernel_key(self) -> str | None:
+        """The network kernel's configuration in the last run (for :func:`spikenet.sim.aot.build`).
+
+        A string naming the code paths and array types of the last kernel
+        call of an unbatched network run on one thread; None before the first
+        run, and for batched networks or networks split over threads (which
+        the ahead-of-time module does not serve).
+        """
+        return self._kernel_key if self.n_batch == 1 else None
 
     @property
     def n_batch(self) -> int:
@@ -1069,7 +1080,7 @@ class Network:
         bd = self._built
         k_begin = self._step
         self._check_inputs_cover(k_begin + steps)
-        from spikenet.sim import aot
+        from spikenet.sim import _aot_lookup as aot
         from spikenet.sim.kernels.layout import NO_STOP, SYNC_SIZE, SYNC_STOP
 
         B = self.n_batch
@@ -1156,6 +1167,7 @@ class Network:
                     if T > 1:
                         from spikenet.sim.kernels.network import run_network_threads
 
+                        self._kernel_key = None
                         run_network_threads(*args)
                     else:
                         self._kernel_key = aot.kernel_key(args)

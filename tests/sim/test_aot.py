@@ -126,5 +126,19 @@ def test_build_refuses_a_network_split_over_threads(built):
     split = Network(dt=1e-4, threads=2)
     split.add_population(3, LIF(), bias=1.5)
     split.run(1e-3)
-    with pytest.raises(ValueError, match="split over 2 threads"):
+    assert split.kernel_key is None
+    with pytest.raises(ValueError, match="one thread"):
         aot.build([split], folder)
+
+
+def test_running_a_network_does_not_import_the_builder():
+    """The network needs only the lookup half: no import cycle between the network and the builder."""
+    code = ("import sys\n"
+            "from spikenet.sim import LIF, Network\n"
+            "net = Network(dt=1e-4)\n"
+            "net.add_population(3, LIF(), bias=1.5)\n"
+            "net.run(1e-3)\n"
+            "assert net.kernel_key is not None\n"
+            "print('spikenet.sim.aot' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
