@@ -20,6 +20,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from spikenet.sim import LIF, Delta, Network, cv
+from spikenet.sim.stats import fano_factor, spectral_peak
 
 #: The four regimes of Brunel (2000) Fig. 8: (g, nu_ext / nu_thr).
 REGIMES = {"SR": (3.0, 2.0), "AI": (5.0, 2.0), "SI-fast": (6.0, 4.0), "SI-slow": (4.5, 0.9)}
@@ -137,6 +138,20 @@ def stats(spike_times, n_e, T, t0=0.1):
     rate = sum(len(s) for s in trains) / (n_e * (T - t0))
     cvs = [cv(s) for s in trains if len(s) >= 3]
     return rate, float(np.mean(cvs)) if cvs else float("nan")
+
+
+def regime_stats(spike_times, n_e, T, t0=0.1) -> dict:
+    """Statistics of the E population after ``t0``: rate (Hz), ISI CV, Fano factor (100 ms), spectral peak.
+
+    ``peak_hz`` and ``peak_rel`` are the frequency and the relative height
+    (power over the mean power above 5 Hz) of the largest peak of the
+    population activity's spectrum (1 ms bins).
+    """
+    rate, cv_mean = stats(spike_times, n_e, T, t0)
+    trains = list(spike_times[:n_e])
+    peak_hz, peak_rel = spectral_peak(trains, T, dt_bin=1e-3, t0=t0)
+    return {"rate": rate, "cv": cv_mean, "fano": fano_factor(trains, T, window=0.1, t0=t0),
+            "peak_hz": peak_hz, "peak_rel": peak_rel}
 
 
 def nest_trains(senders, times, n):
