@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["ENV_VAR", "aot_dir", "kernel_key", "lookup"]
+__all__ = ["ENV_VAR", "aot_dir", "jit_only", "kernel_key", "lookup"]
 
 _MANIFEST = "manifest.json"
 _KERNELS = Path(__file__).resolve().parent / "kernels"
@@ -51,6 +51,8 @@ def _arg_key(a) -> str:
     # The type Numba would infer for the argument, written as _type_key writes it.
     if a is None:
         return "none"
+    if isinstance(a, tuple) and hasattr(a, "_fields"):  # a NamedTuple argument: the keys of its fields
+        return f"{type(a).__name__}({','.join(_arg_key(x) for x in a)})"
     if isinstance(a, np.ndarray):
         layout = "C" if a.flags.c_contiguous else "F" if a.flags.f_contiguous else "A"
         return f"{a.dtype.name}:{a.ndim}{layout}{'' if a.flags.writeable else 'r'}"
@@ -63,6 +65,11 @@ def _arg_key(a) -> str:
     if isinstance(a, float):
         return "float64"
     return f"?{type(a).__name__}"
+
+
+def jit_only(key: str) -> bool:
+    """Whether a configuration passes a feature's NamedTuple: served by Numba's kernel, not the module."""
+    return "(" in key
 
 
 def kernel_key(args) -> str:

@@ -53,6 +53,7 @@ from spikenet.sim._aot_lookup import (
     _parse_manifest,
     _read_manifest,
     aot_dir,
+    jit_only,
     kernel_key,
     lookup,
 )
@@ -69,6 +70,8 @@ def _type_key(t) -> str:
         return f"{t.dtype}:{t.ndim}{t.layout}{'' if t.mutable else 'r'}"
     if isinstance(t, types.Boolean):
         return "bool"
+    if isinstance(t, types.BaseNamedTuple):  # as _arg_key writes a NamedTuple argument
+        return f"{t.instance_class.__name__}({','.join(_type_key(x) for x in t.types)})"
     return str(t)
 
 
@@ -124,12 +127,18 @@ def build(networks=None, folder: Path | None = None, *, verbose: bool = False) -
                 raise ValueError("networks: each must be an unbatched Network that has run in this process "
                                  "on one thread (threads=1), the only kind the compiled module serves "
                                  f"(got {net!r})")
+            if jit_only(key):
+                raise ValueError(f"networks: {net!r} uses features (NeuronModel populations, per-neuron "
+                                 "parameters, plasticity, conductances, in-kernel inputs) that run on "
+                                 "Numba's kernel only")
             wanted.add(key)
     current = _read_manifest(folder)
     old = {"kernels": dict(current["kernels"]) if current else {}}  # a copy: the parse is cached
     sigs = {}
     for sig in _run_copy.signatures:
         key = "|".join(_type_key(t) for t in sig[2:])  # without the copy and part indices
+        if jit_only(key):
+            continue
         if wanted is None or key in wanted:
             sigs[key] = sig
     if wanted is None and not sigs:
