@@ -83,6 +83,8 @@ def _arg_key(a) -> str:
         return f"{a.dtype.name}:{a.ndim}{layout}{'' if a.flags.writeable else 'r'}"
     if isinstance(a, (bool, np.bool_)):
         return "bool"
+    if isinstance(a, tuple) and hasattr(a, "_fields"):  # a NamedTuple argument: the keys of its fields
+        return f"{type(a).__name__}({','.join(_arg_key(x) for x in a)})"
     if isinstance(a, np.generic):
         return a.dtype.name
     if isinstance(a, int):
