@@ -262,3 +262,33 @@ def test_bad_plasticity_and_rate_raise_naming_them():
         steady_state(DEPRESSING, 0.0)
     with pytest.raises(TypeError, match="stp"):
         steady_state(0.5, 10.0)
+
+
+@pytest.mark.nest
+def test_amplitudes_equal_nest_tsodyks2_synapse():
+    from tests.sim.nest_tsodyks import run_nest_tsodyks
+
+    rules = [DEPRESSING, FACILITATING]
+    steps, w = 10000, 1.0
+    raster = np.zeros((steps, 1), bool)
+    raster[100:5000:500] = True  # 20 Hz, then an irregular train (mean 40 Hz), then silence
+    rng = np.random.default_rng(11)
+    raster[5000:9000, 0] = rng.random(4000) < 0.004
+    net = Network(dt=DT)
+    pre = _pre(net, raster)
+    posts = []
+    for q, rule in enumerate(rules):
+        posts.append(net.add_population(1, _silent(), name=f"post{q}"))
+        net.connect(pre, posts[-1], w, synapse=Delta(), delay=5 * DT, plasticity=rule)
+    res = net.run(steps * DT, record=dict.fromkeys(posts, "v"))
+    k = np.nonzero(raster[:, 0])[0]
+    v_nest = run_nest_tsodyks(DT, steps * DT, (k + 1) * DT, w, 5 * DT, TAU_M,
+                              [(r.U, r.tau_rec, r.tau_facil) for r in rules])
+    for q, post in enumerate(posts):
+        ours = _jumps(res[post, "v"][:, 0])
+        theirs = _jumps(v_nest[:, q])
+        at_ours = np.nonzero(np.abs(ours) > 1e-9)[0]
+        at_theirs = np.nonzero(np.abs(theirs) > 1e-9)[0]
+        assert at_ours.size == at_theirs.size == k.size
+        np.testing.assert_array_equal(np.diff(at_ours), np.diff(at_theirs))  # the same arrival times
+        np.testing.assert_allclose(ours[at_ours], theirs[at_theirs], rtol=1e-12, atol=0)
