@@ -20,7 +20,7 @@ import numpy as np
 
 
 def run_nest_tsodyks(dt, T, times, weight, delay, tau_m, rules, timeout=600) -> np.ndarray:
-    """Membrane potentials (steps, len(rules)) of the targets, one per ``(U, tau_rec, tau_facil)`` in ``rules``."""
+    """Membrane potentials (steps, len(rules)) of the targets, one per ``(U, tau_rec, tau_facil)`` rule."""
     with tempfile.TemporaryDirectory() as tmp:
         src = Path(tmp) / "in.npz"
         dst = Path(tmp) / "out.npz"
