@@ -229,14 +229,15 @@ def test_networks_without_plasticity_pass_none_and_with_it_a_keyed_tuple():
     net.run(0.001)
     assert net._built["stp"] is None
     assert net._kernel_key.endswith("|none")
-    net = Network(dt=DT)
-    a = net.add_population(2, LIF(), bias=1.5)
-    b = net.add_population(2, LIF())
-    net.connect(a, b, 0.1, plasticity=DEPRESSING)
-    net.connect(b, a, 0.1)
-    net.run(0.001)
+    raster = np.zeros((10, 1), bool)
+    net = Network(dt=DT)  # the configuration of the regular-train test (no new compilation)
+    pre = _pre(net, raster)
+    post = net.add_population(1, _silent(), name="post")
+    net.connect(pre, post, 0.1, synapse=Delta(), delay=DT, plasticity=DEPRESSING)
+    net.connect(post, pre, 0.1, synapse=Delta(), delay=DT)
+    net.run(10 * DT, record={post: "v"})
     st = net._built["stp"]
-    np.testing.assert_array_equal(st.conn_off, [0, -1])
+    np.testing.assert_array_equal(st.conn_off, [-1, 0, -1])  # the input, pre -> post, post -> pre
     assert net._kernel_key.endswith("|STPArgs(int64:1C,float64:2C,float64:2C,float64:2C,int64:2C)")
     assert aot.lookup(net._kernel_key) is None  # not a configuration of the compiled module: the JIT kernel
 
