@@ -103,7 +103,14 @@ def _type_key(t) -> str:
         return f"{t.dtype}:{t.ndim}{t.layout}{'' if t.mutable else 'r'}"
     if isinstance(t, types.Boolean):
         return "bool"
+    if isinstance(t, types.BaseNamedTuple):  # as _arg_key writes a NamedTuple argument
+        return f"{t.instance_class.__name__}({','.join(_type_key(x) for x in t.types)})"
     return str(t)
+
+
+def _jit_only(key: str) -> bool:
+    """Whether a configuration passes a NamedTuple (short-term plasticity): left out of the module."""
+    return "(" in key
 
 
 def kernel_key(args) -> str:
@@ -237,12 +244,17 @@ def build(networks=None, folder: Path | None = None, *, verbose: bool = False) -
             if key is None or net.n_batch != 1:
                 raise ValueError("networks: each must be an unbatched Network that has run in this "
                                  f"process (got {net!r})")
+            if _jit_only(key):
+                raise ValueError(f"networks: {net!r} uses short-term plasticity, which runs on Numba's "
+                                 "kernel only")
             wanted.add(key)
     current = _read_manifest(folder)
     old = {"kernels": dict(current["kernels"]) if current else {}}  # a copy: the parse is cached
     sigs = {}
     for sig in _run_copy.signatures:
         key = "|".join(_type_key(t) for t in sig[2:])  # without the copy and part indices
+        if _jit_only(key):
+            continue
         if wanted is None or key in wanted:
             sigs[key] = sig
     if wanted is None and not sigs:

@@ -240,6 +240,12 @@ def test_networks_without_plasticity_pass_none_and_with_it_a_keyed_tuple():
     np.testing.assert_array_equal(st.conn_off, [-1, 0, -1])  # the input, pre -> post, post -> pre
     assert net._kernel_key.endswith("|STPArgs(int64:1C,float64:2C,float64:2C,float64:2C,int64:2C)")
     assert aot.lookup(net._kernel_key) is None  # not a configuration of the compiled module: the JIT kernel
+    # the key of the compiled signature is the same (so the module builder can recognise and skip it)
+    from spikenet.sim.kernels.network import _run_copy
+
+    assert net._kernel_key in {"|".join(aot._type_key(t) for t in sig[2:]) for sig in _run_copy.signatures}
+    with pytest.raises(ValueError, match="networks: .* short-term plasticity"):
+        aot.build([net])
 
 
 @pytest.mark.parametrize(("kwargs", "name"), [
