@@ -25,7 +25,6 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
-import scipy.sparse as sp
 
 from spikenet.plot import save_figure
 from spikenet.sim import LIF, Delta, Network, PSCFilter, TsodyksMarkram
@@ -84,8 +83,8 @@ def steady_ratios(rates, T):
     out = {}
     for name, rule in RULES.items():
         post = net.add_population(len(rates), LIF(tau_m=TAU_M, v_th=1e6), name=name)
-        net.connect(pre, post, sp.identity(len(rates), format="csr"), synapse=Delta(), delay=DT,
-                    plasticity=rule)
+        # one-to-one, as a dense matrix: the same compiled kernel as the network above
+        net.connect(pre, post, np.eye(len(rates)), synapse=Delta(), delay=DT, plasticity=rule)
         out[name] = post
     res = net.run(T, record=dict.fromkeys(out.values(), "v"))
     ratios = {}
