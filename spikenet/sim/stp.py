@@ -142,11 +142,11 @@ def build_stp(conns, lanes: int, dt: float):
     dt : float
         Time step in seconds.
     """
-    from spikenet.sim.kernels.stp import STPArgs
-
     on = [isinstance(getattr(c, "plasticity", None), TsodyksMarkram) for c in conns]
     if not any(on):
-        return None
+        return None  # (and Numba is not imported: the compiled module may serve the network)
+    from spikenet.sim.kernels.stp import STPArgs
+
     conn_off = np.full(len(conns), -1, dtype=np.int64)
     par = np.zeros((len(conns), 3))
     n = 0

@@ -121,14 +121,14 @@ def _forms(rng, n_pre):
     ]
 
 
-def _multi(batch=None, threads=None):
+def _multi(batch=None, threads=None, dtype=np.float64):
     """Three pre neurons with irregular trains, five post populations, one per connection form."""
     rng = np.random.default_rng(3)
     steps = 3000
     shape = (steps, batch, 3) if batch else (steps, 3)
     raster = rng.random(shape) < 0.01
     raster[-10:] = False
-    net = Network(dt=DT, batch=batch, threads=threads)
+    net = Network(dt=DT, batch=batch, threads=threads, dtype=dtype)
     pre = _pre(net, raster)
     posts = []
     expected = []
@@ -176,6 +176,16 @@ def test_batch_copies_keep_their_own_state():
     res = net.run(steps * DT, record=dict.fromkeys(posts, "v"))
     for post, exp in zip(posts, expected):
         np.testing.assert_allclose(_jumps(res[post, "v"]), exp, rtol=0, atol=ATOL, err_msg=post.name)
+
+
+@pytest.mark.slow  # compiles the float32 kernel of this configuration
+def test_float32_state_delivers_the_amplitudes_to_single_precision():
+    net, posts, expected, steps = _multi(dtype=np.float32)
+    res = net.run(steps * DT, record=dict.fromkeys(posts, "v"))
+    for post, exp in zip(posts, expected):
+        v = res[post, "v"].astype(np.float64)
+        # float32 voltages of size <= 0.5: the extracted jumps carry ~1e-7 of rounding
+        np.testing.assert_allclose(_jumps(v), exp, rtol=0, atol=2e-7, err_msg=post.name)
 
 
 def test_psc_filter_synapse_carries_the_same_amplitudes():
@@ -244,7 +254,7 @@ def test_networks_without_plasticity_pass_none_and_with_it_a_keyed_tuple():
     from spikenet.sim.kernels.network import _run_copy
 
     assert net._kernel_key in {"|".join(aot._type_key(t) for t in sig[2:]) for sig in _run_copy.signatures}
-    with pytest.raises(ValueError, match="networks: .* short-term plasticity"):
+    with pytest.raises(ValueError, match=r"networks: .* short-term plasticity"):
         aot.build([net])
 
 
