@@ -145,9 +145,10 @@ def _multi(batch=None, threads=None, dtype=np.float64):
             r = raster[:, b] if batch else raster
             for j in range(3):
                 k = np.nonzero(r[:, j])[0]
-                f = tm_factors(k, rule.U, rule.tau_rec, rule.tau_facil)
                 for i in np.nonzero(wd[:, j])[0]:
+                    # each synapse on its own, from the times its spikes arrive
                     arr = k + 1 + dd[i, j]
+                    f = tm_factors(arr, rule.U, rule.tau_rec, rule.tau_facil)
                     ok = arr < steps
                     idx = (arr[ok], b, i) if batch else (arr[ok], i)
                     np.add.at(exp, idx, wd[i, j] * f[ok])
