@@ -206,7 +206,7 @@ def test_psc_filter_synapse_carries_the_same_amplitudes():
     np.testing.assert_allclose(_jumps(res[post, "I_syn"][:, 0], tau_s) * tau_s, exp, rtol=0, atol=ATOL)
 
 
-def test_runs_continue_the_state_and_reset_restores_it():
+def test_runs_and_set_continue_the_state_and_reset_restores_it():
     period = 150
     steps = 20 * period
     raster = np.zeros((steps, 1), bool)
@@ -223,6 +223,7 @@ def test_runs_continue_the_state_and_reset_restores_it():
     whole = net.run(steps * DT, record={post: "v"})[post, "v"]
     net2, post2 = build()
     first = net2.run(steps * DT / 2, record={post2: "v"})[post2, "v"]
+    net2.set(post2, bias=0.0)  # rebuilds the network's constants around its state, the synapses' included
     second = net2.run(steps * DT / 2, record={post2: "v"})[post2, "v"]
     np.testing.assert_array_equal(np.concatenate([first, second]), whole)
     net2.reset()
