@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from spikenet.sim import LIF, Delta, Network, PSCFilter, TsodyksMarkram
+from spikenet.sim import HH, LIF, Delta, Network, PSCFilter, TsodyksMarkram
 from spikenet.sim.stp import steady_state
 
 DT = 1e-4
@@ -203,6 +203,24 @@ def test_psc_filter_synapse_carries_the_same_amplitudes():
     k = np.nonzero(raster[:, 0])[0]
     exp = np.zeros(steps)
     exp[k + 2] = 0.3 * tm_factors(k, FACILITATING.U, FACILITATING.tau_rec, FACILITATING.tau_facil)
+    np.testing.assert_allclose(_jumps(res[post, "I_syn"][:, 0], tau_s) * tau_s, exp, rtol=0, atol=ATOL)
+
+
+@pytest.mark.slow  # compiles the HH kernel of this configuration
+def test_hodgkin_huxley_target_receives_the_same_amplitudes():
+    tau_s = 0.004
+    period = 250
+    steps = 30 * period
+    raster = np.zeros((steps, 1), bool)
+    raster[:steps - period:period] = True
+    net = Network(dt=DT)
+    pre = _pre(net, raster)
+    post = net.add_population(1, HH(), name="post")
+    net.connect(pre, post, 0.02, synapse=PSCFilter(tau_s), delay=DT, plasticity=DEPRESSING)
+    res = net.run(steps * DT, record={post: "I_syn"})
+    k = np.nonzero(raster[:, 0])[0]
+    exp = np.zeros(steps)
+    exp[k + 2] = 0.02 * tm_factors(k, DEPRESSING.U, DEPRESSING.tau_rec, DEPRESSING.tau_facil)
     np.testing.assert_allclose(_jumps(res[post, "I_syn"][:, 0], tau_s) * tau_s, exp, rtol=0, atol=ATOL)
 
 
