@@ -15,6 +15,7 @@ from spikenet.sim.spikes import (
     regular_spikes,
     spike_times_to_raster,
 )
+from spikenet.sim.stp import TsodyksMarkram
 from spikenet.sim.synapses import Delta, PSCFilter
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "PSCFilter",
     "Population",
     "Result",
+    "TsodyksMarkram",
     "cv",
     "firing_rate",
     "isi",

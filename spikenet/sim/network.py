@@ -69,6 +69,7 @@ from spikenet.sim._chunks import ChunkClock, StopOnInterrupt
 from spikenet.sim.connectivity import bernoulli_positions
 from spikenet.sim.network_results import NetworkResult
 from spikenet.sim.neurons import HH, LIF
+from spikenet.sim.stp import build_stp, check_plasticity, reset_stp
 from spikenet.sim.synapses import Delta, PSCFilter, expm
 
 __all__ = ["Connection", "Network", "Population"]
@@ -78,7 +79,7 @@ _HH_STATES = ("v", "I_syn", "m", "h", "n")
 # Built arrays that hold the state of a run (kept when set() rebuilds the constants), and the
 # part of it that is synaptic input in flight (cleared by reset()).
 _INPUT_STATE_KEYS = ("stages", "ring_idx", "ring_cnt", "dbuf")
-_STATE_KEYS = ("v", "ref_end", "gm", "gh", "gn", *_INPUT_STATE_KEYS, "cap")
+_STATE_KEYS = ("v", "ref_end", "gm", "gh", "gn", *_INPUT_STATE_KEYS, "cap", "stp")
 _STATE_CODE = {"v": 0, "I_syn": 1, "m": 2, "h": 3, "n": 4, "ref": 5}
 # Per-chunk memory of the per-step input buffers (time-varying currents and
 # input spike pointers, bytes); longer chunks are split.
@@ -179,6 +180,7 @@ class _Connection:
     # aligned with the CSR of the transposed weights; None: delay_steps for all
     syn_delay: np.ndarray | None = None
     dense_delay: bool = False  # the weights were given dense (Connection.weights returns them so)
+    plasticity: object = None  # TsodyksMarkram (short-term plasticity) or None
 
 
 @dataclass(eq=False)
@@ -438,7 +440,8 @@ class Network:
         indices = np.concatenate(chunks) if chunks else np.zeros(0, np.int32)
         return _Sparse((n_post, n_pre), indptr, indices, np.full(indices.size, float(weight)))
 
-    def connect(self, pre, post, weights, synapse=PSCFilter(0.005), delay=0.0, p=None):  # noqa: B008
+    def connect(self, pre, post, weights, synapse=PSCFilter(0.005), delay=0.0, p=None,  # noqa: B008
+                plasticity=None):
         """Connect population ``pre`` to ``post``.
 
         Parameters
@@ -466,6 +469,9 @@ class Network:
             Connection probability: each (post, pre) pair (autapses included)
             is connected independently with probability ``p``, drawn from
             :attr:`rng`; ``weights`` must then be a scalar.
+        plasticity : TsodyksMarkram, optional
+            Short-term plasticity of every synapse of the connection: a spike
+            delivers ``w * u * x`` (see :class:`~spikenet.sim.TsodyksMarkram`).
 
         Returns
         -------
@@ -477,6 +483,7 @@ class Network:
         pre = self._pop(pre, "pre")
         post = self._pop(post, "post")
         _check_synapse(synapse, post)
+        check_plasticity(plasticity)
         per_synapse = _is_sparse(delay) or np.ndim(delay) > 0
         if not per_synapse:
             delay_steps = whole_steps("delay", delay, self.dt, allow_zero=True)
@@ -492,6 +499,7 @@ class Network:
             wt = self._weights(weights, post.n, pre.n)
         if not per_synapse:
             self._conns.append(_Connection(pre.index, pre.n, post, wt, synapse, delay_steps))
+            self._conns[-1].plasticity = plasticity
             return self.connections[-1]
         wt_syn, steps, dense = _synapse_delays(delay, wt, self.dt)
         if steps.size == 0 or np.all(steps == steps[0]):  # one delay after rounding: the scalar path
@@ -501,6 +509,7 @@ class Network:
             # the ring delivers after the shortest delay; each synapse adds its own excess
             low = int(steps.min())
             self._conns.append(_Connection(pre.index, pre.n, post, wt_syn, synapse, low, steps - low, dense))
+        self._conns[-1].plasticity = plasticity
         return self.connections[-1]
 
     def add_input(self, post, current=None, spikes=None, weights=None, synapse=None):
@@ -909,6 +918,8 @@ class Network:
             "w_sdelay": np.concatenate([*w_sdelay, np.zeros(1, np.uint16)]),
             "dbuf": np.zeros((B, max(d_total, 1)), dtype=f), "grp_doff": grp_doff,
             "with_delays": np.array([n_dring], dtype=np.int64) if delayed else None,
+            # short-term plasticity (None prunes it)
+            "stp": build_stp(self._conns, lanes, dt),
         }
         self._initial_state(self._built)
 
@@ -927,6 +938,7 @@ class Network:
                     arr[:, sl] = p.init.get(key, x)
         for key in _INPUT_STATE_KEYS:
             bd[key][...] = 0
+        reset_stp(bd["stp"])
 
     def _parse_record(self, record):
         specs = []  # (pop, state, indices)
@@ -1162,7 +1174,7 @@ class Network:
                         spk_step, spk_idx, spk_off, spk_cnt, bd["with_hh"], bd["with_generic"],
                         _flag(len(rec_pop) > 0), bd["with_dense"], bd["with_sparse_w"],
                         bd["jump_grp"], bd["with_delta"], bd["w_sdelay"], bd["dbuf"], bd["grp_doff"],
-                        bd["with_delays"],
+                        bd["with_delays"], bd["stp"],
                     )
                     if T > 1:
                         from spikenet.sim.kernels.network import run_network_threads

@@ -52,6 +52,9 @@ holds the length of their ring) are either a
 1-element array (keep) or None, and Numba removes the branches under a
 None-typed ``is None`` test. Each network compiles, and caches, only its own
 specialisation: less to compile on a cold start, smaller loops on a warm one.
+The last argument, ``stp``, is the short-term plasticity of the connections
+that have it (a :class:`~spikenet.sim.kernels.stp.STPArgs`, delivered by
+:func:`~spikenet.sim.kernels.stp.stp_deliver`), or None, which prunes it.
 """
 
 from __future__ import annotations
@@ -80,6 +83,7 @@ from spikenet.sim.kernels.layout import (  # noqa: F401 - re-exported: the kerne
     SYNC_STOP,
 )
 from spikenet.sim.kernels.prefetch import prefetch
+from spikenet.sim.kernels.stp import stp_deliver
 
 # Synaptic delivery asks for the connectivity rows of the spike this many
 # places ahead in the list while it delivers the current one (see prefetch.py).
@@ -330,7 +334,7 @@ def _run_copy(b, t, n_parts, part_lo, part_hi, sync, k0, n_chunk, kstart, dt, v,
               w_dense, w_cut, w_idx, w_sdata, src_off, ring_idx, ring_cnt, ev_ptr, ev_idx, rec_pop, rec_state,
               rec_col, rec_idx_off, rec_len, rec_idx, rec_out, spk_step, spk_idx, spk_off, spk_cnt, with_hh,
               with_generic, with_rec, with_dense, with_sparse_w, jump_grp, with_delta, w_sdelay, dbuf,
-              grp_doff, with_delays):  # pragma: no cover - compiled
+              grp_doff, with_delays, stp):  # pragma: no cover - compiled
     """Advance part ``t`` of batch copy ``b`` from local step ``kstart[b + t]`` to ``n_chunk``.
 
     A copy is split into ``n_parts`` parts (``n_parts > 1`` only for an
@@ -386,6 +390,14 @@ def _run_copy(b, t, n_parts, part_lo, part_hi, sync, k0, n_chunk, kstart, dt, v,
                 cnt = ring_cnt[ln, rs, src]
                 if cnt == 0:
                     continue
+                # short-term plasticity (pruned without it: stp=None; a single
+                # `and` would not be pruned)
+                if stp is not None:  # noqa: SIM102
+                    if stp_deliver(stp, c, b, t, lane, ln, rs, kg - 1 - conn_delay[c], kind, sbase, tgt,
+                                   npost, doff, conn_ptr_off[c], part_lo[t, grp_post[g]],
+                                   part_hi[t, grp_post[g]], ring_idx, ring_cnt, src, stages, w_dense, w_cut,
+                                   w_idx, w_sdata, w_sdelay, dbuf, grp_doff[g], with_delays, kg):
+                        continue
                 if kind == CONN_DENSE:
                     if with_dense is None:  # pruned: the network has no dense connection
                         continue
@@ -627,7 +639,7 @@ def run_network_batched(n_parts, part_lo, part_hi, sync, k0, n_chunk, kstart, dt
                         ring_idx, ring_cnt, ev_ptr, ev_idx, rec_pop, rec_state, rec_col, rec_idx_off, rec_len,
                         rec_idx, rec_out, spk_step, spk_idx, spk_off, spk_cnt, with_hh, with_generic,
                         with_rec, with_dense, with_sparse_w, jump_grp, with_delta, w_sdelay, dbuf,
-                        grp_doff, with_delays):  # pragma: no cover - compiled
+                        grp_doff, with_delays, stp):  # pragma: no cover - compiled
     for b in prange(v.shape[0]):
         _run_copy(b, 0, 1, part_lo, part_hi, sync, k0, n_chunk, kstart, dt, v, ref_end, gate_m, gate_h,
                   gate_n, stages, scratch, flags, flag_words, zeros, jconst, jvar, pop_voff, pop_kind,
@@ -636,7 +648,7 @@ def run_network_batched(n_parts, part_lo, part_hi, sync, k0, n_chunk, kstart, dt
                   conn_ptr_off, conn_data_off, w_dense, w_cut, w_idx, w_sdata, src_off, ring_idx, ring_cnt,
                   ev_ptr, ev_idx, rec_pop, rec_state, rec_col, rec_idx_off, rec_len, rec_idx, rec_out,
                   spk_step, spk_idx, spk_off, spk_cnt, with_hh, with_generic, with_rec, with_dense,
-                  with_sparse_w, jump_grp, with_delta, w_sdelay, dbuf, grp_doff, with_delays)
+                  with_sparse_w, jump_grp, with_delta, w_sdelay, dbuf, grp_doff, with_delays, stp)
 
 
 run_network_batched.__doc__ = _DOC.replace("every batch copy", "every batch copy, in parallel over copies,")
