@@ -65,10 +65,12 @@ from spikenet._validation import (
     positive_int,
     whole_steps,
 )
+from spikenet.sim import inputs as _inputs
 from spikenet.sim._chunks import ChunkClock, StopOnInterrupt
 from spikenet.sim.connectivity import bernoulli_positions
 from spikenet.sim.network_results import NetworkResult
 from spikenet.sim.neurons import HH, LIF
+from spikenet.sim.sources import PoissonSource, SpikeSource, is_source
 from spikenet.sim.synapses import Delta, PSCFilter, expm
 
 __all__ = ["Connection", "Network", "Population"]
@@ -120,6 +122,8 @@ class Population:
     @property
     def state_names(self) -> tuple[str, ...]:
         """Names of the states that ``Network.run(record=...)`` can record."""
+        if is_source(self.neuron):
+            return ()
         return _LIF_STATES if isinstance(self.neuron, LIF) else _HH_STATES
 
 
@@ -261,6 +265,7 @@ class Network:
         self._conns: list[_Connection] = []
         self._currents: list[_CurrentInput] = []
         self._spike_inputs: list[_SpikeInput] = []
+        self._stochastic = _inputs.Stochastic()  # Poisson inputs and white noise (spikenet.sim.inputs)
         self._built = None
         self._step = 0
         self._kernel_key = None  # configuration of the last kernel call (spikenet.sim.aot)
@@ -363,8 +368,10 @@ class Network:
         """
         self._check_mutable()
         n = positive_int("n", n)
-        if not isinstance(neuron, (LIF, HH)):
-            raise TypeError(f"neuron must be a spikenet.sim.LIF or HH instance, got {type(neuron).__name__}")
+        if not isinstance(neuron, (LIF, HH, SpikeSource, PoissonSource)):
+            raise TypeError("neuron must be a spikenet.sim.LIF, HH, SpikeSource or PoissonSource instance, "
+                            f"got {type(neuron).__name__}")
+        _inputs.check_population(neuron, bias, init)
         index = len(self.populations)
         name = f"pop{index}" if name is None else name
         if not isinstance(name, str):
@@ -492,7 +499,7 @@ class Network:
             self._conns.append(_Connection(pre.index, pre.n, post, wt_syn, synapse, low, steps - low, dense))
         return self.connections[-1]
 
-    def add_input(self, post, current=None, spikes=None, weights=None, synapse=None):
+    def add_input(self, post, current=None, spikes=None, weights=None, synapse=None, rate=None, noise=None):
         """Add an external current or an external spike train to ``post``.
 
         Parameters
@@ -523,8 +530,13 @@ class Network:
         """
         self._check_mutable()
         post = self._pop(post, "post")
+        if rate is not None or noise is not None:
+            if current is not None or spikes is not None:
+                raise ValueError("give exactly one of current=, spikes=, rate= or noise=")
+            _inputs.add(self, post, weights, synapse, rate, noise)
+            return
         if (current is None) == (spikes is None):
-            raise ValueError("give exactly one of current= or spikes=")
+            raise ValueError("give exactly one of current=, spikes=, rate= or noise=")
         B = self.n_batch
         if current is not None:
             if weights is not None or synapse is not None:
@@ -632,6 +644,9 @@ class Network:
         """
         pop = self._pop(pop)
         nrn = pop.neuron
+        if is_source(nrn):
+            _inputs.set_source(self, pop, values)
+            return
         fields = [f.name for f in dataclasses.fields(nrn)]
         states = ("v", "ref") if isinstance(nrn, LIF) else ("v", "m", "h", "n")
         params, state, bias = {}, {}, None
@@ -699,6 +714,8 @@ class Network:
         pop_par = np.zeros((P, N_POP_PAR))
         for p in pops:
             nrn = p.neuron
+            if is_source(nrn):
+                continue
             if isinstance(nrn, LIF):
                 a = math.exp(-dt / nrn.tau_m)
                 pop_par[p.index, :6] = (a, 1.0 / -math.expm1(-dt / nrn.tau_m), nrn.tau_m, nrn.tau_ref,
@@ -710,6 +727,8 @@ class Network:
         groups: dict[tuple[int, PSCFilter], int] = {}
         for c in self._conns:
             groups.setdefault((c.post.index, c.synapse), len(groups))
+        for key in _inputs.group_keys(self):
+            groups.setdefault(key, len(groups))
         G = len(groups)
         grp_post = np.zeros(G, dtype=np.int64)
         grp_nst = np.zeros(G, dtype=np.int64)
@@ -845,6 +864,7 @@ class Network:
         pop_fuse = np.full((P, 3), -1, dtype=np.int64)
         grp_fused = np.zeros(G, dtype=np.int64)
         varying = {c.post.index for c in self._currents if c.kind != "const"}
+        varying |= _inputs.unfused(self)
         grp_fused[jump_grp] = 1  # Delta groups: cleared by the jump pass, never advanced
         for p in pops:
             gs = [g for g in range(G) if grp_post[g] == p.index and g not in jump_grp]
@@ -898,6 +918,8 @@ class Network:
             "w_sdelay": np.concatenate([*w_sdelay, np.zeros(1, np.uint16)]),
             "dbuf": np.zeros((B, max(d_total, 1)), dtype=f), "grp_doff": grp_doff,
             "with_delays": np.array([n_dring], dtype=np.int64) if delayed else None,
+            # Poisson inputs, spike-source populations, white noise (None prunes them)
+            "inp": _inputs.build(self, groups, pop_off, f),
         }
         self._initial_state(self._built)
 
@@ -906,6 +928,8 @@ class Network:
         for p in self.populations:
             sl = slice(bd["pop_off"][p.index], bd["pop_off"][p.index] + p.n)
             nrn = p.neuron
+            if is_source(nrn):
+                continue
             if isinstance(nrn, LIF):
                 bd["v"][:, sl] = p.init.get("v", nrn.v_reset)
                 bd["ref_end"][:, sl] = p.init.get("ref", 0.0)  # absolute end time, counted from t = 0
@@ -1151,7 +1175,7 @@ class Network:
                         spk_step, spk_idx, spk_off, spk_cnt, bd["with_hh"], bd["with_generic"],
                         _flag(len(rec_pop) > 0), bd["with_dense"], bd["with_sparse_w"],
                         bd["jump_grp"], bd["with_delta"], bd["w_sdelay"], bd["dbuf"], bd["grp_doff"],
-                        bd["with_delays"],
+                        bd["with_delays"], bd["inp"],
                     )
                     if T > 1:
                         from spikenet.sim.kernels.network import run_network_threads
@@ -1264,6 +1288,8 @@ def _check_synapse(synapse, post):
     """A TypeError/ValueError naming ``synapse`` unless it is a kind ``post`` can receive."""
     if not isinstance(synapse, (PSCFilter, Delta)):
         raise TypeError(f"synapse must be a PSCFilter or Delta, got {type(synapse).__name__}")
+    if is_source(post.neuron):
+        raise ValueError(f"post: {post.name!r} is a spike-source population and receives no input")
     if isinstance(synapse, Delta) and not isinstance(post.neuron, LIF):
         raise ValueError(f"synapse: Delta (voltage jumps) needs a LIF population; {post.name!r} is "
                          f"{type(post.neuron).__name__} (use a PSCFilter)")
