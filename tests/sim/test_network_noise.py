@@ -45,6 +45,7 @@ def test_noisy_population_rate_follows_the_siegert_formula_and_simulate():
         assert rate == pytest.approx(ref_sim, rel=2 * tol), (mu, rate, ref_sim)
 
 
+@pytest.mark.slow  # compiles the kernel split over threads with noise
 def test_noise_is_reproducible_and_the_same_over_threads():
     def spikes(threads, seed=5):
         net = Network(dt=1e-4, seed=seed, threads=threads)

@@ -44,7 +44,7 @@ def _raster(times, steps):
     return r
 
 
-@pytest.mark.parametrize("synapse", [PSCFilter(0.005), Delta()])
+@pytest.mark.parametrize("synapse", [PSCFilter(0.005), pytest.param(Delta(), marks=pytest.mark.slow)])
 def test_spike_source_population_equals_the_same_raster_input_bit_for_bit(synapse):
     rng = np.random.default_rng(1)
     n_in, n_post, T = 20, 30, 0.2
@@ -67,6 +67,7 @@ def test_spike_source_population_equals_the_same_raster_input_bit_for_bit(synaps
     assert np.array_equal(ra["post", "v"], rb["post", "v"])
 
 
+@pytest.mark.slow  # one more kernel specialisation to compile
 def test_spike_source_with_per_synapse_delays():
     net = Network(dt=DT)
     s = net.add_population(2, SpikeSource([[0.001], [0.002]]), name="s")
