@@ -207,8 +207,10 @@ class Network:
     dt : float
         Time step in seconds (> 0).
     seed : None, int or numpy.random.Generator
-        Seeds :attr:`rng`, used by ``connect(..., p=...)``; the simulation
-        itself is deterministic.
+        Seeds :attr:`rng`, used by ``connect(..., p=...)``, and the random
+        inputs generated inside the kernel (``add_input(rate=...)``,
+        ``add_input(noise=...)``, :class:`~spikenet.sim.PoissonSource`
+        populations); the rest of the simulation is deterministic.
     batch : None or int
         ``None``: one network. ``B``: ``B`` independent copies with the same
         weights, simulated in one kernel call (in parallel over copies);
@@ -349,8 +351,9 @@ class Network:
         ----------
         n : int
             Number of neurons (> 0).
-        neuron : LIF or HH
-            Neuron model.
+        neuron : LIF, HH, SpikeSource or PoissonSource
+            Neuron model, or a spike source (no dynamics, no input; usable
+            as ``pre`` of :meth:`connect`; see :mod:`spikenet.sim.sources`).
         bias : float or array_like
             Constant drive added every step: dimensionless for LIF, uA/cm^2
             for HH; scalar, shape (n,), or (batch, n) with ``batch``.
@@ -523,10 +526,30 @@ class Network:
         synapse : PSCFilter or Delta, optional
             Filter of the spike input (default ``PSCFilter(0.005)``), or
             ``Delta()`` for voltage jumps (LIF targets only).
+        rate : float or array_like (k,), optional
+            Poisson inputs generated inside the kernel (no raster in memory),
+            rate in Hz. With a scalar ``weights`` every post neuron gets its
+            own independent source (NEST ``poisson_generator`` semantics;
+            ``rate`` a scalar or (post.n,)); with ``weights`` (post.n, k)
+            there are ``k`` sources shared by the post neurons. A source may
+            spike several times in one step (Poisson counts of mean
+            ``rate * dt``); the spikes of step ``k`` arrive at its start
+            (``t = k * dt``) through ``synapse``.
+        noise : float, optional
+            White noise of amplitude ``sigma``. LIF: ``tau_m dv = (J - v) dt
+            + sigma sqrt(tau_m) dW`` (Brian2's ``sigma*xi*tau**-0.5``; threshold
+            units), advanced by the exact Ornstein-Uhlenbeck step with a
+            Brownian-bridge threshold test, as in ``simulate(noise=)``. HH: a
+            white-noise current ``sigma xi(t)`` (uA/cm^2 s^1/2), i.e. a current
+            ``sigma N(0, 1) / sqrt(dt)`` held over each step (Euler-Maruyama).
+            Several noise inputs to one population add their variances.
 
         Notes
         -----
-        Running past the end of an array input raises ``ValueError``.
+        Running past the end of an array input raises ``ValueError``. The
+        random numbers of ``rate`` and ``noise`` come from the network's
+        ``seed`` and do not depend on how a run is cut into runs or chunks,
+        nor on ``threads``; batch copies are independent.
         """
         self._check_mutable()
         post = self._pop(post, "post")

@@ -50,7 +50,11 @@ update), ``with_rec`` (recording), ``with_dense`` and ``with_sparse_w``
 (the jump pass of Delta synapses) and ``with_delays`` (per-synapse delays; it
 holds the length of their ring) are either a
 1-element array (keep) or None, and Numba removes the branches under a
-None-typed ``is None`` test. Each network compiles, and caches, only its own
+None-typed ``is None`` test. The last argument, ``inp``, is None or the
+:class:`~spikenet.sim.kernels.inputs.InpArgs` of the stochastic inputs
+(Poisson inputs joining stage 0 after step 1's delivery, spike-source
+populations emitting in step 4, white noise of LIF and HH populations in
+step 4; see :mod:`spikenet.sim.kernels.inputs`). Each network compiles, and caches, only its own
 specialisation: less to compile on a cold start, smaller loops on a warm one.
 """
 
