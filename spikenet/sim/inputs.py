@@ -98,8 +98,6 @@ def unfused(net):
 
 def build(net, groups, pop_off, dtype):
     """The kernel's ``inp`` argument (:class:`~spikenet.sim.kernels.inputs.InpArgs`) or None."""
-    from spikenet.sim.kernels.inputs import SRC_NONE, SRC_POISSON, SRC_TIMES, InpArgs
-
     st = net._stochastic
     pops = net.populations
     P = len(pops)
@@ -108,7 +106,9 @@ def build(net, groups, pop_off, dtype):
     dt = net.dt
     sources = [p for p in pops if is_source(p.neuron)]
     if not st.rates and not st.noise and not sources:
-        return None
+        return None  # (before importing the kernel module: an AOT-served network never imports Numba)
+    from spikenet.sim.kernels.inputs import SRC_NONE, SRC_POISSON, SRC_TIMES, InpArgs
+
     if st.keys is None:
         root = int(net.rng.integers(0, 2**63 - 1))
         st.keys = np.random.SeedSequence(root).generate_state(3, np.uint64)

@@ -553,6 +553,8 @@ class Network:
         """
         self._check_mutable()
         post = self._pop(post, "post")
+        if is_source(post.neuron):
+            raise ValueError(f"post: {post.name!r} is a spike-source population and receives no input")
         if rate is not None or noise is not None:
             if current is not None or spikes is not None:
                 raise ValueError("give exactly one of current=, spikes=, rate= or noise=")
