@@ -192,3 +192,16 @@ def test_bad_rate_inputs_raise_errors_naming_the_argument():
         net.add_input(a, rate=10.0, noise=0.1, weights=0.1)
     with pytest.raises(ValueError, match="current="):
         net.add_input(a, current=1.0, rate=10.0, weights=0.1)
+
+
+def test_networks_without_stochastic_inputs_prune_their_code():
+    from tests.sim.test_delta import _key_entry
+
+    plain = Network(dt=DT)
+    a = plain.add_population(5, LIF(), bias=1.5)
+    plain.add_input(a, current=0.1)
+    plain.run(0.001)
+    assert plain._built["inp"] is None and _key_entry(plain, "inp") == "none"
+    noisy = _poisson_net(n=5)
+    noisy.run(0.001)
+    assert _key_entry(noisy, "inp").startswith("(")
