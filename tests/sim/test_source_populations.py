@@ -172,3 +172,30 @@ def test_bad_source_populations_raise_errors_naming_the_argument():
         Network(dt=DT).add_population(1, PoissonSource(2e4)).network.run(0.001)
     with pytest.raises(ValueError, match="set argument"):
         net.set(s, rate=1.0)
+
+
+@pytest.mark.slow  # compiles the batched kernel with sources and noise
+def test_batch_copies_get_independent_sources_and_noise_in_float32():
+    net = Network(dt=DT, seed=9, batch=2, dtype=np.float32)
+    p = net.add_population(100, PoissonSource(50.0), name="p")
+    post = net.add_population(100, LIF(tau_m=0.01, tau_ref=0.002), bias=0.9, name="post")
+    net.connect(p, post, 0.01, synapse=PSCFilter(0.005))
+    net.add_input(post, noise=0.2)
+    res = net.run(1.0)
+    for pop in ("p", "post"):
+        a, b = (np.concatenate(res.spike_times[pop][c]) for c in range(2))
+        assert a.size > 100 and b.size > 100 and not np.array_equal(np.sort(a), np.sort(b))
+    counts = np.array([[len(t) for t in res.spike_times["p"][c]] for c in range(2)])
+    assert counts.mean() == pytest.approx(50.0, rel=4 / np.sqrt(50.0 * 200))
+
+
+@pytest.mark.slow  # compiles the HH kernel with Poisson inputs
+def test_poisson_input_drives_hh_through_a_psc():
+    from spikenet.sim import HH
+
+    net = Network(dt=1e-5, seed=10)
+    h = net.add_population(20, HH(), name="h")
+    net.add_input(h, rate=5000.0, weights=0.002, synapse=PSCFilter(0.002))  # mean current 10 uA/cm^2
+    res = net.run(0.1, record={"h": "I_syn"})
+    assert res["h", "I_syn"][2000:].mean() == pytest.approx(10.0, rel=0.05)
+    assert res.rates("h").mean() > 20
