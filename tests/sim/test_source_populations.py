@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from scipy import stats
 
 from spikenet.sim import LIF, Delta, Network, PSCFilter
 from spikenet.sim.sources import PoissonSource, SpikeSource
@@ -107,7 +106,8 @@ def test_poisson_source_rate_fano_factor_and_geometric_intervals():
     emp = np.array([np.mean(isi > x) for x in q])
     assert np.allclose(emp, (1 - p) ** q, atol=4 * np.sqrt(0.25 / isi.size))
     # independence of the neurons: count correlations in 50 ms bins
-    binned = np.stack([np.histogram(t, bins=np.arange(0, T + 1e-9, 0.05))[0] for t in res.spike_times["p"][:40]])
+    bins = np.arange(0, T + 1e-9, 0.05)
+    binned = np.stack([np.histogram(t, bins=bins)[0] for t in res.spike_times["p"][:40]])
     r = np.corrcoef(binned)[np.triu_indices(40, 1)]
     assert np.abs(r).max() < 4.5 / np.sqrt(binned.shape[1])
 
