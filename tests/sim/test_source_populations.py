@@ -130,6 +130,7 @@ def test_poisson_source_window_rate_change_and_reproducibility():
     assert all(np.array_equal(x, y) for x, y in zip(first, again))
 
 
+@pytest.mark.slow  # two more kernel specialisations (the thread split is tested fast with Poisson inputs)
 def test_poisson_source_drives_a_population_the_same_over_threads():
     def spikes(threads):
         net = Network(dt=DT, seed=4, threads=threads)
