@@ -205,3 +205,12 @@ def test_networks_without_stochastic_inputs_prune_their_code():
     noisy = _poisson_net(n=5)
     noisy.run(0.001, record={"a": "I_syn"})
     assert _key_entry(noisy, "inp").startswith("(")
+
+
+def test_the_compiled_module_refuses_networks_with_stochastic_inputs(tmp_path):
+    from spikenet.sim import aot
+
+    net = _poisson_net(n=5)
+    net.run(0.001, record={"a": "I_syn"})
+    with pytest.raises(ValueError, match="networks"):
+        aot.build([net], tmp_path)
