@@ -6,6 +6,7 @@ from spikenet.sim.network_results import NetworkResult
 from spikenet.sim.neurons import HH, LIF
 from spikenet.sim.results import Result
 from spikenet.sim.simulate import simulate
+from spikenet.sim.sources import PoissonSource, SpikeSource
 from spikenet.sim.spikes import (
     cv,
     firing_rate,
@@ -28,8 +29,10 @@ __all__ = [
     "NetworkResult",
     "NeuronModel",
     "PSCFilter",
+    "PoissonSource",
     "Population",
     "Result",
+    "SpikeSource",
     "TsodyksMarkram",
     "cv",
     "firing_rate",

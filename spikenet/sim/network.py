@@ -65,10 +65,12 @@ from spikenet._validation import (
     positive_int,
     whole_steps,
 )
+from spikenet.sim import inputs as _inputs
 from spikenet.sim._chunks import ChunkClock, StopOnInterrupt
 from spikenet.sim.connectivity import bernoulli_positions
 from spikenet.sim.network_results import NetworkResult
 from spikenet.sim.neurons import HH, LIF
+from spikenet.sim.sources import PoissonSource, SpikeSource, is_source
 from spikenet.sim.stp import build_stp, check_plasticity, reset_stp
 from spikenet.sim.synapses import Delta, PSCFilter, expm
 
@@ -121,6 +123,8 @@ class Population:
     @property
     def state_names(self) -> tuple[str, ...]:
         """Names of the states that ``Network.run(record=...)`` can record."""
+        if is_source(self.neuron):
+            return ()
         return _LIF_STATES if isinstance(self.neuron, LIF) else _HH_STATES
 
 
@@ -205,8 +209,10 @@ class Network:
     dt : float
         Time step in seconds (> 0).
     seed : None, int or numpy.random.Generator
-        Seeds :attr:`rng`, used by ``connect(..., p=...)``; the simulation
-        itself is deterministic.
+        Seeds :attr:`rng`, used by ``connect(..., p=...)``, and the random
+        inputs generated inside the kernel (``add_input(rate=...)``,
+        ``add_input(noise=...)``, :class:`~spikenet.sim.PoissonSource`
+        populations); the rest of the simulation is deterministic.
     batch : None or int
         ``None``: one network. ``B``: ``B`` independent copies with the same
         weights, simulated in one kernel call (in parallel over copies);
@@ -263,6 +269,7 @@ class Network:
         self._conns: list[_Connection] = []
         self._currents: list[_CurrentInput] = []
         self._spike_inputs: list[_SpikeInput] = []
+        self._stochastic = _inputs.Stochastic()  # Poisson inputs and white noise (spikenet.sim.inputs)
         self._built = None
         self._step = 0
         self._kernel_key = None  # configuration of the last one-thread, unbatched kernel call
@@ -357,8 +364,9 @@ class Network:
         ----------
         n : int
             Number of neurons (> 0).
-        neuron : LIF or HH
-            Neuron model.
+        neuron : LIF, HH, SpikeSource or PoissonSource
+            Neuron model, or a spike source (no dynamics, no input; usable
+            as ``pre`` of :meth:`connect`; see :mod:`spikenet.sim.sources`).
         bias : float or array_like
             Constant drive added every step: dimensionless for LIF, uA/cm^2
             for HH; scalar, shape (n,), or (batch, n) with ``batch``.
@@ -376,8 +384,10 @@ class Network:
         """
         self._check_mutable()
         n = positive_int("n", n)
-        if not isinstance(neuron, (LIF, HH)):
-            raise TypeError(f"neuron must be a spikenet.sim.LIF or HH instance, got {type(neuron).__name__}")
+        if not isinstance(neuron, (LIF, HH, SpikeSource, PoissonSource)):
+            raise TypeError("neuron must be a spikenet.sim.LIF, HH, SpikeSource or PoissonSource instance, "
+                            f"got {type(neuron).__name__}")
+        _inputs.check_population(neuron, bias, init)
         index = len(self.populations)
         name = f"pop{index}" if name is None else name
         if not isinstance(name, str):
@@ -512,7 +522,7 @@ class Network:
         self._conns[-1].plasticity = plasticity
         return self.connections[-1]
 
-    def add_input(self, post, current=None, spikes=None, weights=None, synapse=None):
+    def add_input(self, post, current=None, spikes=None, weights=None, synapse=None, rate=None, noise=None):
         """Add an external current or an external spike train to ``post``.
 
         Parameters
@@ -536,15 +546,42 @@ class Network:
         synapse : PSCFilter or Delta, optional
             Filter of the spike input (default ``PSCFilter(0.005)``), or
             ``Delta()`` for voltage jumps (LIF targets only).
+        rate : float or array_like (k,), optional
+            Poisson inputs generated inside the kernel (no raster in memory),
+            rate in Hz. With a scalar ``weights`` every post neuron gets its
+            own independent source (NEST ``poisson_generator`` semantics;
+            ``rate`` a scalar or (post.n,)); with ``weights`` (post.n, k)
+            there are ``k`` sources shared by the post neurons. A source may
+            spike several times in one step (Poisson counts of mean
+            ``rate * dt``); the spikes of step ``k`` arrive at its start
+            (``t = k * dt``) through ``synapse``.
+        noise : float, optional
+            White noise of amplitude ``sigma``. LIF: ``tau_m dv = (J - v) dt
+            + sigma sqrt(tau_m) dW`` (Brian2's ``sigma*xi*tau**-0.5``; threshold
+            units), advanced by the exact Ornstein-Uhlenbeck step with a
+            Brownian-bridge threshold test, as in ``simulate(noise=)``. HH: a
+            white-noise current ``sigma xi(t)`` (uA/cm^2 s^1/2), i.e. a current
+            ``sigma N(0, 1) / sqrt(dt)`` held over each step (Euler-Maruyama).
+            Several noise inputs to one population add their variances.
 
         Notes
         -----
-        Running past the end of an array input raises ``ValueError``.
+        Running past the end of an array input raises ``ValueError``. The
+        random numbers of ``rate`` and ``noise`` come from the network's
+        ``seed`` and do not depend on how a run is cut into runs or chunks,
+        nor on ``threads``; batch copies are independent.
         """
         self._check_mutable()
         post = self._pop(post, "post")
+        if is_source(post.neuron):
+            raise ValueError(f"post: {post.name!r} is a spike-source population and receives no input")
+        if rate is not None or noise is not None:
+            if current is not None or spikes is not None:
+                raise ValueError("give exactly one of current=, spikes=, rate= or noise=")
+            _inputs.add(self, post, weights, synapse, rate, noise)
+            return
         if (current is None) == (spikes is None):
-            raise ValueError("give exactly one of current= or spikes=")
+            raise ValueError("give exactly one of current=, spikes=, rate= or noise=")
         B = self.n_batch
         if current is not None:
             if weights is not None or synapse is not None:
@@ -652,6 +689,9 @@ class Network:
         """
         pop = self._pop(pop)
         nrn = pop.neuron
+        if is_source(nrn):
+            _inputs.set_source(self, pop, values)
+            return
         fields = [f.name for f in dataclasses.fields(nrn)]
         states = ("v", "ref") if isinstance(nrn, LIF) else ("v", "m", "h", "n")
         params, state, bias = {}, {}, None
@@ -719,6 +759,8 @@ class Network:
         pop_par = np.zeros((P, N_POP_PAR))
         for p in pops:
             nrn = p.neuron
+            if is_source(nrn):
+                continue
             if isinstance(nrn, LIF):
                 a = math.exp(-dt / nrn.tau_m)
                 pop_par[p.index, :6] = (a, 1.0 / -math.expm1(-dt / nrn.tau_m), nrn.tau_m, nrn.tau_ref,
@@ -730,6 +772,8 @@ class Network:
         groups: dict[tuple[int, PSCFilter], int] = {}
         for c in self._conns:
             groups.setdefault((c.post.index, c.synapse), len(groups))
+        for key in _inputs.group_keys(self):
+            groups.setdefault(key, len(groups))
         G = len(groups)
         grp_post = np.zeros(G, dtype=np.int64)
         grp_nst = np.zeros(G, dtype=np.int64)
@@ -865,6 +909,7 @@ class Network:
         pop_fuse = np.full((P, 3), -1, dtype=np.int64)
         grp_fused = np.zeros(G, dtype=np.int64)
         varying = {c.post.index for c in self._currents if c.kind != "const"}
+        varying |= _inputs.unfused(self)
         grp_fused[jump_grp] = 1  # Delta groups: cleared by the jump pass, never advanced
         for p in pops:
             gs = [g for g in range(G) if grp_post[g] == p.index and g not in jump_grp]
@@ -920,6 +965,8 @@ class Network:
             "with_delays": np.array([n_dring], dtype=np.int64) if delayed else None,
             # short-term plasticity (None prunes it)
             "stp": build_stp(self._conns, lanes, dt),
+            # Poisson inputs, spike-source populations, white noise (None prunes them)
+            "inp": _inputs.build(self, groups, pop_off, f),
         }
         self._initial_state(self._built)
 
@@ -928,6 +975,8 @@ class Network:
         for p in self.populations:
             sl = slice(bd["pop_off"][p.index], bd["pop_off"][p.index] + p.n)
             nrn = p.neuron
+            if is_source(nrn):
+                continue
             if isinstance(nrn, LIF):
                 bd["v"][:, sl] = p.init.get("v", nrn.v_reset)
                 bd["ref_end"][:, sl] = p.init.get("ref", 0.0)  # absolute end time, counted from t = 0
@@ -1174,7 +1223,7 @@ class Network:
                         spk_step, spk_idx, spk_off, spk_cnt, bd["with_hh"], bd["with_generic"],
                         _flag(len(rec_pop) > 0), bd["with_dense"], bd["with_sparse_w"],
                         bd["jump_grp"], bd["with_delta"], bd["w_sdelay"], bd["dbuf"], bd["grp_doff"],
-                        bd["with_delays"], bd["stp"],
+                        bd["with_delays"], bd["stp"], bd["inp"],
                     )
                     if T > 1:
                         from spikenet.sim.kernels.network import run_network_threads
@@ -1288,6 +1337,8 @@ def _check_synapse(synapse, post):
     """A TypeError/ValueError naming ``synapse`` unless it is a kind ``post`` can receive."""
     if not isinstance(synapse, (PSCFilter, Delta)):
         raise TypeError(f"synapse must be a PSCFilter or Delta, got {type(synapse).__name__}")
+    if is_source(post.neuron):
+        raise ValueError(f"post: {post.name!r} is a spike-source population and receives no input")
     if isinstance(synapse, Delta) and not isinstance(post.neuron, LIF):
         raise ValueError(f"synapse: Delta (voltage jumps) needs a LIF population; {post.name!r} is "
                          f"{type(post.neuron).__name__} (use a PSCFilter)")

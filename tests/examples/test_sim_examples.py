@@ -68,3 +68,17 @@ def test_adex_patterns_example_shows_the_naud_patterns(tmp_path):
     assert accel[2] < accel[1]  # delayed accelerating: intervals shorten
     assert transient[0] <= 2  # transient: a spike or two at the onset, then silence
     assert p["initial burst"][1] < 5.0 < p["initial burst"][2]
+
+
+def test_stochastic_inputs_example_matches_campbell_and_siegert(tmp_path):
+    stdout = run_example("stochastic_inputs.py", tmp_path)
+    assert (tmp_path / "stochastic_inputs.png").read_bytes()[:8] == PNG_MAGIC
+    shot = next(line for line in stdout.splitlines() if line.startswith("shot noise"))
+    mean, var = (float(shot.split(f"{word} ")[1].split(" ")[0]) for word in ("mean", "variance"))
+    mean_grid, var_grid = (float(part.split(")")[0]) for part in shot.split("grid ")[1:])
+    assert abs(mean / mean_grid - 1) < 0.03 and abs(var / var_grid - 1) < 0.05
+    rates = [(float(line.split(": ")[2].split(" Hz")[0]), float(line.split("Siegert ")[1].split(" Hz")[0]))
+             for line in stdout.splitlines() if line.startswith("noisy LIF")]
+    assert len(rates) == 8
+    assert all(abs(r / ref - 1) < 0.1 for r, ref in rates if ref > 10)  # quick run: 40 neurons, 2 s
+    assert "cue spikes at [0.35" in stdout and ", 0.4] s" in stdout

@@ -5,6 +5,7 @@ import pytest
 
 from spikenet.sim import HH, LIF, Delta, Network, PSCFilter
 from tests.sim import brunel
+from tests.sim.keys import key_entry
 from tests.sim.nest_reference import run_nest
 
 DT = 1e-4
@@ -258,13 +259,12 @@ def test_delta_only_networks_compile_the_jump_pass_and_others_prune_it():
     net.connect(a, a, 0.01, synapse=PSCFilter(0.005), p=0.5)
     net.run(0.01)
     assert net._built["with_delta"] is None
-    assert net._kernel_key.split("|")[-1] == "none"
+    assert key_entry(net, "with_delays") == "none"
     d, _ = _feedforward(threads=1)
     d.run(0.001)
     assert d._built["with_delta"] is not None
-    # with_delta is argument 67 of the key (counted from the start: features append theirs at the end)
-    assert net._kernel_key.split("|")[67] == "none"
-    assert d._kernel_key.split("|")[67] != "none"
+    assert key_entry(net, "with_delta") == "none"
+    assert key_entry(d, "with_delta") != "none"
 
 
 def test_delta_into_hh_population_raises_naming_synapse():

@@ -52,9 +52,17 @@ holds the length of their ring) are either a
 1-element array (keep) or None, and Numba removes the branches under a
 None-typed ``is None`` test. Each network compiles, and caches, only its own
 specialisation: less to compile on a cold start, smaller loops on a warm one.
-The last argument, ``stp``, is the short-term plasticity of the connections
-that have it (a :class:`~spikenet.sim.kernels.stp.STPArgs`, delivered by
-:func:`~spikenet.sim.kernels.stp.stp_deliver`), or None, which prunes it.
+
+The arguments after ``with_delays`` are the features' NamedTuples, each None
+(pruned) when a network does not use the feature:
+
+- ``stp``: the short-term plasticity of the connections that have it
+  (:class:`~spikenet.sim.kernels.stp.STPArgs`, delivered by
+  :func:`~spikenet.sim.kernels.stp.stp_deliver`);
+- ``inp``: the stochastic inputs (:class:`~spikenet.sim.kernels.inputs.InpArgs`:
+  Poisson inputs joining stage 0 after step 1's delivery, spike-source
+  populations emitting in step 4, white noise of LIF and HH populations in
+  step 4; see :mod:`spikenet.sim.kernels.inputs`).
 """
 
 from __future__ import annotations
@@ -63,6 +71,7 @@ import math
 
 from numba import njit, prange
 
+from spikenet.sim.kernels import inputs as _inp
 from spikenet.sim.kernels.atomics import atomic_load, atomic_store, spin_barrier
 from spikenet.sim.kernels.hh import hh_step
 from spikenet.sim.kernels.layout import (  # noqa: F401 - re-exported: the kernel's layout
@@ -334,7 +343,7 @@ def _run_copy(b, t, n_parts, part_lo, part_hi, sync, k0, n_chunk, kstart, dt, v,
               w_dense, w_cut, w_idx, w_sdata, src_off, ring_idx, ring_cnt, ev_ptr, ev_idx, rec_pop, rec_state,
               rec_col, rec_idx_off, rec_len, rec_idx, rec_out, spk_step, spk_idx, spk_off, spk_cnt, with_hh,
               with_generic, with_rec, with_dense, with_sparse_w, jump_grp, with_delta, w_sdelay, dbuf,
-              grp_doff, with_delays, stp):  # pragma: no cover - compiled
+              grp_doff, with_delays, stp, inp):  # pragma: no cover - compiled
     """Advance part ``t`` of batch copy ``b`` from local step ``kstart[b + t]`` to ``n_chunk``.
 
     A copy is split into ``n_parts`` parts (``n_parts > 1`` only for an
@@ -456,6 +465,10 @@ def _run_copy(b, t, n_parts, part_lo, part_hi, sync, k0, n_chunk, kstart, dt, v,
                 hi = part_hi[t, grp_post[g]]
                 d0 = grp_doff[g] + ds * npop
                 _drain(stages[b, grp_off[g] + lo:grp_off[g] + hi], dbuf[b, d0 + lo:d0 + hi])
+        # 1c. in-kernel Poisson inputs join stage 0 like delivered spikes
+        # (pruned without stochastic inputs: inp=None)
+        if inp is not None:
+            _inp.poisson_inputs(inp, b, t, kg, stages, grp_off, part_lo, part_hi)
         # 1b. voltage jumps (Delta synapses) of this part's neurons, summed in
         # their groups' stage by the delivery above (pruned without Delta
         # synapses: with_delta=None)
@@ -515,6 +528,13 @@ def _run_copy(b, t, n_parts, part_lo, part_hi, sync, k0, n_chunk, kstart, dt, v,
         for p in range(n_pops):
             lo = part_lo[t, p]
             hi = part_hi[t, p]
+            if inp is not None:  # source populations; the noise current of HH populations
+                if inp.src_kind[p] >= 0:
+                    _inp.source_population(inp, b, lane, p, lo, hi, kg, pop_off[p], src_off, ring_idx,
+                                           ring_cnt, slot, spk_step, spk_idx, spk_off, spk_cnt)
+                    continue
+                if pop_kind[p] == HH_KIND and inp.nz_sigma[p] > 0.0:
+                    _inp.hh_noise_on(inp, b, p, lo, hi, kg, dt, pop_off[p], jconst)
             if pop_kind[p] == LIF_KIND:
                 off = pop_off[p]
                 n = pop_n[p]
@@ -567,6 +587,11 @@ def _run_copy(b, t, n_parts, part_lo, part_hi, sync, k0, n_chunk, kstart, dt, v,
                             for sg in range(grp_nst[g]):
                                 base = grp_off[g] + sg * n
                                 _axpy(u, coef[grp_c_off[g] + sg], stages[b, base + i0:base + i1])
+                        if inp is not None and inp.nz_sigma[p] > 0.0:  # white noise: its own exact step
+                            _inp.lif_noise_block(inp, b, lane, p, i0, kg, tk, dt, off, pop_par, vo, u, te,
+                                                 src_off, ring_idx, ring_cnt, slot, spk_step, spk_idx,
+                                                 spk_off, spk_cnt)
+                            continue
                         hit = _lif_commit(vo, u, te, flag, a, t_free, t_next, v_reset, v_th)
                     else:
                         hit = False  # not reached: networks with generic populations pass with_generic
@@ -590,6 +615,8 @@ def _run_copy(b, t, n_parts, part_lo, part_hi, sync, k0, n_chunk, kstart, dt, v,
                                pop_voff, pop_off, pop_n, pop_par, grp_post, grp_nst, grp_off, coef,
                                grp_avg_off, scratch, src_off, ring_idx, ring_cnt, slot,
                                spk_step, spk_idx, spk_off, spk_cnt)
+                if inp is not None and inp.nz_sigma[p] > 0.0:
+                    _inp.hh_noise_off(inp, b, lo, hi, pop_off[p], jconst)
         # 5. synaptic stages not advanced by a fused LIF pass: x <- P x, in
         # place from the last stage down (pruned, like the generic LIF pass,
         # when every group is fused: with_generic=None)
@@ -639,7 +666,7 @@ def run_network_batched(n_parts, part_lo, part_hi, sync, k0, n_chunk, kstart, dt
                         ring_idx, ring_cnt, ev_ptr, ev_idx, rec_pop, rec_state, rec_col, rec_idx_off, rec_len,
                         rec_idx, rec_out, spk_step, spk_idx, spk_off, spk_cnt, with_hh, with_generic,
                         with_rec, with_dense, with_sparse_w, jump_grp, with_delta, w_sdelay, dbuf,
-                        grp_doff, with_delays, stp):  # pragma: no cover - compiled
+                        grp_doff, with_delays, stp, inp):  # pragma: no cover - compiled
     for b in prange(v.shape[0]):
         _run_copy(b, 0, 1, part_lo, part_hi, sync, k0, n_chunk, kstart, dt, v, ref_end, gate_m, gate_h,
                   gate_n, stages, scratch, flags, flag_words, zeros, jconst, jvar, pop_voff, pop_kind,
@@ -648,7 +675,7 @@ def run_network_batched(n_parts, part_lo, part_hi, sync, k0, n_chunk, kstart, dt
                   conn_ptr_off, conn_data_off, w_dense, w_cut, w_idx, w_sdata, src_off, ring_idx, ring_cnt,
                   ev_ptr, ev_idx, rec_pop, rec_state, rec_col, rec_idx_off, rec_len, rec_idx, rec_out,
                   spk_step, spk_idx, spk_off, spk_cnt, with_hh, with_generic, with_rec, with_dense,
-                  with_sparse_w, jump_grp, with_delta, w_sdelay, dbuf, grp_doff, with_delays, stp)
+                  with_sparse_w, jump_grp, with_delta, w_sdelay, dbuf, grp_doff, with_delays, stp, inp)
 
 
 run_network_batched.__doc__ = _DOC.replace("every batch copy", "every batch copy, in parallel over copies,")

@@ -1,0 +1,203 @@
+"""Stochastic inputs of a :class:`~spikenet.sim.Network`: their checks and their kernel arrays.
+
+``add_input(post, rate=...)`` (Poisson inputs), ``add_input(post, noise=...)``
+(white noise) and the spike-source populations (:mod:`spikenet.sim.sources`)
+are generated inside the network kernel (:mod:`spikenet.sim.kernels.inputs`);
+this module checks what the user gives and builds the kernel's ``inp``
+argument.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import numbers
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from spikenet._validation import finite_array, positive_float
+from spikenet.sim.neurons import HH, LIF
+from spikenet.sim.sources import PoissonSource, SpikeSource, is_source
+from spikenet.sim.synapses import Delta, PSCFilter
+
+# No step counter reaches this: the end of a PoissonSource without stop.
+_NEVER = 2**62
+
+
+@dataclass(eq=False)
+class _RateInput:
+    post: object  # Population
+    rate: np.ndarray  # (k,) Hz
+    shared: bool  # k shared sources (weights (post.n, k)) or one per post neuron
+    weights: np.ndarray  # scalar (1,) or (post.n, k)
+    synapse: object
+
+
+@dataclass(eq=False)
+class Stochastic:
+    """The stochastic inputs of one network (kept by the network between builds)."""
+
+    rates: list = field(default_factory=list)
+    noise: dict = field(default_factory=dict)  # population index -> sigma^2 summed
+    keys: np.ndarray | None = None  # drawn once from the network's rng
+
+
+def add(net, post, weights, synapse, rate, noise):
+    """``Network.add_input`` with ``rate=`` or ``noise=`` (see there)."""
+    if rate is not None and noise is not None:
+        raise ValueError("give one of rate= or noise= per add_input call")
+    if is_source(post.neuron):
+        raise ValueError(f"post: {post.name!r} is a spike-source population and receives no input")
+    st = net._stochastic
+    if noise is not None:
+        if weights is not None or synapse is not None:
+            raise ValueError("weights and synapse do not apply to noise=")
+        sigma = positive_float("noise", noise, allow_zero=True)
+        if not isinstance(post.neuron, (LIF, HH)):
+            raise ValueError(f"noise: white noise needs a LIF or HH population, {post.name!r} is "
+                             f"{type(post.neuron).__name__}")
+        st.noise[post.index] = st.noise.get(post.index, 0.0) + sigma * sigma
+        return
+    r = finite_array("rate", rate, ndim=(0, 1))
+    if np.any(r < 0):
+        raise ValueError(f"rate must be >= 0 Hz, got {r.min():g}")
+    synapse = PSCFilter(0.005) if synapse is None else synapse
+    from spikenet.sim.network import _check_synapse
+
+    _check_synapse(synapse, post)
+    if weights is None:
+        raise ValueError("weights is required with rate=: a scalar (one source per post neuron) or an array "
+                         f"(post.n, k) = ({post.n}, k) (k shared sources)")
+    w = finite_array("weights", weights, ndim=(0, 2))
+    if w.ndim == 0:
+        k = post.n
+        if r.ndim == 1 and r.shape != (k,):
+            raise ValueError(f"rate must be a scalar or have shape (post.n,) = ({k},) with scalar weights, "
+                             f"got {r.shape}")
+        st.rates.append(_RateInput(post, np.array(np.broadcast_to(r, (k,))), False, w.reshape(1), synapse))
+        return
+    if w.shape[0] != post.n:
+        raise ValueError(f"weights must have shape (post.n, k) = ({post.n}, k), got {w.shape}")
+    k = w.shape[1]
+    if r.ndim == 1 and r.shape != (k,):
+        raise ValueError(f"rate must be a scalar or have shape (k,) = ({k},) for weights {w.shape}, "
+                         f"got {r.shape}")
+    st.rates.append(_RateInput(post, np.array(np.broadcast_to(r, (k,))), True, w.copy(), synapse))
+
+
+def group_keys(net):
+    """The (post population index, synapse) groups the Poisson inputs feed."""
+    return [(q.post.index, q.synapse) for q in net._stochastic.rates]
+
+
+def unfused(net):
+    """Populations with white noise: they take the generic LIF pass (the noise has its own step)."""
+    return set(net._stochastic.noise)
+
+
+def build(net, groups, pop_off, dtype):
+    """The kernel's ``inp`` argument (:class:`~spikenet.sim.kernels.inputs.InpArgs`) or None."""
+    st = net._stochastic
+    pops = net.populations
+    P = len(pops)
+    N = int(sum(p.n for p in pops))
+    B = net.n_batch
+    dt = net.dt
+    sources = [p for p in pops if is_source(p.neuron)]
+    if not st.rates and not st.noise and not sources:
+        return None  # (before importing the kernel module: an AOT-served network never imports Numba)
+    from spikenet.sim.kernels.inputs import SRC_NONE, SRC_POISSON, SRC_TIMES, InpArgs
+
+    if st.keys is None:
+        root = int(net.rng.integers(0, 2**63 - 1))
+        st.keys = np.random.SeedSequence(root).generate_state(3, np.uint64)
+    i64 = np.int64
+    Q = len(st.rates)
+    pin = {k: np.zeros(Q, i64) for k in ("grp", "post", "shared", "k", "src", "w")}
+    lam, pw = [np.zeros(0)], [np.zeros(0)]
+    n_src = n_w = 0
+    for q, ri in enumerate(st.rates):
+        scale = 1.0 if isinstance(ri.synapse, Delta) else 1.0 / ri.synapse.tau_s
+        pin["grp"][q] = groups[(ri.post.index, ri.synapse)]
+        pin["post"][q] = ri.post.index
+        pin["shared"][q] = int(ri.shared)
+        pin["k"][q] = ri.rate.size
+        pin["src"][q] = n_src
+        pin["w"][q] = n_w
+        lam.append(ri.rate * dt)
+        n_src += ri.rate.size
+        block = (np.ascontiguousarray(ri.weights.T).ravel() if ri.shared else ri.weights) * scale
+        pw.append(block)
+        n_w += block.size
+    lam = np.concatenate(lam)
+    src_kind = np.full(P, SRC_NONE, i64)
+    ss_off = np.zeros(P + 1, i64)
+    ss_step, ss_idx = [np.zeros(0, i64)], [np.zeros(0, i64)]
+    ps_p = np.zeros(max(N, 1))
+    ps_k0 = np.zeros(P, i64)
+    ps_k1 = np.zeros(P, i64)
+    n_ss = 0
+    for p in pops:
+        ss_off[p.index] = n_ss
+        nrn = p.neuron
+        if isinstance(nrn, SpikeSource):
+            src_kind[p.index] = SRC_TIMES
+            s, i = nrn.steps(dt, p.n)
+            ss_step.append(s)
+            ss_idx.append(i)
+            n_ss += s.size
+        elif isinstance(nrn, PoissonSource):
+            src_kind[p.index] = SRC_POISSON
+            o = int(pop_off[p.index])
+            ps_p[o:o + p.n] = nrn.probabilities(dt, p.n)
+            ps_k0[p.index] = math.ceil(nrn.start / dt - 1e-9)
+            ps_k1[p.index] = _NEVER if nrn.stop is None else math.ceil(nrn.stop / dt - 1e-9)
+    ss_off[P] = n_ss
+    nz_sigma = np.zeros(P)
+    for pi, var in st.noise.items():
+        nz_sigma[pi] = math.sqrt(var)
+    hh_noise = any(isinstance(pops[pi].neuron, HH) and nz_sigma[pi] > 0 for pi in st.noise)
+    return InpArgs(
+        keys=np.asarray(st.keys, dtype=np.uint64), n_batch=B, n_neurons=N,
+        pin_grp=pin["grp"], pin_post=pin["post"], pin_shared=pin["shared"], pin_k=pin["k"],
+        pin_src=pin["src"], pin_w=pin["w"], n_pin_src=n_src, lam=lam, elam=np.exp(-lam),
+        pw=np.concatenate([*pw, np.zeros(1)]).astype(dtype),
+        src_kind=src_kind, ss_off=ss_off, ss_step=np.concatenate(ss_step), ss_idx=np.concatenate(ss_idx),
+        ps_p=ps_p, ps_k0=ps_k0, ps_k1=ps_k1, nz_sigma=nz_sigma,
+        nz_save=np.zeros((B, N) if hh_noise else (1, 1), dtype=dtype),
+    )
+
+
+def check_population(neuron, bias, init):
+    """A ValueError for a bias or initial state given to a spike-source population."""
+    if not is_source(neuron):
+        return
+    if init:
+        raise ValueError("init: a spike-source population has no state")
+    if not (isinstance(bias, numbers.Real) and bias == 0.0):
+        raise ValueError("bias: a spike-source population has no drive")
+
+
+def set_source(net, pop, values):
+    """``Network.set`` for a spike-source population: new times, rate, start or stop."""
+    from spikenet._validation import choice
+
+    nrn = pop.neuron
+    names = [f.name for f in dataclasses.fields(nrn)]
+    for name in values:
+        choice("set argument", name, names)
+    new = dataclasses.replace(nrn, **values)
+    if isinstance(new, SpikeSource):
+        new.steps(net.dt, pop.n)  # checks the number of neurons and one spike per step
+    else:
+        new.probabilities(net.dt, pop.n)
+    pop.neuron = new
+    if net._built is not None:
+        # rebuild the constants around the current state (as for a changed parameter)
+        from spikenet.sim.network import _STATE_KEYS
+
+        old = net._built
+        net._build()
+        for key in _STATE_KEYS:
+            net._built[key] = old[key]
