@@ -195,16 +195,16 @@ def test_bad_rate_inputs_raise_errors_naming_the_argument():
 
 
 def test_networks_without_stochastic_inputs_prune_their_code():
-    from tests.sim.test_delta import _key_entry
+    from tests.sim.keys import key_entry
 
     plain = Network(dt=DT)
     a = plain.add_population(5, LIF(), bias=1.5)
     plain.add_input(a, current=0.1)
     plain.run(0.001)
-    assert plain._built["inp"] is None and _key_entry(plain, "inp") == "none"
+    assert plain._built["inp"] is None and key_entry(plain, "inp") == "none"
     noisy = _poisson_net(n=5)
     noisy.run(0.001, record={"a": "I_syn"})
-    assert _key_entry(noisy, "inp").startswith("(")
+    assert key_entry(noisy, "inp").startswith("InpArgs(")
 
 
 def test_the_compiled_module_refuses_networks_with_stochastic_inputs(tmp_path):
