@@ -15,12 +15,13 @@ from spikenet.sim.spikes import (
     regular_spikes,
     spike_times_to_raster,
 )
-from spikenet.sim.synapses import Delta, PSCFilter
+from spikenet.sim.synapses import Conductance, Delta, PSCFilter
 
 __all__ = [
     "HH",
     "LIF",
     "AdEx",
+    "Conductance",
     "Delta",
     "Izhikevich",
     "Network",

@@ -78,6 +78,8 @@ def _arg_key(a) -> str:
     # The type Numba would infer for the argument, written as _type_key writes it.
     if a is None:
         return "none"
+    if isinstance(a, tuple) and hasattr(a, "_fields"):  # a NamedTuple argument: its fields' keys
+        return f"{type(a).__name__}({','.join(_arg_key(x) for x in a)})"
     if isinstance(a, np.ndarray):
         layout = "C" if a.flags.c_contiguous else "F" if a.flags.f_contiguous else "A"
         return f"{a.dtype.name}:{a.ndim}{layout}{'' if a.flags.writeable else 'r'}"
@@ -101,6 +103,8 @@ def _type_key(t) -> str:
         return f"{t.dtype}:{t.ndim}{t.layout}{'' if t.mutable else 'r'}"
     if isinstance(t, types.Boolean):
         return "bool"
+    if isinstance(t, types.BaseNamedTuple):
+        return f"{t.instance_class.__name__}({','.join(_type_key(x) for x in t.types)})"
     return str(t)
 
 

@@ -66,10 +66,11 @@ from spikenet._validation import (
     whole_steps,
 )
 from spikenet.sim._chunks import ChunkClock, StopOnInterrupt
+from spikenet.sim._conductance import build_cond, check_cond_record, check_conductance_post, conductance_posts
 from spikenet.sim.connectivity import bernoulli_positions
 from spikenet.sim.network_results import NetworkResult
 from spikenet.sim.neurons import HH, LIF
-from spikenet.sim.synapses import Delta, PSCFilter, expm
+from spikenet.sim.synapses import Conductance, Delta, PSCFilter, expm
 
 __all__ = ["Connection", "Network", "Population"]
 
@@ -846,15 +847,19 @@ class Network:
         grp_fused = np.zeros(G, dtype=np.int64)
         varying = {c.post.index for c in self._currents if c.kind != "const"}
         grp_fused[jump_grp] = 1  # Delta groups: cleared by the jump pass, never advanced
+        # populations receiving conductances: updated, stages included, by their own pass
+        cond_pops = conductance_posts(self._conns)
+        grp_fused[np.isin(grp_post, list(cond_pops))] = 1
         for p in pops:
             gs = [g for g in range(G) if grp_post[g] == p.index and g not in jump_grp]
             if isinstance(p.neuron, LIF) and p.index not in varying and len(gs) <= 2 \
-                    and all(grp_nst[g] == 1 for g in gs):
+                    and p.index not in cond_pops and all(grp_nst[g] == 1 for g in gs):
                 pop_fuse[p.index, 0] = len(gs)
                 pop_fuse[p.index, 1:1 + len(gs)] = gs
                 grp_fused[gs] = 1
         needs_generic = has_hh or not grp_fused.all() or any(
-            isinstance(p.neuron, LIF) and pop_fuse[p.index, 0] not in (1, 2) for p in pops)
+            isinstance(p.neuron, LIF) and pop_fuse[p.index, 0] not in (1, 2) and p.index not in cond_pops
+            for p in pops)
         var_pops = sorted({c.post.index for c in self._currents if c.kind != "const"})
         pop_voff = np.full(P, -1, dtype=np.int64)
         nv = 0
@@ -898,6 +903,8 @@ class Network:
             "w_sdelay": np.concatenate([*w_sdelay, np.zeros(1, np.uint16)]),
             "dbuf": np.zeros((B, max(d_total, 1)), dtype=f), "grp_doff": grp_doff,
             "with_delays": np.array([n_dring], dtype=np.int64) if delayed else None,
+            # conductance synapses (None prunes their pass)
+            "cond": build_cond(pops, groups, dt, lanes, LIF_BLOCK),
         }
         self._initial_state(self._built)
 
@@ -1064,6 +1071,7 @@ class Network:
         """
         steps = whole_steps("T", T, self.dt)
         specs = self._parse_record(record)
+        check_cond_record(specs, self._conns)
         if self._built is None:
             self._build()
         bd = self._built
@@ -1151,7 +1159,7 @@ class Network:
                         spk_step, spk_idx, spk_off, spk_cnt, bd["with_hh"], bd["with_generic"],
                         _flag(len(rec_pop) > 0), bd["with_dense"], bd["with_sparse_w"],
                         bd["jump_grp"], bd["with_delta"], bd["w_sdelay"], bd["dbuf"], bd["grp_doff"],
-                        bd["with_delays"],
+                        bd["with_delays"], bd["cond"],
                     )
                     if T > 1:
                         from spikenet.sim.kernels.network import run_network_threads
@@ -1262,8 +1270,9 @@ def _synapse_delays(delay, wt, dt):
 
 def _check_synapse(synapse, post):
     """A TypeError/ValueError naming ``synapse`` unless it is a kind ``post`` can receive."""
-    if not isinstance(synapse, (PSCFilter, Delta)):
-        raise TypeError(f"synapse must be a PSCFilter or Delta, got {type(synapse).__name__}")
+    if not isinstance(synapse, (PSCFilter, Delta, Conductance)):
+        raise TypeError(f"synapse must be a PSCFilter, Delta or Conductance, got {type(synapse).__name__}")
+    check_conductance_post(synapse, post)
     if isinstance(synapse, Delta) and not isinstance(post.neuron, LIF):
         raise ValueError(f"synapse: Delta (voltage jumps) needs a LIF population; {post.name!r} is "
                          f"{type(post.neuron).__name__} (use a PSCFilter)")
