@@ -149,3 +149,22 @@ def check_cond_record(specs, conns) -> None:
         if state == "I_syn" and pop.index in posts:
             raise ValueError(f"record: 'I_syn' is not available for population {pop.name!r}, which receives "
                              "conductance synapses (its synaptic current depends on the voltage)")
+
+
+def conductance_slots(cond_init, groups, grp_off, grp_nst, pop_n) -> dict:
+    """Where each initial conductance goes: ``key -> offset of its group's last stage`` in the stage array."""
+    out = {}
+    for key in cond_init:
+        if key not in groups:
+            raise ValueError(f"synapse: set_conductance was given {key[1]!r} for a population that receives "
+                             "no connection or input with that synapse")
+        g = groups[key]
+        out[key] = int(grp_off[g] + (grp_nst[g] - 1) * pop_n[key[0]])
+    return out
+
+
+def initial_conductances(cond_init, bd) -> None:
+    """Write the initial conductances into the built stage array ``bd["stages"]`` (batch, stages)."""
+    for key, g0 in cond_init.items():
+        o = bd["cond_slots"][key]
+        bd["stages"][:, o:o + g0.shape[-1]] = g0

@@ -66,7 +66,14 @@ from spikenet._validation import (
     whole_steps,
 )
 from spikenet.sim._chunks import ChunkClock, StopOnInterrupt
-from spikenet.sim._conductance import build_cond, check_cond_record, check_conductance_post, conductance_posts
+from spikenet.sim._conductance import (
+    build_cond,
+    check_cond_record,
+    check_conductance_post,
+    conductance_posts,
+    conductance_slots,
+    initial_conductances,
+)
 from spikenet.sim.connectivity import bernoulli_positions
 from spikenet.sim.network_results import NetworkResult
 from spikenet.sim.neurons import HH, LIF
@@ -262,6 +269,7 @@ class Network:
         self._conns: list[_Connection] = []
         self._currents: list[_CurrentInput] = []
         self._spike_inputs: list[_SpikeInput] = []
+        self._cond_init: dict = {}  # (post index, Conductance) -> initial conductances (batch, n)
         self._built = None
         self._step = 0
         self._kernel_key = None  # configuration of the last kernel call (spikenet.sim.aot)
@@ -571,6 +579,28 @@ class Network:
         src = len(self._spike_inputs)  # shifted by the population count at build time
         self._spike_inputs.append(_SpikeInput(post, raster, n_in))
         self._conns.append(_Connection(-1 - src, n_in, post, wt, synapse, 0))
+
+    def set_conductance(self, post, synapse, g):
+        """Initial conductance of the synapses ``synapse`` into ``post``, at t = 0 and after ``reset()``.
+
+        Parameters
+        ----------
+        post : Population or str
+            A LIF or HH population.
+        synapse : Conductance
+            The synapse kind whose conductance is set; the same object (or an
+            equal one) as given to :meth:`connect` or :meth:`add_input`.
+        g : float or array_like
+            Conductance at t = 0 (LIF: in units of the leak conductance; HH:
+            mS/cm^2), scalar, (n,) or (batch, n). For ``n >= 1`` it is the
+            last stage; the earlier stages start empty.
+        """
+        self._check_mutable()
+        post = self._pop(post, "post")
+        if not isinstance(synapse, Conductance):
+            raise TypeError(f"synapse must be a Conductance, got {type(synapse).__name__}")
+        check_conductance_post(synapse, post)
+        self._cond_init[(post.index, synapse)] = self._per_neuron("g", g, post.n)
 
     # -------------------------------------------------------------- internals
     # ------------------------------------------------------------ between runs
@@ -905,6 +935,7 @@ class Network:
             "with_delays": np.array([n_dring], dtype=np.int64) if delayed else None,
             # conductance synapses (None prunes their pass)
             "cond": build_cond(pops, groups, dt, lanes, LIF_BLOCK),
+            "cond_slots": conductance_slots(self._cond_init, groups, grp_off, grp_nst, pop_n),
         }
         self._initial_state(self._built)
 
@@ -923,6 +954,7 @@ class Network:
                     arr[:, sl] = p.init.get(key, x)
         for key in _INPUT_STATE_KEYS:
             bd[key][...] = 0
+        initial_conductances(self._cond_init, bd)
 
     def _parse_record(self, record):
         specs = []  # (pop, state, indices)
