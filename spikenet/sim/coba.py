@@ -94,7 +94,9 @@ def coba_network(n=4000, p=COBA["p"], dt=1e-4, seed=None, batch=None, dtype=np.f
     lif = LIF(tau_m=COBA["tau_m"], tau_ref=COBA["tau_ref"], v_th=1.0, v_reset=0.0)
     n_e = round(COBA["exc_fraction"] * n)
     syn_e, syn_i = coba_synapses()
-    rng = net.rng
+    # the initial state from its own generator, so that the connectivity is
+    # the same with or without a batch
+    rng = np.random.default_rng(net.rng.integers(2**63))
     pops = []
     for name, m in (("exc", n_e), ("inh", n - n_e)):
         shape = (m,) if batch is None else (net.n_batch, m)

@@ -149,12 +149,15 @@ def match_fraction(a, b, tol):
     return matched / total if total else 1.0
 
 
-def coba_brian2(net, T, method="euler"):
+def coba_brian2(net, T, method="euler", standalone_dir=None):
     """Run the published COBA model (mV units, Brian's COBA example) in Brian2 like ``net``.
 
     ``net`` is a :func:`spikenet.sim.coba.coba_network`; its connectivity,
     initial voltages (``V = -60 mV + 10 mV * v``) and initial conductances
-    are used. Brian2 integrates with ``method`` (the example's ``"euler"``).
+    are used. Brian2 integrates with ``method`` (the example's ``"euler"``),
+    with the ``numpy`` target, or, given ``standalone_dir``, as a
+    ``cpp_standalone`` project built there (once per process: Brian2's
+    device stays set).
 
     Returns
     -------
@@ -167,6 +170,10 @@ def coba_brian2(net, T, method="euler"):
     n_e, n_i = pops["exc"].n, pops["inh"].n
     off = {"exc": 0, "inh": n_e}
     syn_e, syn_i = coba_synapses()
+    if standalone_dir is not None:
+        import brian2
+
+        brian2.set_device("cpp_standalone", directory=str(standalone_dir))
     with numpy_target() as b2:
         b2.start_scope()
         b2.defaultclock.dt = net.dt * b2.second
