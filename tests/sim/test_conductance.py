@@ -188,3 +188,39 @@ def test_hh_conductance_spikes_match_solve_ivp():
     assert mine.size == ref.size
     # measured: within 2.2e-7 s at dt = 0.01 ms (the HH scheme's tolerance is 1e-4 s)
     np.testing.assert_allclose(mine, ref, rtol=0, atol=min(HH_SPIKE_ATOL_S, 1e-6))
+
+
+def _two_neuron_net(dtype=np.float64):
+    # one neuron drives another through a conductance, both with conductance input
+    dt = 1e-4
+    net = Network(dt=dt, dtype=dtype)
+    a = net.add_population(1, LIF(tau_ref=0.002), bias=0.8, init={"v": 0.3}, name="a")
+    b = net.add_population(1, LIF(tau_ref=0.002), bias=0.5, name="b")
+    steps = round(T / dt)
+    raster = np.zeros((steps, 1), bool)
+    raster[K_E * 4 - 1, 0] = True
+    net.add_input(a, spikes=raster, weights=np.array([[W_E]]), synapse=Conductance(0.005, 6.0))
+    net.connect(a, b, np.array([[0.01]]), synapse=Conductance(0.005, 6.0), delay=1e-3)
+    return net
+
+
+def test_split_runs_equal_one_run():
+    whole = _two_neuron_net().run(T, record={"a": "v", "b": "v"})
+    net = _two_neuron_net()
+    first = net.run(0.0733, record={"a": "v", "b": "v"})
+    second = net.run(T - 0.0733, record={"a": "v", "b": "v"})
+    for pop in ("a", "b"):
+        assert whole.spike_times[pop][0].size > 3
+        np.testing.assert_array_equal(np.concatenate([first.spike_times[pop][0], second.spike_times[pop][0]]),
+                                      whole.spike_times[pop][0])
+        np.testing.assert_array_equal(np.concatenate([first[pop, "v"], second[pop, "v"]]), whole[pop, "v"])
+
+
+@pytest.mark.slow
+def test_float32_agrees_with_float64():
+    ref = _two_neuron_net().run(T, record={"a": "v", "b": "v"})
+    low = _two_neuron_net(np.float32).run(T, record={"a": "v", "b": "v"})
+    for pop in ("a", "b"):
+        assert low.spike_times[pop][0].size == ref.spike_times[pop][0].size
+        np.testing.assert_allclose(low.spike_times[pop][0], ref.spike_times[pop][0], rtol=0, atol=1e-6)
+        np.testing.assert_allclose(low[pop, "v"], ref[pop, "v"], rtol=0, atol=1e-4)
