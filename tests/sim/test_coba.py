@@ -37,7 +37,7 @@ def test_reduced_coba_rates_and_cv_match_brian2_three_seeds():
     # 1,000 neurons with 80 synapses each; per seed the same connectivity and
     # initial state in both simulators; Brian2 integrates with RK4 at the same
     # dt (on this reduced network its example's forward Euler strays: 8.4 Hz
-    # for seed 0 where RK4 gives 18.9 Hz; at full size they agree). Single
+    # on one instance where RK4 gives 18.9 Hz; at full size they agree). Single
     # seeds differ by up to 17 % (the network is chaotic and 0.5 s is short);
     # the means of seeds 0-2 measured: exc 15.1 vs 16.1 Hz, inh 16.0 vs 16.6 Hz,
     # CV 1.17 vs 1.19 (exc) and 1.20 vs 1.16 (inh).
