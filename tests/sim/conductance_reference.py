@@ -86,3 +86,4 @@ def lif_reference(T, tau_m, tau_ref, v_th, v_reset, J, syns, v0=0.0, rtol=1e-10,
         return out
 
     return np.array(spikes), v_of_t
+

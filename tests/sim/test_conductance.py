@@ -9,6 +9,7 @@ import pytest
 
 from spikenet.sim import HH, LIF, Conductance, Network, PSCFilter
 from tests.sim.conductance_reference import lif_reference
+from tests.sim.kernel_keys import kernel_arg_key
 
 T = 0.2
 TAU_M, TAU_REF, BIAS, V0 = 0.02, 0.002, 0.8, 0.3
@@ -224,3 +225,15 @@ def test_float32_agrees_with_float64():
         assert low.spike_times[pop][0].size == ref.spike_times[pop][0].size
         np.testing.assert_allclose(low.spike_times[pop][0], ref.spike_times[pop][0], rtol=0, atol=1e-6)
         np.testing.assert_allclose(low[pop, "v"], ref[pop, "v"], rtol=0, atol=1e-4)
+
+
+def test_networks_without_conductances_prune_the_conductance_pass():
+    plain = Network(dt=1e-4)
+    a = plain.add_population(4, LIF(), bias=1.5)
+    plain.connect(a, a, 0.01, synapse=PSCFilter(0.005))
+    plain.run(1e-3)
+    assert plain._built["cond"] is None
+    assert kernel_arg_key(plain, "cond") == "none"
+    net = _two_neuron_net()
+    net.run(1e-3)
+    assert kernel_arg_key(net, "cond").startswith("CondArgs(")

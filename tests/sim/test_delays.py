@@ -5,6 +5,7 @@ import pytest
 import scipy.sparse as sp
 
 from spikenet.sim import LIF, Delta, Network, PSCFilter
+from tests.sim.kernel_keys import kernel_arg_key
 
 DT = 1e-4
 EXACT_ATOL = 1e-12
@@ -161,7 +162,7 @@ def test_delays_that_round_to_one_value_take_the_scalar_path():
     assert net._conns[0].syn_delay is None and net._conns[0].delay_steps == 2
     net.run(0.01)
     assert net._built["with_delays"] is None
-    assert net._kernel_key.split("|")[-1] == "none"  # the delay code is pruned from the kernel
+    assert kernel_arg_key(net, "with_delays") == "none"  # the delay code is pruned from the kernel
 
 
 def test_random_connectivity_takes_a_dense_delay_array():
