@@ -245,6 +245,12 @@ def build(networks=None, folder: Path | None = None, *, verbose: bool = False) -
     sigs = {}
     for sig in _run_copy.signatures:
         key = "|".join(_type_key(t) for t in sig[2:])  # without the copy and part indices
+        if any(isinstance(t, types.BaseNamedTuple) for t in sig):
+            # configurations with a named-tuple argument (conductance synapses) run Numba's kernel
+            if wanted is not None and key in wanted:
+                raise ValueError("networks: a network with conductance synapses runs Numba's kernel; "
+                                 "it is not compiled ahead of time")
+            continue
         if wanted is None or key in wanted:
             sigs[key] = sig
     if wanted is None and not sigs:
