@@ -518,7 +518,7 @@ CASE_TEXT = {
             "6 nS and 67 nS per spike for a 10 nS leak), about 80 synapses per neuron (p = 80/N), random "
             "initial voltages and conductances, no external drive; 1 s at dt = 0.1 ms, all spikes "
             "recorded. Agreement: the same statistics as CUBA. Brian2 integrates with exponential Euler "
-            "(at 4,000 neurons the example's forward Euler gives the same statistics within 2 %, but it "
+            "(at 4,000 neurons the example's forward Euler gives the same statistics within 3 %, but it "
             "strays on reduced networks), NEST with "
             "`iaf_cond_exp` (adaptive GSL Runge-Kutta), spikenet with its conductance scheme (4th order "
             "within the step); the ahead-of-time kernel does not cover conductances, so spikenet runs "

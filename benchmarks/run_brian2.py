@@ -73,7 +73,7 @@ def build(case, b2, seed: int):
     if case.kind == "coba":
         # Brian's COBA example, integrated with exponential Euler rather than the
         # example's forward Euler: at 4000 neurons both give the same statistics
-        # (within 2 %), but on reduced networks, whose self-sustained activity is
+        # (means of three instances within 3 %), but on reduced networks, whose self-sustained activity is
         # fragile, forward Euler at 0.1 ms strays (8.4 Hz where RK4 gives 18.9 Hz
         # at 1000 neurons)
         n_e, _, p = cases.cuba_sizes(case.n)
