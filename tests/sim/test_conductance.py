@@ -237,3 +237,14 @@ def test_networks_without_conductances_prune_the_conductance_pass():
     net = _two_neuron_net()
     net.run(1e-3)
     assert kernel_arg_key(net, "cond").startswith("CondArgs(")
+
+
+def test_conductance_into_other_neuron_models_is_refused_naming_synapse():
+    # Izhikevich/AdEx populations (NeuronModel) do not take conductance synapses
+    from spikenet.sim import Izhikevich
+    from spikenet.sim.network import Population, _check_synapse
+
+    net = Network(dt=1e-4)
+    izh = Population(net, 0, 3, Izhikevich(), "izh", np.zeros((1, 3)), {})
+    with pytest.raises(ValueError, match="synapse"):
+        _check_synapse(Conductance(0.005, 0.0), izh)
