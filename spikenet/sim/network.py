@@ -12,7 +12,10 @@ stages (identical filters share them, which is exact by linearity); the
 currents of all synapses, the bias and any external current add up to the
 drive ``J`` (dimensionless for LIF, uA/cm^2 for HH). A ``Delta`` synapse
 instead adds ``W[i, j]`` to the voltage when the spike arrives (LIF only, NEST
-``iaf_psc_delta`` timing, see :class:`~spikenet.sim.Delta`); ``delay`` may be
+``iaf_psc_delta`` timing, see :class:`~spikenet.sim.Delta`); a
+``Conductance`` synapse opens a conductance with the PSC filter's kernel that
+drives the voltage towards its reversal potential (LIF and HH; integrated as
+described in :mod:`spikenet.sim.kernels.conductance`); ``delay`` may be
 given per synapse.
 
 Integration
@@ -447,10 +450,13 @@ class Network:
             Weights (charge per spike: dimensionless x s for LIF, uA/cm^2 x s
             for HH). A scalar means all-to-all with that weight (or, with
             ``p``, the weight of every random connection).
-        synapse : PSCFilter or Delta
-            PSC filter of this connection, or ``Delta()`` for voltage jumps
+        synapse : PSCFilter, Delta or Conductance
+            PSC filter of this connection, ``Delta()`` for voltage jumps
             of ``weights`` (threshold units; LIF targets only; see
-            :class:`~spikenet.sim.Delta`).
+            :class:`~spikenet.sim.Delta`), or a
+            :class:`~spikenet.sim.Conductance` (``weights`` are then the
+            conductance's time integral: units of the leak conductance x s
+            for LIF, mS/cm^2 x s for HH).
         delay : float, array_like (post.n, pre.n) or scipy.sparse matrix
             Transmission delay in seconds (>= 0). One for every synapse: a
             whole number of steps of ``dt`` (within 1e-9 relative, else
@@ -522,9 +528,10 @@ class Network:
         weights : None, float, array_like (post.n, n_in) or scipy.sparse
             Weights of the spike input; ``None`` means one-to-one with weight
             1 (``n_in`` must equal ``post.n``), a scalar all-to-all.
-        synapse : PSCFilter or Delta, optional
-            Filter of the spike input (default ``PSCFilter(0.005)``), or
-            ``Delta()`` for voltage jumps (LIF targets only).
+        synapse : PSCFilter, Delta or Conductance, optional
+            Filter of the spike input (default ``PSCFilter(0.005)``),
+            ``Delta()`` for voltage jumps (LIF targets only), or a
+            :class:`~spikenet.sim.Conductance`.
 
         Notes
         -----
