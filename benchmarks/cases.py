@@ -18,6 +18,16 @@ Cases
     by ``1.62 mV / 10 mV = 0.162`` (excitatory) or ``-9 mV / 10 mV = -0.9``
     (inhibitory); in spikenet's convention (a spike adds ``W / tau_s``) the
     weights are those jumps times ``tau_s``.
+``coba-N``
+    The conductance-based (COBA) network of Brette et al. (2007), benchmark 1
+    (Brian's COBA example): ``N`` LIF neurons, 80 % excitatory, exponential
+    conductances (``tau_e = 5 ms``, ``tau_i = 10 ms``, reversal potentials
+    0 mV and -80 mV, rest and reset -60 mV, threshold -50 mV; a spike adds
+    6 nS or 67 nS for a 10 nS leak), about 80 synapses per neuron, random
+    initial voltages and conductances and no external drive; 1 s at
+    ``dt = 0.1 ms``, all spikes recorded, the same statistics as CUBA.
+    spikenet builds it with :func:`spikenet.sim.coba.coba_network`, NEST with
+    ``iaf_cond_exp``.
 ``lif-N``
     ``N`` uncoupled LIF neurons (``tau_m = 20 ms``, ``tau_ref = 2 ms``) with
     constant drives spread evenly over ``[0.5, 3]``, 1 s at ``dt = 0.1 ms``.
@@ -78,6 +88,20 @@ CUBA_JUMP_E = CUBA_WE_MV / (CUBA_V_T_MV - CUBA_V_R_MV)  # = 0.162 (normalised)
 CUBA_JUMP_I = CUBA_WI_MV / (CUBA_V_T_MV - CUBA_V_R_MV)  # = -0.9 (normalised)
 CUBA_EXC_FRACTION = 0.8
 CUBA_SYNAPSES_PER_NEURON = 80.0  # p = 0.02 at N = 4000
+
+# --- COBA (Brette et al. 2007, benchmark 1; Brian's COBA example), in mV, s and leak conductances
+COBA_TAU_M = 0.020  # s
+COBA_TAU_REF = 0.005  # s
+COBA_TAU_E = 0.005  # s
+COBA_TAU_I = 0.010  # s
+COBA_E_L_MV, COBA_V_T_MV, COBA_V_R_MV = -60.0, -50.0, -60.0
+COBA_E_E_MV, COBA_E_I_MV = 0.0, -80.0
+COBA_G_L_NS = 10.0  # leak conductance (C_m = 200 pF with tau_m = 20 ms)
+COBA_WE = 0.6  # excitatory jump of g_e in units of the leak conductance (6 nS)
+COBA_WI = 6.7  # inhibitory jump (67 nS)
+COBA_V0_MV = (-5.0, 5.0)  # initial V = E_L + mean + sd * N(0, 1)
+COBA_GE0 = (4.0, 1.5)  # initial g_e / g_L: mean, sd
+COBA_GI0 = (20.0, 12.0)  # initial g_i / g_L: mean, sd
 
 # --- uncoupled LIF
 LIF_TAU_M = 0.020  # s
@@ -158,6 +182,7 @@ def cuba_sizes(n: int) -> tuple[int, int, float]:
 #: rule in :func:`applies` and an agreement rule in :func:`check_agreement`.
 KINDS = {
     "cuba": (1.0, 1e-4),
+    "coba": (1.0, 1e-4),
     "lif": (1.0, 1e-4),
     "hh": (0.1, 1e-5),
 }
@@ -187,6 +212,7 @@ FULL_CASES = (
     make_case("cuba", 16000),
     make_case("cuba", 64000),
     make_case("cuba", 1_000_000),
+    make_case("coba", 4000),
     make_case("lif", 100_000),
     make_case("hh", 10_000),
 )
@@ -194,6 +220,7 @@ FULL_CASES = (
 #: The cases of ``--quick``: the headline ratios (CUBA-4000 loop, uncoupled LIF, HH).
 QUICK_CASES = (
     make_case("cuba", 4000),
+    make_case("coba", 4000),
     make_case("lif", 100_000),
     make_case("hh", 10_000),
 )
@@ -201,6 +228,7 @@ QUICK_CASES = (
 #: Tiny versions of every case for ``--smoke`` (a few hundred ms of work each).
 SMOKE_CASES = (
     make_case("cuba", 400, T=0.05),
+    make_case("coba", 400, T=0.05),
     make_case("lif", 200, T=0.05),
     make_case("hh", 20, T=0.01),
 )
@@ -320,6 +348,8 @@ def applies(sim: Sim, case: Case) -> bool:
         return case.kind == "lif"
     if sim.family == "spikenet" and sim.mode == "jit":
         return case.kind == "cuba" and case.n <= 4000
+    if case.kind == "coba":  # the limit kernels have no conductance synapses
+        return sim.family != "limit"
     return not (sim.family == "nest" and case.kind == "hh")
 
 
@@ -500,6 +530,7 @@ def reference_key(case: Case, available) -> str | None:
     form (:func:`lif_analytic_counts`).
     """
     order = {"cuba": ("brian2-cython-1t", "spikenet-1t", "spikenet-2t"),
+             "coba": ("brian2-cython-1t", "spikenet-1t", "spikenet-2t"),
              "hh": ("spikenet-1t", "spikenet-2t", "limit-1t", "limit-2t")}.get(case.kind, ())
     for key in order:
         if key in available:
@@ -538,7 +569,7 @@ def check_agreement(case: Case, stats: dict, counts: dict) -> dict:
     for key in stats:
         if key == ref_key:
             out[key] = Agreement("reference", "")
-        elif case.kind == "cuba":
+        elif case.kind in ("cuba", "coba"):
             out[key] = compare_cuba(stats[key], stats[ref_key], case.n)
         else:
             out[key] = compare_counts(counts[key], counts[ref_key])

@@ -1,4 +1,4 @@
-"""NEST reference scripts (model ``iaf_psc_exp``) for the CUBA and uncoupled LIF cases.
+"""NEST reference scripts (``iaf_psc_exp``, ``iaf_cond_exp``) for the CUBA, COBA and uncoupled LIF cases.
 
 Run as ``python -m benchmarks.run_nest --spec JSON --out DIR``. NEST 3 is the
 pip package ``nest-simulator`` (optional: ``pip install -e ".[bench]"``).
@@ -12,6 +12,12 @@ pip package ``nest-simulator`` (optional: ``pip install -e ".[bench]"``).
   ``-9`` pA. Connections ``pairwise_bernoulli`` with ``p = 80 / N`` and the
   minimal delay ``dt`` (a spike in step k acts from step k + 1, as in Brian2
   and spikenet).
+- COBA: ``iaf_cond_exp`` with Brian's COBA example (``C_m = 200 pF``,
+  ``g_L = 10 nS``, ``E_L = V_reset = -60 mV``, ``V_th = -50 mV``,
+  ``E_ex = 0 mV``, ``E_in = -80 mV``, ``t_ref = 5 ms``, ``tau_syn_ex = 5 ms``,
+  ``tau_syn_in = 10 ms``); weights 6 nS and -67 nS (a negative weight acts on
+  the inhibitory conductance), the random initial voltages and conductances of
+  the example, minimal delay ``dt``.
 - Uncoupled LIF: ``iaf_psc_exp`` with ``E_L = V_reset = 0``, ``V_th = 1`` (so
   millivolts play the normalised voltage), ``C_m = tau_m`` and ``I_e = J`` pA,
   which gives ``tau_m dv/dt = J - v``.
@@ -55,13 +61,28 @@ def main(argv=None) -> int:
             rule = {"rule": "pairwise_bernoulli", "p": p}
             nest.Connect(pop[:n_e], pop, rule, {"weight": cases.CUBA_WE_MV, "delay": case.dt * 1e3})
             nest.Connect(pop[n_e:], pop, rule, {"weight": cases.CUBA_WI_MV, "delay": case.dt * 1e3})
+        elif case.kind == "coba":
+            n_e, _, p = cases.cuba_sizes(case.n)
+            g_l = cases.COBA_G_L_NS
+            params = {"C_m": g_l * cases.COBA_TAU_M * 1e3, "g_L": g_l, "E_L": cases.COBA_E_L_MV,
+                      "V_th": cases.COBA_V_T_MV, "V_reset": cases.COBA_V_R_MV,
+                      "E_ex": cases.COBA_E_E_MV, "E_in": cases.COBA_E_I_MV,
+                      "t_ref": cases.COBA_TAU_REF * 1e3, "tau_syn_ex": cases.COBA_TAU_E * 1e3,
+                      "tau_syn_in": cases.COBA_TAU_I * 1e3, "I_e": 0.0}
+            pop = nest.Create("iaf_cond_exp", case.n, params=params)
+            pop.V_m = cases.COBA_E_L_MV + nest.random.normal(*cases.COBA_V0_MV)
+            pop.g_ex = g_l * nest.random.normal(*cases.COBA_GE0)
+            pop.g_in = g_l * nest.random.normal(*cases.COBA_GI0)
+            rule = {"rule": "pairwise_bernoulli", "p": p}
+            nest.Connect(pop[:n_e], pop, rule, {"weight": g_l * cases.COBA_WE, "delay": case.dt * 1e3})
+            nest.Connect(pop[n_e:], pop, rule, {"weight": -g_l * cases.COBA_WI, "delay": case.dt * 1e3})
         elif case.kind == "lif":
             params = {"C_m": tau_m_ms, "tau_m": tau_m_ms, "E_L": 0.0, "V_th": 1.0, "V_reset": 0.0,
                       "V_m": 0.0, "t_ref": cases.LIF_TAU_REF * 1e3}
             pop = nest.Create("iaf_psc_exp", case.n, params=params)
             pop.I_e = cases.lif_drives(case.n)
         else:
-            raise ValueError("NEST runs only the 'cuba' and 'lif' cases")
+            raise ValueError("NEST runs only the 'cuba', 'coba' and 'lif' cases")
         rec = nest.Create("spike_recorder")
         nest.Connect(pop, rec)
         nest.Prepare()
@@ -74,7 +95,7 @@ def main(argv=None) -> int:
     ev = rec.get("events")
     senders = np.asarray(ev["senders"], dtype=np.int64) - pop[0].global_id
     times = np.asarray(ev["times"], dtype=float) * 1e-3
-    if case.kind == "cuba":
+    if case.kind in ("cuba", "coba"):
         stats = cases.cuba_stats(senders, times, case.n, n_e, case.T)
         counts = None
     else:

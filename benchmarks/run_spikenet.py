@@ -98,6 +98,18 @@ def build_cuba(sn, n, dt, seed, dtype_name):
     return net, E, I
 
 
+def build_coba(sn, n, dt, seed, dtype_name):
+    """Build the COBA network with :func:`spikenet.sim.coba.coba_network`; returns (network, E, I)."""
+    try:
+        coba = importlib.import_module("spikenet.sim.coba")
+    except ImportError as exc:
+        raise Unsupported("this spikenet has no spikenet.sim.coba") from exc
+    _, _, p = cases.cuba_sizes(n)
+    net = coba.coba_network(n=n, p=p, dt=dt, seed=seed, **_dtype_kwargs(coba.coba_network, dtype_name))
+    E, I = net.populations
+    return net, E, I
+
+
 def _build_aot(sn, case, sim, out) -> int:
     """Compile the network kernel ahead of time for the case's configuration.
 
@@ -129,12 +141,13 @@ def main(argv=None) -> int:
     if opts.get("build_aot"):
         return _build_aot(sn, case, sim, out)
     try:
-        if case.kind == "cuba":
+        if case.kind in ("cuba", "coba"):
+            build_net = build_cuba if case.kind == "cuba" else build_coba
             with Timer() as t_warm:
-                net, E, I = build_cuba(sn, 50, case.dt, seed, sim.dtype)
+                net, E, I = build_net(sn, 50, case.dt, seed, sim.dtype)
                 net.run(10 * case.dt)
             with Timer() as t_build:
-                net, E, I = build_cuba(sn, case.n, case.dt, seed, sim.dtype)
+                net, E, I = build_net(sn, case.n, case.dt, seed, sim.dtype)
                 # The first run call also builds the kernel's data structures
                 # (transposed CSR, ring buffers): run one step here, so that the
                 # loop time, like Brian2's, excludes building the synapses.
@@ -170,12 +183,12 @@ def main(argv=None) -> int:
     except Unsupported as exc:
         write(out, build_s=float("nan"), loop_s=float("nan"), stats={}, unsupported=str(exc))
         return 0
-    build_s = t_build.s if case.kind == "cuba" else 0.0
+    build_s = t_build.s if case.kind in ("cuba", "coba") else 0.0
     phases["load_or_compile_kernels"] = t_warm.s
     build = {"dtype": sim.dtype, "numba_threads": os.environ.get("NUMBA_NUM_THREADS", "default"),
              # the ahead-of-time compiled network kernel runs without importing Numba
              "numba_imported": "numba" in sys.modules}
-    if case.kind == "cuba":
+    if case.kind in ("cuba", "coba"):
         build["network_threads"] = "Network default" if net.threads is None else net.threads
         build["kernel"] = "numba (jit)" if sim.mode == "jit" else "ahead-of-time module if built, else numba"
     elif case.kind == "lif":

@@ -75,8 +75,11 @@ def test_every_run_records_its_round_and_the_load_it_started_with(smoke):
             assert r["load"]["load_1m"] >= 0 and r["cpu_s"] > 0
 
 
-@pytest.mark.parametrize("case", C.SMOKE_CASES, ids=lambda c: c.name)
-@pytest.mark.parametrize("key", ["spikenet-1t", "limit-1t"])
+_SMOKE_KEYS = {"spikenet-1t": C.Sim("spikenet", 1), "limit-1t": C.Sim("limit", 1)}
+
+
+@pytest.mark.parametrize(("case", "key"), [(c, k) for c in C.SMOKE_CASES for k, sim in _SMOKE_KEYS.items()
+                                           if C.applies(sim, c)], ids=lambda x: getattr(x, "name", x))
 def test_every_case_reports_times_throughput_and_memory(smoke, case, key):
     _, payload, _ = smoke
     m = _measurement(payload, case.name, key)
@@ -86,7 +89,7 @@ def test_every_case_reports_times_throughput_and_memory(smoke, case, key):
     assert 0 < loop < wall  # the process does more than its loop
     assert s["neuron_steps_per_s"]["median"] == pytest.approx(case.neuron_steps / loop)
     assert s["maxrss_mb"]["median"] > 10  # a Python process with numpy is never smaller
-    if case.kind == "cuba":
+    if case.kind in ("cuba", "coba"):
         assert s["events_per_s"]["median"] > 0
 
 

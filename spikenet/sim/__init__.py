@@ -17,12 +17,13 @@ from spikenet.sim.spikes import (
     spike_times_to_raster,
 )
 from spikenet.sim.stp import TsodyksMarkram
-from spikenet.sim.synapses import Delta, PSCFilter
+from spikenet.sim.synapses import Conductance, Delta, PSCFilter
 
 __all__ = [
     "HH",
     "LIF",
     "AdEx",
+    "Conductance",
     "Delta",
     "Izhikevich",
     "Network",

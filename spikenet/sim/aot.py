@@ -136,8 +136,6 @@ def build(networks=None, folder: Path | None = None, *, verbose: bool = False) -
     old = {"kernels": dict(current["kernels"]) if current else {}}  # a copy: the parse is cached
     sigs = {}
     for sig in _run_copy.signatures:
-        if any(isinstance(t, types.BaseNamedTuple) for t in sig):
-            continue  # stochastic inputs (the argument inp): Numba's kernel serves them
         key = "|".join(_type_key(t) for t in sig[2:])  # without the copy and part indices
         if jit_only(key):
             continue

@@ -12,7 +12,10 @@ stages (identical filters share them, which is exact by linearity); the
 currents of all synapses, the bias and any external current add up to the
 drive ``J`` (dimensionless for LIF, uA/cm^2 for HH). A ``Delta`` synapse
 instead adds ``W[i, j]`` to the voltage when the spike arrives (LIF only, NEST
-``iaf_psc_delta`` timing, see :class:`~spikenet.sim.Delta`); ``delay`` may be
+``iaf_psc_delta`` timing, see :class:`~spikenet.sim.Delta`); a
+``Conductance`` synapse opens a conductance with the PSC filter's kernel that
+drives the voltage towards its reversal potential (LIF and HH; integrated as
+described in :mod:`spikenet.sim.kernels.conductance`); ``delay`` may be
 given per synapse.
 
 Integration
@@ -67,12 +70,19 @@ from spikenet._validation import (
 )
 from spikenet.sim import inputs as _inputs
 from spikenet.sim._chunks import ChunkClock, StopOnInterrupt
+from spikenet.sim._conductance import (
+    build_cond,
+    check_cond_record,
+    check_conductance_post,
+    conductance_slots,
+    initial_conductances,
+)
 from spikenet.sim.connectivity import bernoulli_positions
 from spikenet.sim.network_results import NetworkResult
 from spikenet.sim.neurons import HH, LIF
 from spikenet.sim.sources import PoissonSource, SpikeSource, is_source
 from spikenet.sim.stp import build_stp, check_plasticity, reset_stp
-from spikenet.sim.synapses import Delta, PSCFilter, expm
+from spikenet.sim.synapses import Conductance, Delta, PSCFilter, expm
 
 __all__ = ["Connection", "Network", "Population"]
 
@@ -270,6 +280,7 @@ class Network:
         self._currents: list[_CurrentInput] = []
         self._spike_inputs: list[_SpikeInput] = []
         self._stochastic = _inputs.Stochastic()  # Poisson inputs and white noise (spikenet.sim.inputs)
+        self._cond_init: dict = {}  # (post index, Conductance) -> initial conductances (batch, n)
         self._built = None
         self._step = 0
         self._kernel_key = None  # configuration of the last one-thread, unbatched kernel call
@@ -462,10 +473,13 @@ class Network:
             Weights (charge per spike: dimensionless x s for LIF, uA/cm^2 x s
             for HH). A scalar means all-to-all with that weight (or, with
             ``p``, the weight of every random connection).
-        synapse : PSCFilter or Delta
-            PSC filter of this connection, or ``Delta()`` for voltage jumps
+        synapse : PSCFilter, Delta or Conductance
+            PSC filter of this connection, ``Delta()`` for voltage jumps
             of ``weights`` (threshold units; LIF targets only; see
-            :class:`~spikenet.sim.Delta`).
+            :class:`~spikenet.sim.Delta`), or a
+            :class:`~spikenet.sim.Conductance` (``weights`` are then the
+            conductance's time integral: units of the leak conductance x s
+            for LIF, mS/cm^2 x s for HH).
         delay : float, array_like (post.n, pre.n) or scipy.sparse matrix
             Transmission delay in seconds (>= 0). One for every synapse: a
             whole number of steps of ``dt`` (within 1e-9 relative, else
@@ -543,9 +557,10 @@ class Network:
         weights : None, float, array_like (post.n, n_in) or scipy.sparse
             Weights of the spike input; ``None`` means one-to-one with weight
             1 (``n_in`` must equal ``post.n``), a scalar all-to-all.
-        synapse : PSCFilter or Delta, optional
-            Filter of the spike input (default ``PSCFilter(0.005)``), or
-            ``Delta()`` for voltage jumps (LIF targets only).
+        synapse : PSCFilter, Delta or Conductance, optional
+            Filter of the spike input (default ``PSCFilter(0.005)``),
+            ``Delta()`` for voltage jumps (LIF targets only), or a
+            :class:`~spikenet.sim.Conductance`.
         rate : float or array_like (k,), optional
             Poisson inputs generated inside the kernel (no raster in memory),
             rate in Hz. With a scalar ``weights`` every post neuron gets its
@@ -627,6 +642,28 @@ class Network:
         src = len(self._spike_inputs)  # shifted by the population count at build time
         self._spike_inputs.append(_SpikeInput(post, raster, n_in))
         self._conns.append(_Connection(-1 - src, n_in, post, wt, synapse, 0))
+
+    def set_conductance(self, post, synapse, g):
+        """Initial conductance of the synapses ``synapse`` into ``post``, at t = 0 and after ``reset()``.
+
+        Parameters
+        ----------
+        post : Population or str
+            A LIF or HH population.
+        synapse : Conductance
+            The synapse kind whose conductance is set; the same object (or an
+            equal one) as given to :meth:`connect` or :meth:`add_input`.
+        g : float or array_like
+            Conductance at t = 0 (LIF: in units of the leak conductance; HH:
+            mS/cm^2), scalar, (n,) or (batch, n). For ``n >= 1`` it is the
+            last stage; the earlier stages start empty.
+        """
+        self._check_mutable()
+        post = self._pop(post, "post")
+        if not isinstance(synapse, Conductance):
+            raise TypeError(f"synapse must be a Conductance, got {type(synapse).__name__}")
+        check_conductance_post(synapse, post)
+        self._cond_init[(post.index, synapse)] = self._per_neuron("g", g, post.n)
 
     # -------------------------------------------------------------- internals
     # ------------------------------------------------------------ between runs
@@ -911,15 +948,19 @@ class Network:
         varying = {c.post.index for c in self._currents if c.kind != "const"}
         varying |= _inputs.unfused(self)
         grp_fused[jump_grp] = 1  # Delta groups: cleared by the jump pass, never advanced
+        # populations receiving conductances: updated, stages included, by their own pass
+        cond_pops = {pi for (pi, syn) in groups if isinstance(syn, Conductance)}  # inputs' groups too
+        grp_fused[np.isin(grp_post, list(cond_pops))] = 1
         for p in pops:
             gs = [g for g in range(G) if grp_post[g] == p.index and g not in jump_grp]
             if isinstance(p.neuron, LIF) and p.index not in varying and len(gs) <= 2 \
-                    and all(grp_nst[g] == 1 for g in gs):
+                    and p.index not in cond_pops and all(grp_nst[g] == 1 for g in gs):
                 pop_fuse[p.index, 0] = len(gs)
                 pop_fuse[p.index, 1:1 + len(gs)] = gs
                 grp_fused[gs] = 1
         needs_generic = has_hh or not grp_fused.all() or any(
-            isinstance(p.neuron, LIF) and pop_fuse[p.index, 0] not in (1, 2) for p in pops)
+            isinstance(p.neuron, LIF) and pop_fuse[p.index, 0] not in (1, 2) and p.index not in cond_pops
+            for p in pops)
         var_pops = sorted({c.post.index for c in self._currents if c.kind != "const"})
         pop_voff = np.full(P, -1, dtype=np.int64)
         nv = 0
@@ -967,7 +1008,17 @@ class Network:
             "stp": build_stp(self._conns, lanes, dt),
             # Poisson inputs, spike-source populations, white noise (None prunes them)
             "inp": _inputs.build(self, groups, pop_off, f),
+            # conductance synapses (None prunes their pass)
+            "cond": build_cond(pops, groups, dt, lanes, LIF_BLOCK),
+            "cond_slots": conductance_slots(self._cond_init, groups, grp_off, grp_nst, pop_n),
         }
+        inp, cond = self._built["inp"], self._built["cond"]
+        if inp is not None and cond is not None:
+            for pi in np.flatnonzero((inp.nz_sigma > 0) & (cond.pop_mode != 0)):
+                if isinstance(pops[pi].neuron, LIF):
+                    raise ValueError(f"noise: LIF population {pops[pi].name!r} receives conductance "
+                                     "synapses; white noise is not integrated together with conductances "
+                                     "(use a Poisson input instead)")
         self._initial_state(self._built)
 
     def _initial_state(self, bd):
@@ -988,6 +1039,7 @@ class Network:
         for key in _INPUT_STATE_KEYS:
             bd[key][...] = 0
         reset_stp(bd["stp"])
+        initial_conductances(self._cond_init, bd)
 
     def _parse_record(self, record):
         specs = []  # (pop, state, indices)
@@ -1136,6 +1188,7 @@ class Network:
         """
         steps = whole_steps("T", T, self.dt)
         specs = self._parse_record(record)
+        check_cond_record(specs, self._conns)
         if self._built is None:
             self._build()
         bd = self._built
@@ -1223,7 +1276,7 @@ class Network:
                         spk_step, spk_idx, spk_off, spk_cnt, bd["with_hh"], bd["with_generic"],
                         _flag(len(rec_pop) > 0), bd["with_dense"], bd["with_sparse_w"],
                         bd["jump_grp"], bd["with_delta"], bd["w_sdelay"], bd["dbuf"], bd["grp_doff"],
-                        bd["with_delays"], bd["stp"], bd["inp"],
+                        bd["with_delays"], bd["stp"], bd["inp"], bd["cond"],
                     )
                     if T > 1:
                         from spikenet.sim.kernels.network import run_network_threads
@@ -1335,10 +1388,11 @@ def _synapse_delays(delay, wt, dt):
 
 def _check_synapse(synapse, post):
     """A TypeError/ValueError naming ``synapse`` unless it is a kind ``post`` can receive."""
-    if not isinstance(synapse, (PSCFilter, Delta)):
-        raise TypeError(f"synapse must be a PSCFilter or Delta, got {type(synapse).__name__}")
+    if not isinstance(synapse, (PSCFilter, Delta, Conductance)):
+        raise TypeError(f"synapse must be a PSCFilter, Delta or Conductance, got {type(synapse).__name__}")
     if is_source(post.neuron):
         raise ValueError(f"post: {post.name!r} is a spike-source population and receives no input")
+    check_conductance_post(synapse, post)
     if isinstance(synapse, Delta) and not isinstance(post.neuron, LIF):
         raise ValueError(f"synapse: Delta (voltage jumps) needs a LIF population; {post.name!r} is "
                          f"{type(post.neuron).__name__} (use a PSCFilter)")

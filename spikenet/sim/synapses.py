@@ -26,9 +26,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from spikenet._validation import finite_array, positive_float, positive_int
+from spikenet._validation import finite_array, finite_float, positive_float, positive_int
 
-__all__ = ["Delta", "PSCFilter"]
+__all__ = ["Conductance", "Delta", "PSCFilter"]
 
 
 def expm(M) -> np.ndarray:
@@ -206,3 +206,75 @@ class Delta:
     >>> b = net.add_population(1, LIF())
     >>> net.connect(a, b, 1.0, synapse=Delta(), delay=1e-3)
     """
+
+
+@dataclass(frozen=True)
+class Conductance:
+    r"""Conductance synapse: a spike opens a conductance that pulls the voltage towards ``e_rev``.
+
+    The conductance ``g`` follows the kernel of ``PSCFilter(tau_s, n)``: a
+    spike of weight ``W`` adds ``W / tau_s`` to the first of ``n + 1``
+    cascaded exponential stages and ``g`` is the last stage, so ``W`` is the
+    time integral of the conductance it opens (a single-stage synapse,
+    ``n = 0``, jumps by ``W / tau_s`` and decays with ``tau_s``). The synapse
+    injects ``g (e_rev - v)``:
+
+    - normalised LIF: ``tau_m dv/dt = J - v + sum_k g_k (e_rev_k - v)``, with
+      ``g`` in units of the leak conductance and ``e_rev`` in threshold units
+      (with rest -60 mV, threshold -50 mV and reset -60 mV, reversal
+      potentials of 0 mV and -80 mV are ``6.0`` and ``-2.0``);
+    - HH: ``g`` in mS/cm^2 and ``e_rev`` in mV; the current ``g (e_rev - v)``
+      is in uA/cm^2.
+
+    Parameters
+    ----------
+    tau_s : float
+        Time constant of the stages in seconds (> 0).
+    e_rev : float
+        Reversal potential, in the voltage units of the post-synaptic model.
+    n : int
+        Order of the kernel (>= 0): ``n = 0`` is the exponential conductance
+        (NEST ``iaf_cond_exp``), ``n = 1`` the alpha conductance.
+
+    Notes
+    -----
+    Only LIF and HH populations take conductance synapses. How the network
+    integrates them is described in :mod:`spikenet.sim.kernels.conductance`.
+
+    Examples
+    --------
+    >>> from spikenet.sim import LIF, Conductance, Network
+    >>> net = Network(dt=1e-4)
+    >>> a = net.add_population(10, LIF(), bias=2.0)
+    >>> b = net.add_population(10, LIF())
+    >>> ampa = Conductance(0.005, e_rev=6.0)
+    >>> net.connect(a, b, 0.002, synapse=ampa, p=0.5)  # doctest: +ELLIPSIS
+    Connection(...)
+    """
+
+    tau_s: float
+    e_rev: float
+    n: int = 0
+
+    def __post_init__(self):
+        object.__setattr__(self, "tau_s", positive_float("tau_s", self.tau_s))
+        object.__setattr__(self, "e_rev", finite_float("e_rev", self.e_rev))
+        object.__setattr__(self, "n", positive_int("n", self.n, allow_zero=True))
+
+    @property
+    def filter(self) -> PSCFilter:
+        """The ``PSCFilter(tau_s, n)`` whose kernel the conductance follows."""
+        return PSCFilter(self.tau_s, self.n)
+
+    @property
+    def n_stages(self) -> int:
+        """Number of exponential stages, ``n + 1``."""
+        return self.n + 1
+
+    def kernel(self, t):
+        """Conductance opened by a spike of unit weight at ``t = 0``, in 1/s."""
+        return self.filter.kernel(t)
+
+    def stage_propagator(self, dt) -> np.ndarray:
+        """Exact one-step propagator of the stages, (n + 1, n + 1), as :meth:`PSCFilter.stage_propagator`."""
+        return self.filter.stage_propagator(dt)

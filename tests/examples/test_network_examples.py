@@ -10,6 +10,7 @@ from tests.examples._runner import run_examples
     [
         ("psc_filters.py", ["psc_filters_kernels.png", "psc_filters_filtered_train.png"]),
         ("cuba_network.py", ["cuba_network_raster.png"]),
+        ("coba_network.py", ["coba_network_raster.png", "coba_network_stats.png"]),
     ],
 )
 def test_example_runs_and_saves_figures(script, figures, tmp_path):

@@ -147,3 +147,67 @@ def match_fraction(a, b, tol):
                 j += 1
     total = max(sum(len(t) for t in a), sum(len(t) for t in b))
     return matched / total if total else 1.0
+
+
+def coba_brian2(net, T, method="euler", standalone_dir=None):
+    """Run the published COBA model (mV units, Brian's COBA example) in Brian2 like ``net``.
+
+    ``net`` is a :func:`spikenet.sim.coba.coba_network`; its connectivity,
+    initial voltages (``V = -60 mV + 10 mV * v``) and initial conductances
+    are used. Brian2 integrates with ``method`` (the example's ``"euler"``),
+    with the ``numpy`` target, or, given ``standalone_dir``, as a
+    ``cpp_standalone`` project built there (once per process: Brian2's
+    device stays set).
+
+    Returns
+    -------
+    dict
+        ``{"exc": spike_trains, "inh": spike_trains}`` in seconds.
+    """
+    from spikenet.sim.coba import COBA, coba_synapses
+
+    pops = {p.name: p for p in net.populations}
+    n_e, n_i = pops["exc"].n, pops["inh"].n
+    off = {"exc": 0, "inh": n_e}
+    syn_e, syn_i = coba_synapses()
+    if standalone_dir is not None:
+        import brian2
+
+        brian2.set_device("cpp_standalone", directory=str(standalone_dir))
+    with numpy_target() as b2:
+        b2.start_scope()
+        b2.defaultclock.dt = net.dt * b2.second
+        mV, second = b2.mV, b2.second
+        ns = {
+            "El": COBA["E_l"] * mV, "Ee": COBA["E_e"] * mV, "Ei": COBA["E_i"] * mV,
+            "taum": COBA["tau_m"] * second, "taue": COBA["tau_e"] * second, "taui": COBA["tau_i"] * second,
+            "Vt": COBA["V_th"] * mV, "Vr": COBA["V_reset"] * mV, "we": COBA["w_e"], "wi": COBA["w_i"],
+        }
+        P = b2.NeuronGroup(
+            n_e + n_i,
+            """dv/dt = (-(v - El) + ge * (Ee - v) + gi * (Ei - v)) / taum : volt (unless refractory)
+               dge/dt = -ge / taue : 1
+               dgi/dt = -gi / taui : 1""",
+            threshold="v > Vt", reset="v = Vr", refractory=COBA["tau_ref"] * second, method=method,
+            namespace=ns,
+        )
+        v0 = np.concatenate([pops["exc"].init["v"][0], pops["inh"].init["v"][0]])
+        P.v = (COBA["V_reset"] + (COBA["V_th"] - COBA["V_reset"]) * v0) * mV
+        P.ge = np.concatenate([net._cond_init[(pops[k].index, syn_e)][0] for k in ("exc", "inh")])
+        P.gi = np.concatenate([net._cond_init[(pops[k].index, syn_i)][0] for k in ("exc", "inh")])
+        syn = {}
+        for name, target, var in (("exc", "ge", "we"), ("inh", "gi", "wi")):
+            S = b2.Synapses(P, P, on_pre=f"{target} += {var}", namespace=ns)
+            pre_all, post_all = [], []
+            for c in net.connections:
+                if c.pre.name != name:
+                    continue
+                w = c.weights.tocoo()
+                post_all.append(w.row + off[c.post.name])
+                pre_all.append(w.col + off[name])
+            S.connect(i=np.concatenate(pre_all), j=np.concatenate(post_all))
+            syn[name] = S
+        mon = b2.SpikeMonitor(P)
+        b2.Network(P, *syn.values(), mon).run(T * second)
+        trains = [np.asarray(t / second) for t in mon.spike_trains().values()]
+    return {"exc": trains[:n_e], "inh": trains[n_e:]}

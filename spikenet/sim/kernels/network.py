@@ -73,6 +73,7 @@ from numba import njit, prange
 
 from spikenet.sim.kernels import inputs as _inp
 from spikenet.sim.kernels.atomics import atomic_load, atomic_store, spin_barrier
+from spikenet.sim.kernels.conductance import cond_population
 from spikenet.sim.kernels.hh import hh_step
 from spikenet.sim.kernels.layout import (  # noqa: F401 - re-exported: the kernel's layout
     CONN_DENSE,
@@ -343,7 +344,7 @@ def _run_copy(b, t, n_parts, part_lo, part_hi, sync, k0, n_chunk, kstart, dt, v,
               w_dense, w_cut, w_idx, w_sdata, src_off, ring_idx, ring_cnt, ev_ptr, ev_idx, rec_pop, rec_state,
               rec_col, rec_idx_off, rec_len, rec_idx, rec_out, spk_step, spk_idx, spk_off, spk_cnt, with_hh,
               with_generic, with_rec, with_dense, with_sparse_w, jump_grp, with_delta, w_sdelay, dbuf,
-              grp_doff, with_delays, stp, inp):  # pragma: no cover - compiled
+              grp_doff, with_delays, stp, inp, cond):  # pragma: no cover - compiled
     """Advance part ``t`` of batch copy ``b`` from local step ``kstart[b + t]`` to ``n_chunk``.
 
     A copy is split into ``n_parts`` parts (``n_parts > 1`` only for an
@@ -535,6 +536,14 @@ def _run_copy(b, t, n_parts, part_lo, part_hi, sync, k0, n_chunk, kstart, dt, v,
                     continue
                 if pop_kind[p] == HH_KIND and inp.nz_sigma[p] > 0.0:
                     _inp.hh_noise_on(inp, b, p, lo, hi, kg, dt, pop_off[p], jconst)
+            if cond is not None and cond.pop_mode[p] != 0:  # else pruned: populations receiving conductances
+                cond_population(cond, b, lane, lo, hi, p, k, kg, dt, v, ref_end, gate_m, gate_h, gate_n,
+                                stages, jconst, jvar, pop_voff, pop_off, pop_n, pop_par, grp_post, grp_nst,
+                                grp_off, grp_prop_off, grp_avg_off, coef, flag, src_off, ring_idx, ring_cnt,
+                                slot, spk_step, spk_idx, spk_off, spk_cnt)
+                if inp is not None and pop_kind[p] == HH_KIND and inp.nz_sigma[p] > 0.0:
+                    _inp.hh_noise_off(inp, b, lo, hi, pop_off[p], jconst)
+                continue
             if pop_kind[p] == LIF_KIND:
                 off = pop_off[p]
                 n = pop_n[p]
@@ -666,7 +675,7 @@ def run_network_batched(n_parts, part_lo, part_hi, sync, k0, n_chunk, kstart, dt
                         ring_idx, ring_cnt, ev_ptr, ev_idx, rec_pop, rec_state, rec_col, rec_idx_off, rec_len,
                         rec_idx, rec_out, spk_step, spk_idx, spk_off, spk_cnt, with_hh, with_generic,
                         with_rec, with_dense, with_sparse_w, jump_grp, with_delta, w_sdelay, dbuf,
-                        grp_doff, with_delays, stp, inp):  # pragma: no cover - compiled
+                        grp_doff, with_delays, stp, inp, cond):  # pragma: no cover - compiled
     for b in prange(v.shape[0]):
         _run_copy(b, 0, 1, part_lo, part_hi, sync, k0, n_chunk, kstart, dt, v, ref_end, gate_m, gate_h,
                   gate_n, stages, scratch, flags, flag_words, zeros, jconst, jvar, pop_voff, pop_kind,
@@ -675,7 +684,7 @@ def run_network_batched(n_parts, part_lo, part_hi, sync, k0, n_chunk, kstart, dt
                   conn_ptr_off, conn_data_off, w_dense, w_cut, w_idx, w_sdata, src_off, ring_idx, ring_cnt,
                   ev_ptr, ev_idx, rec_pop, rec_state, rec_col, rec_idx_off, rec_len, rec_idx, rec_out,
                   spk_step, spk_idx, spk_off, spk_cnt, with_hh, with_generic, with_rec, with_dense,
-                  with_sparse_w, jump_grp, with_delta, w_sdelay, dbuf, grp_doff, with_delays, stp, inp)
+                  with_sparse_w, jump_grp, with_delta, w_sdelay, dbuf, grp_doff, with_delays, stp, inp, cond)
 
 
 run_network_batched.__doc__ = _DOC.replace("every batch copy", "every batch copy, in parallel over copies,")
