@@ -248,3 +248,18 @@ def test_conductance_into_other_neuron_models_is_refused_naming_synapse():
     izh = Population(net, 0, 3, Izhikevich(), "izh", np.zeros((1, 3)), {})
     with pytest.raises(ValueError, match="synapse"):
         _check_synapse(Conductance(0.005, 0.0), izh)
+
+
+def test_poisson_input_through_a_conductance_synapse_drives_the_voltage_towards_its_reversal():
+    # Diffusion limit: many small conductance pulses (mean conductance g0 = rate * w, in units of the
+    # leak) hold v near the steady state of tau_m dv/dt = -v + g0 (e_rev - v), v* = g0 e_rev / (1 + g0);
+    # a current synapse with the same weights would give v* = g0 instead.
+    net = Network(dt=1e-4, seed=3)
+    a = net.add_population(200, LIF(), name="a")
+    rate, w, e_rev = 20000.0, 2.5e-5, 0.8
+    net.add_input(a, rate=rate, weights=w, synapse=Conductance(0.005, e_rev))
+    res = net.run(0.3, record={a: "v"})
+    g0 = rate * w
+    v_mean = res[a, "v"][1000:].mean()
+    assert abs(v_mean - g0 * e_rev / (1 + g0)) < 0.01 * g0 * e_rev / (1 + g0)
+    assert res[a, "v"].max() < e_rev
