@@ -181,15 +181,17 @@ def lif_run(v, r, J, j_stride, k0, t0, dt, tau_m, tau_ref, v_th, v_reset, consts
         words = flag.view(np.uint64)
         for kk in range(steps):
             k = k0 + kk
-            jrow = J[kk * j_stride]
+            # The block's drive as a contiguous slice indexed from 0: indexing
+            # the whole row with `lo + i` would compile to gathers (Numba's
+            # negative-index wraparound on an index LLVM cannot prove >= 0).
+            jb = J[kk * j_stride, lo:hi]
             if record:
-                for i in range(m):
-                    rec_v[kk, lo + i] = vb[i]
+                rec_v[kk, lo:hi] = vb
             nev = 0
             for i in range(m):
                 vi = vb[i]
                 ri = rb[i]
-                ji = jrow[lo + i]
+                ji = jb[i]
                 refr = ri >= dt_s
                 exiting = (ri > 0) & (ri < dt_s)
                 vn = ji + (vi - ji) * decay
@@ -208,7 +210,7 @@ def lif_run(v, r, J, j_stride, k0, t0, dt, tau_m, tau_ref, v_th, v_reset, consts
                     for i in range(8 * w, min(m, 8 * w + 8)):
                         if flag[i] == 0:
                             continue
-                        vn2, rn2 = lif_event_step(vb[i], rb[i], jrow[lo + i], dt, 1, dt, tau_m, tau_ref,
+                        vn2, rn2 = lif_event_step(vb[i], rb[i], jb[i], dt, 1, dt, tau_m, tau_ref,
                                                   v_th, v_reset, t_step, lo + i, spk_t, spk_k, cnt, k)
                         vb[i] = vn2
                         rb[i] = rn2
