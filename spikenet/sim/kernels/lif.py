@@ -187,22 +187,22 @@ def lif_run(v, r, J, j_stride, k0, t0, dt, tau_m, tau_ref, v_th, v_reset, consts
             jb = J[kk * j_stride, lo:hi]
             if record:
                 rec_v[kk, lo:hi] = vb
-            nev = 0
+            any_ev = False
             for i in range(m):
                 vi = vb[i]
                 ri = rb[i]
                 ji = jb[i]
                 refr = ri >= dt_s
-                exiting = (ri > 0) & (ri < dt_s)
                 vn = ji + (vi - ji) * decay
-                vn = vi if refr else vn
-                rn = ri - dt_s if refr else zero
-                ev = (vn >= vth) | (vi >= vth) | exiting
+                # an event: a crossing or a refractory period ending in this
+                # step (neither while held), or a start at/above threshold
+                ev = ((~refr) & ((vn >= vth) | (ri > zero))) | (vi >= vth)
                 flag[i] = ev
-                nev += ev
-                vb[i] = vi if ev else vn
-                rb[i] = ri if ev else rn
-            if nev > 0:
+                any_ev |= ev
+                vb[i] = vi if (ev | refr) else vn
+                rd = ri - dt_s
+                rb[i] = ri if ev else (rd if refr else zero)
+            if any_ev:
                 t_step = t0 + k * dt
                 for w in range(words.shape[0]):
                     if words[w] == 0:
