@@ -46,3 +46,17 @@ def test_roofline_script_runs_at_tiny_size_and_writes_its_page(tmp_path):
         for which in ("spikenet", "limit"):
             assert row[which]["ns_median"] > 0
             assert row[which]["fraction_of_bound"] == pytest.approx(row["bound_ns"] / row[which]["ns_median"])
+
+
+def test_limit_lif_kernel_counts_equal_the_closed_form_counts():
+    # the limit kernel the LIF roofline row compares with: same spikes as the exact solution,
+    # over several of its 256-neuron blocks (drives 0.5-3: silent and fast neurons)
+    import numpy as np
+
+    from benchmarks import cases
+    from benchmarks import limit_kernels as lk
+
+    J = cases.lif_drives(1000)
+    counts = np.zeros(J.size, dtype=np.int64)
+    lk.lif_run(J, 2000, 1e-4, cases.LIF_TAU_M, cases.LIF_TAU_REF, counts)
+    np.testing.assert_array_equal(counts, cases.lif_analytic_counts(J, 0.2))
