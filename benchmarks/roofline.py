@@ -22,7 +22,7 @@ What it does:
    that the time loop keeps hot; the cache level that holds this working set
    gives the bandwidth, and the roofline bound per neuron-step is
    ``max(flops / peak, bytes / bandwidth)``.
-3. **The measurement.** Each round runs spikenet's kernel and the
+3. **The measurement.** On one thread, timed by CPU time. Each round runs spikenet's kernel and the
    hand-vectorised limit kernel of :mod:`benchmarks.limit_kernels` once per
    model, in an order that alternates between rounds, each run through the
    load gate of :mod:`benchmarks.protocol`; the page reports medians over
@@ -36,7 +36,6 @@ import argparse
 import importlib
 import json
 import math
-import os
 import platform
 import statistics
 import sys
@@ -211,9 +210,9 @@ def stream(a, b, reps, c):
 def _best(fn, repeats):
     best = math.inf
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         fn()
-        best = min(best, time.perf_counter() - t0)
+        best = min(best, time.process_time() - t0)
     return best
 
 
@@ -251,18 +250,18 @@ def _run_lif(which, n, T, dt):
 
         counts = np.zeros(n, dtype=np.int64)
         steps = round(T / dt)
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         lk.lif_run(J, steps, dt, cases.LIF_TAU_M, cases.LIF_TAU_REF, counts)
-        return time.perf_counter() - t0, n * steps
+        return time.process_time() - t0, n * steps
     import spikenet.sim as sn
 
     sim = importlib.import_module("spikenet.sim.simulate")
     old, sim._LIF_CLOSED_FORM = sim._LIF_CLOSED_FORM, False  # the stepped kernel, as in the benchmarks
     try:
         lif = sn.LIF(tau_m=cases.LIF_TAU_M, tau_ref=cases.LIF_TAU_REF)
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         res = sn.simulate(lif, J, T, dt=dt)
-        return time.perf_counter() - t0, n * res.steps
+        return time.process_time() - t0, n * res.steps
     finally:
         sim._LIF_CLOSED_FORM = old
 
@@ -275,14 +274,14 @@ def _run_hh(which, n, T, dt):
 
         m0, h0, n0 = cases.hh_steady_state(-65.0)
         counts = np.zeros(n, dtype=np.int64)
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         lk.hh_run(J, steps, dt * 1e3, -65.0, m0, h0, n0, counts)
-        return time.perf_counter() - t0, n * steps
+        return time.process_time() - t0, n * steps
     import spikenet.sim as sn
 
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     res = sn.simulate(sn.HH(), J, T, dt=dt)
-    return time.perf_counter() - t0, n * res.steps
+    return time.process_time() - t0, n * res.steps
 
 
 def _run_cuba(which, n, T, dt):
@@ -291,16 +290,16 @@ def _run_cuba(which, n, T, dt):
         from benchmarks import limit_kernels as lk
         from benchmarks.run_limit import run_cuba
 
-        _, loop_s, _ = run_cuba(lk, n, T, dt, 1)
-        return loop_s, n * steps
+        _, _, _, loop_cpu_s = run_cuba(lk, n, T, dt, 1)
+        return loop_cpu_s, n * steps
     import spikenet.sim as sn
     from benchmarks.run_spikenet import build_cuba
 
     net, _, _ = build_cuba(sn, n, dt, 1, "float64")
     net.run(dt)  # builds the kernel's data structures, as in the benchmarks
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     net.run(T - dt)
-    return time.perf_counter() - t0, n * (steps - 1)
+    return time.process_time() - t0, n * (steps - 1)
 
 
 RUNNERS = {"lif": _run_lif, "cuba": _run_cuba, "hh": _run_hh}
@@ -316,6 +315,9 @@ def _one_run(model, which, sizes):
 # ------------------------------------------------------------------ report
 def collect(rounds=5, tiny=False, gate=True, log=print):
     """Measure the machine and every kernel; returns the results as a dict (see the module docstring)."""
+    import numba
+
+    numba.set_num_threads(1)  # one thread: its CPU time is the kernel's time
     info = cpu_info()
     sizes = TINY_SIZES if tiny else SIZES
     for model in RUNNERS:  # load or compile every kernel on a tiny problem first
@@ -347,8 +349,7 @@ def collect(rounds=5, tiny=False, gate=True, log=print):
     valid = not rec["over_load"] and \
         not any(r["over_load"] for r in records)
     return {"cpu": info, "machine": machine, "kernels": rows, "rounds": rounds, "tiny": tiny,
-            "valid": valid, "load_limit_per_core": g.max_per_core, "cores": g.cores,
-            "numba_threads": os.environ.get("NUMBA_NUM_THREADS", "default")}
+            "valid": valid, "load_limit_per_core": g.max_per_core, "cores": g.cores}
 
 
 def _fmt(x, digits=3):
@@ -367,7 +368,8 @@ def markdown(res):
     if res["tiny"]:
         lines += ["**Smoke run (`--tiny`): sizes far below the cases; the numbers mean nothing.**", ""]
     lines += ["How close each per-neuron kernel comes to what this CPU can do per neuron-step, "
-              "for one thread (Numba threads: " + str(res["numba_threads"]) + "). "
+              "for one thread. All times are CPU time of the process (`time.process_time`, one "
+              "thread), which the load of other processes lengthens less than wall time. "
               "The roofline bound of a kernel is the larger of its floating-point work divided by "
               "the peak rate and its memory traffic divided by the bandwidth of the cache level "
               "that holds its working set (Williams, Waterman & Patterson 2009).", "",

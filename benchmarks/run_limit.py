@@ -28,7 +28,7 @@ def _cuba_propagator(dt):
 
 
 def run_cuba(lk, n, T, dt, seed):
-    """Build and run CUBA with ``n`` neurons; returns (build_s, loop_s, stats)."""
+    """Build and run CUBA with ``n`` neurons; returns (build_s, loop_s, stats, loop CPU s)."""
     import numpy as np
 
     n_e, n_i, p = cases.cuba_sizes(n)
@@ -48,7 +48,7 @@ def run_cuba(lk, n, T, dt, seed):
         ks, idx = lk.cuba_loop(v, ge, gi, steps, cases.CUBA_BIAS, a, be, bi, de, di, ref_steps,
                                e_ptr, e_idx, e_w, i_ptr, i_idx, i_w, n_e)
     stats = cases.cuba_stats(idx, ks * dt, n, n_e, T)
-    return t_build.s, t_loop.s, stats
+    return t_build.s, t_loop.s, stats, t_loop.cpu_s
 
 
 def main(argv=None) -> int:
@@ -73,7 +73,7 @@ def main(argv=None) -> int:
 
     loop_cpu_s = None
     if case.kind == "cuba":
-        build_s, loop_s, stats = run_cuba(lk, case.n, case.T, case.dt, seed)
+        build_s, loop_s, stats, loop_cpu_s = run_cuba(lk, case.n, case.T, case.dt, seed)
         counts = None
     elif case.kind == "lif":
         J = cases.lif_drives(case.n)
