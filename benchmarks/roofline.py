@@ -317,7 +317,15 @@ def collect(rounds=5, tiny=False, gate=True, log=print):
     """Measure the machine and every kernel; returns the results as a dict (see the module docstring)."""
     import numba
 
+    threads = numba.get_num_threads()
     numba.set_num_threads(1)  # one thread: its CPU time is the kernel's time
+    try:
+        return _collect(rounds, tiny, gate, log)
+    finally:
+        numba.set_num_threads(threads)
+
+
+def _collect(rounds, tiny, gate, log):
     info = cpu_info()
     sizes = TINY_SIZES if tiny else SIZES
     for model in RUNNERS:  # load or compile every kernel on a tiny problem first

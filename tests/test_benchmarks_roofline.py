@@ -29,8 +29,12 @@ def test_cache_level_is_the_smallest_cache_holding_the_working_set():
 
 
 def test_roofline_script_runs_at_tiny_size_and_writes_its_page(tmp_path):
+    import numba
+
     doc, js = tmp_path / "roofline.md", tmp_path / "roofline.json"
+    threads = numba.get_num_threads()
     assert roofline.main(["--tiny", "--rounds", "1", "--no-gate", "--doc", str(doc), "--json", str(js)]) == 0
+    assert numba.get_num_threads() == threads  # measured on one thread, then restored
     page = doc.read_text()
     assert "## The machine" in page and "Smoke run" in page
     res = json.loads(js.read_text())
