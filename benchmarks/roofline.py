@@ -94,6 +94,10 @@ KERNELS = {
         "stores v, r and a 1-byte event flag (17 B); a block of 512 neurons keeps v, r, J and the "
         "flags (25 B each) for the whole time loop. Spikes and refractory exits (about 1 % of "
         "neuron-steps here) take a scalar path with a log or an exp, not counted."),
+    "lif_quiet": KernelCount(
+        "LIF-100k stepped, no spikes", "spikenet.sim.kernels.lif.lif_run", 4, 41, 25, 512,
+        "the same kernel with every drive 0.5 (below threshold): the vector pass alone, "
+        "without the scalar event path, run through the kernel function directly."),
     "cuba": KernelCount(
         "CUBA-4000", "spikenet.sim.kernels.network._lif_fused", 9, 73, 49, None,
         "neuron update with two exponential synapses: u = (1 - a) J + c0 x0 + c1 x1 (1 multiply, "
@@ -112,8 +116,10 @@ KERNELS = {
 }
 
 #: Cases measured per model: (neurons, duration in s, time step in s).
-SIZES = {"lif": (100_000, 0.2, 1e-4), "cuba": (4000, 1.0, 1e-4), "hh": (10_000, 0.05, 1e-5)}
-TINY_SIZES = {"lif": (1500, 0.01, 1e-4), "cuba": (200, 0.02, 1e-4), "hh": (300, 0.002, 1e-5)}
+SIZES = {"lif": (100_000, 0.2, 1e-4), "lif_quiet": (100_000, 0.2, 1e-4), "cuba": (4000, 1.0, 1e-4),
+         "hh": (10_000, 0.05, 1e-5)}
+TINY_SIZES = {"lif": (1500, 0.01, 1e-4), "lif_quiet": (1500, 0.01, 1e-4), "cuba": (200, 0.02, 1e-4),
+              "hh": (300, 0.002, 1e-5)}
 
 
 def bound_ns(flops, nbytes, peak_gflops, bw_gbs):
@@ -266,6 +272,28 @@ def _run_lif(which, n, T, dt):
         sim._LIF_CLOSED_FORM = old
 
 
+def _run_lif_quiet(which, n, T, dt):
+    J = np.full(n, 0.5)
+    steps = round(T / dt)
+    if which == "limit":
+        from benchmarks import limit_kernels as lk
+
+        counts = np.zeros(n, dtype=np.int64)
+        t0 = time.process_time()
+        lk.lif_run(J, steps, dt, cases.LIF_TAU_M, cases.LIF_TAU_REF, counts)
+        return time.process_time() - t0, n * steps
+    from spikenet.sim.kernels.lif import lif_run
+
+    v, r = np.zeros(n), np.zeros(n)
+    consts = np.array([math.exp(-dt / cases.LIF_TAU_M), dt, 1.0])
+    spk_t, spk_k = np.empty((n, 2)), np.empty((n, 2), dtype=np.int64)
+    cnt = np.zeros(n, dtype=np.int64)
+    t0 = time.process_time()
+    lif_run(v, r, J[None, :], 0, 0, 0.0, dt, cases.LIF_TAU_M, cases.LIF_TAU_REF, 1.0, 0.0, consts,
+            spk_t, spk_k, cnt, np.empty((steps, 0)))
+    return time.process_time() - t0, n * steps
+
+
 def _run_hh(which, n, T, dt):
     J = cases.hh_drives(n)
     steps = round(T / dt)
@@ -302,7 +330,7 @@ def _run_cuba(which, n, T, dt):
     return time.process_time() - t0, n * (steps - 1)
 
 
-RUNNERS = {"lif": _run_lif, "cuba": _run_cuba, "hh": _run_hh}
+RUNNERS = {"lif": _run_lif, "lif_quiet": _run_lif_quiet, "cuba": _run_cuba, "hh": _run_hh}
 
 
 def _one_run(model, which, sizes):
