@@ -45,12 +45,20 @@ def write(out: Path, *, build_s: float, loop_s: float, stats: dict, counts=None,
 
 
 class Timer:
-    """Context manager measuring wall time with ``time.perf_counter``."""
+    """Context manager measuring wall time (``s``) and CPU time of the process (``cpu_s``).
+
+    ``cpu_s`` is what Brian2's cpp_standalone reports as its loop time when
+    built without OpenMP (``std::clock``: CPU time, which other processes
+    loading the machine do not lengthen); one-thread comparisons with it use
+    ``cpu_s`` on both sides.
+    """
 
     def __enter__(self):
+        self.c0 = time.process_time()
         self.t0 = time.perf_counter()
         return self
 
     def __exit__(self, *exc):
         self.s = time.perf_counter() - self.t0
+        self.cpu_s = time.process_time() - self.c0
         return False

@@ -145,6 +145,9 @@ def build_options(b2, sim) -> dict:
         return {"brian2": b2.__version__, "device": "cpp_standalone",
                 "openmp_threads": threads,
                 "OpenMP": "off (built without OpenMP)" if threads == 0 else f"on, {threads} threads",
+                # Brian2's network.cpp times its loop with std::clock (CPU time)
+                # without OpenMP, with omp_get_wtime (wall time) with it
+                "loop_clock": "CPU time (std::clock)" if threads == 0 else "wall time (omp_get_wtime)",
                 "extra_make_args_unix": " ".join(prefs.devices.cpp_standalone.extra_make_args_unix),
                 **cpp}
     return {"brian2": b2.__version__, "device": "runtime", "codegen.target": prefs.codegen.target,

@@ -193,8 +193,8 @@ def main(argv=None) -> int:
         build["kernel"] = "numba (jit)" if sim.mode == "jit" else "ahead-of-time module if built, else numba"
     elif case.kind == "lif":
         build["kernel"] = "time-stepping" if sim.mode == "stepped" else "closed form (constant drive)"
-    write(out, build_s=build_s, loop_s=t_loop.s, stats=stats, counts=counts, phases=phases,
-          build=build, package=os.path.dirname(sn.__file__))
+    write(out, build_s=build_s, loop_s=t_loop.s, loop_cpu_s=t_loop.cpu_s, stats=stats, counts=counts,
+          phases=phases, build=build, package=os.path.dirname(sn.__file__))
     return 0
 
 

@@ -181,26 +181,28 @@ def lif_run(v, r, J, j_stride, k0, t0, dt, tau_m, tau_ref, v_th, v_reset, consts
         words = flag.view(np.uint64)
         for kk in range(steps):
             k = k0 + kk
-            jrow = J[kk * j_stride]
+            # The block's drive as a contiguous slice indexed from 0: indexing
+            # the whole row with `lo + i` would compile to gathers (Numba's
+            # negative-index wraparound on an index LLVM cannot prove >= 0).
+            jb = J[kk * j_stride, lo:hi]
             if record:
-                for i in range(m):
-                    rec_v[kk, lo + i] = vb[i]
-            nev = 0
+                rec_v[kk, lo:hi] = vb
+            any_ev = False
             for i in range(m):
                 vi = vb[i]
                 ri = rb[i]
-                ji = jrow[lo + i]
+                ji = jb[i]
                 refr = ri >= dt_s
-                exiting = (ri > 0) & (ri < dt_s)
                 vn = ji + (vi - ji) * decay
-                vn = vi if refr else vn
-                rn = ri - dt_s if refr else zero
-                ev = (vn >= vth) | (vi >= vth) | exiting
+                # an event: a crossing or a refractory period ending in this
+                # step (neither while held), or a start at/above threshold
+                ev = ((~refr) & ((vn >= vth) | (ri > zero))) | (vi >= vth)
                 flag[i] = ev
-                nev += ev
-                vb[i] = vi if ev else vn
-                rb[i] = ri if ev else rn
-            if nev > 0:
+                any_ev |= ev
+                vb[i] = vi if (ev | refr) else vn
+                rd = ri - dt_s
+                rb[i] = ri if ev else (rd if refr else zero)
+            if any_ev:
                 t_step = t0 + k * dt
                 for w in range(words.shape[0]):
                     if words[w] == 0:
@@ -208,7 +210,7 @@ def lif_run(v, r, J, j_stride, k0, t0, dt, tau_m, tau_ref, v_th, v_reset, consts
                     for i in range(8 * w, min(m, 8 * w + 8)):
                         if flag[i] == 0:
                             continue
-                        vn2, rn2 = lif_event_step(vb[i], rb[i], jrow[lo + i], dt, 1, dt, tau_m, tau_ref,
+                        vn2, rn2 = lif_event_step(vb[i], rb[i], jb[i], dt, 1, dt, tau_m, tau_ref,
                                                   v_th, v_reset, t_step, lo + i, spk_t, spk_k, cnt, k)
                         vb[i] = vn2
                         rb[i] = rn2
