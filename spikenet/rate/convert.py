@@ -43,6 +43,19 @@ RELU_PERCENTILE = 99.9
 RELU_DRIVE_MAX = 8.0
 # Runs with less work (neuron-steps) than this use one Numba thread.
 _PARALLEL_WORK = 2_000_000
+# Closed-form runs (one hidden layer, constant input) with fewer input weights
+# times samples than this use one Numba thread.
+_PARALLEL_WORK_CONSTANT = 2_000_000
+# Largest T / tau_m of a closed-form run: exp(T / tau_m) stays finite in the dtype.
+_EXP_MAX_32 = 80.0
+_EXP_MAX_64 = 700.0
+
+
+def _read_only(a) -> np.ndarray:
+    """A read-only view of ``a`` as an array (the caller's array keeps its own flags)."""
+    view = np.asarray(a).view()
+    view.flags.writeable = False
+    return view
 
 
 @dataclass(frozen=True)
@@ -118,13 +131,15 @@ class SpikingModel:
     weights, biases : list of numpy.ndarray
         ``weights[i]`` (n_i, n_{i-1}) and ``biases[i]`` (n_i,) of the Linear
         layer feeding population ``i``; the last entries are the readout.
+        Read-only: the arrays the kernels use are derived from them once and
+        kept (replace an entry to change a layer).
     """
 
     def __init__(
         self, weights, biases, neurons, amplitudes, dt, synapse, rate_scale, v_init=0.0, dtype=np.float64
     ):
-        self.weights = weights
-        self.biases = biases
+        self.weights = [_read_only(w) for w in weights]
+        self.biases = [_read_only(b) for b in biases]
         self.neurons = neurons
         self.amplitudes = amplitudes
         self.dt = dt
@@ -132,6 +147,7 @@ class SpikingModel:
         self.rate_scale = rate_scale
         self.v_init = v_init
         self.dtype = np.dtype(dtype)
+        self._cache = {}  # arrays derived from the layers, see _packed
 
     @property
     def n_in(self) -> int:
@@ -237,11 +253,83 @@ class SpikingModel:
             v0,
         )
 
+    def _packed(self, key, build):
+        """``build()``, cached until ``weights``, ``biases``, ``neurons``, ``amplitudes``, ``dt``,
+        ``dtype`` or ``v_init`` are replaced.
+
+        The cache compares the objects by identity and keeps references to
+        them (so that their identities cannot be reused); the weight and bias
+        arrays are read-only, so they cannot change in place.
+        """
+        refs = (*self.weights, *self.biases, *self.neurons, *self.amplitudes)
+        sig = (self.dt, self.dtype, self.v_init, len(self.weights), tuple(map(id, refs)))
+        hit = self._cache.get(key)
+        if hit is not None and hit[0] == sig:
+            return hit[2]
+        value = build()
+        self._cache[key] = (sig, refs, value)
+        return value
+
+    def _constant_path(self, xs, steps) -> bool:
+        """Whether the closed-form kernel runs this: one hidden layer, a constant input, a short run."""
+        if len(self.sizes) != 1 or xs.shape[0] != 1:
+            return False
+        # exp(T / tau_m) must stay finite in the simulation's dtype
+        limit = _EXP_MAX_32 if self.dtype == np.float32 else _EXP_MAX_64
+        return steps * self.dt / self.neurons[0].tau_m <= limit
+
+    def _pack_constant(self):
+        """Arrays of the closed-form kernel: transposed input weights, bias, growth, readout."""
+        dtype, neuron = self.dtype, self.neurons[0]
+        W = np.ascontiguousarray(self.weights[0].T, dtype=dtype)
+        b = np.ascontiguousarray(self.biases[0], dtype=dtype)
+        readout = np.ascontiguousarray(((self.amplitudes[0] / self.dt) * self.weights[1]).T, dtype=dtype)
+        b_out = np.ascontiguousarray(self.biases[1], dtype=dtype)
+        growth = dtype.type(math.exp(neuron.tau_ref / neuron.tau_m))
+        return W, b, dtype.type(self.v_init), growth, readout, b_out
+
+    def _edges(self, steps):
+        """``exp(k dt / tau_m)`` for ``k = 0 .. steps``, in ``dtype``."""
+        rate = self.dt / self.neurons[0].tau_m
+        return self._packed(("edges", steps), lambda: np.exp(np.arange(steps + 1) * rate).astype(self.dtype))
+
+    def _run_constant(self, xs, steps, k_start, record):
+        """One hidden layer, constant input: spike counts in closed form; returns (out, raster or None)."""
+        from spikenet.rate import _bridge_kernel as kernel
+
+        W, b, v0, growth, readout, b_out = self._packed("constant", self._pack_constant)
+        edges = self._edges(steps)
+        x = xs[0]
+        batch = x.shape[0]
+        use = 1 if batch * W.size < _PARALLEL_WORK_CONSTANT else numba.get_num_threads()
+        threads = numba.get_num_threads()
+        try:
+            if use != threads:
+                numba.set_num_threads(use)
+            if record:
+                raster = np.empty((steps, batch, W.shape[1]), dtype=np.int32)
+                kernel.count_constant_layer(x, W, b, v0, growth, edges, raster, 4 * use)
+                counts = raster[k_start:].sum(axis=0, dtype=self.dtype)
+            else:
+                raster = None
+                counts = np.empty((batch, W.shape[1]), dtype=self.dtype)
+                kernel.run_constant_layer(x, W, b, v0, growth, edges[k_start], edges[steps], counts, 4 * use)
+        finally:
+            if use != threads:
+                numba.set_num_threads(threads)
+        out = counts @ readout
+        out *= self.dtype.type(1.0 / (steps - k_start))
+        out += b_out
+        return out, raster
+
     def _run_fast(self, xs, steps, k_start, record):
         """Instantaneous synapses: one call of the batched kernel; returns (out, raster or None)."""
         from spikenet.rate._bridge_kernel import run_feedforward
 
-        wflat, woff, sizes, bflat, decay, tau_m, tau_ref, v0 = self._pack()
+        if self._constant_path(xs, steps):
+            return self._run_constant(xs, steps, k_start, record)
+
+        wflat, woff, sizes, bflat, decay, tau_m, tau_ref, v0 = self._packed("feedforward", self._pack)
         batch = xs.shape[1]
         out = np.empty((batch, self.n_out), dtype=self.dtype)
         shape = (steps, batch, v0.size) if record else (0, 0, 0)
