@@ -288,11 +288,6 @@ def run_feedforward(
 # and comparisons, no exp or log per neuron. A neuron with J <= 1 never
 # reaches the threshold from v0 < 1.
 
-#: Spikes per neuron counted by the branch-free (vectorised) pass; neurons with
-#: more spikes in the window are finished one by one.
-_VECTOR_SPIKES = 12
-
-
 @njit(cache=True, inline="always", fastmath=_FM, error_model="numpy")
 def _dense_drive(J, x, W, b, n_in, n):
     """``J[:n] = b + x @ W`` for one sample (``W`` is ``(n_in, n)``), skipping zero inputs."""
@@ -305,9 +300,39 @@ def _dense_drive(J, x, W, b, n_in, n):
                 J[j] += c * W[k, j]
 
 
+@njit(cache=True, fastmath={"contract", "reassoc"}, error_model="numpy", no_cpython_wrapper=True)
+def _readout(c, R, b_out, scale, out, bi):
+    """``out[bi] = b_out + scale * R @ c`` (sums in any order, so that they vectorise).
+
+    Not inlined: the summation order is free only inside a function compiled
+    with ``reassoc`` (an inlined body takes its caller's flags).
+    """
+    n_out, n = R.shape
+    for o in range(n_out):
+        s = c[0] * 0.0
+        for j in range(n):
+            s += c[j] * R[o, j]
+        out[bi, o] = s * scale + b_out[o]
+
+
+@njit(cache=True, inline="always", fastmath=_FM, error_model="numpy")
+def _spikes_before(drive, v0, growth, e):
+    """Spikes of one neuron (``drive``, start ``v0``) before the time ``T`` with ``e = exp(T / tau_m)``."""
+    one = v0 * 0.0 + 1.0
+    if not drive > one:  # below threshold (or NaN)
+        return 0
+    z = (drive - v0) / (drive - one)
+    g = (drive / (drive - one)) * growth
+    m = 0
+    while z < e:
+        m += 1
+        z *= g
+    return m
+
+
 @njit(cache=True, parallel=True, fastmath=_FM, error_model="numpy")
-def run_constant_layer(x, W, b, v0, growth, e_start, e_end, counts, n_chunks):
-    """Spike counts of one LIF layer under a constant input, over the window ``[T_s, T_e)``.
+def run_constant_layer(x, W, b, v0, growth, e_start, e_end, R, b_out, scale, out, n_chunks):
+    """Decoded output of one LIF layer under a constant input, counting its spikes in ``[T_s, T_e)``.
 
     Parameters
     ----------
@@ -323,47 +348,68 @@ def run_constant_layer(x, W, b, v0, growth, e_start, e_end, counts, n_chunks):
         ``exp(tau_ref / tau_m)``.
     e_start, e_end : float
         ``exp(T_s / tau_m)`` and ``exp(T_e / tau_m)`` (window edges, s).
-    counts : ndarray (batch, n)
-        Written: number of spikes of every neuron with ``T_s <= t < T_e``.
+    R : ndarray (n_out, n)
+        Readout weights (per spike).
+    b_out : ndarray (n_out,)
+        Readout bias.
+    scale : float
+        Factor of the counts (one over the window's steps).
+    out : ndarray (batch, n_out)
+        Written: ``b_out + scale * R @ c`` with ``c`` the spike counts of the
+        window of each sample.
     n_chunks : int
         Number of parallel chunks of the batch.
+
+    Notes
+    -----
+    Spike counts grow with the drive (both ``q`` and ``g`` fall as ``J``
+    rises), so the neuron with the largest drive of a sample bounds the
+    spikes of all: the branch-free pass runs that many terms of every
+    sequence (a scalar pass finishes any neuron left, as a guard against
+    rounding).
     """
     batch, n_in = x.shape
     n = W.shape[1]
     one = v0 * 0.0 + 1.0
+    from_start = not e_start > one
     n_chunks = max(1, min(batch, n_chunks))
     for chunk in prange(n_chunks):
         J = np.empty(n, dtype=x.dtype)
         z = np.empty(n, dtype=x.dtype)
         g = np.empty(n, dtype=x.dtype)
+        c = np.empty(n, dtype=x.dtype)
         for bi in range(chunk * batch // n_chunks, (chunk + 1) * batch // n_chunks):
             _dense_drive(J, x[bi], W, b, n_in, n)
-            row = counts[bi]
-            more = 0
-            # branch-free pass: the first _VECTOR_SPIKES spikes of every neuron
+            J_max = J[0]
+            for j in range(1, n):
+                J_max = max(J_max, J[j])
+            terms = _spikes_before(J_max, v0, growth, e_end)
+            # branch-free passes over the neurons (they vectorise): the first `terms` spikes of each
             for j in range(n):
                 Jj = J[j]
                 act = Jj > one
                 d = Jj - one if act else one
-                q = (Jj - v0) / d if act else e_end  # inactive: never below e_end
-                gj = (Jj / d) * growth if act else one + one  # inactive: z stays >= e_end
-                c = 0.0
-                zj = q
-                for _ in range(_VECTOR_SPIKES):
-                    c += (zj < e_end) - (zj < e_start)
-                    zj *= gj
-                row[j] = c
-                z[j] = zj
-                g[j] = gj
-                more += 1 if zj < e_end else 0
-            if more == 0:
-                continue
-            # neurons with more spikes in the window: the rest of the sequence
+                z[j] = (Jj - v0) / d if act else e_end  # inactive: never below e_end
+                g[j] = (Jj / d) * growth if act else one + one
+                c[j] = 0.0 * one
+            for _ in range(terms):
+                if from_start:
+                    for j in range(n):
+                        zj = z[j]
+                        c[j] += one if zj < e_end else 0.0 * one
+                        z[j] = zj * g[j]
+                else:
+                    for j in range(n):
+                        zj = z[j]
+                        c[j] += (one if zj < e_end else 0.0 * one) - (one if zj < e_start else 0.0 * one)
+                        z[j] = zj * g[j]
+            # guard: neurons with more spikes in the window, one by one
             for j in range(n):
                 zj = z[j]
                 while zj < e_end:
-                    row[j] += 1.0 if zj >= e_start else 0.0
+                    c[j] += one if zj >= e_start else 0.0 * one
                     zj *= g[j]
+            _readout(c, R, b_out, scale, out, bi)
 
 
 @njit(cache=True, parallel=True, fastmath=_FM, error_model="numpy")

@@ -283,7 +283,7 @@ class SpikingModel:
         dtype, neuron = self.dtype, self.neurons[0]
         W = np.ascontiguousarray(self.weights[0].T, dtype=dtype)
         b = np.ascontiguousarray(self.biases[0], dtype=dtype)
-        readout = np.ascontiguousarray(((self.amplitudes[0] / self.dt) * self.weights[1]).T, dtype=dtype)
+        readout = np.ascontiguousarray((self.amplitudes[0] / self.dt) * self.weights[1], dtype=dtype)
         b_out = np.ascontiguousarray(self.biases[1], dtype=dtype)
         growth = dtype.type(math.exp(neuron.tau_ref / neuron.tau_m))
         return W, b, dtype.type(self.v_init), growth, readout, b_out
@@ -311,13 +311,15 @@ class SpikingModel:
                 kernel.count_constant_layer(x, W, b, v0, growth, edges, raster, 4 * use)
                 counts = raster[k_start:].sum(axis=0, dtype=self.dtype)
             else:
-                raster = None
-                counts = np.empty((batch, W.shape[1]), dtype=self.dtype)
-                kernel.run_constant_layer(x, W, b, v0, growth, edges[k_start], edges[steps], counts, 4 * use)
+                out = np.empty((batch, readout.shape[0]), dtype=self.dtype)
+                scale = self.dtype.type(1.0 / (steps - k_start))
+                args = (v0, growth, edges[k_start], edges[steps], readout, b_out, scale, out, 4 * use)
+                kernel.run_constant_layer(x, W, b, *args)
+                return out, None
         finally:
             if use != threads:
                 numba.set_num_threads(threads)
-        out = counts @ readout
+        out = counts @ readout.T
         out *= self.dtype.type(1.0 / (steps - k_start))
         out += b_out
         return out, raster
