@@ -46,7 +46,8 @@ _PARALLEL_WORK = 2_000_000
 # Closed-form runs (one hidden layer, constant input) with fewer input weights
 # times samples than this use one Numba thread.
 _PARALLEL_WORK_CONSTANT = 2_000_000
-# Largest T / tau_m of a closed-form run: exp(T / tau_m) stays finite in the dtype.
+# Largest T / tau_m of a closed-form run in float32 (beyond it the run computes
+# in float64) and at all: exp(T / tau_m) must stay finite.
 _EXP_MAX_32 = 80.0
 _EXP_MAX_64 = 700.0
 
@@ -275,12 +276,11 @@ class SpikingModel:
         if len(self.sizes) != 1 or xs.shape[0] != 1:
             return False
         # exp(T / tau_m) must stay finite in the simulation's dtype
-        limit = _EXP_MAX_32 if self.dtype == np.float32 else _EXP_MAX_64
-        return steps * self.dt / self.neurons[0].tau_m <= limit
+        return steps * self.dt / self.neurons[0].tau_m <= _EXP_MAX_64
 
-    def _pack_constant(self):
-        """Arrays of the closed-form kernel: transposed input weights, bias, growth, readout."""
-        dtype, neuron = self.dtype, self.neurons[0]
+    def _pack_constant(self, dtype):
+        """Arrays of the closed-form kernel in ``dtype``: transposed input weights, bias, growth, readout."""
+        neuron = self.neurons[0]
         W = np.ascontiguousarray(self.weights[0].T, dtype=dtype)
         b = np.ascontiguousarray(self.biases[0], dtype=dtype)
         readout = np.ascontiguousarray((self.amplitudes[0] / self.dt) * self.weights[1], dtype=dtype)
@@ -288,18 +288,23 @@ class SpikingModel:
         growth = dtype.type(math.exp(neuron.tau_ref / neuron.tau_m))
         return W, b, dtype.type(self.v_init), growth, readout, b_out
 
-    def _edges(self, steps):
+    def _edges(self, steps, dtype):
         """``exp(k dt / tau_m)`` for ``k = 0 .. steps``, in ``dtype``."""
         rate = self.dt / self.neurons[0].tau_m
-        return self._packed(("edges", steps), lambda: np.exp(np.arange(steps + 1) * rate).astype(self.dtype))
+        edges = lambda: np.exp(np.arange(steps + 1) * rate).astype(dtype)  # noqa: E731
+        return self._packed(("edges", steps, dtype), edges)
 
     def _run_constant(self, xs, steps, k_start, record):
         """One hidden layer, constant input: spike counts in closed form; returns (out, raster or None)."""
         from spikenet.rate import _bridge_kernel as kernel
 
-        W, b, v0, growth, readout, b_out = self._packed("constant", self._pack_constant)
-        edges = self._edges(steps)
-        x = xs[0]
+        # float32 while exp(T / tau_m) is finite in it, else float64 (the output is cast back)
+        work = self.dtype
+        if steps * self.dt / self.neurons[0].tau_m > _EXP_MAX_32:
+            work = np.dtype(np.float64)
+        W, b, v0, growth, readout, b_out = self._packed(("constant", work), lambda: self._pack_constant(work))
+        edges = self._edges(steps, work)
+        x = xs[0] if work == self.dtype else xs[0].astype(work)
         batch = x.shape[0]
         use = 1 if batch * W.size < _PARALLEL_WORK_CONSTANT else numba.get_num_threads()
         threads = numba.get_num_threads()
@@ -309,20 +314,20 @@ class SpikingModel:
             if record:
                 raster = np.empty((steps, batch, W.shape[1]), dtype=np.int32)
                 kernel.count_constant_layer(x, W, b, v0, growth, edges, raster, 4 * use)
-                counts = raster[k_start:].sum(axis=0, dtype=self.dtype)
+                counts = raster[k_start:].sum(axis=0, dtype=work)
             else:
-                out = np.empty((batch, readout.shape[0]), dtype=self.dtype)
-                scale = self.dtype.type(1.0 / (steps - k_start))
+                out = np.empty((batch, readout.shape[0]), dtype=work)
+                scale = work.type(1.0 / (steps - k_start))
                 args = (v0, growth, edges[k_start], edges[steps], readout, b_out, scale, out, 4 * use)
                 kernel.run_constant_layer(x, W, b, *args)
-                return out, None
+                return out.astype(self.dtype, copy=False), None
         finally:
             if use != threads:
                 numba.set_num_threads(threads)
         out = counts @ readout.T
-        out *= self.dtype.type(1.0 / (steps - k_start))
+        out *= work.type(1.0 / (steps - k_start))
         out += b_out
-        return out, raster
+        return out.astype(self.dtype, copy=False), raster
 
     def _run_fast(self, xs, steps, k_start, record):
         """Instantaneous synapses: one call of the batched kernel; returns (out, raster or None)."""

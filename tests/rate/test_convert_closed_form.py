@@ -178,3 +178,19 @@ def test_lif_rate_with_no_refractory_period_converts():
     # the readout counts the same spikes
     decoded = snn.amplitudes[0] * counts.sum() / 0.05
     np.testing.assert_allclose(snn.run(np.zeros((1, 1)), 0.05), [[decoded]], rtol=RTOL_F64)
+
+
+def test_long_float32_runs_count_in_float64_where_exp_t_over_tau_m_overflows_float32():
+    # 200 steps of 1 ms with tau_m = 2 ms: exp(T / tau_m) = e^100 is beyond float32;
+    # the closed form then computes in float64 and matches the float64 model's spikes
+    model = one_layer_net()
+    x = np.random.default_rng(7).integers(0, 9, (6, 3)) / 8.0  # exact in float32
+    snn32, snn64 = to_spiking(model, dtype="float32"), to_spiking(model, dtype="float64")
+    T = 0.2
+    assert T / snn32.neurons[0].tau_m == pytest.approx(100.0)
+    counts = snn32.simulate(x, T).counts[0]
+    assert counts.sum() > 1000
+    np.testing.assert_array_equal(counts, snn64.simulate(x, T).counts[0])
+    out = snn32.run(x, T)
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out, snn64.run(x, T), rtol=RTOL_F32)
