@@ -50,8 +50,8 @@ METHODS = {
     "spikenet": "SoftLIF MLP -> `to_spiking(dt=1e-3)` with its defaults (instantaneous synapses, "
                 "rate_scale 10, v_init 0.5, float32); one hidden layer under a constant input counts "
                 "its spikes from the LIF neuron's closed-form spike times; Numba threads (a run with "
-                "fewer than about 2 million input weights times images uses one thread whatever the "
-                "setting: waking the pool costs more); no BLAS or torch at run time",
+                "fewer than 20 million input weights times images, such as this one, uses one thread "
+                "whatever the setting: waking the pool costs more); no BLAS or torch at run time",
     "spikingjelly": "ReLU MLP -> `ann2snn.Converter(RateCodingRecipe(mode=\"Max\"))`, IF neurons, "
                     "torch threads",
     "snntorch": "`Leaky` MLP trained by surrogate-gradient BPTT at 10 steps, direct input, torch threads",

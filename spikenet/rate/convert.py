@@ -44,8 +44,11 @@ RELU_DRIVE_MAX = 8.0
 # Runs with less work (neuron-steps) than this use one Numba thread.
 _PARALLEL_WORK = 2_000_000
 # Closed-form runs (one hidden layer, constant input) with fewer input weights
-# times samples than this use one Numba thread.
-_PARALLEL_WORK_CONSTANT = 2_000_000
+# times samples than this (about 2 ms of one core) use one Numba thread: the
+# digits test set (3.7 million, 0.3 ms) gains at most 2x from a second thread
+# on an idle machine but lost 70x on a loaded one (a thread pool whose
+# threads wait for each other while other processes hold the cores).
+_PARALLEL_WORK_CONSTANT = 20_000_000
 # Largest T / tau_m of a closed-form run in float32 (beyond it the run computes
 # in float64) and at all: exp(T / tau_m) must stay finite.
 _EXP_MAX_32 = 80.0
@@ -479,6 +482,9 @@ class SpikingModel:
         With ``synapse=None`` a run of fewer than about 2 million
         neuron-steps uses one Numba thread (waking the thread pool would cost
         more than it saves); larger runs use ``numba.get_num_threads()``.
+        A network with one hidden layer under a constant input counts its
+        spikes in closed form, at a cost that does not grow with ``T``; it
+        uses one thread below 20 million input weights times samples.
         """
         steps = self._steps(T)
         T = steps * self.dt
