@@ -55,13 +55,6 @@ _EXP_MAX_32 = 80.0
 _EXP_MAX_64 = 700.0
 
 
-def _read_only(a) -> np.ndarray:
-    """A read-only view of ``a`` as an array (the caller's array keeps its own flags)."""
-    view = np.asarray(a).view()
-    view.flags.writeable = False
-    return view
-
-
 @dataclass(frozen=True)
 class SpikingRun:
     """What :meth:`SpikingModel.simulate` returns.
@@ -135,15 +128,13 @@ class SpikingModel:
     weights, biases : list of numpy.ndarray
         ``weights[i]`` (n_i, n_{i-1}) and ``biases[i]`` (n_i,) of the Linear
         layer feeding population ``i``; the last entries are the readout.
-        Read-only: the arrays the kernels use are derived from them once and
-        kept (replace an entry to change a layer).
     """
 
     def __init__(
         self, weights, biases, neurons, amplitudes, dt, synapse, rate_scale, v_init=0.0, dtype=np.float64
     ):
-        self.weights = [_read_only(w) for w in weights]
-        self.biases = [_read_only(b) for b in biases]
+        self.weights = weights
+        self.biases = biases
         self.neurons = neurons
         self.amplitudes = amplitudes
         self.dt = dt
@@ -259,19 +250,23 @@ class SpikingModel:
 
     def _packed(self, key, build):
         """``build()``, cached until ``weights``, ``biases``, ``neurons``, ``amplitudes``, ``dt``,
-        ``dtype`` or ``v_init`` are replaced.
+        ``dtype`` or ``v_init`` change.
 
-        The cache compares the objects by identity and keeps references to
-        them (so that their identities cannot be reused); the weight and bias
-        arrays are read-only, so they cannot change in place.
+        The cache keeps the objects it was built from (compared by identity,
+        and kept alive so that their identities cannot be reused) and a copy
+        of the weight and bias arrays (compared by value, so that changes in
+        place are seen: one pass over the weights, as any run makes).
         """
         refs = (*self.weights, *self.biases, *self.neurons, *self.amplitudes)
         sig = (self.dt, self.dtype, self.v_init, len(self.weights), tuple(map(id, refs)))
+        arrays = (*self.weights, *self.biases)
         hit = self._cache.get(key)
-        if hit is not None and hit[0] == sig:
-            return hit[2]
+        if hit is not None and hit[0] == sig and all(
+            np.array_equal(a, b) for a, b in zip(arrays, hit[2], strict=True)
+        ):
+            return hit[3]
         value = build()
-        self._cache[key] = (sig, refs, value)
+        self._cache[key] = (sig, refs, tuple(np.array(a, copy=True) for a in arrays), value)
         return value
 
     def _constant_path(self, xs, steps) -> bool:

@@ -139,8 +139,9 @@ def test_the_one_layer_batch_is_one_closed_form_kernel_call(monkeypatch):
     assert calls == [(7, 3)]
 
 
-def test_replacing_a_layer_after_a_run_changes_the_next_run():
-    # the kernels' arrays are derived once and kept: replacing a layer renews them
+def test_changing_a_layer_after_a_run_changes_the_next_run():
+    # the kernels' arrays are derived once and kept: replacing a layer, or
+    # changing its arrays in place, renews them
     snn = to_spiking(one_layer_net(), dtype="float64")
     x = np.random.default_rng(6).random((5, 3))
     before = snn.run(x, 0.01)
@@ -148,8 +149,13 @@ def test_replacing_a_layer_after_a_run_changes_the_next_run():
     snn.weights[1] = 2.0 * snn.weights[1]
     snn.biases[1] = 2.0 * snn.biases[1]
     np.testing.assert_allclose(snn.run(x, 0.01), 2.0 * before, rtol=RTOL_F64)
-    with pytest.raises(ValueError, match="read-only"):
-        snn.weights[0][0, 0] = 1.0
+    snn.weights[1] *= 0.5
+    snn.biases[1] *= 0.5
+    np.testing.assert_allclose(snn.run(x, 0.01), before, rtol=RTOL_F64)
+    snn.weights[0][:] = 0.0  # no input: every neuron at its bias
+    silent = to_spiking(one_layer_net(), dtype="float64")
+    silent.weights[0] = np.zeros_like(silent.weights[0])
+    np.testing.assert_array_equal(snn.run(x, 0.01), silent.run(x, 0.01))
 
 
 def test_a_run_leaves_numbas_thread_count_as_it_was():
