@@ -36,6 +36,10 @@ alternating rounds through the load gate::
 
     python -m benchmarks --cases bridge --out bridge-today
 
+Only the bridge's 5- and 10-step ratios against SpikingJelly (a few minutes)::
+
+    python -m benchmarks --cases bridge --quick
+
 Rewrite the report from saved results without measuring::
 
     python -m benchmarks --from-json spikenet-bench/results.json
@@ -106,7 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the headline ratios only: cuba-4000, lif-100000 and hh-10000, spikenet "
                         f"(and its stepped LIF kernel) against Brian2 cpp_standalone, {QUICK_ROUNDS} "
                         "rounds, warm caches; sized to finish within 15 minutes on a quiet 2-core "
-                        "machine (about 10 by the run times of earlier runs)")
+                        "machine (about 10 by the run times of earlier runs); with --cases bridge: "
+                        "only the bridge's 5- and 10-step runs against SpikingJelly")
     p.add_argument("--repeats", "--rounds", dest="repeats", type=int, default=None,
                    help="rounds per case (each runs every simulator once), >= 3 (default 3, "
                         f"{QUICK_ROUNDS} with --quick, 1 with --smoke)")
@@ -215,9 +220,10 @@ def plan(args) -> tuple[list[C.Case], list[C.Sim], list[str], int]:
     if args.quick:
         if args.smoke:
             raise SystemExit("--quick and --smoke exclude each other")
-        if args.cases != "all":
-            raise SystemExit("--quick measures its own cases; leave out --cases")
-        case_list = list(C.QUICK_CASES)
+        if args.cases not in ("all", "bridge"):
+            raise SystemExit("--quick measures its own cases; leave out --cases (or give only 'bridge')")
+        # --cases bridge --quick: only the bridge's 5- and 10-step ratios (benchmarks.bridge_case.QUICK)
+        case_list = [] if args.cases == "bridge" else list(C.QUICK_CASES)
     else:
         case_list = _parse_cases(args.cases, args.smoke)
     sims, notes = select_sims(args)
@@ -409,6 +415,8 @@ def run_bridge_case(args, rounds: int, gate: LoadGate, log=print, runner=None) -
     threads = sorted({int(t) for t in _csv(args.threads)})
     if args.smoke:
         steps, config = B.SMOKE["steps"], {"epochs": B.SMOKE["epochs"], "repeats": B.SMOKE["repeats"]}
+    elif args.quick:
+        steps, config = B.QUICK["steps"], {"epochs": None, "repeats": B.QUICK["repeats"], "quick": True}
     else:
         steps, config = B.STEPS, {"epochs": None, "repeats": 5}
     notes = []
@@ -418,6 +426,8 @@ def run_bridge_case(args, rounds: int, gate: LoadGate, log=print, runner=None) -
                                      timeout=args.timeout)
     else:
         libraries = list(B.LIBRARIES)
+    if args.quick:
+        libraries = [lib for lib in libraries if lib in B.QUICK["libraries"]]
     section = B.run_bridge(rounds, steps, threads, runner, gate, libraries=libraries, log=log,
                            config=config)
     section["notes"] = notes

@@ -48,8 +48,10 @@ NAMES = {"spikenet": "spikenet", "spikingjelly": "SpikingJelly", "snntorch": "sn
 #: What each runs.
 METHODS = {
     "spikenet": "SoftLIF MLP -> `to_spiking(dt=1e-3)` with its defaults (instantaneous synapses, "
-                "rate_scale 10, v_init 0.5, float32), Numba threads (a run of fewer than about 2 "
-                "million neuron-steps uses one thread whatever the setting: waking the pool costs more)",
+                "rate_scale 10, v_init 0.5, float32); one hidden layer under a constant input counts "
+                "its spikes from the LIF neuron's closed-form spike times; Numba threads (a run with "
+                "fewer than 20 million input weights times images, such as this one, uses one thread "
+                "whatever the setting: waking the pool costs more); no BLAS or torch at run time",
     "spikingjelly": "ReLU MLP -> `ann2snn.Converter(RateCodingRecipe(mode=\"Max\"))`, IF neurons, "
                     "torch threads",
     "snntorch": "`Leaky` MLP trained by surrogate-gradient BPTT at 10 steps, direct input, torch threads",
@@ -63,6 +65,8 @@ TARGET_RATIO = 2.0
 ACCURACY_TOL = 0.005
 #: --smoke: tiny training, few step counts, one timed call per point.
 SMOKE = {"steps": (5, 10), "epochs": 2, "repeats": 1}
+#: --cases bridge --quick: the short runs against the target peer only (training as in a full run).
+QUICK = {"steps": (5, 10), "libraries": ("spikenet", "spikingjelly"), "repeats": 7}
 #: Markers of the generated table in docs/bridge.md.
 DOC_BEGIN = "<!-- bridge-peers:begin -->"
 DOC_END = "<!-- bridge-peers:end -->"

@@ -247,6 +247,24 @@ def test_bridge_is_part_of_full_runs_only():
     assert p.parse_args([]).bridge is None and p.parse_args(["--no-bridge"]).bridge is False
 
 
+def test_quick_bridge_measures_the_short_runs_against_spikingjelly_only():
+    from benchmarks.__main__ import QUICK_ROUNDS, build_parser, plan, run_bridge_case
+
+    args = build_parser().parse_args(["--quick", "--cases", "bridge"])
+    case_list, _, _, rounds = plan(args)
+    assert case_list == [] and rounds == QUICK_ROUNDS >= 3
+    order = []
+    section = run_bridge_case(args, 3, _gate([0.1] * 50), log=lambda *_: None, runner=fake_runner(order))
+    assert section["config"]["steps"] == [5, 10] and section["config"]["quick"] is True
+    assert section["libraries"] == ["spikenet", "spikingjelly"]
+    sn, sj = "spikenet", "spikingjelly"
+    assert order == [(sn, 0), (sj, 0), (sj, 1), (sn, 1), (sn, 2), (sj, 2)]
+    row = _row(section, 1, 5)
+    assert set(row["ratios"]) == {sj} and row["ratios"][sj]["median"] == 2.5
+    with pytest.raises(SystemExit, match="--quick"):
+        plan(build_parser().parse_args(["--quick", "--cases", "bridge,cuba-4000"]))
+
+
 def test_runner_records_thread_settings_while_timing():
     spec = importlib.util.spec_from_file_location("_peer_common", bp.HERE / "_peer_common.py")
     common = importlib.util.module_from_spec(spec)

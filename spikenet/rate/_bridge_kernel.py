@@ -271,3 +271,176 @@ def run_feedforward(
                     for j in range(n_out):
                         out[b, j] += c * wflat[row + j]
     return n_hidden
+
+
+# --- one hidden layer under a constant input: spike counts in closed form -----------------------------
+#
+# A LIF neuron (threshold 1, reset 0, refractory tau_ref) with a constant drive
+# J > 1 that starts at v0 < 1, not refractory, fires its first spike at
+# t_0 = tau_m ln q with q = (J - v0) / (J - 1), and then periodically with the
+# period tau_ref + tau_m ln(J / (J - 1)). Spike m is therefore emitted before
+# time T exactly when
+#
+#     q g^m < exp(T / tau_m),    g = (J / (J - 1)) exp(tau_ref / tau_m),
+#
+# so the spikes in a window, or in each step, are counted by comparing a
+# geometric sequence with the window's (or the steps') edges: multiplications
+# and comparisons, no exp or log per neuron. A neuron with J <= 1 never
+# reaches the threshold from v0 < 1.
+
+@njit(cache=True, inline="always", fastmath=_FM, error_model="numpy")
+def _dense_drive(J, x, W, b, n_in, n):
+    """``J[:n] = b + x @ W`` for one sample (``W`` is ``(n_in, n)``), skipping zero inputs."""
+    for j in range(n):
+        J[j] = b[j]
+    for k in range(n_in):
+        c = x[k]
+        if c != 0.0:
+            for j in range(n):
+                J[j] += c * W[k, j]
+
+
+@njit(cache=True, fastmath={"contract", "reassoc"}, error_model="numpy", no_cpython_wrapper=True)
+def _readout(c, R, b_out, scale, out, bi):
+    """``out[bi] = b_out + scale * R @ c`` (sums in any order, so that they vectorise).
+
+    Not inlined: the summation order is free only inside a function compiled
+    with ``reassoc`` (an inlined body takes its caller's flags).
+    """
+    n_out, n = R.shape
+    for o in range(n_out):
+        s = c[0] * 0.0
+        for j in range(n):
+            s += c[j] * R[o, j]
+        out[bi, o] = s * scale + b_out[o]
+
+
+@njit(cache=True, inline="always", fastmath=_FM, error_model="numpy")
+def _spikes_before(drive, v0, growth, e):
+    """Spikes of one neuron (``drive``, start ``v0``) before the time ``T`` with ``e = exp(T / tau_m)``."""
+    one = v0 * 0.0 + 1.0
+    if not drive > one:  # below threshold (or NaN)
+        return 0
+    z = (drive - v0) / (drive - one)
+    g = (drive / (drive - one)) * growth
+    m = 0
+    while z < e:
+        m += 1
+        z *= g
+    return m
+
+
+@njit(cache=True, parallel=True, fastmath=_FM, error_model="numpy")
+def run_constant_layer(x, W, b, v0, growth, e_start, e_end, R, b_out, scale, out, n_chunks):
+    """Decoded output of one LIF layer under a constant input, counting its spikes in ``[T_s, T_e)``.
+
+    Parameters
+    ----------
+    x : ndarray (batch, n_in)
+        Constant input of every sample.
+    W : ndarray (n_in, n)
+        Transposed input weights.
+    b : ndarray (n,)
+        Bias currents.
+    v0 : float
+        Initial voltage (threshold units, ``0 <= v0 < 1``).
+    growth : float
+        ``exp(tau_ref / tau_m)``.
+    e_start, e_end : float
+        ``exp(T_s / tau_m)`` and ``exp(T_e / tau_m)`` (window edges, s).
+    R : ndarray (n_out, n)
+        Readout weights (per spike).
+    b_out : ndarray (n_out,)
+        Readout bias.
+    scale : float
+        Factor of the counts (one over the window's steps).
+    out : ndarray (batch, n_out)
+        Written: ``b_out + scale * R @ c`` with ``c`` the spike counts of the
+        window of each sample.
+    n_chunks : int
+        Number of parallel chunks of the batch.
+
+    Notes
+    -----
+    Spike counts grow with the drive (both ``q`` and ``g`` fall as ``J``
+    rises), so the neuron with the largest drive of a sample bounds the
+    spikes of all: the branch-free pass runs that many terms of every
+    sequence (a scalar pass finishes any neuron left, as a guard against
+    rounding).
+    """
+    batch, n_in = x.shape
+    n = W.shape[1]
+    one = v0 * 0.0 + 1.0
+    from_start = not e_start > one
+    n_chunks = max(1, min(batch, n_chunks))
+    for chunk in prange(n_chunks):
+        J = np.empty(n, dtype=x.dtype)
+        z = np.empty(n, dtype=x.dtype)
+        g = np.empty(n, dtype=x.dtype)
+        c = np.empty(n, dtype=x.dtype)
+        for bi in range(chunk * batch // n_chunks, (chunk + 1) * batch // n_chunks):
+            _dense_drive(J, x[bi], W, b, n_in, n)
+            J_max = J[0]
+            for j in range(1, n):
+                J_max = max(J_max, J[j])
+            terms = _spikes_before(J_max, v0, growth, e_end)
+            # branch-free passes over the neurons (they vectorise): the first `terms` spikes of each
+            for j in range(n):
+                Jj = J[j]
+                act = Jj > one
+                d = Jj - one if act else one
+                z[j] = (Jj - v0) / d if act else e_end  # inactive: never below e_end
+                g[j] = (Jj / d) * growth if act else one + one
+                c[j] = 0.0 * one
+            for _ in range(terms):
+                if from_start:
+                    for j in range(n):
+                        zj = z[j]
+                        c[j] += one if zj < e_end else 0.0 * one
+                        z[j] = zj * g[j]
+                else:
+                    for j in range(n):
+                        zj = z[j]
+                        c[j] += (one if zj < e_end else 0.0 * one) - (one if zj < e_start else 0.0 * one)
+                        z[j] = zj * g[j]
+            # guard: neurons with more spikes in the window, one by one
+            for j in range(n):
+                zj = z[j]
+                while zj < e_end:
+                    c[j] += one if zj >= e_start else 0.0 * one
+                    zj *= g[j]
+            _readout(c, R, b_out, scale, out, bi)
+
+
+@njit(cache=True, parallel=True, fastmath=_FM, error_model="numpy")
+def count_constant_layer(x, W, b, v0, growth, edges, raster, n_chunks):
+    """Spike counts of one LIF layer under a constant input, in every step.
+
+    Same model as :func:`run_constant_layer`; ``edges`` (steps + 1,) holds
+    ``exp(k dt / tau_m)`` for ``k = 0 .. steps`` and ``raster`` (steps, batch,
+    n) int32 is written with the spikes of every neuron in every step.
+    """
+    batch, n_in = x.shape
+    n = W.shape[1]
+    steps = edges.shape[0] - 1
+    one = v0 * 0.0 + 1.0
+    n_chunks = max(1, min(batch, n_chunks))
+    for chunk in prange(n_chunks):
+        J = np.empty(n, dtype=x.dtype)
+        for bi in range(chunk * batch // n_chunks, (chunk + 1) * batch // n_chunks):
+            _dense_drive(J, x[bi], W, b, n_in, n)
+            for j in range(n):
+                Jj = J[j]
+                for k in range(steps):
+                    raster[k, bi, j] = 0
+                if not Jj > one:
+                    continue
+                zj = (Jj - v0) / (Jj - one)
+                gj = (Jj / (Jj - one)) * growth
+                k = 0
+                while k < steps:
+                    if zj < edges[k + 1]:
+                        raster[k, bi, j] += 1
+                        zj *= gj
+                    else:
+                        k += 1

@@ -43,6 +43,16 @@ RELU_PERCENTILE = 99.9
 RELU_DRIVE_MAX = 8.0
 # Runs with less work (neuron-steps) than this use one Numba thread.
 _PARALLEL_WORK = 2_000_000
+# Closed-form runs (one hidden layer, constant input) with fewer input weights
+# times samples than this (about 2 ms of one core) use one Numba thread: the
+# digits test set (3.7 million, 0.3 ms) gains at most 2x from a second thread
+# on an idle machine but lost 70x on a loaded one (a thread pool whose
+# threads wait for each other while other processes hold the cores).
+_PARALLEL_WORK_CONSTANT = 20_000_000
+# Largest T / tau_m of a closed-form run in float32 (beyond it the run computes
+# in float64) and at all: exp(T / tau_m) must stay finite.
+_EXP_MAX_32 = 80.0
+_EXP_MAX_64 = 700.0
 
 
 @dataclass(frozen=True)
@@ -132,6 +142,7 @@ class SpikingModel:
         self.rate_scale = rate_scale
         self.v_init = v_init
         self.dtype = np.dtype(dtype)
+        self._cache = {}  # arrays derived from the layers, see _packed
 
     @property
     def n_in(self) -> int:
@@ -237,11 +248,93 @@ class SpikingModel:
             v0,
         )
 
+    def _packed(self, key, build):
+        """``build()``, cached until ``weights``, ``biases``, ``neurons``, ``amplitudes``, ``dt``,
+        ``dtype`` or ``v_init`` change.
+
+        The cache keeps the objects it was built from (compared by identity,
+        and kept alive so that their identities cannot be reused) and a copy
+        of the weight and bias arrays (compared by value, so that changes in
+        place are seen: one pass over the weights, as any run makes).
+        """
+        refs = (*self.weights, *self.biases, *self.neurons, *self.amplitudes)
+        sig = (self.dt, self.dtype, self.v_init, len(self.weights), tuple(map(id, refs)))
+        arrays = (*self.weights, *self.biases)
+        hit = self._cache.get(key)
+        if hit is not None and hit[0] == sig and all(
+            np.array_equal(a, b) for a, b in zip(arrays, hit[2], strict=True)
+        ):
+            return hit[3]
+        value = build()
+        self._cache[key] = (sig, refs, tuple(np.array(a, copy=True) for a in arrays), value)
+        return value
+
+    def _constant_path(self, xs, steps) -> bool:
+        """Whether the closed-form kernel runs this: one hidden layer, a constant input, a short run."""
+        if len(self.sizes) != 1 or xs.shape[0] != 1:
+            return False
+        # exp(T / tau_m) must stay finite in the simulation's dtype
+        return steps * self.dt / self.neurons[0].tau_m <= _EXP_MAX_64
+
+    def _pack_constant(self, dtype):
+        """Arrays of the closed-form kernel in ``dtype``: transposed input weights, bias, growth, readout."""
+        neuron = self.neurons[0]
+        W = np.ascontiguousarray(self.weights[0].T, dtype=dtype)
+        b = np.ascontiguousarray(self.biases[0], dtype=dtype)
+        readout = np.ascontiguousarray((self.amplitudes[0] / self.dt) * self.weights[1], dtype=dtype)
+        b_out = np.ascontiguousarray(self.biases[1], dtype=dtype)
+        growth = dtype.type(math.exp(neuron.tau_ref / neuron.tau_m))
+        return W, b, dtype.type(self.v_init), growth, readout, b_out
+
+    def _edges(self, steps, dtype):
+        """``exp(k dt / tau_m)`` for ``k = 0 .. steps``, in ``dtype``."""
+        rate = self.dt / self.neurons[0].tau_m
+        edges = lambda: np.exp(np.arange(steps + 1) * rate).astype(dtype)  # noqa: E731
+        return self._packed(("edges", steps, dtype), edges)
+
+    def _run_constant(self, xs, steps, k_start, record):
+        """One hidden layer, constant input: spike counts in closed form; returns (out, raster or None)."""
+        from spikenet.rate import _bridge_kernel as kernel
+
+        # float32 while exp(T / tau_m) is finite in it, else float64 (the output is cast back)
+        work = self.dtype
+        if steps * self.dt / self.neurons[0].tau_m > _EXP_MAX_32:
+            work = np.dtype(np.float64)
+        W, b, v0, growth, readout, b_out = self._packed(("constant", work), lambda: self._pack_constant(work))
+        edges = self._edges(steps, work)
+        x = xs[0] if work == self.dtype else xs[0].astype(work)
+        batch = x.shape[0]
+        use = 1 if batch * W.size < _PARALLEL_WORK_CONSTANT else numba.get_num_threads()
+        threads = numba.get_num_threads()
+        try:
+            if use != threads:
+                numba.set_num_threads(use)
+            if record:
+                raster = np.empty((steps, batch, W.shape[1]), dtype=np.int32)
+                kernel.count_constant_layer(x, W, b, v0, growth, edges, raster, 4 * use)
+                counts = raster[k_start:].sum(axis=0, dtype=work)
+            else:
+                out = np.empty((batch, readout.shape[0]), dtype=work)
+                scale = work.type(1.0 / (steps - k_start))
+                args = (v0, growth, edges[k_start], edges[steps], readout, b_out, scale, out, 4 * use)
+                kernel.run_constant_layer(x, W, b, *args)
+                return out.astype(self.dtype, copy=False), None
+        finally:
+            if use != threads:
+                numba.set_num_threads(threads)
+        out = counts @ readout.T
+        out *= work.type(1.0 / (steps - k_start))
+        out += b_out
+        return out.astype(self.dtype, copy=False), raster
+
     def _run_fast(self, xs, steps, k_start, record):
         """Instantaneous synapses: one call of the batched kernel; returns (out, raster or None)."""
         from spikenet.rate._bridge_kernel import run_feedforward
 
-        wflat, woff, sizes, bflat, decay, tau_m, tau_ref, v0 = self._pack()
+        if self._constant_path(xs, steps):
+            return self._run_constant(xs, steps, k_start, record)
+
+        wflat, woff, sizes, bflat, decay, tau_m, tau_ref, v0 = self._packed("feedforward", self._pack)
         batch = xs.shape[1]
         out = np.empty((batch, self.n_out), dtype=self.dtype)
         shape = (steps, batch, v0.size) if record else (0, 0, 0)
@@ -384,6 +477,9 @@ class SpikingModel:
         With ``synapse=None`` a run of fewer than about 2 million
         neuron-steps uses one Numba thread (waking the thread pool would cost
         more than it saves); larger runs use ``numba.get_num_threads()``.
+        A network with one hidden layer under a constant input counts its
+        spikes in closed form, at a cost that does not grow with ``T``; it
+        uses one thread below 20 million input weights times samples.
         """
         steps = self._steps(T)
         T = steps * self.dt
