@@ -67,6 +67,14 @@ from spikenet._validation import (
 )
 from spikenet.sim._chunks import ChunkClock, StopOnInterrupt
 from spikenet.sim.connectivity import bernoulli_positions
+from spikenet.sim.models.base import NeuronModel
+from spikenet.sim.network_models import (
+    build_gen,
+    check_params,
+    gen_initial_state,
+    gen_set,
+    gen_state_code,
+)
 from spikenet.sim.network_results import NetworkResult
 from spikenet.sim.neurons import HH, LIF
 from spikenet.sim.synapses import Delta, PSCFilter, expm
@@ -78,7 +86,7 @@ _HH_STATES = ("v", "I_syn", "m", "h", "n")
 # Built arrays that hold the state of a run (kept when set() rebuilds the constants), and the
 # part of it that is synaptic input in flight (cleared by reset()).
 _INPUT_STATE_KEYS = ("stages", "ring_idx", "ring_cnt", "dbuf")
-_STATE_KEYS = ("v", "ref_end", "gm", "gh", "gn", *_INPUT_STATE_KEYS, "cap")
+_STATE_KEYS = ("v", "ref_end", "gm", "gh", "gn", *_INPUT_STATE_KEYS, "cap", "gen_S")
 _STATE_CODE = {"v": 0, "I_syn": 1, "m": 2, "h": 3, "n": 4, "ref": 5}
 # Per-chunk memory of the per-step input buffers (time-varying currents and
 # input spike pointers, bytes); longer chunks are split.
@@ -98,21 +106,25 @@ class Population:
     ----------
     n : int
         Number of neurons.
-    neuron : LIF or HH
+    neuron : LIF, HH or NeuronModel
         Neuron model.
     name : str
         Name, usable wherever a population is expected (``record``, results).
     index : int
         Position in the network.
+    params : dict
+        Per-neuron parameter values (name -> (n,) float64) that override the
+        model's (``add_population(..., params=)`` and ``Network.set``).
     """
 
     network: Network
     index: int
     n: int
-    neuron: LIF | HH
+    neuron: LIF | HH | NeuronModel
     name: str
     bias: np.ndarray = field(default=None)
     init: dict = field(default_factory=dict)
+    params: dict = field(default_factory=dict)
 
     def __repr__(self):
         return f"Population({self.name!r}, n={self.n}, neuron={self.neuron!r})"
@@ -120,6 +132,8 @@ class Population:
     @property
     def state_names(self) -> tuple[str, ...]:
         """Names of the states that ``Network.run(record=...)`` can record."""
+        if isinstance(self.neuron, NeuronModel):
+            return (*self.neuron.state_names, "I_syn")
         return _LIF_STATES if isinstance(self.neuron, LIF) else _HH_STATES
 
 
@@ -337,25 +351,35 @@ class Network:
             raise ValueError(f"{name} must have shape ({n},) or (batch, n) = ({B}, {n}), got {arr.shape}")
         return np.array(np.broadcast_to(arr, (B, n)), dtype=np.float64)
 
-    def add_population(self, n, neuron, bias=0.0, init=None, name=None) -> Population:
+    def add_population(self, n, neuron, bias=0.0, init=None, name=None, params=None) -> Population:
         """Add a population of ``n`` identical neurons.
 
         Parameters
         ----------
         n : int
             Number of neurons (> 0).
-        neuron : LIF or HH
-            Neuron model.
+        neuron : LIF, HH or NeuronModel
+            Neuron model: ``LIF``, ``HH``, or any model on the
+            :class:`~spikenet.sim.models.NeuronModel` interface
+            (``Izhikevich``, ``AdEx``, a user's own).
         bias : float or array_like
             Constant drive added every step: dimensionless for LIF, uA/cm^2
-            for HH; scalar, shape (n,), or (batch, n) with ``batch``.
+            for HH, the model's drive units otherwise (e.g. pA for AdEx);
+            scalar, shape (n,), or (batch, n) with ``batch``.
         init : dict, optional
             Initial states: ``"v"`` (default ``v_reset`` for LIF, ``v_init`` for
             HH) and, for LIF, ``"ref"`` (remaining refractory time in s); for HH
             ``"m"``, ``"h"``, ``"n"`` (default: steady state at the initial
-            voltage). Values are scalars, (n,) or (batch, n) arrays.
+            voltage); for a NeuronModel its ``state_names`` (default: the
+            model's ``initial_state``). Values are scalars, (n,) or (batch, n)
+            arrays.
         name : str, optional
             Unique name (default ``"pop<index>"``).
+        params : dict, optional
+            Per-neuron parameters of a NeuronModel population: maps any
+            parameter (dataclass field) of ``neuron`` to an array (n,) that
+            overrides the model's value neuron by neuron; each neuron's
+            values are checked as the model's constructor checks them.
 
         Returns
         -------
@@ -363,8 +387,9 @@ class Network:
         """
         self._check_mutable()
         n = positive_int("n", n)
-        if not isinstance(neuron, (LIF, HH)):
-            raise TypeError(f"neuron must be a spikenet.sim.LIF or HH instance, got {type(neuron).__name__}")
+        if not isinstance(neuron, (LIF, HH, NeuronModel)):
+            raise TypeError("neuron must be a spikenet.sim neuron model (LIF, HH, Izhikevich, AdEx or "
+                            f"another NeuronModel), got {type(neuron).__name__}")
         index = len(self.populations)
         name = f"pop{index}" if name is None else name
         if not isinstance(name, str):
@@ -372,7 +397,11 @@ class Network:
         if any(p.name == name for p in self.populations):
             raise ValueError(f"name {name!r} is already used by another population")
         bias = self._per_neuron("bias", bias, n)
-        allowed = ("v", "ref") if isinstance(neuron, LIF) else ("v", "m", "h", "n")
+        if isinstance(neuron, NeuronModel):
+            allowed = neuron.state_names
+        else:
+            allowed = ("v", "ref") if isinstance(neuron, LIF) else ("v", "m", "h", "n")
+        per_neuron = check_params(neuron, params, n)
         init_arrays = {}
         if init is not None:
             if not isinstance(init, Mapping):
@@ -382,7 +411,7 @@ class Network:
                 init_arrays[key] = self._per_neuron(f"init[{key!r}]", val, n)
             if "ref" in init_arrays and np.any(init_arrays["ref"] < 0):
                 raise ValueError("init['ref'] must be >= 0 s")
-        pop = Population(self, index, n, neuron, name, bias, init_arrays)
+        pop = Population(self, index, n, neuron, name, bias, init_arrays, per_neuron)
         self.populations.append(pop)
         return pop
 
@@ -632,14 +661,17 @@ class Network:
         """
         pop = self._pop(pop)
         nrn = pop.neuron
+        gen = isinstance(nrn, NeuronModel)
         fields = [f.name for f in dataclasses.fields(nrn)]
-        states = ("v", "ref") if isinstance(nrn, LIF) else ("v", "m", "h", "n")
-        params, state, bias = {}, {}, None
+        states = nrn.state_names if gen else ("v", "ref") if isinstance(nrn, LIF) else ("v", "m", "h", "n")
+        params, per, state, bias = {}, {}, {}, None
         for name, val in values.items():
             if name == "bias":
                 bias = self._per_neuron("bias", val, pop.n)
             elif name in fields:
-                if np.ndim(val) != 0:
+                if np.ndim(val) != 0 and gen:
+                    per[name] = val  # per-neuron values, checked by gen_set
+                elif np.ndim(val) != 0:
                     model = type(nrn).__name__
                     raise ValueError(f"{name} is a parameter of {model}: give a scalar (per-neuron parameter "
                                      f"values are not supported), got shape {np.shape(val)}")
@@ -651,7 +683,11 @@ class Network:
                 state[name] = arr
             else:
                 choice("set argument", name, [*fields, "bias", *states])
-        new_neuron = dataclasses.replace(nrn, **params) if params else nrn
+        if gen:
+            new_neuron, pop.params = gen_set(pop, params, per)
+            params.update(per)
+        else:
+            new_neuron = dataclasses.replace(nrn, **params) if params else nrn
         pop.neuron = new_neuron
         if bias is not None:
             pop.bias = bias
@@ -667,7 +703,11 @@ class Network:
         bd = self._built
         sl = slice(bd["pop_off"][pop.index], bd["pop_off"][pop.index] + pop.n)
         for name, arr in state.items():
-            if name == "ref":
+            if gen:
+                row = nrn.state_names.index(name)
+                o = bd["gen_soff"][pop.index] + row * pop.n
+                bd["gen_S"][:, o:o + pop.n] = arr
+            elif name == "ref":
                 bd["ref_end"][:, sl] = self.t + arr
             else:
                 target = {"v": "v", "m": "gm", "h": "gh", "n": "gn"}[name]
@@ -683,6 +723,9 @@ class Network:
         pop_off = np.concatenate([[0], np.cumsum(pop_n)[:-1]]).astype(np.int64)
         N = int(pop_n.sum())
         pop_kind = np.array([0 if isinstance(p.neuron, LIF) else 1 for p in pops], dtype=np.int64)
+        gen_classes, gen_kinds, gen_arrays = build_gen(pops, B, dtype)
+        for pi, kind in gen_kinds.items():
+            pop_kind[pi] = kind
         # parts (threads) of one copy, and the lanes of the per-thread arrays
         T = self._n_parts(N)
         lanes = B if T == 1 else T
@@ -703,7 +746,7 @@ class Network:
                 a = math.exp(-dt / nrn.tau_m)
                 pop_par[p.index, :6] = (a, 1.0 / -math.expm1(-dt / nrn.tau_m), nrn.tau_m, nrn.tau_ref,
                                         nrn.v_th, nrn.v_reset)
-            else:
+            elif isinstance(nrn, HH):
                 pop_par[p.index, :8] = (nrn.c_m, nrn.g_na, nrn.g_k, nrn.g_l, nrn.e_na, nrn.e_k, nrn.e_l,
                                         nrn.v_spike)
         # synapse groups: one per (post population, filter)
@@ -898,6 +941,9 @@ class Network:
             "w_sdelay": np.concatenate([*w_sdelay, np.zeros(1, np.uint16)]),
             "dbuf": np.zeros((B, max(d_total, 1)), dtype=f), "grp_doff": grp_doff,
             "with_delays": np.array([n_dring], dtype=np.int64) if delayed else None,
+            # NeuronModel populations: their state and parameters, and the model classes whose
+            # generated kernel serves the network (none: the static kernel)
+            **gen_arrays, "gen_classes": gen_classes,
         }
         self._initial_state(self._built)
 
@@ -906,7 +952,11 @@ class Network:
         for p in self.populations:
             sl = slice(bd["pop_off"][p.index], bd["pop_off"][p.index] + p.n)
             nrn = p.neuron
-            if isinstance(nrn, LIF):
+            if isinstance(nrn, NeuronModel):
+                o = bd["gen_soff"][p.index]
+                ns = len(nrn.state_names)
+                bd["gen_S"][:, o:o + ns * p.n] = gen_initial_state(p, self.n_batch).reshape(self.n_batch, -1)
+            elif isinstance(nrn, LIF):
                 bd["v"][:, sl] = p.init.get("v", nrn.v_reset)
                 bd["ref_end"][:, sl] = p.init.get("ref", 0.0)  # absolute end time, counted from t = 0
             else:
@@ -1076,7 +1126,8 @@ class Network:
         f = self.dtype
         # recording layout
         rec_pop = np.array([s[0].index for s in specs], dtype=np.int64)
-        rec_state = np.array([_STATE_CODE[s[1]] for s in specs], dtype=np.int64)
+        rec_state = np.array([gen_state_code(s[0], s[1]) if isinstance(s[0].neuron, NeuronModel)
+                              else _STATE_CODE[s[1]] for s in specs], dtype=np.int64)
         rec_len = np.array([s[2].size for s in specs], dtype=np.int64)
         rec_col = np.concatenate([[0], np.cumsum(rec_len)[:-1]]).astype(np.int64) if specs else rec_len.copy()
         rec_idx = np.concatenate([s[2] for s in specs]) if specs else np.zeros(1, np.int64)
@@ -1112,6 +1163,7 @@ class Network:
         out_idx: list[list[np.ndarray]] = [[] for _ in range(L)]
         out_off: list[list[np.ndarray]] = [[] for _ in range(L)]
         sync = np.zeros(SYNC_SIZE, dtype=np.int64) if T > 1 else None  # None prunes the barrier code
+        gen, gen_module = _gen_args(bd)
         c = bd["conn"]
         done = 0
         try:
@@ -1151,9 +1203,16 @@ class Network:
                         spk_step, spk_idx, spk_off, spk_cnt, bd["with_hh"], bd["with_generic"],
                         _flag(len(rec_pop) > 0), bd["with_dense"], bd["with_sparse_w"],
                         bd["jump_grp"], bd["with_delta"], bd["w_sdelay"], bd["dbuf"], bd["grp_doff"],
-                        bd["with_delays"],
+                        bd["with_delays"], gen,
                     )
-                    if T > 1:
+                    if gen_module is not None:  # NeuronModel populations: the kernel generated for them
+                        if T > 1:
+                            gen_module.run_network_threads(*args)
+                        elif B > 1:
+                            gen_module.run_network_batched(*args)
+                        else:
+                            gen_module.run_network(*args)
+                    elif T > 1:
                         from spikenet.sim.kernels.network import run_network_threads
 
                         run_network_threads(*args)
@@ -1342,6 +1401,18 @@ def _kernel_for(n_batch, key, aot):
     from spikenet.sim.kernels.network import run_network_batched
 
     return run_network_batched
+
+
+def _gen_args(bd):
+    """The kernel argument ``gen`` and the generated kernel module of a built network (None, None without)."""
+    if not bd["gen_classes"]:
+        return None, None
+    from spikenet.sim.kernels.compose import network_kernel
+    from spikenet.sim.kernels.generic import GenArgs
+
+    gen = GenArgs(bd["gen_S"], bd["gen_P"], bd["gen_soff"], bd["gen_poff"], bd["gen_nstate"],
+                  bd["gen_nparam"])
+    return gen, network_kernel(bd["gen_classes"])
 
 
 def _flag(present) -> np.ndarray | None:

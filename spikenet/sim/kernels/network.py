@@ -61,6 +61,7 @@ import math
 from numba import njit, prange
 
 from spikenet.sim.kernels.atomics import atomic_load, atomic_store, spin_barrier
+from spikenet.sim.kernels.generic import gen_drive, gen_spike, gen_state_value  # noqa: F401 - generated kernels
 from spikenet.sim.kernels.hh import hh_step
 from spikenet.sim.kernels.layout import (  # noqa: F401 - re-exported: the kernel's layout
     CONN_DENSE,
@@ -71,6 +72,7 @@ from spikenet.sim.kernels.layout import (  # noqa: F401 - re-exported: the kerne
     LIF_BLOCK,
     LIF_KIND,
     N_POP_PAR,
+    REC_GEN,
     REC_H,
     REC_ISYN,
     REC_M,
@@ -330,7 +332,7 @@ def _run_copy(b, t, n_parts, part_lo, part_hi, sync, k0, n_chunk, kstart, dt, v,
               w_dense, w_cut, w_idx, w_sdata, src_off, ring_idx, ring_cnt, ev_ptr, ev_idx, rec_pop, rec_state,
               rec_col, rec_idx_off, rec_len, rec_idx, rec_out, spk_step, spk_idx, spk_off, spk_cnt, with_hh,
               with_generic, with_rec, with_dense, with_sparse_w, jump_grp, with_delta, w_sdelay, dbuf,
-              grp_doff, with_delays):  # pragma: no cover - compiled
+              grp_doff, with_delays, gen):  # pragma: no cover - compiled
     """Advance part ``t`` of batch copy ``b`` from local step ``kstart[b + t]`` to ``n_chunk``.
 
     A copy is split into ``n_parts`` parts (``n_parts > 1`` only for an
@@ -488,6 +490,9 @@ def _run_copy(b, t, n_parts, part_lo, part_hi, sync, k0, n_chunk, kstart, dt, v,
                         for g in range(grp_post.shape[0]):
                             if grp_post[g] == p:
                                 val += stages[b, grp_off[g] + (grp_nst[g] - 1) * npop + i]
+                    if gen is not None:  # noqa: SIM102 - else pruned: no NeuronModel population
+                        if st >= REC_GEN:
+                            val = gen_state_value(gen, b, p, st - REC_GEN, i, npop)
                     rec_out[k, b, col + q] = val
         # 3. this step's ring slot of the lane: clear, then (first part only)
         # the external input spikes
@@ -571,6 +576,7 @@ def _run_copy(b, t, n_parts, part_lo, part_hi, sync, k0, n_chunk, kstart, dt, v,
                             if flag[i]:
                                 _lif_event(lane, p, i, i0, off, kg, tk, dt, a, pop_par, vo, u[i], te, src_off,
                                            ring_idx, ring_cnt, slot, spk_step, spk_idx, spk_off, spk_cnt)
+            # @generated-model-branches (NeuronModel populations, see kernels/compose.py)
             elif with_hh is not None:
                 # pruned at compile time for LIF-only networks (with_hh=None),
                 # so they never compile the HH code
@@ -627,7 +633,7 @@ def run_network_batched(n_parts, part_lo, part_hi, sync, k0, n_chunk, kstart, dt
                         ring_idx, ring_cnt, ev_ptr, ev_idx, rec_pop, rec_state, rec_col, rec_idx_off, rec_len,
                         rec_idx, rec_out, spk_step, spk_idx, spk_off, spk_cnt, with_hh, with_generic,
                         with_rec, with_dense, with_sparse_w, jump_grp, with_delta, w_sdelay, dbuf,
-                        grp_doff, with_delays):  # pragma: no cover - compiled
+                        grp_doff, with_delays, gen):  # pragma: no cover - compiled
     for b in prange(v.shape[0]):
         _run_copy(b, 0, 1, part_lo, part_hi, sync, k0, n_chunk, kstart, dt, v, ref_end, gate_m, gate_h,
                   gate_n, stages, scratch, flags, flag_words, zeros, jconst, jvar, pop_voff, pop_kind,
@@ -636,7 +642,7 @@ def run_network_batched(n_parts, part_lo, part_hi, sync, k0, n_chunk, kstart, dt
                   conn_ptr_off, conn_data_off, w_dense, w_cut, w_idx, w_sdata, src_off, ring_idx, ring_cnt,
                   ev_ptr, ev_idx, rec_pop, rec_state, rec_col, rec_idx_off, rec_len, rec_idx, rec_out,
                   spk_step, spk_idx, spk_off, spk_cnt, with_hh, with_generic, with_rec, with_dense,
-                  with_sparse_w, jump_grp, with_delta, w_sdelay, dbuf, grp_doff, with_delays)
+                  with_sparse_w, jump_grp, with_delta, w_sdelay, dbuf, grp_doff, with_delays, gen)
 
 
 run_network_batched.__doc__ = _DOC.replace("every batch copy", "every batch copy, in parallel over copies,")
