@@ -675,7 +675,8 @@ class Network:
                     model = type(nrn).__name__
                     raise ValueError(f"{name} is a parameter of {model}: give a scalar (per-neuron parameter "
                                      f"values are not supported), got shape {np.shape(val)}")
-                params[name] = val
+                else:
+                    params[name] = val
             elif name in states:
                 arr = self._per_neuron(name, val, pop.n)
                 if name == "ref" and np.any(arr < 0):
