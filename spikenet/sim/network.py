@@ -1,4 +1,4 @@
-r"""Networks of LIF and Hodgkin-Huxley populations connected through PSC synapses.
+r"""Networks of LIF, Hodgkin-Huxley and other model populations connected through PSC synapses.
 
 Semantics
 ---------
@@ -42,6 +42,15 @@ is missed, as in any fixed-step scheme.
 :mod:`spikenet.sim.kernels.hh` with the synaptic current averaged exactly
 over the step. Spike times are upward crossings of ``v_spike``, linearly
 interpolated within the step.
+
+*Other models* (:class:`~spikenet.sim.models.NeuronModel`: ``Izhikevich``,
+``AdEx``, a user's model). Each step calls the model's own step function,
+as :func:`~spikenet.sim.simulate` does, with the drive held over the step:
+the bias, the external current of the step and every synapse's current
+averaged exactly over the step (so a spike delivers the charge ``W`` in the
+model's drive units x s). The spike time inside the step is the model's.
+Such populations take per-neuron parameters (``params=``); voltage jumps
+(``Delta``) are for LIF targets only.
 """
 
 from __future__ import annotations

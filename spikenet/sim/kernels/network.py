@@ -52,6 +52,14 @@ holds the length of their ring) are either a
 1-element array (keep) or None, and Numba removes the branches under a
 None-typed ``is None`` test. Each network compiles, and caches, only its own
 specialisation: less to compile on a cold start, smaller loops on a warm one.
+
+Populations of :class:`~spikenet.sim.models.NeuronModel` neurons (kind
+``GEN_KIND + m``) keep their state and parameters in the argument ``gen``
+(:class:`spikenet.sim.kernels.generic.GenArgs`, None without them). This
+module never updates them itself: :func:`spikenet.sim.kernels.compose.network_kernel`
+writes a copy of its source with the marker line of the neuron update
+replaced by one branch per model class, and networks with such populations
+run that copy.
 """
 
 from __future__ import annotations
