@@ -83,6 +83,7 @@ from spikenet.sim.network_models import (
     gen_initial_state,
     gen_set,
     gen_state_code,
+    lif_couplings,
 )
 from spikenet.sim.network_results import NetworkResult
 from spikenet.sim.neurons import HH, LIF
@@ -385,10 +386,15 @@ class Network:
         name : str, optional
             Unique name (default ``"pop<index>"``).
         params : dict, optional
-            Per-neuron parameters of a NeuronModel population: maps any
-            parameter (dataclass field) of ``neuron`` to an array (n,) that
-            overrides the model's value neuron by neuron; each neuron's
-            values are checked as the model's constructor checks them.
+            Per-neuron parameters: maps any parameter (dataclass field) of
+            ``neuron`` (``tau_m``, ``v_th``, ... for LIF; ``g_na``, ...,
+            ``v_init`` for HH; any field of a NeuronModel) to an array (n,)
+            that overrides the model's value neuron by neuron; each neuron's
+            values are checked as the model's constructor checks them. A LIF
+            or HH population with per-neuron values runs a separate update
+            pass (exactly the same integration, each neuron with its own
+            constants); populations without them are not slowed down. Delta
+            synapses into such a LIF population are not supported.
 
         Returns
         -------
@@ -678,12 +684,8 @@ class Network:
             if name == "bias":
                 bias = self._per_neuron("bias", val, pop.n)
             elif name in fields:
-                if np.ndim(val) != 0 and gen:
+                if np.ndim(val) != 0:
                     per[name] = val  # per-neuron values, checked by gen_set
-                elif np.ndim(val) != 0:
-                    model = type(nrn).__name__
-                    raise ValueError(f"{name} is a parameter of {model}: give a scalar (per-neuron parameter "
-                                     f"values are not supported), got shape {np.shape(val)}")
                 else:
                     params[name] = val
             elif name in states:
@@ -693,7 +695,7 @@ class Network:
                 state[name] = arr
             else:
                 choice("set argument", name, [*fields, "bias", *states])
-        if gen:
+        if gen or per or pop.params:
             new_neuron, pop.params = gen_set(pop, params, per)
             params.update(per)
         else:
@@ -733,7 +735,7 @@ class Network:
         pop_off = np.concatenate([[0], np.cumsum(pop_n)[:-1]]).astype(np.int64)
         N = int(pop_n.sum())
         pop_kind = np.array([0 if isinstance(p.neuron, LIF) else 1 for p in pops], dtype=np.int64)
-        gen_classes, gen_kinds, gen_arrays = build_gen(pops, B, dtype)
+        gen_classes, gen_kinds, gen_arrays = build_gen(pops, B, dtype, dt)
         for pi, kind in gen_kinds.items():
             pop_kind[pi] = kind
         # parts (threads) of one copy, and the lanes of the per-thread arrays
@@ -795,6 +797,13 @@ class Network:
             grp_avg_off[g] = len(coef)
             coef.extend(_step_average(syn, dt))
         jump_grp = np.array([g for (_, syn), g in groups.items() if isinstance(syn, Delta)], dtype=np.int64)
+        for g in jump_grp:
+            if pops[int(grp_post[g])].params:
+                raise ValueError(f"synapse: Delta (voltage jumps) into {pops[int(grp_post[g])].name!r}, a "
+                                 "population with per-neuron parameters, is not supported; use a PSCFilter "
+                                 "or scalar parameters")
+        gen_arrays["gen_lcoef"], gen_arrays["gen_lcoef_off"] = lif_couplings(pops, groups, grp_nst, dt, dtype,
+                                                                             _voltage_coupling)
         jump_pops = {int(grp_post[g]) for g in jump_grp}
         for c in self._conns:
             if c.src in jump_pops and c.delay_steps == 0:
@@ -901,13 +910,13 @@ class Network:
         grp_fused[jump_grp] = 1  # Delta groups: cleared by the jump pass, never advanced
         for p in pops:
             gs = [g for g in range(G) if grp_post[g] == p.index and g not in jump_grp]
-            if isinstance(p.neuron, LIF) and p.index not in varying and len(gs) <= 2 \
+            if isinstance(p.neuron, LIF) and not p.params and p.index not in varying and len(gs) <= 2 \
                     and all(grp_nst[g] == 1 for g in gs):
                 pop_fuse[p.index, 0] = len(gs)
                 pop_fuse[p.index, 1:1 + len(gs)] = gs
                 grp_fused[gs] = 1
         needs_generic = has_hh or not grp_fused.all() or any(
-            isinstance(p.neuron, LIF) and pop_fuse[p.index, 0] not in (1, 2) for p in pops)
+            isinstance(p.neuron, LIF) and not p.params and pop_fuse[p.index, 0] not in (1, 2) for p in pops)
         var_pops = sorted({c.post.index for c in self._currents if c.kind != "const"})
         pop_voff = np.full(P, -1, dtype=np.int64)
         nv = 0
@@ -967,10 +976,10 @@ class Network:
                 ns = len(nrn.state_names)
                 bd["gen_S"][:, o:o + ns * p.n] = gen_initial_state(p, self.n_batch).reshape(self.n_batch, -1)
             elif isinstance(nrn, LIF):
-                bd["v"][:, sl] = p.init.get("v", nrn.v_reset)
+                bd["v"][:, sl] = p.init.get("v", p.params.get("v_reset", nrn.v_reset))
                 bd["ref_end"][:, sl] = p.init.get("ref", 0.0)  # absolute end time, counted from t = 0
             else:
-                v0 = p.init.get("v", np.full((self.n_batch, p.n), nrn.v_init))
+                v0 = p.init.get("v", np.broadcast_to(p.params.get("v_init", nrn.v_init), (self.n_batch, p.n)))
                 bd["v"][:, sl] = v0
                 for key, arr, x in zip("mhn", (bd["gm"], bd["gh"], bd["gn"]), _hh_steady_state(v0)):
                     arr[:, sl] = p.init.get(key, x)
@@ -1415,13 +1424,17 @@ def _kernel_for(n_batch, key, aot):
 
 def _gen_args(bd):
     """The kernel argument ``gen`` and the generated kernel module of a built network (None, None without)."""
-    if not bd["gen_classes"]:
+    if not bd["gen_used"]:
         return None, None
-    from spikenet.sim.kernels.compose import network_kernel
     from spikenet.sim.kernels.generic import GenArgs
 
     gen = GenArgs(bd["gen_S"], bd["gen_P"], bd["gen_soff"], bd["gen_poff"], bd["gen_nstate"],
-                  bd["gen_nparam"])
+                  bd["gen_nparam"], bd["gen_lpar"], bd["gen_loff"], bd["gen_lcoef"], bd["gen_lcoef_off"],
+                  bd["gen_hpar"], bd["gen_hoff"])
+    if not bd["gen_classes"]:  # per-neuron LIF/HH parameters only: the built-in kernel
+        return gen, None
+    from spikenet.sim.kernels.compose import network_kernel
+
     return gen, network_kernel(bd["gen_classes"])
 
 

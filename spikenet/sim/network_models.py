@@ -13,15 +13,22 @@ they import no Numba.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Mapping
+from types import SimpleNamespace
 
 import numpy as np
 
 from spikenet._validation import choice, finite_array
-from spikenet.sim.kernels.layout import GEN_KIND, REC_GEN, REC_ISYN
+from spikenet.sim.kernels.layout import GEN_KIND, HHPN_KIND, LIFPN_KIND, REC_GEN, REC_ISYN
 from spikenet.sim.models.base import NeuronModel
+from spikenet.sim.neurons import HH, LIF
 
-__all__ = ["build_gen", "check_params", "gen_initial_state", "gen_set", "gen_state_code", "model_classes"]
+# Per-neuron parameter rows of LIF and HH populations (spikenet.sim.kernels.generic).
+_HH_ROWS = ("c_m", "g_na", "g_k", "g_l", "e_na", "e_k", "e_l", "v_spike")
+
+__all__ = ["build_gen", "check_params", "gen_initial_state", "gen_set", "gen_state_code", "lif_couplings",
+           "model_classes", "per_neuron_kind"]
 
 
 def _fields(neuron) -> list[str]:
@@ -72,10 +79,6 @@ def check_params(neuron, params, n: int) -> dict:
         raise TypeError(f"params must be a dict of parameter name -> array (n,), got {type(params).__name__}")
     if not params:
         return {}
-    if not isinstance(neuron, NeuronModel):
-        raise ValueError("params: per-neuron parameters are available for NeuronModel populations "
-                         f"(Izhikevich, AdEx, ...); {type(neuron).__name__} populations take scalar "
-                         "parameters (give different values to separate populations)")
     fields = _fields(neuron)
     out = {}
     for name, value in params.items():
@@ -98,7 +101,23 @@ def model_classes(pops) -> list[type]:
     return sorted(classes, key=lambda c: (c.__module__, c.__qualname__))
 
 
-def build_gen(pops, B: int, dtype):
+def per_neuron_kind(pop) -> int | None:
+    """The kernel kind of a LIF or HH population with per-neuron parameters (None otherwise)."""
+    if not pop.params:
+        return None
+    if isinstance(pop.neuron, LIF):
+        return LIFPN_KIND
+    if isinstance(pop.neuron, HH):
+        return HHPN_KIND
+    return None
+
+
+def _column(pop, name) -> np.ndarray:
+    """Parameter ``name`` of every neuron of ``pop``: (n,) float64."""
+    return pop.params[name] if name in pop.params else np.full(pop.n, float(getattr(pop.neuron, name)))
+
+
+def build_gen(pops, B: int, dtype, dt: float):
     """Kinds and the ``gen`` layout of a network's populations.
 
     Returns
@@ -109,7 +128,12 @@ def build_gen(pops, B: int, dtype):
         Population index -> kind, for the NeuronModel populations.
     arrays : dict
         ``gen_S`` (B, n_state) ``dtype`` zeros, ``gen_P`` (n_param,) float64,
-        ``gen_soff``, ``gen_poff``, ``gen_nstate``, ``gen_nparam`` (n_pops,) int64.
+        ``gen_soff``, ``gen_poff``, ``gen_nstate``, ``gen_nparam`` (n_pops,) int64;
+        ``gen_lpar`` (6, n_lif) ``dtype``, ``gen_loff`` (n_pops,),
+        ``gen_hpar`` (8, n_hh) float64, ``gen_hoff`` (n_pops,): the parameters of
+        LIF and HH populations with per-neuron values (see
+        :mod:`spikenet.sim.kernels.generic`); ``gen_used``: whether the kernel
+        needs the argument at all.
     """
     classes = model_classes(pops)
     P = len(pops)
@@ -130,7 +154,32 @@ def build_gen(pops, B: int, dtype):
         s_total += ns * p.n
         p_total += npar * p.n
         blocks.append(nrn.param_matrix(p.n, p.params).ravel())
+    loff = np.full(P, -1, dtype=np.int64)
+    hoff = np.full(P, -1, dtype=np.int64)
+    lcols, hcols = [], []
+    n_l = n_h = 0
+    for p in pops:
+        kind = per_neuron_kind(p)
+        if kind == LIFPN_KIND:
+            kinds[p.index] = kind
+            loff[p.index] = n_l
+            n_l += p.n
+            tau_m = _column(p, "tau_m")
+            # math.exp and math.expm1 per value: the same numbers as a population's scalar constants
+            uniq, inv = np.unique(tau_m, return_inverse=True)
+            a = np.array([math.exp(-dt / t) for t in uniq])[inv]
+            inv_1ma = np.array([1.0 / -math.expm1(-dt / t) for t in uniq])[inv]
+            lcols.append(np.stack([a, inv_1ma, tau_m, _column(p, "tau_ref"), _column(p, "v_th"),
+                                   _column(p, "v_reset")]))
+        elif kind == HHPN_KIND:
+            kinds[p.index] = kind
+            hoff[p.index] = n_h
+            n_h += p.n
+            hcols.append(np.stack([_column(p, name) for name in _HH_ROWS]))
     arrays = {
+        "gen_lpar": np.concatenate([*lcols, np.zeros((6, 1))], axis=1).astype(dtype), "gen_loff": loff,
+        "gen_hpar": np.concatenate([*hcols, np.zeros((8, 1))], axis=1), "gen_hoff": hoff,
+        "gen_used": bool(kinds),
         "gen_S": np.zeros((B, max(s_total, 1)), dtype=dtype),
         "gen_P": np.concatenate([*blocks, np.zeros(1)]),
         "gen_soff": soff, "gen_poff": poff, "gen_nstate": nstate, "gen_nparam": nparam,
@@ -177,3 +226,41 @@ def gen_set(pop, scalars: dict, arrays: dict):
     params = {k: v for k, v in pop.params.items() if k not in scalars}
     params.update(arrays)
     return neuron, check_params(neuron, params, pop.n)
+
+
+def lif_couplings(pops, groups, n_stages, dt: float, dtype, coupling):
+    """Per-neuron voltage couplings of the synapse groups into LIF populations with per-neuron parameters.
+
+    Parameters
+    ----------
+    pops : list of Population
+    groups : dict (post index, synapse) -> group index
+    n_stages : ndarray (G,) int
+        Stages of each group.
+    dt : float
+    dtype : numpy dtype
+    coupling : callable ``(synapse, neuron_like, dt) -> (n_stages,)``
+        The couplings of one ``tau_m`` (``neuron_like.tau_m``).
+
+    Returns
+    -------
+    lcoef : ndarray (n,) ``dtype``
+        Group ``g``, stage ``s``, neuron ``i`` at ``lcoef_off[g] + s * n_post + i``.
+    lcoef_off : ndarray (G,) int64
+        -1 for the other groups.
+    """
+    off = np.full(len(groups), -1, dtype=np.int64)
+    blocks, total = [], 0
+    for (post_i, syn), g in groups.items():
+        post = pops[post_i]
+        if per_neuron_kind(post) != LIFPN_KIND or not hasattr(syn, "n_stages"):
+            continue
+        tau_m = _column(post, "tau_m")
+        uniq, inv = np.unique(tau_m, return_inverse=True)
+        per = np.array([coupling(syn, SimpleNamespace(tau_m=float(t)), dt) for t in uniq])  # (u, m)
+        block = per[inv.reshape(-1)].T  # (m, n)
+        off[g] = total
+        total += block.size
+        blocks.append(block.ravel())
+        assert block.shape[0] == n_stages[g]
+    return np.concatenate([*blocks, np.zeros(1)]).astype(dtype), off

@@ -268,5 +268,5 @@ def test_bad_record_state_set_value_and_synapse_kind_raise_named_errors():
         net.run(0.01, record={"p": "w"})
     with pytest.raises(ValueError, match=r"params\['a'\] must have shape \(4,\)"):
         net.set("p", a=np.ones(2))
-    with pytest.raises(ValueError, match="params"):
-        Network().add_population(3, LIF(), params={"tau_m": np.full(3, 0.01)})
+    with pytest.raises(TypeError, match="params must be a dict"):
+        Network().add_population(3, Izhikevich(), params=[("a", 0.1)])

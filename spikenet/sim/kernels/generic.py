@@ -18,16 +18,33 @@ Layout of :class:`GenArgs`:
   model's ``param_names``, one column per neuron (shared by batch copies);
 - ``soff``, ``poff``, ``nstate``, ``nparam`` (n_pops,) int64; -1 / 0 for
   populations of other kinds.
+
+LIF and HH populations with per-neuron parameters (kinds ``LIFPN_KIND`` and
+``HHPN_KIND``) keep their state in the network's own arrays (``v``,
+``ref_end``, gates) but read their parameters here:
+
+- ``lpar`` (6, n_lif) in the float type: per LIF neuron ``a = exp(-dt/tau_m)``,
+  ``1/(1-a)``, ``tau_m``, ``tau_ref``, ``v_th``, ``v_reset`` (the columns of
+  ``pop_par`` for a whole population), population ``p`` from column
+  ``loff[p]``;
+- ``lcoef`` (n,) in the float type: the voltage couplings of the synapse
+  groups into those populations, neuron by neuron: group ``g``, stage ``s``,
+  neuron ``i`` at ``lcoef_off[g] + s * pop_n + i`` (-1 for other groups);
+- ``hpar`` (8, n_hh) float64: per HH neuron ``c_m, g_na, g_k, g_l, e_na,
+  e_k, e_l, v_spike``, population ``p`` from column ``hoff[p]``.
 """
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import numpy as np
 from numba import njit
 
-__all__ = ["GenArgs", "gen_drive", "gen_spike", "gen_state_value"]
+from spikenet.sim.kernels.hh import hh_step
+
+__all__ = ["GenArgs", "gen_drive", "gen_spike", "gen_state_value", "hh_pn_population", "lif_pn_population"]
 
 _HELPER = {"cache": True, "no_cpython_wrapper": True, "no_cfunc_wrapper": True}
 
@@ -41,6 +58,12 @@ class GenArgs(NamedTuple):
     poff: np.ndarray
     nstate: np.ndarray
     nparam: np.ndarray
+    lpar: np.ndarray
+    loff: np.ndarray
+    lcoef: np.ndarray
+    lcoef_off: np.ndarray
+    hpar: np.ndarray
+    hoff: np.ndarray
 
 
 @njit(**_HELPER)
@@ -92,3 +115,103 @@ def gen_spike(lane, p, i, gi, kglob, ts, src_off, ring_idx, ring_cnt, slot, spk_
 def gen_state_value(gen, b, p, row, i, npop):  # pragma: no cover - compiled
     """State row ``row`` of neuron ``i`` of NeuronModel population ``p`` in copy ``b``."""
     return gen.S[b, gen.soff[p] + row * npop + i]
+
+
+@njit(**_HELPER)
+def lif_pn_population(b, lane, lo, hi, p, k, kglob, dt, gen, v, ref_end, stages, jconst, jvar, pop_voff,
+                      pop_off, pop_n, grp_post, grp_nst, grp_off, src_off, ring_idx, ring_cnt, slot, spk_step,
+                      spk_idx, spk_off, spk_cnt):  # pragma: no cover - compiled
+    """LIF neurons ``lo:hi`` of population ``p`` (per-neuron parameters) in copy ``b`` over one step.
+
+    The same exact update, spike placement and refractory handling as the
+    network kernel's LIF pass (``_lif_commit`` and ``_lif_event``), in the
+    same order of operations, with each neuron's own parameters and voltage
+    couplings; the synaptic stages are advanced afterwards by the kernel.
+    """
+    off = pop_off[p]
+    n = pop_n[p]
+    lp = gen.lpar
+    l0 = gen.loff[p]
+    voff = pop_voff[p]
+    tk = kglob * dt
+    t_free = tk + 1e-9 * dt
+    t_next = tk + dt
+    for i in range(lo, hi):
+        q = l0 + i
+        a = lp[0, q]
+        one_ma = 1.0 - a
+        v_th = lp[4, q]
+        v_reset = lp[5, q]
+        ui = one_ma * jconst[b, off + i]
+        if voff >= 0:
+            ui += one_ma * jvar[k, b, voff + i]
+        for g in range(grp_post.shape[0]):
+            if grp_post[g] != p:
+                continue
+            co = gen.lcoef_off[g]
+            for sg in range(grp_nst[g]):
+                ui += gen.lcoef[co + sg * n + i] * stages[b, grp_off[g] + sg * n + i]
+        te = ref_end[b, off + i]
+        vn = a * v[b, off + i] + ui if te <= t_free else v_reset
+        if not ((vn >= v_th) | ((te > t_free) & (te < t_next))):
+            v[b, off + i] = vn
+            continue
+        inv_1ma = lp[1, q]
+        tau_m = lp[2, q]
+        tau_ref = lp[3, q]
+        jeff = ui * inv_1ma
+        start = te - tk
+        if start > 1e-9 * dt:
+            vs = v_reset
+            v1 = v_reset - (jeff - v_reset) * math.expm1(-(dt - start) / tau_m)
+        else:
+            start = 0.0
+            v1 = vn
+            vs = (v1 - ui) / a
+        if v1 < v_th:
+            v[b, off + i] = v1
+            continue
+        tc = 0.0 if vs >= v_th or jeff <= v_th else tau_m * math.log((jeff - vs) / (jeff - v_th))
+        tc = tc if tc > 0.0 else 0.0
+        ts = start + (tc if tc < dt - start else dt - start)
+        gen_spike(lane, p, i, off + i, kglob, ts, src_off, ring_idx, ring_cnt, slot, spk_step, spk_idx,
+                  spk_off, spk_cnt)
+        rem = dt - ts
+        ref_end[b, off + i] = tk + ts + tau_ref
+        if tau_ref >= rem:
+            v[b, off + i] = v_reset
+        else:
+            v_end = v_reset - (jeff - v_reset) * math.expm1(-(rem - tau_ref) / tau_m)
+            v[b, off + i] = v_end if v_end < v_th else v_th
+
+
+@njit(**_HELPER)
+def hh_pn_population(b, lane, lo, hi, p, k, kglob, dt, gen, v, gate_m, gate_h, gate_n, stages, jconst, jvar,
+                     pop_voff, pop_off, pop_n, grp_post, grp_nst, grp_off, coef, grp_avg_off, scratch,
+                     src_off, ring_idx, ring_cnt, slot, spk_step, spk_idx, spk_off,
+                     spk_cnt):  # pragma: no cover - compiled
+    """HH neurons ``lo:hi`` of population ``p`` (per-neuron parameters) in copy ``b`` over one step.
+
+    The network kernel's HH update (``_hh_population``) with each neuron's
+    own parameters.
+    """
+    cur = gen_drive(b, lo, hi, p, k, stages, jconst, jvar, pop_voff, pop_off, pop_n, grp_post, grp_nst,
+                    grp_off, coef, grp_avg_off, scratch)
+    off = pop_off[p]
+    hp = gen.hpar
+    h0 = gen.hoff[p]
+    dt_ms = dt * 1e3
+    for i in range(lo, hi):
+        q = h0 + i
+        vold = v[b, off + i]
+        vn, mn, hn, nn = hh_step(vold, gate_m[b, off + i], gate_h[b, off + i], gate_n[b, off + i],
+                                 cur[i - lo], dt_ms, hp[0, q], hp[1, q], hp[2, q], hp[3, q], hp[4, q],
+                                 hp[5, q], hp[6, q])
+        v[b, off + i] = vn
+        gate_m[b, off + i] = mn
+        gate_h[b, off + i] = hn
+        gate_n[b, off + i] = nn
+        v_spike = hp[7, q]
+        if vold < v_spike <= vn:
+            gen_spike(lane, p, i, off + i, kglob, dt * (v_spike - vold) / (vn - vold), src_off, ring_idx,
+                      ring_cnt, slot, spk_step, spk_idx, spk_off, spk_cnt)

@@ -10,6 +10,9 @@ LIF_KIND = 0
 HH_KIND = 1
 # Populations of NeuronModel neurons: model class m of the network's sorted set has kind GEN_KIND + m.
 GEN_KIND = 2
+# LIF and HH populations with per-neuron parameters (spikenet.sim.kernels.generic).
+LIFPN_KIND = 100
+HHPN_KIND = 101
 # Columns of pop_par for LIF: a = exp(-dt/tau_m), 1/(1-a), tau_m, tau_ref, v_th, v_reset.
 # Columns for HH: c_m, g_na, g_k, g_l, e_na, e_k, e_l, v_spike.
 N_POP_PAR = 8

@@ -69,7 +69,13 @@ import math
 from numba import njit, prange
 
 from spikenet.sim.kernels.atomics import atomic_load, atomic_store, spin_barrier
-from spikenet.sim.kernels.generic import gen_drive, gen_spike, gen_state_value  # noqa: F401 - generated kernels
+from spikenet.sim.kernels.generic import (  # noqa: F401 - gen_drive and gen_spike: for the generated kernels
+    gen_drive,
+    gen_spike,
+    gen_state_value,
+    hh_pn_population,
+    lif_pn_population,
+)
 from spikenet.sim.kernels.hh import hh_step
 from spikenet.sim.kernels.layout import (  # noqa: F401 - re-exported: the kernel's layout
     CONN_DENSE,
@@ -77,8 +83,10 @@ from spikenet.sim.kernels.layout import (  # noqa: F401 - re-exported: the kerne
     CONN_SPARSE_DELAYED,
     CONN_SPARSE_UNIFORM,
     HH_KIND,
+    HHPN_KIND,
     LIF_BLOCK,
     LIF_KIND,
+    LIFPN_KIND,
     N_POP_PAR,
     REC_GEN,
     REC_H,
@@ -584,6 +592,16 @@ def _run_copy(b, t, n_parts, part_lo, part_hi, sync, k0, n_chunk, kstart, dt, v,
                             if flag[i]:
                                 _lif_event(lane, p, i, i0, off, kg, tk, dt, a, pop_par, vo, u[i], te, src_off,
                                            ring_idx, ring_cnt, slot, spk_step, spk_idx, spk_off, spk_cnt)
+            elif gen is not None and pop_kind[p] == LIFPN_KIND:
+                # LIF with per-neuron parameters (pruned without: gen=None)
+                lif_pn_population(b, lane, lo, hi, p, k, kg, dt, gen, v, ref_end, stages, jconst, jvar,
+                                  pop_voff, pop_off, pop_n, grp_post, grp_nst, grp_off, src_off, ring_idx,
+                                  ring_cnt, slot, spk_step, spk_idx, spk_off, spk_cnt)
+            elif gen is not None and pop_kind[p] == HHPN_KIND:
+                hh_pn_population(b, lane, lo, hi, p, k, kg, dt, gen, v, gate_m, gate_h, gate_n, stages,
+                                 jconst, jvar, pop_voff, pop_off, pop_n, grp_post, grp_nst, grp_off, coef,
+                                 grp_avg_off, scratch, src_off, ring_idx, ring_cnt, slot, spk_step, spk_idx,
+                                 spk_off, spk_cnt)
             # @generated-model-branches (NeuronModel populations, see kernels/compose.py)
             elif with_hh is not None:
                 # pruned at compile time for LIF-only networks (with_hh=None),
