@@ -234,6 +234,9 @@ def build(networks=None, folder: Path | None = None, *, verbose: bool = False) -
             if built.get("n_parts", 1) > 1:
                 raise ValueError(f"networks: {net!r} is split over {built['n_parts']} threads and runs "
                                  "Numba's kernel; the compiled module serves one thread (threads=1)")
+            if built.get("gen_used"):
+                raise ValueError(f"networks: {net!r} has NeuronModel populations or per-neuron parameters "
+                                 "and runs Numba's kernel; the compiled module serves LIF and HH networks")
             if key is None or net.n_batch != 1:
                 raise ValueError("networks: each must be an unbatched Network that has run in this "
                                  f"process (got {net!r})")
@@ -242,6 +245,8 @@ def build(networks=None, folder: Path | None = None, *, verbose: bool = False) -
     old = {"kernels": dict(current["kernels"]) if current else {}}  # a copy: the parse is cached
     sigs = {}
     for sig in _run_copy.signatures:
+        if not isinstance(sig[-1], types.NoneType):
+            continue  # gen (NeuronModel populations, per-neuron parameters): Numba's kernel only
         key = "|".join(_type_key(t) for t in sig[2:])  # without the copy and part indices
         if wanted is None or key in wanted:
             sigs[key] = sig
