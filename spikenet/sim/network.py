@@ -643,11 +643,15 @@ class Network:
 
             - a parameter of the population's neuron model (``tau_m``,
               ``tau_ref``, ``v_th``, ``v_reset`` for LIF; ``c_m``, ``g_na``,
-              ... for HH), as a scalar: the model is replaced by one with the
-              new values (checked like the model's own constructor);
+              ... for HH; any field of a NeuronModel), as a scalar: the model
+              is replaced by one with the new values (checked like the
+              model's own constructor), replacing any per-neuron values of
+              that parameter; or as an array (n,): per-neuron values, as
+              ``add_population(..., params=)`` takes them;
             - ``bias``: the constant drive, a scalar, (n,) or (batch, n);
             - a state variable (LIF ``v`` and ``ref``, the remaining
-              refractory time in s; HH ``v``, ``m``, ``h``, ``n``): a scalar,
+              refractory time in s; HH ``v``, ``m``, ``h``, ``n``; a
+              NeuronModel's ``state_names``): a scalar,
               (n,) or (batch, n). Before the first run this sets the initial
               state (the one :meth:`reset` returns to); afterwards it sets the
               current state only.
