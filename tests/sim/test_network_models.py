@@ -130,6 +130,7 @@ def _same(r1, r2, pops=("izh", "adex", "lif"), record=RECORD):
             np.testing.assert_array_equal(r1[p, s], r2[p, s])
 
 
+@pytest.mark.slow  # a kernel specialisation of its own: ~10 s of compile on an empty cache
 def test_a_network_split_over_two_threads_equals_one_thread_bit_for_bit():
     one = _mixed_network(threads=1).run(0.1, record=RECORD)
     two = _mixed_network(threads=2).run(0.1, record=RECORD)
@@ -138,6 +139,7 @@ def test_a_network_split_over_two_threads_equals_one_thread_bit_for_bit():
     _same(one, two)
 
 
+@pytest.mark.slow  # a kernel specialisation of its own: ~10 s of compile on an empty cache
 def test_batch_copies_equal_separate_runs():
     rng = np.random.default_rng(5)
     bias = rng.uniform(3.0, 15.0, (2, 20))
@@ -169,6 +171,7 @@ def test_two_runs_continue_exactly_like_one():
             np.testing.assert_array_equal(np.concatenate([a[p, s], b[p, s]]), whole[p, s])
 
 
+@pytest.mark.slow  # a kernel specialisation of its own: ~10 s of compile on an empty cache
 def test_float32_network_stays_close_to_float64():
     # uncoupled, so that a spike moved by rounding does not change the others
     rng = np.random.default_rng(9)
@@ -185,6 +188,7 @@ def test_float32_network_stays_close_to_float64():
         np.testing.assert_allclose(x, y, rtol=0, atol=2e-5)  # 0.2 steps
 
 
+@pytest.mark.slow  # a kernel specialisation of its own: ~10 s of compile on an empty cache
 def test_per_neuron_parameters_equal_separate_populations():
     rng = np.random.default_rng(11)
     n = 6
@@ -201,6 +205,7 @@ def test_per_neuron_parameters_equal_separate_populations():
         np.testing.assert_array_equal(res["p", "u"][:, i], one.u[:, 0])
 
 
+@pytest.mark.slow  # a kernel specialisation of its own: ~10 s of compile on an empty cache
 def test_per_neuron_initial_parameters_set_the_initial_state():
     v_init = np.array([-70.0, -60.0, -50.0])
     b = np.array([0.2, 0.25, 0.3])
@@ -211,6 +216,7 @@ def test_per_neuron_initial_parameters_set_the_initial_state():
     np.testing.assert_array_equal(res["p", "u"][0], b * v_init)
 
 
+@pytest.mark.slow  # a kernel specialisation of its own: ~10 s of compile on an empty cache
 def test_set_and_reset_of_a_model_population():
     def build():
         net = Network(dt=1e-4)
@@ -235,6 +241,7 @@ def test_set_and_reset_of_a_model_population():
     assert first.spike_times["p"][0][0] == again.spike_times["p"][0][0]
 
 
+@pytest.mark.slow  # a kernel specialisation of its own: ~10 s of compile on an empty cache
 def test_perfect_if_defined_outside_spikenet_runs_in_a_network_with_its_closed_form_rate():
     net = Network(dt=1e-4)
     net.add_population(3, PerfectIF(), bias=np.array([20.0, 50.0, 125.0]), name="p",

@@ -47,6 +47,7 @@ def test_per_neuron_lif_parameters_equal_one_neuron_networks():
     _per_neuron_vs_separate(LIF, params, rng.uniform(1.2, 3.0, n), DT, 0.2, 0.02)
 
 
+@pytest.mark.slow  # kernel specialisations of their own: ~10 s of compile each on an empty cache
 def test_per_neuron_hh_parameters_equal_one_neuron_networks():
     rng = np.random.default_rng(1)
     n = 4
@@ -70,7 +71,8 @@ def test_per_neuron_lif_spikes_at_the_closed_form_period():
         np.testing.assert_allclose(times, expected, rtol=0, atol=1e-9)
 
 
-def test_per_neuron_lif_threads_and_batch_equal_one_thread():
+@pytest.mark.slow  # kernel specialisations of their own: ~10 s of compile each on an empty cache
+def test_per_neuron_lif_on_two_threads_equals_one_thread():
     rng = np.random.default_rng(2)
     n = 300
     params = {"tau_m": rng.uniform(0.01, 0.03, n), "v_th": rng.uniform(0.9, 1.1, n)}
@@ -111,3 +113,13 @@ def test_set_per_neuron_parameter_between_runs_and_named_errors():
     net.connect(a, a, 0.1, synapse=Delta(), delay=DT)
     with pytest.raises(ValueError, match="synapse"):
         net.run(0.01)
+
+
+def test_ahead_of_time_build_refuses_a_network_with_per_neuron_parameters(tmp_path):
+    from spikenet.sim import aot
+
+    net = Network(dt=DT)
+    net.add_population(3, LIF(), bias=1.5, params={"tau_m": np.array([0.01, 0.02, 0.03])})
+    net.run(0.001)
+    with pytest.raises(ValueError, match="per-neuron parameters"):
+        aot.build([net], folder=tmp_path)
