@@ -118,15 +118,38 @@ def gen_state_value(gen, b, p, row, i, npop):  # pragma: no cover - compiled
 
 
 @njit(**_HELPER)
+def _pn_scaled(u, a, x):  # pragma: no cover - compiled
+    """``u = (1 - a) x``, elementwise (vectorised in a helper of its own, as in the network kernel)."""
+    for i in range(u.shape[0]):
+        u[i] = (1.0 - a[i]) * x[i]
+
+
+@njit(**_HELPER)
+def _pn_axpy_ma(u, a, x):  # pragma: no cover - compiled
+    """``u += (1 - a) x``, elementwise."""
+    for i in range(u.shape[0]):
+        u[i] += (1.0 - a[i]) * x[i]
+
+
+@njit(**_HELPER)
+def _pn_axpy(u, c, x):  # pragma: no cover - compiled
+    """``u += c x``, elementwise."""
+    for i in range(u.shape[0]):
+        u[i] += c[i] * x[i]
+
+
+@njit(**_HELPER)
 def lif_pn_population(b, lane, lo, hi, p, k, kglob, dt, gen, v, ref_end, stages, jconst, jvar, pop_voff,
-                      pop_off, pop_n, grp_post, grp_nst, grp_off, src_off, ring_idx, ring_cnt, slot, spk_step,
-                      spk_idx, spk_off, spk_cnt):  # pragma: no cover - compiled
+                      pop_off, pop_n, grp_post, grp_nst, grp_off, scratch, flag, src_off, ring_idx, ring_cnt,
+                      slot, spk_step, spk_idx, spk_off, spk_cnt):  # pragma: no cover - compiled
     """LIF neurons ``lo:hi`` of population ``p`` (per-neuron parameters) in copy ``b`` over one step.
 
     The same exact update, spike placement and refractory handling as the
     network kernel's LIF pass (``_lif_commit`` and ``_lif_event``), in the
     same order of operations, with each neuron's own parameters and voltage
     couplings; the synaptic stages are advanced afterwards by the kernel.
+    The input part ``u`` of the end-of-step voltage is summed first, by
+    vectorised passes into ``scratch``.
     """
     off = pop_off[p]
     n = pop_n[p]
@@ -136,54 +159,84 @@ def lif_pn_population(b, lane, lo, hi, p, k, kglob, dt, gen, v, ref_end, stages,
     tk = kglob * dt
     t_free = tk + 1e-9 * dt
     t_next = tk + dt
-    for i in range(lo, hi):
-        q = l0 + i
-        a = lp[0, q]
-        one_ma = 1.0 - a
-        v_th = lp[4, q]
-        v_reset = lp[5, q]
-        ui = one_ma * jconst[b, off + i]
-        if voff >= 0:
-            ui += one_ma * jvar[k, b, voff + i]
-        for g in range(grp_post.shape[0]):
-            if grp_post[g] != p:
-                continue
-            co = gen.lcoef_off[g]
-            for sg in range(grp_nst[g]):
-                ui += gen.lcoef[co + sg * n + i] * stages[b, grp_off[g] + sg * n + i]
-        te = ref_end[b, off + i]
-        vn = a * v[b, off + i] + ui if te <= t_free else v_reset
-        if not ((vn >= v_th) | ((te > t_free) & (te < t_next))):
-            v[b, off + i] = vn
+    u = scratch[b, off + lo:off + hi]
+    av = lp[0, l0 + lo:l0 + hi]
+    _pn_scaled(u, av, jconst[b, off + lo:off + hi])
+    if voff >= 0:
+        _pn_axpy_ma(u, av, jvar[k, b, voff + lo:voff + hi])
+    for g in range(grp_post.shape[0]):
+        if grp_post[g] != p:
             continue
-        inv_1ma = lp[1, q]
-        tau_m = lp[2, q]
-        tau_ref = lp[3, q]
-        jeff = ui * inv_1ma
-        start = te - tk
-        if start > 1e-9 * dt:
-            vs = v_reset
-            v1 = v_reset - (jeff - v_reset) * math.expm1(-(dt - start) / tau_m)
-        else:
-            start = 0.0
-            v1 = vn
-            vs = (v1 - ui) / a
-        if v1 < v_th:
-            v[b, off + i] = v1
+        co = gen.lcoef_off[g]
+        for sg in range(grp_nst[g]):
+            base = grp_off[g] + sg * n
+            _pn_axpy(u, gen.lcoef[co + sg * n + lo:co + sg * n + hi], stages[b, base + lo:base + hi])
+    vb = v[b]
+    teb = ref_end[b]
+    for i0 in range(lo, hi, flag.shape[0]):
+        i1 = i0 + flag.shape[0] if i0 + flag.shape[0] < hi else hi
+        # one vectorised pass: the exact end-of-step voltage, and flags for the
+        # neurons that need the event code (as _lif_commit, per neuron)
+        if not _pn_commit(vb[off + i0:off + i1], u[i0 - lo:i1 - lo], teb[off + i0:off + i1],
+                          lp[0, l0 + i0:l0 + i1], lp[4, l0 + i0:l0 + i1], lp[5, l0 + i0:l0 + i1], t_free,
+                          t_next, flag):
             continue
-        tc = 0.0 if vs >= v_th or jeff <= v_th else tau_m * math.log((jeff - vs) / (jeff - v_th))
-        tc = tc if tc > 0.0 else 0.0
-        ts = start + (tc if tc < dt - start else dt - start)
-        gen_spike(lane, p, i, off + i, kglob, ts, src_off, ring_idx, ring_cnt, slot, spk_step, spk_idx,
-                  spk_off, spk_cnt)
-        rem = dt - ts
-        ref_end[b, off + i] = tk + ts + tau_ref
-        if tau_ref >= rem:
-            v[b, off + i] = v_reset
-        else:
-            v_end = v_reset - (jeff - v_reset) * math.expm1(-(rem - tau_ref) / tau_m)
-            v[b, off + i] = v_end if v_end < v_th else v_th
+        for i in range(i0, i1):
+            if flag[i - i0]:
+                _pn_event(lane, p, i, off, l0, kglob, tk, dt, lp, vb, teb, u[i - lo], src_off, ring_idx,
+                          ring_cnt, slot, spk_step, spk_idx, spk_off, spk_cnt)
 
+
+@njit(**_HELPER)
+def _pn_commit(vo, u, te, a, v_th, v_reset, t_free, t_next, flag):  # pragma: no cover - compiled
+    """``_lif_commit`` of the network kernel with per-neuron ``a``, ``v_th`` and ``v_reset``."""
+    hit = False
+    for i in range(vo.shape[0]):
+        t = te[i]
+        vi = vo[i]
+        vn = a[i] * vi + u[i] if t <= t_free else v_reset[i]
+        vo[i] = vn
+        ev = (vn >= v_th[i]) | ((t > t_free) & (t < t_next))
+        flag[i] = ev
+        hit |= ev
+    return hit
+
+
+@njit(**_HELPER)
+def _pn_event(lane, p, i, off, l0, kglob, tk, dt, lp, vb, teb, ui, src_off, ring_idx, ring_cnt, slot,
+              spk_step, spk_idx, spk_off, spk_cnt):  # pragma: no cover - compiled
+    """``_lif_event`` of the network kernel for neuron ``i`` of population ``p``, with its own parameters."""
+    q = l0 + i
+    a = lp[0, q]
+    inv_1ma = lp[1, q]
+    tau_m = lp[2, q]
+    tau_ref = lp[3, q]
+    v_th = lp[4, q]
+    v_reset = lp[5, q]
+    jeff = ui * inv_1ma
+    start = teb[off + i] - tk
+    if start > 1e-9 * dt:
+        vs = v_reset
+        v1 = v_reset - (jeff - v_reset) * math.expm1(-(dt - start) / tau_m)
+    else:
+        start = 0.0
+        v1 = vb[off + i]
+        vs = (v1 - ui) / a
+    if v1 < v_th:
+        vb[off + i] = v1
+        return
+    tc = 0.0 if vs >= v_th or jeff <= v_th else tau_m * math.log((jeff - vs) / (jeff - v_th))
+    tc = tc if tc > 0.0 else 0.0
+    ts = start + (tc if tc < dt - start else dt - start)
+    gen_spike(lane, p, i, off + i, kglob, ts, src_off, ring_idx, ring_cnt, slot, spk_step, spk_idx, spk_off,
+              spk_cnt)
+    rem = dt - ts
+    teb[off + i] = tk + ts + tau_ref
+    if tau_ref >= rem:
+        vb[off + i] = v_reset
+    else:
+        v_end = v_reset - (jeff - v_reset) * math.expm1(-(rem - tau_ref) / tau_m)
+        vb[off + i] = v_end if v_end < v_th else v_th
 
 @njit(**_HELPER)
 def hh_pn_population(b, lane, lo, hi, p, k, kglob, dt, gen, v, gate_m, gate_h, gate_n, stages, jconst, jvar,

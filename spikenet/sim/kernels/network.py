@@ -595,8 +595,8 @@ def _run_copy(b, t, n_parts, part_lo, part_hi, sync, k0, n_chunk, kstart, dt, v,
             elif gen is not None and pop_kind[p] == LIFPN_KIND:
                 # LIF with per-neuron parameters (pruned without: gen=None)
                 lif_pn_population(b, lane, lo, hi, p, k, kg, dt, gen, v, ref_end, stages, jconst, jvar,
-                                  pop_voff, pop_off, pop_n, grp_post, grp_nst, grp_off, src_off, ring_idx,
-                                  ring_cnt, slot, spk_step, spk_idx, spk_off, spk_cnt)
+                                  pop_voff, pop_off, pop_n, grp_post, grp_nst, grp_off, scratch, flag,
+                                  src_off, ring_idx, ring_cnt, slot, spk_step, spk_idx, spk_off, spk_cnt)
             elif gen is not None and pop_kind[p] == HHPN_KIND:
                 hh_pn_population(b, lane, lo, hi, p, k, kg, dt, gen, v, gate_m, gate_h, gate_n, stages,
                                  jconst, jvar, pop_voff, pop_off, pop_n, grp_post, grp_nst, grp_off, coef,
