@@ -136,6 +136,8 @@ def build(networks=None, folder: Path | None = None, *, verbose: bool = False) -
     old = {"kernels": dict(current["kernels"]) if current else {}}  # a copy: the parse is cached
     sigs = {}
     for sig in _run_copy.signatures:
+        if not isinstance(sig[-1], types.NoneType):
+            continue  # gen (NeuronModel populations, per-neuron parameters): Numba's kernel only
         key = "|".join(_type_key(t) for t in sig[2:])  # without the copy and part indices
         if jit_only(key):
             continue

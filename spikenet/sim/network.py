@@ -1,4 +1,4 @@
-r"""Networks of LIF and Hodgkin-Huxley populations connected through PSC synapses.
+r"""Networks of LIF, Hodgkin-Huxley and other model populations connected through PSC synapses.
 
 Semantics
 ---------
@@ -45,6 +45,15 @@ is missed, as in any fixed-step scheme.
 :mod:`spikenet.sim.kernels.hh` with the synaptic current averaged exactly
 over the step. Spike times are upward crossings of ``v_spike``, linearly
 interpolated within the step.
+
+*Other models* (:class:`~spikenet.sim.models.NeuronModel`: ``Izhikevich``,
+``AdEx``, a user's model). Each step calls the model's own step function,
+as :func:`~spikenet.sim.simulate` does, with the drive held over the step:
+the bias, the external current of the step and every synapse's current
+averaged exactly over the step (so a spike delivers the charge ``W`` in the
+model's drive units x s). The spike time inside the step is the model's.
+Such populations take per-neuron parameters (``params=``); voltage jumps
+(``Delta``) are for LIF targets only.
 """
 
 from __future__ import annotations
@@ -78,6 +87,15 @@ from spikenet.sim._conductance import (
     initial_conductances,
 )
 from spikenet.sim.connectivity import bernoulli_positions
+from spikenet.sim.models.base import NeuronModel
+from spikenet.sim.network_models import (
+    build_gen,
+    check_params,
+    gen_initial_state,
+    gen_set,
+    gen_state_code,
+    lif_couplings,
+)
 from spikenet.sim.network_results import NetworkResult
 from spikenet.sim.neurons import HH, LIF
 from spikenet.sim.sources import PoissonSource, SpikeSource, is_source
@@ -91,7 +109,7 @@ _HH_STATES = ("v", "I_syn", "m", "h", "n")
 # Built arrays that hold the state of a run (kept when set() rebuilds the constants), and the
 # part of it that is synaptic input in flight (cleared by reset()).
 _INPUT_STATE_KEYS = ("stages", "ring_idx", "ring_cnt", "dbuf")
-_STATE_KEYS = ("v", "ref_end", "gm", "gh", "gn", *_INPUT_STATE_KEYS, "cap", "stp")
+_STATE_KEYS = ("v", "ref_end", "gm", "gh", "gn", *_INPUT_STATE_KEYS, "cap", "stp", "gen_S")
 _STATE_CODE = {"v": 0, "I_syn": 1, "m": 2, "h": 3, "n": 4, "ref": 5}
 # Per-chunk memory of the per-step input buffers (time-varying currents and
 # input spike pointers, bytes); longer chunks are split.
@@ -111,21 +129,25 @@ class Population:
     ----------
     n : int
         Number of neurons.
-    neuron : LIF or HH
+    neuron : LIF, HH or NeuronModel
         Neuron model.
     name : str
         Name, usable wherever a population is expected (``record``, results).
     index : int
         Position in the network.
+    params : dict
+        Per-neuron parameter values (name -> (n,) float64) that override the
+        model's (``add_population(..., params=)`` and ``Network.set``).
     """
 
     network: Network
     index: int
     n: int
-    neuron: LIF | HH
+    neuron: LIF | HH | NeuronModel
     name: str
     bias: np.ndarray = field(default=None)
     init: dict = field(default_factory=dict)
+    params: dict = field(default_factory=dict)
 
     def __repr__(self):
         return f"Population({self.name!r}, n={self.n}, neuron={self.neuron!r})"
@@ -135,6 +157,8 @@ class Population:
         """Names of the states that ``Network.run(record=...)`` can record."""
         if is_source(self.neuron):
             return ()
+        if isinstance(self.neuron, NeuronModel):
+            return (*self.neuron.state_names, "I_syn")
         return _LIF_STATES if isinstance(self.neuron, LIF) else _HH_STATES
 
 
@@ -368,26 +392,42 @@ class Network:
             raise ValueError(f"{name} must have shape ({n},) or (batch, n) = ({B}, {n}), got {arr.shape}")
         return np.array(np.broadcast_to(arr, (B, n)), dtype=np.float64)
 
-    def add_population(self, n, neuron, bias=0.0, init=None, name=None) -> Population:
+    def add_population(self, n, neuron, bias=0.0, init=None, name=None, params=None) -> Population:
         """Add a population of ``n`` identical neurons.
 
         Parameters
         ----------
         n : int
             Number of neurons (> 0).
-        neuron : LIF, HH, SpikeSource or PoissonSource
-            Neuron model, or a spike source (no dynamics, no input; usable
-            as ``pre`` of :meth:`connect`; see :mod:`spikenet.sim.sources`).
+        neuron : LIF, HH, NeuronModel, SpikeSource or PoissonSource
+            Neuron model: ``LIF``, ``HH``, or any model on the
+            :class:`~spikenet.sim.models.NeuronModel` interface
+            (``Izhikevich``, ``AdEx``, a user's own); or a spike source (no
+            dynamics, no input; usable as ``pre`` of :meth:`connect`; see
+            :mod:`spikenet.sim.sources`).
         bias : float or array_like
             Constant drive added every step: dimensionless for LIF, uA/cm^2
-            for HH; scalar, shape (n,), or (batch, n) with ``batch``.
+            for HH, the model's drive units otherwise (e.g. pA for AdEx);
+            scalar, shape (n,), or (batch, n) with ``batch``.
         init : dict, optional
             Initial states: ``"v"`` (default ``v_reset`` for LIF, ``v_init`` for
             HH) and, for LIF, ``"ref"`` (remaining refractory time in s); for HH
             ``"m"``, ``"h"``, ``"n"`` (default: steady state at the initial
-            voltage). Values are scalars, (n,) or (batch, n) arrays.
+            voltage); for a NeuronModel its ``state_names`` (default: the
+            model's ``initial_state``). Values are scalars, (n,) or (batch, n)
+            arrays.
         name : str, optional
             Unique name (default ``"pop<index>"``).
+        params : dict, optional
+            Per-neuron parameters: maps any parameter (dataclass field) of
+            ``neuron`` (``tau_m``, ``v_th``, ... for LIF; ``g_na``, ...,
+            ``v_init`` for HH; any field of a NeuronModel) to an array (n,)
+            that overrides the model's value neuron by neuron; each neuron's
+            values are checked as the model's constructor checks them. A LIF
+            or HH population with per-neuron values runs a separate update
+            pass (exactly the same integration, each neuron with its own
+            constants); populations without them are not slowed down. Delta
+            synapses into such a LIF population are not supported.
 
         Returns
         -------
@@ -395,8 +435,9 @@ class Network:
         """
         self._check_mutable()
         n = positive_int("n", n)
-        if not isinstance(neuron, (LIF, HH, SpikeSource, PoissonSource)):
-            raise TypeError("neuron must be a spikenet.sim.LIF, HH, SpikeSource or PoissonSource instance, "
+        if not isinstance(neuron, (LIF, HH, NeuronModel, SpikeSource, PoissonSource)):
+            raise TypeError("neuron must be a spikenet.sim neuron model (LIF, HH, Izhikevich, AdEx or "
+                            "another NeuronModel) or a spike source (SpikeSource, PoissonSource), "
                             f"got {type(neuron).__name__}")
         _inputs.check_population(neuron, bias, init)
         index = len(self.populations)
@@ -406,7 +447,11 @@ class Network:
         if any(p.name == name for p in self.populations):
             raise ValueError(f"name {name!r} is already used by another population")
         bias = self._per_neuron("bias", bias, n)
-        allowed = ("v", "ref") if isinstance(neuron, LIF) else ("v", "m", "h", "n")
+        if isinstance(neuron, NeuronModel):
+            allowed = neuron.state_names
+        else:
+            allowed = ("v", "ref") if isinstance(neuron, LIF) else ("v", "m", "h", "n")
+        per_neuron = check_params(neuron, params, n)
         init_arrays = {}
         if init is not None:
             if not isinstance(init, Mapping):
@@ -416,7 +461,7 @@ class Network:
                 init_arrays[key] = self._per_neuron(f"init[{key!r}]", val, n)
             if "ref" in init_arrays and np.any(init_arrays["ref"] < 0):
                 raise ValueError("init['ref'] must be >= 0 s")
-        pop = Population(self, index, n, neuron, name, bias, init_arrays)
+        pop = Population(self, index, n, neuron, name, bias, init_arrays, per_neuron)
         self.populations.append(pop)
         return pop
 
@@ -693,11 +738,15 @@ class Network:
 
             - a parameter of the population's neuron model (``tau_m``,
               ``tau_ref``, ``v_th``, ``v_reset`` for LIF; ``c_m``, ``g_na``,
-              ... for HH), as a scalar: the model is replaced by one with the
-              new values (checked like the model's own constructor);
+              ... for HH; any field of a NeuronModel), as a scalar: the model
+              is replaced by one with the new values (checked like the
+              model's own constructor), replacing any per-neuron values of
+              that parameter; or as an array (n,): per-neuron values, as
+              ``add_population(..., params=)`` takes them;
             - ``bias``: the constant drive, a scalar, (n,) or (batch, n);
             - a state variable (LIF ``v`` and ``ref``, the remaining
-              refractory time in s; HH ``v``, ``m``, ``h``, ``n``): a scalar,
+              refractory time in s; HH ``v``, ``m``, ``h``, ``n``; a
+              NeuronModel's ``state_names``): a scalar,
               (n,) or (batch, n). Before the first run this sets the initial
               state (the one :meth:`reset` returns to); afterwards it sets the
               current state only.
@@ -729,18 +778,18 @@ class Network:
         if is_source(nrn):
             _inputs.set_source(self, pop, values)
             return
+        gen = isinstance(nrn, NeuronModel)
         fields = [f.name for f in dataclasses.fields(nrn)]
-        states = ("v", "ref") if isinstance(nrn, LIF) else ("v", "m", "h", "n")
-        params, state, bias = {}, {}, None
+        states = nrn.state_names if gen else ("v", "ref") if isinstance(nrn, LIF) else ("v", "m", "h", "n")
+        params, per, state, bias = {}, {}, {}, None
         for name, val in values.items():
             if name == "bias":
                 bias = self._per_neuron("bias", val, pop.n)
             elif name in fields:
                 if np.ndim(val) != 0:
-                    model = type(nrn).__name__
-                    raise ValueError(f"{name} is a parameter of {model}: give a scalar (per-neuron parameter "
-                                     f"values are not supported), got shape {np.shape(val)}")
-                params[name] = val
+                    per[name] = val  # per-neuron values, checked by gen_set
+                else:
+                    params[name] = val
             elif name in states:
                 arr = self._per_neuron(name, val, pop.n)
                 if name == "ref" and np.any(arr < 0):
@@ -748,7 +797,11 @@ class Network:
                 state[name] = arr
             else:
                 choice("set argument", name, [*fields, "bias", *states])
-        new_neuron = dataclasses.replace(nrn, **params) if params else nrn
+        if gen or per or pop.params:
+            new_neuron, pop.params = gen_set(pop, params, per)
+            params.update(per)
+        else:
+            new_neuron = dataclasses.replace(nrn, **params) if params else nrn
         pop.neuron = new_neuron
         if bias is not None:
             pop.bias = bias
@@ -764,7 +817,11 @@ class Network:
         bd = self._built
         sl = slice(bd["pop_off"][pop.index], bd["pop_off"][pop.index] + pop.n)
         for name, arr in state.items():
-            if name == "ref":
+            if gen:
+                row = nrn.state_names.index(name)
+                o = bd["gen_soff"][pop.index] + row * pop.n
+                bd["gen_S"][:, o:o + pop.n] = arr
+            elif name == "ref":
                 bd["ref_end"][:, sl] = self.t + arr
             else:
                 target = {"v": "v", "m": "gm", "h": "gh", "n": "gn"}[name]
@@ -780,6 +837,9 @@ class Network:
         pop_off = np.concatenate([[0], np.cumsum(pop_n)[:-1]]).astype(np.int64)
         N = int(pop_n.sum())
         pop_kind = np.array([0 if isinstance(p.neuron, LIF) else 1 for p in pops], dtype=np.int64)
+        gen_classes, gen_kinds, gen_arrays = build_gen(pops, B, dtype, dt)
+        for pi, kind in gen_kinds.items():
+            pop_kind[pi] = kind
         # parts (threads) of one copy, and the lanes of the per-thread arrays
         T = self._n_parts(N)
         lanes = B if T == 1 else T
@@ -802,7 +862,7 @@ class Network:
                 a = math.exp(-dt / nrn.tau_m)
                 pop_par[p.index, :6] = (a, 1.0 / -math.expm1(-dt / nrn.tau_m), nrn.tau_m, nrn.tau_ref,
                                         nrn.v_th, nrn.v_reset)
-            else:
+            elif isinstance(nrn, HH):
                 pop_par[p.index, :8] = (nrn.c_m, nrn.g_na, nrn.g_k, nrn.g_l, nrn.e_na, nrn.e_k, nrn.e_l,
                                         nrn.v_spike)
         # synapse groups: one per (post population, filter)
@@ -843,6 +903,13 @@ class Network:
             grp_avg_off[g] = len(coef)
             coef.extend(_step_average(syn, dt))
         jump_grp = np.array([g for (_, syn), g in groups.items() if isinstance(syn, Delta)], dtype=np.int64)
+        for g in jump_grp:
+            if pops[int(grp_post[g])].params:
+                raise ValueError(f"synapse: Delta (voltage jumps) into {pops[int(grp_post[g])].name!r}, a "
+                                 "population with per-neuron parameters, is not supported; use a PSCFilter "
+                                 "or scalar parameters")
+        gen_arrays["gen_lcoef"], gen_arrays["gen_lcoef_off"] = lif_couplings(pops, groups, grp_nst, dt, dtype,
+                                                                             _voltage_coupling)
         jump_pops = {int(grp_post[g]) for g in jump_grp}
         for c in self._conns:
             if c.src in jump_pops and c.delay_steps == 0:
@@ -953,14 +1020,14 @@ class Network:
         grp_fused[np.isin(grp_post, list(cond_pops))] = 1
         for p in pops:
             gs = [g for g in range(G) if grp_post[g] == p.index and g not in jump_grp]
-            if isinstance(p.neuron, LIF) and p.index not in varying and len(gs) <= 2 \
+            if isinstance(p.neuron, LIF) and not p.params and p.index not in varying and len(gs) <= 2 \
                     and p.index not in cond_pops and all(grp_nst[g] == 1 for g in gs):
                 pop_fuse[p.index, 0] = len(gs)
                 pop_fuse[p.index, 1:1 + len(gs)] = gs
                 grp_fused[gs] = 1
         needs_generic = has_hh or not grp_fused.all() or any(
-            isinstance(p.neuron, LIF) and pop_fuse[p.index, 0] not in (1, 2) and p.index not in cond_pops
-            for p in pops)
+            isinstance(p.neuron, LIF) and not p.params and pop_fuse[p.index, 0] not in (1, 2)
+            and p.index not in cond_pops for p in pops)
         var_pops = sorted({c.post.index for c in self._currents if c.kind != "const"})
         pop_voff = np.full(P, -1, dtype=np.int64)
         nv = 0
@@ -1011,8 +1078,20 @@ class Network:
             # conductance synapses (None prunes their pass)
             "cond": build_cond(pops, groups, dt, lanes, LIF_BLOCK),
             "cond_slots": conductance_slots(self._cond_init, groups, grp_off, grp_nst, pop_n),
+            # NeuronModel populations: their state and parameters, and the model classes whose
+            # generated kernel serves the network (none: the static kernel)
+            **gen_arrays, "gen_classes": gen_classes,
         }
         inp, cond = self._built["inp"], self._built["cond"]
+        for p in pops:  # per-neuron parameters have their own passes, which noise and conductances lack
+            if not p.params:
+                continue
+            if inp is not None and inp.nz_sigma[p.index] > 0:
+                raise ValueError(f"noise: population {p.name!r} has per-neuron parameters (params=), which "
+                                 "white noise does not support")
+            if cond is not None and cond.pop_mode[p.index] != 0:
+                raise ValueError(f"synapse: population {p.name!r} has per-neuron parameters (params=), which "
+                                 "Conductance synapses do not support")
         if inp is not None and cond is not None:
             for pi in np.flatnonzero((inp.nz_sigma > 0) & (cond.pop_mode != 0)):
                 if isinstance(pops[pi].neuron, LIF):
@@ -1028,11 +1107,15 @@ class Network:
             nrn = p.neuron
             if is_source(nrn):
                 continue
-            if isinstance(nrn, LIF):
-                bd["v"][:, sl] = p.init.get("v", nrn.v_reset)
+            if isinstance(nrn, NeuronModel):
+                o = bd["gen_soff"][p.index]
+                ns = len(nrn.state_names)
+                bd["gen_S"][:, o:o + ns * p.n] = gen_initial_state(p, self.n_batch).reshape(self.n_batch, -1)
+            elif isinstance(nrn, LIF):
+                bd["v"][:, sl] = p.init.get("v", p.params.get("v_reset", nrn.v_reset))
                 bd["ref_end"][:, sl] = p.init.get("ref", 0.0)  # absolute end time, counted from t = 0
             else:
-                v0 = p.init.get("v", np.full((self.n_batch, p.n), nrn.v_init))
+                v0 = p.init.get("v", np.broadcast_to(p.params.get("v_init", nrn.v_init), (self.n_batch, p.n)))
                 bd["v"][:, sl] = v0
                 for key, arr, x in zip("mhn", (bd["gm"], bd["gh"], bd["gn"]), _hh_steady_state(v0)):
                     arr[:, sl] = p.init.get(key, x)
@@ -1201,7 +1284,8 @@ class Network:
         f = self.dtype
         # recording layout
         rec_pop = np.array([s[0].index for s in specs], dtype=np.int64)
-        rec_state = np.array([_STATE_CODE[s[1]] for s in specs], dtype=np.int64)
+        rec_state = np.array([gen_state_code(s[0], s[1]) if isinstance(s[0].neuron, NeuronModel)
+                              else _STATE_CODE[s[1]] for s in specs], dtype=np.int64)
         rec_len = np.array([s[2].size for s in specs], dtype=np.int64)
         rec_col = np.concatenate([[0], np.cumsum(rec_len)[:-1]]).astype(np.int64) if specs else rec_len.copy()
         rec_idx = np.concatenate([s[2] for s in specs]) if specs else np.zeros(1, np.int64)
@@ -1237,6 +1321,7 @@ class Network:
         out_idx: list[list[np.ndarray]] = [[] for _ in range(L)]
         out_off: list[list[np.ndarray]] = [[] for _ in range(L)]
         sync = np.zeros(SYNC_SIZE, dtype=np.int64) if T > 1 else None  # None prunes the barrier code
+        gen, gen_module = _gen_args(bd)
         c = bd["conn"]
         done = 0
         try:
@@ -1276,9 +1361,17 @@ class Network:
                         spk_step, spk_idx, spk_off, spk_cnt, bd["with_hh"], bd["with_generic"],
                         _flag(len(rec_pop) > 0), bd["with_dense"], bd["with_sparse_w"],
                         bd["jump_grp"], bd["with_delta"], bd["w_sdelay"], bd["dbuf"], bd["grp_doff"],
-                        bd["with_delays"], bd["stp"], bd["inp"], bd["cond"],
+                        bd["with_delays"], bd["stp"], bd["inp"], bd["cond"], gen,
                     )
-                    if T > 1:
+                    if gen_module is not None:  # NeuronModel populations: the kernel generated for them
+                        self._kernel_key = aot.kernel_key(args) if T == 1 else None
+                        if T > 1:
+                            gen_module.run_network_threads(*args)
+                        elif B > 1:
+                            gen_module.run_network_batched(*args)
+                        else:
+                            gen_module.run_network(*args)
+                    elif T > 1:
                         from spikenet.sim.kernels.network import run_network_threads
 
                         self._kernel_key = None
@@ -1471,6 +1564,22 @@ def _kernel_for(n_batch, key, aot):
     from spikenet.sim.kernels.network import run_network_batched
 
     return run_network_batched
+
+
+def _gen_args(bd):
+    """The kernel argument ``gen`` and the generated kernel module of a built network (None, None without)."""
+    if not bd["gen_used"]:
+        return None, None
+    from spikenet.sim.kernels.generic import GenArgs
+
+    gen = GenArgs(bd["gen_S"], bd["gen_P"], bd["gen_soff"], bd["gen_poff"], bd["gen_nstate"],
+                  bd["gen_nparam"], bd["gen_lpar"], bd["gen_loff"], bd["gen_lcoef"], bd["gen_lcoef_off"],
+                  bd["gen_hpar"], bd["gen_hoff"])
+    if not bd["gen_classes"]:  # per-neuron LIF/HH parameters only: the built-in kernel
+        return gen, None
+    from spikenet.sim.kernels.compose import network_kernel
+
+    return gen, network_kernel(bd["gen_classes"])
 
 
 def _flag(present) -> np.ndarray | None:

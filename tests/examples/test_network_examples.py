@@ -42,3 +42,14 @@ def test_brunel_regimes_example_shows_the_four_regimes_signatures(tmp_path):
     assert stats["SR"]["rate"] > 5 * stats["AI"]["rate"] and stats["SR"]["CV"] < 0.2  # fast and regular
     assert stats["AI"]["CV"] > 0.8 and stats["SI-fast"]["CV"] > 0.8  # irregular single neurons
     assert stats["SI-fast"]["peak"] > 100 > 60 > stats["SI-slow"]["peak"]  # fast vs slow population rhythm
+
+
+def test_izhikevich_network_example_fires_at_low_rates_with_a_population_rhythm(tmp_path):
+    out = run_examples(["izhikevich_network.py"], tmp_path, timeout=300)
+    assert (tmp_path / "izhikevich_network.png").stat().st_size > 10_000
+    line = next(x for x in out.splitlines() if x.startswith("E: "))
+    rate_e = float(line.split("E: ")[1].split(" Hz")[0])
+    peak = float(line.split("peaks at ")[1].split(" Hz")[0])
+    # Izhikevich (2003), Fig. 3: sparse firing of single neurons, alpha and gamma population rhythms
+    assert 2.0 < rate_e < 20.0
+    assert 8.0 <= peak <= 60.0

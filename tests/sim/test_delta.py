@@ -1,5 +1,6 @@
 """Delta (voltage-jump) synapses: NEST iaf_psc_delta timing, Brunel (2000) against NEST, engine contracts."""
 
+
 import numpy as np
 import pytest
 

@@ -143,7 +143,8 @@ def test_pynn_style_workflow_build_run_change_run_reset_run():
 
 @pytest.mark.parametrize("kwargs, err, word", [
     ({"tau_x": 0.01}, ValueError, "tau_m"),  # the closest valid name is suggested
-    ({"tau_m": [0.01, 0.02]}, ValueError, "tau_m"),
+    ({"tau_m": [0.01, 0.02, 0.03]}, ValueError, "tau_m"),  # per-neuron values: one per neuron
+    ({"tau_m": [0.01, -0.02]}, ValueError, "tau_m"),
     ({"tau_m": -1.0}, ValueError, "tau_m"),
     ({"v_reset": 2.0}, ValueError, "v_reset"),
     ({"bias": np.nan}, ValueError, "bias"),

@@ -8,6 +8,11 @@ the ahead-of-time compiled kernel, :mod:`spikenet.sim.aot`, never does).
 # Population kinds.
 LIF_KIND = 0
 HH_KIND = 1
+# Populations of NeuronModel neurons: model class m of the network's sorted set has kind GEN_KIND + m.
+GEN_KIND = 2
+# LIF and HH populations with per-neuron parameters (spikenet.sim.kernels.generic).
+LIFPN_KIND = 100
+HHPN_KIND = 101
 # Columns of pop_par for LIF: a = exp(-dt/tau_m), 1/(1-a), tau_m, tau_ref, v_th, v_reset.
 # Columns for HH: c_m, g_na, g_k, g_l, e_na, e_k, e_l, v_spike.
 N_POP_PAR = 8
@@ -18,6 +23,8 @@ REC_M = 2
 REC_H = 3
 REC_N = 4
 REC_REF = 5
+# State row r of a NeuronModel population.
+REC_GEN = 16
 # Connection kinds (conn_kind): CSR rows with one weight per synapse (w_sdata
 # at CSR position + conn_data_off), a dense pre-major block in w_dense (from
 # conn_data_off), or CSR rows sharing one weight w_dense[conn_data_off].

@@ -62,7 +62,17 @@ The arguments after ``with_delays`` are the features' NamedTuples, each None
 - ``inp``: the stochastic inputs (:class:`~spikenet.sim.kernels.inputs.InpArgs`:
   Poisson inputs joining stage 0 after step 1's delivery, spike-source
   populations emitting in step 4, white noise of LIF and HH populations in
-  step 4; see :mod:`spikenet.sim.kernels.inputs`).
+  step 4; see :mod:`spikenet.sim.kernels.inputs`);
+- ``cond``: the conductance synapses
+  (:class:`~spikenet.sim.kernels.conductance.CondArgs`; populations receiving
+  them are updated by :func:`~spikenet.sim.kernels.conductance.cond_population`);
+- ``gen``: populations of :class:`~spikenet.sim.models.NeuronModel` neurons
+  (kind ``GEN_KIND + m``) and LIF/HH populations with per-neuron parameters
+  (:class:`spikenet.sim.kernels.generic.GenArgs`). This module never updates
+  model populations itself: :func:`spikenet.sim.kernels.compose.network_kernel`
+  writes a copy of its source with the marker line of the neuron update
+  replaced by one branch per model class, and networks with such populations
+  run that copy.
 """
 
 from __future__ import annotations
@@ -74,6 +84,13 @@ from numba import njit, prange
 from spikenet.sim.kernels import inputs as _inp
 from spikenet.sim.kernels.atomics import atomic_load, atomic_store, spin_barrier
 from spikenet.sim.kernels.conductance import cond_population
+from spikenet.sim.kernels.generic import (  # noqa: F401 - gen_drive and gen_spike: for the generated kernels
+    gen_drive,
+    gen_spike,
+    gen_state_value,
+    hh_pn_population,
+    lif_pn_population,
+)
 from spikenet.sim.kernels.hh import hh_step
 from spikenet.sim.kernels.layout import (  # noqa: F401 - re-exported: the kernel's layout
     CONN_DENSE,
@@ -81,9 +98,12 @@ from spikenet.sim.kernels.layout import (  # noqa: F401 - re-exported: the kerne
     CONN_SPARSE_DELAYED,
     CONN_SPARSE_UNIFORM,
     HH_KIND,
+    HHPN_KIND,
     LIF_BLOCK,
     LIF_KIND,
+    LIFPN_KIND,
     N_POP_PAR,
+    REC_GEN,
     REC_H,
     REC_ISYN,
     REC_M,
@@ -344,7 +364,7 @@ def _run_copy(b, t, n_parts, part_lo, part_hi, sync, k0, n_chunk, kstart, dt, v,
               w_dense, w_cut, w_idx, w_sdata, src_off, ring_idx, ring_cnt, ev_ptr, ev_idx, rec_pop, rec_state,
               rec_col, rec_idx_off, rec_len, rec_idx, rec_out, spk_step, spk_idx, spk_off, spk_cnt, with_hh,
               with_generic, with_rec, with_dense, with_sparse_w, jump_grp, with_delta, w_sdelay, dbuf,
-              grp_doff, with_delays, stp, inp, cond):  # pragma: no cover - compiled
+              grp_doff, with_delays, stp, inp, cond, gen):  # pragma: no cover - compiled
     """Advance part ``t`` of batch copy ``b`` from local step ``kstart[b + t]`` to ``n_chunk``.
 
     A copy is split into ``n_parts`` parts (``n_parts > 1`` only for an
@@ -514,6 +534,9 @@ def _run_copy(b, t, n_parts, part_lo, part_hi, sync, k0, n_chunk, kstart, dt, v,
                         for g in range(grp_post.shape[0]):
                             if grp_post[g] == p:
                                 val += stages[b, grp_off[g] + (grp_nst[g] - 1) * npop + i]
+                    if gen is not None:  # noqa: SIM102 - else pruned: no NeuronModel population
+                        if st >= REC_GEN:
+                            val = gen_state_value(gen, b, p, st - REC_GEN, i, npop)
                     rec_out[k, b, col + q] = val
         # 3. this step's ring slot of the lane: clear, then (first part only)
         # the external input spikes
@@ -617,6 +640,17 @@ def _run_copy(b, t, n_parts, part_lo, part_hi, sync, k0, n_chunk, kstart, dt, v,
                             if flag[i]:
                                 _lif_event(lane, p, i, i0, off, kg, tk, dt, a, pop_par, vo, u[i], te, src_off,
                                            ring_idx, ring_cnt, slot, spk_step, spk_idx, spk_off, spk_cnt)
+            elif gen is not None and pop_kind[p] == LIFPN_KIND:
+                # LIF with per-neuron parameters (pruned without: gen=None)
+                lif_pn_population(b, lane, lo, hi, p, k, kg, dt, gen, v, ref_end, stages, jconst, jvar,
+                                  pop_voff, pop_off, pop_n, grp_post, grp_nst, grp_off, scratch, flag,
+                                  src_off, ring_idx, ring_cnt, slot, spk_step, spk_idx, spk_off, spk_cnt)
+            elif gen is not None and pop_kind[p] == HHPN_KIND:
+                hh_pn_population(b, lane, lo, hi, p, k, kg, dt, gen, v, gate_m, gate_h, gate_n, stages,
+                                 jconst, jvar, pop_voff, pop_off, pop_n, grp_post, grp_nst, grp_off, coef,
+                                 grp_avg_off, scratch, src_off, ring_idx, ring_cnt, slot, spk_step, spk_idx,
+                                 spk_off, spk_cnt)
+            # @generated-model-branches (NeuronModel populations, see kernels/compose.py)
             elif with_hh is not None:
                 # pruned at compile time for LIF-only networks (with_hh=None),
                 # so they never compile the HH code
@@ -675,7 +709,7 @@ def run_network_batched(n_parts, part_lo, part_hi, sync, k0, n_chunk, kstart, dt
                         ring_idx, ring_cnt, ev_ptr, ev_idx, rec_pop, rec_state, rec_col, rec_idx_off, rec_len,
                         rec_idx, rec_out, spk_step, spk_idx, spk_off, spk_cnt, with_hh, with_generic,
                         with_rec, with_dense, with_sparse_w, jump_grp, with_delta, w_sdelay, dbuf,
-                        grp_doff, with_delays, stp, inp, cond):  # pragma: no cover - compiled
+                        grp_doff, with_delays, stp, inp, cond, gen):  # pragma: no cover - compiled
     for b in prange(v.shape[0]):
         _run_copy(b, 0, 1, part_lo, part_hi, sync, k0, n_chunk, kstart, dt, v, ref_end, gate_m, gate_h,
                   gate_n, stages, scratch, flags, flag_words, zeros, jconst, jvar, pop_voff, pop_kind,
@@ -684,7 +718,8 @@ def run_network_batched(n_parts, part_lo, part_hi, sync, k0, n_chunk, kstart, dt
                   conn_ptr_off, conn_data_off, w_dense, w_cut, w_idx, w_sdata, src_off, ring_idx, ring_cnt,
                   ev_ptr, ev_idx, rec_pop, rec_state, rec_col, rec_idx_off, rec_len, rec_idx, rec_out,
                   spk_step, spk_idx, spk_off, spk_cnt, with_hh, with_generic, with_rec, with_dense,
-                  with_sparse_w, jump_grp, with_delta, w_sdelay, dbuf, grp_doff, with_delays, stp, inp, cond)
+                  with_sparse_w, jump_grp, with_delta, w_sdelay, dbuf, grp_doff, with_delays,
+                  stp, inp, cond, gen)
 
 
 run_network_batched.__doc__ = _DOC.replace("every batch copy", "every batch copy, in parallel over copies,")
