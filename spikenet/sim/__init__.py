@@ -4,6 +4,7 @@ from spikenet.sim.models import AdEx, Izhikevich, NeuronModel
 from spikenet.sim.network import Network, Population
 from spikenet.sim.network_results import NetworkResult
 from spikenet.sim.neurons import HH, LIF
+from spikenet.sim.plasticity import STDP, TripletSTDP
 from spikenet.sim.results import Result
 from spikenet.sim.simulate import simulate
 from spikenet.sim.spikes import (
@@ -20,6 +21,7 @@ from spikenet.sim.synapses import Delta, PSCFilter
 __all__ = [
     "HH",
     "LIF",
+    "STDP",
     "AdEx",
     "Delta",
     "Izhikevich",
@@ -29,6 +31,7 @@ __all__ = [
     "PSCFilter",
     "Population",
     "Result",
+    "TripletSTDP",
     "cv",
     "firing_rate",
     "isi",

@@ -78,6 +78,8 @@ def _arg_key(a) -> str:
     # The type Numba would infer for the argument, written as _type_key writes it.
     if a is None:
         return "none"
+    if isinstance(a, tuple) and hasattr(a, "_fields"):  # a NamedTuple of arrays (the plasticity argument)
+        return f"{type(a).__name__}(" + ",".join(_arg_key(x) for x in a) + ")"
     if isinstance(a, np.ndarray):
         layout = "C" if a.flags.c_contiguous else "F" if a.flags.f_contiguous else "A"
         return f"{a.dtype.name}:{a.ndim}{layout}{'' if a.flags.writeable else 'r'}"
