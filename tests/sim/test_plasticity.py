@@ -53,12 +53,12 @@ CASES = {
 @pytest.fixture(scope="module")
 def plastic_net():
     rng = np.random.default_rng(1)
-    steps = int(round(T_RUN / DT))
+    steps = round(T_RUN / DT)
     raster = rng.random((steps, N_PRE)) < 40.0 * DT  # 40 Hz per pre neuron
     net = Network(dt=DT)
     pre = relay(net, raster, "pre")
     conns = {}
-    for q, (name, (dense, syn, d, rule)) in enumerate(CASES.items()):
+    for name, (dense, syn, d, rule) in CASES.items():
         post = net.add_population(3, LIF(tau_ref=0.002), bias=np.array([1.1, 1.3, 1.6]), name=name)
         if dense:
             W = W0 * (1.0 + 0.1 * rng.random((3, N_PRE)))
@@ -90,7 +90,7 @@ def _reference(conn, W0_, d, spikes, weight_fn):
 
 @pytest.mark.parametrize("name", list(CASES))
 def test_final_weights_equal_event_by_event_pair_sums(plastic_net, name):
-    net, conns, spikes, _ = plastic_net
+    _net, conns, spikes, _ = plastic_net
     conn, W, d = conns[name]
     got = conn.weights
     assert sp.issparse(got) == sp.issparse(W)  # dense or CSR as given
@@ -103,7 +103,7 @@ def test_final_weights_equal_event_by_event_pair_sums(plastic_net, name):
 
 
 def test_additive_all_to_all_equals_closed_form_pair_sum(plastic_net):
-    net, conns, spikes, _ = plastic_net
+    _net, conns, spikes, _ = plastic_net
     for name in ("pair_all_dense_psc", "pair_all_sparse_psc_d5"):
         conn, W, d = conns[name]
         got = conn.weights
@@ -128,7 +128,7 @@ def test_recorded_weights_start_at_initial_and_follow_the_run(plastic_net):
     _, conns, _, first = plastic_net
     conn, W, _ = conns["pair_all_dense_psc"]
     rec = first[conn, "w"]
-    assert rec.shape == (int(round(T_RUN / 2 / 0.05)), W.size)
+    assert rec.shape == (round(T_RUN / 2 / 0.05), W.size)
     np.testing.assert_allclose(rec[0], W.ravel(), rtol=1e-15)  # row 0: the weights at the start of the run
     assert np.any(rec[-1] != rec[0])
 
