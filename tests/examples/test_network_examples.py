@@ -41,3 +41,12 @@ def test_brunel_regimes_example_shows_the_four_regimes_signatures(tmp_path):
     assert stats["SR"]["rate"] > 5 * stats["AI"]["rate"] and stats["SR"]["CV"] < 0.2  # fast and regular
     assert stats["AI"]["CV"] > 0.8 and stats["SI-fast"]["CV"] > 0.8  # irregular single neurons
     assert stats["SI-fast"]["peak"] > 100 > 60 > stats["SI-slow"]["peak"]  # fast vs slow population rhythm
+
+
+def test_song_stdp_example_splits_the_weights_towards_the_bounds(tmp_path):
+    out = run_examples(["song_stdp.py"], tmp_path, timeout=300)
+    assert (tmp_path / "song_stdp.png").stat().st_size > 10_000
+    line = next(s for s in out.splitlines() if s.startswith("weights:"))
+    low, high = (float(x.split("%")[0]) / 100 for x in line.split(": ")[1].split(", ")[:2])
+    # uniform initial weights put 10 % of them below 0.1 w_max and 10 % above 0.9 w_max
+    assert low > 0.12 and high > 0.12
