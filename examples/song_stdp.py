@@ -4,15 +4,18 @@ One LIF neuron receives 1,000 excitatory Poisson inputs (15 Hz) through
 plastic synapses with additive, all-to-all pair STDP whose depression slightly
 outweighs potentiation (``a_pre = 0.01 w_max``, ``a_post = -1.05 a_pre``, equal
 time constants of 20 ms, as in Brian2's STDP example), hard bounds
-``[0, w_max]``. Starting from uniform random weights, the
-synapses compete: the weight distribution splits into a group near 0 and a
-group near ``w_max``, while the output rate settles. The parameters are those
-of the paper and of Brian2's STDP example (membrane 10 ms, synapse 5 ms,
-reset 14/20 of the way from rest to threshold), with current-based synapses:
-a spike delivers the charge ``w`` (the paper's conductance times a mean
-driving force). The input spikes are drawn 1 s at a time (a fresh network per
-second carries over the weights and the voltage; the plasticity traces
-restart, which drops the pairs that straddle a boundary, under 2 % of them).
+``[0, w_max]``. Starting from uniform random weights, the synapses compete:
+the weight distribution moves towards the two bounds (after the full 100 s,
+about 42 % of the weights lie within 10 % of a bound, against 20 % at the
+start) while the output rate is regulated down (45 Hz in the first second,
+26 Hz in the last). The neuron and synapse parameters are those of Brian2's
+STDP example (membrane 10 ms, synapse 5 ms, reset 14/20 of the way from rest
+to threshold), with current-based synapses: a spike delivers the charge
+``w`` (the example's conductance times a driving force of 54 mV). The input
+spikes are drawn 1 s at a time (a fresh network per second carries over the
+weights and the voltage; the plasticity traces restart, which drops the pairs
+that straddle a boundary, under 2 % of them). ``--quick`` runs 20 s with 20x
+larger steps.
 Saves the paper's Fig. 1-style panels: weight histogram, final weight versus
 input, output rate over time. ``--brian2`` also runs Brian2's version of the
 same model and prints both wall times.
