@@ -43,7 +43,7 @@ N_IN = 1000
 RATE = 15.0  # Hz per input
 TAU_M, TAU_S = 0.010, 0.005
 V_RESET = 14.0 / 20.0  # (v_r - E_l) / (v_t - E_l) of the paper's -60, -74 and -54 mV
-# w_max: Brian2's gmax = 0.01 times tau_s times a driving force of 2.7 thresholds (54 mV, threshold to reversal)
+# w_max: Brian2's gmax = 0.01 times tau_s times a driving force of 2.7 thresholds (54 mV)
 W_MAX = 0.01 * TAU_S * 2.7
 SEGMENT = 1.0  # s of input per network
 
