@@ -185,3 +185,24 @@ def test_network_without_plasticity_passes_none_and_keeps_its_kernel_key():
     key = net._kernel_key.split("|")
     assert key[-1] == "none"  # the plasticity argument: its code is pruned
     assert "PlastArgs" not in net._kernel_key
+
+
+def test_reset_keeps_learnt_weights_and_clears_the_traces():
+    rng = np.random.default_rng(5)
+    raster = rng.random((2000, 4)) < 0.01
+    net = Network(dt=DT)
+    pre = relay(net, raster, "pre")
+    post = net.add_population(2, LIF(tau_ref=0.002), bias=np.array([1.2, 1.5]), name="post")
+    rule = STDP(a_pre=1e-4, a_post=-1e-4)
+    conn = net.connect(pre, post, sp.csr_matrix(np.full((2, 4), W0)), delay=DT, plasticity=rule)
+    net.run(0.1)
+    learnt = conn.weights.toarray()
+    assert np.any(learnt != W0)
+    net.reset()
+    np.testing.assert_array_equal(conn.weights.toarray(), learnt)
+    res = net.run(0.1)  # the same input rows again, from fresh traces and the learnt weights
+    st = res.spike_times
+    arrivals = [a[a <= 0.1 + 1e-12] for a in (s + DT for s in st["pre"])]
+    ref = np.array([[synapse_weight(learnt[i, j], arrivals[j], st["post"][i], rule) for j in range(4)]
+                    for i in range(2)])
+    np.testing.assert_allclose(conn.weights.toarray(), ref, rtol=0, atol=1e-14)
