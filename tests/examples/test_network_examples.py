@@ -48,5 +48,5 @@ def test_song_stdp_example_splits_the_weights_towards_the_bounds(tmp_path):
     assert (tmp_path / "song_stdp.png").stat().st_size > 10_000
     line = next(s for s in out.splitlines() if s.startswith("weights:"))
     low, high = (float(x.split("%")[0]) / 100 for x in line.split(": ")[1].split(", ")[:2])
-    # uniform initial weights put 10 % of them below 0.1 w_max and 10 % above 0.9 w_max
-    assert low > 0.12 and high > 0.12
+    # uniform initial weights put 10 % of them below 0.1 w_max and 10 % above 0.9 w_max (+-1 %)
+    assert low > 0.11 and high > 0.11 and low + high > 0.25
