@@ -66,7 +66,10 @@ def plastic_net():
             mask = rng.random((3, N_PRE)) < 0.6
             W = sp.csr_matrix(np.where(mask, W0 * (1.0 + 0.1 * rng.random((3, N_PRE))), 0.0))
         conns[name] = (net.connect(pre, post, W, synapse=syn, delay=d * DT, plasticity=rule), W, d)
-    first = net.run(T_RUN / 2, record={conns["pair_all_dense_psc"][0]: "w"}, record_every=0.05)
+    # a fixed (uniform sparse) connection whose recorded weights must stay constant
+    conns["fixed"] = (net.connect(pre, "pair_all_dense_psc", 1e-3, p=0.5, delay=DT), None, 1)
+    first = net.run(T_RUN / 2, record={conns["pair_all_dense_psc"][0]: "w", conns["fixed"][0]: "w"},
+                    record_every=0.05)
     second = net.run(T_RUN / 2)
     spikes = {}
     for pop in net.populations:
@@ -131,6 +134,12 @@ def test_recorded_weights_start_at_initial_and_follow_the_run(plastic_net):
     assert rec.shape == (round(T_RUN / 2 / 0.05), W.size)
     np.testing.assert_allclose(rec[0], W.ravel(), rtol=1e-15)  # row 0: the weights at the start of the run
     assert np.any(rec[-1] != rec[0])
+    fixed = conns["fixed"][0]
+    rec = first[fixed, "w"]
+    assert rec.shape == (round(T_RUN / 2 / 0.05), fixed.weights.nnz)
+    np.testing.assert_allclose(rec, np.broadcast_to(fixed.weights.data, rec.shape), rtol=1e-15)
+    with pytest.raises(KeyError, match="not recorded"):
+        first[conns["pair_nearest_sparse_psc"][0], "w"]
 
 
 def test_set_weights_between_runs_and_npz_round_trip_without_pickle(plastic_net, tmp_path):
