@@ -7,8 +7,9 @@ time constants of 20 ms, as in Brian2's STDP example), hard bounds
 ``[0, w_max]``. Starting from uniform random weights, the synapses compete:
 the weight distribution moves towards the two bounds (after the full 100 s,
 about 42 % of the weights lie within 10 % of a bound, against 20 % at the
-start) while the output rate is regulated down (45 Hz in the first second,
-26 Hz in the last). The neuron and synapse parameters are those of Brian2's
+start; Brian2's version of the model, with its own Poisson inputs, ends at
+21 % and 19 %) while the output rate is regulated down (45 Hz in the first
+second, 26 Hz in the last). The neuron and synapse parameters are those of Brian2's
 STDP example (membrane 10 ms, synapse 5 ms, reset 14/20 of the way from rest
 to threshold), with current-based synapses: a spike delivers the charge
 ``w`` (the example's conductance times a driving force of 54 mV). The input
