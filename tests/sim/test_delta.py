@@ -263,9 +263,9 @@ def test_delta_only_networks_compile_the_jump_pass_and_others_prune_it():
     d, _ = _feedforward(threads=1)
     d.run(0.001)
     assert d._built["with_delta"] is not None
-    # the kernel's arguments end with ..., jump_grp, with_delta, w_sdelay, dbuf, grp_doff, with_delays
-    assert net._kernel_key.split("|")[-5] == "none"
-    assert d._kernel_key.split("|")[-5] != "none"
+    # the kernel's arguments end with ..., jump_grp, with_delta, w_sdelay, dbuf, grp_doff, with_delays, plast
+    assert net._kernel_key.split("|")[-6] == "none"
+    assert d._kernel_key.split("|")[-6] != "none"
 
 
 def test_delta_into_hh_population_raises_naming_synapse():
