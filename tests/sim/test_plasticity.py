@@ -215,3 +215,20 @@ def test_reset_keeps_learnt_weights_and_clears_the_traces():
     ref = np.array([[synapse_weight(learnt[i, j], arrivals[j], st["post"][i], rule) for j in range(4)]
                     for i in range(2)])
     np.testing.assert_allclose(conn.weights.toarray(), ref, rtol=0, atol=1e-14)
+
+
+def test_changing_a_parameter_between_runs_keeps_the_learnt_weights():
+    rng = np.random.default_rng(6)
+    raster = rng.random((2000, 4)) < 0.01
+    net = Network(dt=DT)
+    pre = relay(net, raster, "pre")
+    post = net.add_population(2, LIF(tau_ref=0.002), bias=np.array([1.2, 1.5]), name="post")
+    conn = net.connect(pre, post, sp.csr_matrix(np.full((2, 4), W0)), delay=DT,
+                       plasticity=STDP(a_pre=1e-4, a_post=-1e-4))
+    net.run(0.1)
+    learnt = conn.weights.toarray()
+    assert np.any(learnt != W0)
+    net.set(post, bias=1.4)  # rebuilds the kernel's constant arrays
+    np.testing.assert_allclose(conn.weights.toarray(), learnt, rtol=1e-15)
+    net.run(0.05)
+    assert np.any(conn.weights.toarray() != learnt)
