@@ -89,6 +89,8 @@ def _parse_cases(text: str, smoke: bool) -> list[C.Case]:
             out += [c for c in base if c.kind == item]
             continue
         kind, _, n = item.partition("-")
+        if kind == "cuba" and n.endswith("-stdp"):  # cuba-N-stdp: the plastic CUBA kind
+            kind, n = "cuba_stdp", n[:-len("-stdp")]
         if kind not in C.KINDS or not n.isdigit() or int(n) < 1:
             raise SystemExit(f"--cases: expected 'all', a kind ({', '.join(C.KINDS)}) or kind-N "
                              f"such as cuba-4000, got {item!r}")

@@ -28,6 +28,13 @@ Cases
     ``dt = 0.1 ms``, all spikes recorded, the same statistics as CUBA.
     spikenet builds it with :func:`spikenet.sim.coba.coba_network`, NEST with
     ``iaf_cond_exp``.
+``cuba-N-stdp``
+    The CUBA network with pair-based additive STDP on every excitatory to
+    excitatory synapse (kind ``cuba_stdp``): Song, Miller & Abbott's rule as in
+    Brian2's STDP example, ``tau_pre = tau_post = 20 ms``, bounds
+    ``[0, 2 w_e]``, ``a_pre = 0.01 w_max``, ``a_post = -1.05 a_pre``, starting
+    from the CUBA weight ``w_e``. Compared with Brian2 on the same statistics
+    as CUBA; spikenet runs it on one thread (plastic networks are not split).
 ``lif-N``
     ``N`` uncoupled LIF neurons (``tau_m = 20 ms``, ``tau_ref = 2 ms``) with
     constant drives spread evenly over ``[0.5, 3]``, 1 s at ``dt = 0.1 ms``.
@@ -87,6 +94,11 @@ CUBA_WI_MV = -20 * 4.5 / 10  # mV, inhibitory jump
 CUBA_JUMP_E = CUBA_WE_MV / (CUBA_V_T_MV - CUBA_V_R_MV)  # = 0.162 (normalised)
 CUBA_JUMP_I = CUBA_WI_MV / (CUBA_V_T_MV - CUBA_V_R_MV)  # = -0.9 (normalised)
 CUBA_EXC_FRACTION = 0.8
+# STDP of the cuba_stdp kind, in units of the excitatory weight w_e
+STDP_TAU = 0.020  # s, tau_pre = tau_post
+STDP_W_MAX = 2.0  # w_max / w_e
+STDP_A_PRE = 0.01  # a_pre / w_max
+STDP_A_POST = -0.0105  # a_post / w_max
 CUBA_SYNAPSES_PER_NEURON = 80.0  # p = 0.02 at N = 4000
 
 # --- COBA (Brette et al. 2007, benchmark 1; Brian's COBA example), in mV, s and leak conductances
@@ -152,7 +164,9 @@ class Case:
 
     @property
     def name(self) -> str:
-        """Case label such as ``cuba-4000``."""
+        """Case label such as ``cuba-4000`` (``cuba-4000-stdp`` for the plastic CUBA kind)."""
+        if self.kind == "cuba_stdp":
+            return f"cuba-{self.n}-stdp"
         return f"{self.kind}-{self.n}"
 
     @property
@@ -183,6 +197,7 @@ def cuba_sizes(n: int) -> tuple[int, int, float]:
 KINDS = {
     "cuba": (1.0, 1e-4),
     "coba": (1.0, 1e-4),
+    "cuba_stdp": (1.0, 1e-4),
     "lif": (1.0, 1e-4),
     "hh": (0.1, 1e-5),
 }
@@ -213,6 +228,7 @@ FULL_CASES = (
     make_case("cuba", 64000),
     make_case("cuba", 1_000_000),
     make_case("coba", 4000),
+    make_case("cuba_stdp", 4000),
     make_case("lif", 100_000),
     make_case("hh", 10_000),
 )
@@ -346,6 +362,8 @@ def applies(sim: Sim, case: Case) -> bool:
     """
     if sim.family == "spikenet" and sim.mode == "stepped":
         return case.kind == "lif"
+    if case.kind == "cuba_stdp":  # plastic networks run on one thread in spikenet; no NEST or limit kernel
+        return sim.family == "brian2" or (sim.family == "spikenet" and sim.threads == 1)
     if sim.family == "spikenet" and sim.mode == "jit":
         return case.kind == "cuba" and case.n <= 4000
     if case.kind == "coba":  # the limit kernels have no conductance synapses
@@ -531,6 +549,7 @@ def reference_key(case: Case, available) -> str | None:
     """
     order = {"cuba": ("brian2-cython-1t", "spikenet-1t", "spikenet-2t"),
              "coba": ("brian2-cython-1t", "spikenet-1t", "spikenet-2t"),
+             "cuba_stdp": ("brian2-cython-1t", "brian2-standalone-1t", "spikenet-1t"),
              "hh": ("spikenet-1t", "spikenet-2t", "limit-1t", "limit-2t")}.get(case.kind, ())
     for key in order:
         if key in available:
@@ -569,7 +588,7 @@ def check_agreement(case: Case, stats: dict, counts: dict) -> dict:
     for key in stats:
         if key == ref_key:
             out[key] = Agreement("reference", "")
-        elif case.kind in ("cuba", "coba"):
+        elif case.kind in ("cuba", "coba", "cuba_stdp"):
             out[key] = compare_cuba(stats[key], stats[ref_key], case.n)
         else:
             out[key] = compare_counts(counts[key], counts[ref_key])

@@ -251,7 +251,7 @@ class Measurement:
             out["neuron_steps_per_s"] = {k: (ns / loop[v] if loop[v] > 0 else float("inf"))
                                          for k, v in (("median", "median"), ("min", "max"), ("max", "min"))}
             spikes = [r.result["stats"].get("n_spikes") for r in own]
-            if self.case.kind in ("cuba", "coba") and spikes and spikes[0] is not None:
+            if self.case.kind in ("cuba", "coba", "cuba_stdp") and spikes and spikes[0] is not None:
                 from benchmarks.cases import cuba_sizes
 
                 _, _, p = cuba_sizes(self.case.n)

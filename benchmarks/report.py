@@ -523,6 +523,10 @@ CASE_TEXT = {
             "`iaf_cond_exp` (adaptive GSL Runge-Kutta), spikenet with its conductance scheme (4th order "
             "within the step); the ahead-of-time kernel does not cover conductances, so spikenet runs "
             "its Numba kernel.",
+    "cuba_stdp": "The CUBA network with pair-based additive STDP on every excitatory-to-excitatory "
+                 "synapse (Brian2's STDP example rule: traces of 20 ms, a_pre = 0.01 w_max, a_post = "
+                 "-1.05 a_pre, bounds [0, 2 w_e]). spikenet runs plastic networks on one thread. "
+                 "Agreement: the CUBA statistics against Brian2.",
     "lif": "Uncoupled LIF neurons (tau_m = 20 ms, tau_ref = 2 ms), constant drives spread over "
            "[0.5, 3], 1 s at dt = 0.1 ms. Agreement: same spikes = every neuron's count within +-1 of "
            "the closed-form count; same statistics = total within 2 % (grid-quantised refractory "

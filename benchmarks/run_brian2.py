@@ -8,6 +8,8 @@ as a Brian2 user would write them:
   connection probability scaled to ``80 / N`` and the excitatory and
   inhibitory neurons as subgroups, so that ``connect(p=...)`` samples only
   the existing synapses (a ``condition`` would visit all ``N^2`` pairs);
+  with STDP (``cuba-N-stdp``) the E -> E synapses carry the model of
+  Brian2's STDP example (event-driven traces, clipped additive updates);
 - uncoupled LIF: ``dv/dt = (J - v) / tau_m (unless refractory)``, threshold
   ``v > 1``, reset ``v = 0``, ``method='exact'``;
 - HH: the 1952 model in the modern convention with ``exprel`` for the
@@ -47,7 +49,7 @@ def build(case, b2, seed: int):
     """Create the Brian2 objects of ``case``; returns (network, monitor, extra)."""
     from brian2 import NeuronGroup, SpikeMonitor, Synapses, cm, ms, msiemens, mV, uA, uF
 
-    if case.kind == "cuba":
+    if case.kind in ("cuba", "cuba_stdp"):
         n_e, _, p = cases.cuba_sizes(case.n)
         eqs = """
         dv/dt  = (ge + gi - (v - El)) / taum : volt (unless refractory)
@@ -64,12 +66,29 @@ def build(case, b2, seed: int):
         P.ge = 0 * mV
         P.gi = 0 * mV
         Pe, Pi = P[:n_e], P[n_e:]
-        Ce = Synapses(Pe, P, on_pre="ge += we", namespace=ns)
+        plastic = case.kind == "cuba_stdp"
+        # cuba_stdp: E -> E synapses of their own, plastic (Brian2's STDP example); E -> I as in CUBA
+        Ce = Synapses(Pe, P[n_e:] if plastic else P, on_pre="ge += we", namespace=ns)
         Ci = Synapses(Pi, P, on_pre="gi += wi", namespace=ns)
         Ce.connect(j="k for k in sample(N_post, p=p)", namespace={"p": p})
         Ci.connect(j="k for k in sample(N_post, p=p)", namespace={"p": p})
         mon = SpikeMonitor(P)
-        return b2.Network(P, Ce, Ci, mon), mon, {"n_e": n_e}
+        if not plastic:
+            return b2.Network(P, Ce, Ci, mon), mon, {"n_e": n_e}
+        w_max = cases.STDP_W_MAX * cases.CUBA_WE_MV * mV
+        ns_stdp = {**ns, "taupre": cases.STDP_TAU * 1000 * ms, "taupost": cases.STDP_TAU * 1000 * ms,
+                   "wmax": w_max, "dApre": cases.STDP_A_PRE * w_max, "dApost": cases.STDP_A_POST * w_max}
+        Cee = Synapses(Pe, Pe, """w : volt
+                       dApre/dt = -Apre / taupre : volt (event-driven)
+                       dApost/dt = -Apost / taupost : volt (event-driven)""",
+                       on_pre="""ge += w
+                                 Apre += dApre
+                                 w = clip(w + Apost, 0*mV, wmax)""",
+                       on_post="""Apost += dApost
+                                  w = clip(w + Apre, 0*mV, wmax)""", namespace=ns_stdp)
+        Cee.connect(j="k for k in sample(N_post, p=p)", namespace={"p": p})
+        Cee.w = "we"
+        return b2.Network(P, Ce, Ci, Cee, mon), mon, {"n_e": n_e}
     if case.kind == "coba":
         # Brian's COBA example, integrated with exponential Euler rather than the
         # example's forward Euler: at 4000 neurons both give the same statistics
@@ -187,7 +206,7 @@ def main(argv=None) -> int:
     # Runtime mode creates synapses at construction; standalone does it all in build().
     build_s = t_build.s + t_run.s - loop_s
 
-    if case.kind in ("cuba", "coba"):
+    if case.kind in ("cuba", "coba", "cuba_stdp"):
         stats = cases.cuba_stats(mon.i[:], mon.t[:] / second, case.n, extra["n_e"], case.T)
         counts = None
     else:

@@ -73,8 +73,8 @@ def _random_weights(rng, n_post, n_pre, p, w):
     return sp.csr_matrix((np.full(flat.size, w), cols.astype(np.int32), indptr), shape=(n_post, n_pre))
 
 
-def build_cuba(sn, n, dt, seed, dtype_name):
-    """Build the CUBA network; returns (network, E, I)."""
+def build_cuba(sn, n, dt, seed, dtype_name, plastic=False):
+    """Build the CUBA network (``plastic``: with STDP on E -> E); returns (network, E, I)."""
     import numpy as np
 
     n_e, n_i, p = cases.cuba_sizes(n)
@@ -91,10 +91,16 @@ def build_cuba(sn, n, dt, seed, dtype_name):
     use_p = "p" in inspect.signature(net.connect).parameters
     for pre, w, syn in ((E, w_e, syn_e), (I, w_i, syn_i)):
         for post in (E, I):
+            kw = {}
+            if plastic and pre is E and post is E:
+                w_max = cases.STDP_W_MAX * w_e
+                kw["plasticity"] = sn.STDP(tau_pre=cases.STDP_TAU, tau_post=cases.STDP_TAU,
+                                           a_pre=cases.STDP_A_PRE * w_max, a_post=cases.STDP_A_POST * w_max,
+                                           w_min=0.0, w_max=w_max)
             if use_p:
-                net.connect(pre, post, w, synapse=syn, p=p)
+                net.connect(pre, post, w, synapse=syn, p=p, **kw)
             else:
-                net.connect(pre, post, _random_weights(rng, post.n, pre.n, p, w), synapse=syn)
+                net.connect(pre, post, _random_weights(rng, post.n, pre.n, p, w), synapse=syn, **kw)
     return net, E, I
 
 
@@ -141,13 +147,19 @@ def main(argv=None) -> int:
     if opts.get("build_aot"):
         return _build_aot(sn, case, sim, out)
     try:
-        if case.kind in ("cuba", "coba"):
-            build_net = build_cuba if case.kind == "cuba" else build_coba
+        if case.kind in ("cuba", "coba", "cuba_stdp"):
+            plastic = case.kind == "cuba_stdp"
+
+            def build_net(n):
+                if case.kind == "coba":
+                    return build_coba(sn, n, case.dt, seed, sim.dtype)
+                return build_cuba(sn, n, case.dt, seed, sim.dtype, plastic)
+
             with Timer() as t_warm:
-                net, E, I = build_net(sn, 50, case.dt, seed, sim.dtype)
+                net, E, I = build_net(50)
                 net.run(10 * case.dt)
             with Timer() as t_build:
-                net, E, I = build_net(sn, case.n, case.dt, seed, sim.dtype)
+                net, E, I = build_net(case.n)
                 # The first run call also builds the kernel's data structures
                 # (transposed CSR, ring buffers): run one step here, so that the
                 # loop time, like Brian2's, excludes building the synapses.
@@ -183,12 +195,12 @@ def main(argv=None) -> int:
     except Unsupported as exc:
         write(out, build_s=float("nan"), loop_s=float("nan"), stats={}, unsupported=str(exc))
         return 0
-    build_s = t_build.s if case.kind in ("cuba", "coba") else 0.0
+    build_s = t_build.s if case.kind in ("cuba", "coba", "cuba_stdp") else 0.0
     phases["load_or_compile_kernels"] = t_warm.s
     build = {"dtype": sim.dtype, "numba_threads": os.environ.get("NUMBA_NUM_THREADS", "default"),
              # the ahead-of-time compiled network kernel runs without importing Numba
              "numba_imported": "numba" in sys.modules}
-    if case.kind in ("cuba", "coba"):
+    if case.kind in ("cuba", "coba", "cuba_stdp"):
         build["network_threads"] = "Network default" if net.threads is None else net.threads
         build["kernel"] = "numba (jit)" if sim.mode == "jit" else "ahead-of-time module if built, else numba"
     elif case.kind == "lif":

@@ -4,6 +4,7 @@ from spikenet.sim.models import AdEx, Izhikevich, NeuronModel
 from spikenet.sim.network import Network, Population
 from spikenet.sim.network_results import NetworkResult
 from spikenet.sim.neurons import HH, LIF
+from spikenet.sim.plasticity import STDP, TripletSTDP
 from spikenet.sim.results import Result
 from spikenet.sim.simulate import simulate
 from spikenet.sim.sources import PoissonSource, SpikeSource
@@ -22,6 +23,7 @@ from spikenet.sim.synapses import Conductance, Delta, PSCFilter
 __all__ = [
     "HH",
     "LIF",
+    "STDP",
     "AdEx",
     "Conductance",
     "Delta",
@@ -34,6 +36,7 @@ __all__ = [
     "Population",
     "Result",
     "SpikeSource",
+    "TripletSTDP",
     "TsodyksMarkram",
     "cv",
     "firing_rate",

@@ -64,7 +64,6 @@ import numbers
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
 import numpy as np
 
@@ -77,6 +76,7 @@ from spikenet._validation import (
     positive_int,
     whole_steps,
 )
+from spikenet.sim import _plastic
 from spikenet.sim import inputs as _inputs
 from spikenet.sim._chunks import ChunkClock, StopOnInterrupt
 from spikenet.sim._conductance import (
@@ -98,8 +98,9 @@ from spikenet.sim.network_models import (
 )
 from spikenet.sim.network_results import NetworkResult
 from spikenet.sim.neurons import HH, LIF
+from spikenet.sim.plasticity import PLASTICITY_RULES
 from spikenet.sim.sources import PoissonSource, SpikeSource, is_source
-from spikenet.sim.stp import build_stp, check_plasticity, reset_stp
+from spikenet.sim.stp import TsodyksMarkram, build_stp, reset_stp
 from spikenet.sim.synapses import Conductance, Delta, PSCFilter, expm
 
 __all__ = ["Connection", "Network", "Population"]
@@ -108,7 +109,7 @@ _LIF_STATES = ("v", "I_syn", "ref")
 _HH_STATES = ("v", "I_syn", "m", "h", "n")
 # Built arrays that hold the state of a run (kept when set() rebuilds the constants), and the
 # part of it that is synaptic input in flight (cleared by reset()).
-_INPUT_STATE_KEYS = ("stages", "ring_idx", "ring_cnt", "dbuf")
+_INPUT_STATE_KEYS = ("stages", "ring_idx", "ring_cnt", "dbuf", *_plastic.PLAST_STATE_KEYS)
 _STATE_KEYS = ("v", "ref_end", "gm", "gh", "gn", *_INPUT_STATE_KEYS, "cap", "stp", "gen_S")
 _STATE_CODE = {"v": 0, "I_syn": 1, "m": 2, "h": 3, "n": 4, "ref": 5}
 # Per-chunk memory of the per-step input buffers (time-varying currents and
@@ -196,14 +197,61 @@ class _Sparse:
         return sp.csc_matrix((self.data, self.indices, self.indptr), shape=self.shape).tocsr()
 
 
-class Connection(NamedTuple):
-    """A connection of a :class:`Network` (see :attr:`Network.connections`)."""
+class Connection:
+    """A connection of a :class:`Network`: a live view (see :attr:`Network.connections`).
 
-    pre: Population
-    post: Population
-    weights: object
-    synapse: PSCFilter | Delta
-    delay: float
+    Unpacks like the tuple ``(pre, post, weights, synapse, delay)``; its
+    :attr:`weights` are the current ones, after any plasticity so far.
+
+    Attributes
+    ----------
+    pre, post : Population
+        Pre- and post-synaptic populations.
+    weights : numpy.ndarray or scipy.sparse.csr_matrix, shape (post.n, pre.n)
+        The current weights, dense or CSR as given to ``connect``.
+    synapse : PSCFilter or Delta
+        The synapse kind.
+    delay : float or array
+        Delay in seconds (see :attr:`Network.connections`).
+    plasticity : STDP, TripletSTDP or None
+        The plasticity rule of the connection.
+    """
+
+    __slots__ = ("_index", "_net")
+
+    def __init__(self, net, index):
+        self._net = net
+        self._index = index
+
+    def _view(self):
+        return self._net._connection_view(self._index)
+
+    pre = property(lambda self: self._view()[0])
+    post = property(lambda self: self._view()[1])
+    weights = property(lambda self: self._view()[2])
+    synapse = property(lambda self: self._view()[3])
+    delay = property(lambda self: self._view()[4])
+    plasticity = property(lambda self: self._net._conns[self._index].plasticity)
+
+    def __iter__(self):
+        return iter(self._view())
+
+    def __getitem__(self, i):
+        return self._view()[i]
+
+    def __len__(self):
+        return 5
+
+    def __eq__(self, other):
+        return isinstance(other, Connection) and other._net is self._net and other._index == self._index
+
+    def __hash__(self):
+        return hash((id(self._net), self._index))
+
+    def __repr__(self):
+        c = self._net._conns[self._index]
+        return (f"Connection({self._net.populations[c.src].name!r} -> {c.post.name!r}, "
+                f"synapse={c.synapse!r}, plasticity={c.plasticity!r})")
 
 
 @dataclass(eq=False)
@@ -218,7 +266,7 @@ class _Connection:
     # aligned with the CSR of the transposed weights; None: delay_steps for all
     syn_delay: np.ndarray | None = None
     dense_delay: bool = False  # the weights were given dense (Connection.weights returns them so)
-    plasticity: object = None  # TsodyksMarkram (short-term plasticity) or None
+    plasticity: object = None  # STDP or TripletSTDP (spikenet.sim.plasticity), TsodyksMarkram, or None
 
 
 @dataclass(eq=False)
@@ -321,22 +369,88 @@ class Network:
         (post.n, pre.n) when the weights were given dense, else a CSR matrix
         with the weights' pattern.
         """
-        out = []
-        for c in self._conns:
-            if c.src >= 0:
-                kind, w = c.weights
-                w = w.to_scipy() if kind == "sparse" else w
-                delay = c.delay_steps * self.dt
-                if c.syn_delay is not None:
-                    delay = _Sparse(w.shape, c.weights[1].indptr, c.weights[1].indices,
-                                    (c.syn_delay + c.delay_steps) * self.dt).to_scipy()
-                    delay = delay.toarray() if c.dense_delay else delay
-                    w = w.toarray() if c.dense_delay else w
-                out.append(Connection(self.populations[c.src], c.post, w, c.synapse, delay))
-        return out
+        return [Connection(self, ci) for ci, c in enumerate(self._conns) if c.src >= 0]
+
+    def _connection_view(self, ci):
+        """``(pre, post, weights, synapse, delay)`` of connection ``ci`` with its current weights."""
+        c = self._conns[ci]
+        kind, w = c.weights
+        if _is_stdp(c) and self._built is not None:
+            kind, w = _plastic.current_weights(self._built, ci, c)
+        w = w.to_scipy() if kind == "sparse" else w
+        delay = c.delay_steps * self.dt
+        if c.syn_delay is not None:
+            delay = _Sparse(w.shape, c.weights[1].indptr, c.weights[1].indices,
+                            (c.syn_delay + c.delay_steps) * self.dt).to_scipy()
+            delay = delay.toarray() if c.dense_delay else delay
+            w = w.toarray() if c.dense_delay else w
+        return (self.populations[c.src], c.post, w, c.synapse, delay)
+
+    def _sync_plastic_weights(self):
+        """Copy the current weights of plastic connections from the kernel arrays into the connections."""
+        if self._built is None:
+            return
+        for ci, c in enumerate(self._conns):
+            if _is_stdp(c):
+                c.weights = _plastic.current_weights(self._built, ci, c)
+
+    def set_weights(self, conn, W):
+        """Replace the weights of a connection between runs.
+
+        Parameters
+        ----------
+        conn : Connection
+            A connection of this network (as returned by :meth:`connect`).
+        W : float, array_like (post.n, pre.n) or scipy.sparse matrix
+            The new weights, in the connection's units: dense like the
+            connection's (a scalar fills them), or sparse with exactly the
+            connection's pattern of synapses.
+
+        Notes
+        -----
+        Plasticity traces, states and synaptic input in flight are kept; the
+        next :meth:`run` continues with the new weights. Together with
+        :attr:`Connection.weights` this saves and restores learnt weights
+        without pickle, e.g. ``np.savez(path, W=conn.weights)`` and
+        ``net.set_weights(conn, np.load(path)["W"])`` for dense weights,
+        ``scipy.sparse.save_npz``/``load_npz`` for sparse ones.
+        """
+        if not isinstance(conn, Connection):
+            raise TypeError(f"conn must be a Connection returned by connect, got {type(conn).__name__}")
+        if conn._net is not self:
+            raise ValueError("conn belongs to another Network")
+        c = self._conns[conn._index]
+        kind, old = c.weights
+        new = self._weights(W, c.post.n, c.n_pre, name="W")
+        if kind == "dense":
+            if new[0] != "dense":
+                raise ValueError("W: the connection has dense weights; give a dense array (post.n, pre.n)")
+        else:
+            if new[0] == "dense":
+                if np.ndim(W) != 0:
+                    raise ValueError("W: the connection has sparse weights; give a scipy.sparse matrix "
+                                     "with the same pattern (or a scalar)")
+                new = ("sparse", _Sparse(old.shape, old.indptr, old.indices,
+                                         np.full(old.data.size, float(W))))
+            elif not (np.array_equal(new[1].indptr, old.indptr)
+                      and np.array_equal(new[1].indices, old.indices)):
+                raise ValueError("W must have the same pattern (stored entries) as the connection's weights")
+        self._sync_plastic_weights()
+        c.weights = new
+        if self._built is not None:
+            self._rebuild_keeping_state()
+
+    def _rebuild_keeping_state(self):
+        old = self._built
+        self._built = None  # the connections hold the weights to build (no sync from the old arrays)
+        self._build()
+        for key in _STATE_KEYS:
+            self._built[key] = old[key]
 
     def _n_parts(self, n_neurons: int) -> int:
         """How many threads share this network (see ``threads``)."""
+        if any(_is_stdp(c) for c in self._conns):
+            return 1  # plastic connections run on one thread (connect refuses threads > 1)
         if self.threads is not None:
             return self.threads
         if self.batch is not None or n_neurons < _SPLIT_MIN_NEURONS:
@@ -538,9 +652,14 @@ class Network:
             Connection probability: each (post, pre) pair (autapses included)
             is connected independently with probability ``p``, drawn from
             :attr:`rng`; ``weights`` must then be a scalar.
-        plasticity : TsodyksMarkram, optional
-            Short-term plasticity of every synapse of the connection: a spike
-            delivers ``w * u * x`` (see :class:`~spikenet.sim.TsodyksMarkram`).
+        plasticity : STDP, TripletSTDP or TsodyksMarkram, optional
+            ``STDP``/``TripletSTDP`` make every synapse of the connection
+            plastic (see :mod:`spikenet.sim.plasticity`): the weights change
+            during runs and :attr:`Connection.weights` returns the current
+            ones; they need one delay for the whole connection, an unbatched
+            network and ``threads`` None or 1. ``TsodyksMarkram`` is
+            short-term plasticity: a spike delivers ``w * u * x`` (see
+            :class:`~spikenet.sim.TsodyksMarkram`); the weights stay.
 
         Returns
         -------
@@ -552,8 +671,8 @@ class Network:
         pre = self._pop(pre, "pre")
         post = self._pop(post, "post")
         _check_synapse(synapse, post)
-        check_plasticity(plasticity)
         per_synapse = _is_sparse(delay) or np.ndim(delay) > 0
+        self._check_plasticity(plasticity)
         if not per_synapse:
             delay_steps = whole_steps("delay", delay, self.dt, allow_zero=True)
         if p is not None:
@@ -567,19 +686,36 @@ class Network:
         else:
             wt = self._weights(weights, post.n, pre.n)
         if not per_synapse:
-            self._conns.append(_Connection(pre.index, pre.n, post, wt, synapse, delay_steps))
-            self._conns[-1].plasticity = plasticity
+            self._conns.append(_Connection(pre.index, pre.n, post, wt, synapse, delay_steps,
+                                           plasticity=plasticity))
             return self.connections[-1]
         wt_syn, steps, dense = _synapse_delays(delay, wt, self.dt)
         if steps.size == 0 or np.all(steps == steps[0]):  # one delay after rounding: the scalar path
             one = int(steps[0]) if steps.size else 0
-            self._conns.append(_Connection(pre.index, pre.n, post, wt, synapse, one))
+            self._conns.append(_Connection(pre.index, pre.n, post, wt, synapse, one, plasticity=plasticity))
         else:
+            if isinstance(plasticity, PLASTICITY_RULES):
+                raise ValueError("delay: an STDP connection needs one delay for all its synapses "
+                                 "(per-synapse delays with STDP are not supported)")
             # the ring delivers after the shortest delay; each synapse adds its own excess
             low = int(steps.min())
             self._conns.append(_Connection(pre.index, pre.n, post, wt_syn, synapse, low, steps - low, dense))
         self._conns[-1].plasticity = plasticity
         return self.connections[-1]
+
+    def _check_plasticity(self, plasticity):
+        """A TypeError/ValueError naming ``plasticity`` unless this network can run it."""
+        if plasticity is None or isinstance(plasticity, TsodyksMarkram):
+            return
+        if not isinstance(plasticity, PLASTICITY_RULES):
+            raise TypeError("plasticity must be an STDP, TripletSTDP or TsodyksMarkram rule, got "
+                            f"{type(plasticity).__name__}")
+        if self.batch is not None:
+            raise ValueError("plasticity: plastic connections need an unbatched network (batch=None); the "
+                             "copies of a batch would each learn their own weights")
+        if self.threads not in (None, 1):
+            raise ValueError(f"plasticity: a network with plastic connections runs on one thread; build it "
+                             f"with threads=None or 1, got threads={self.threads}")
 
     def add_input(self, post, current=None, spikes=None, weights=None, synapse=None, rate=None, noise=None):
         """Add an external current or an external spike train to ``post``.
@@ -830,6 +966,7 @@ class Network:
     def _build(self):
         if not self.populations:
             raise ValueError("the network has no populations")
+        self._sync_plastic_weights()  # a rebuild starts from the current weights
         dt, dtype, B = self.dt, self.dtype, self.n_batch
         pops = self.populations
         P = len(pops)
@@ -975,7 +1112,7 @@ class Network:
                     w_sdata.append(w.data * scale)
                     w_sdelay.append(c.syn_delay)
                     n_sdata += w.data.size
-                elif w.data.size and np.all(w.data == w.data[0]):
+                elif w.data.size and np.all(w.data == w.data[0]) and not _is_stdp(c):
                     conn["kind"][ci] = CONN_SPARSE_UNIFORM
                     conn["data"][ci] = n_dense
                     w_dense.append(np.array([w.data[0] * scale]))
@@ -1082,6 +1219,7 @@ class Network:
             # generated kernel serves the network (none: the static kernel)
             **gen_arrays, "gen_classes": gen_classes,
         }
+        _plastic.build(self, self._built)
         inp, cond = self._built["inp"], self._built["cond"]
         for p in pops:  # per-neuron parameters have their own passes, which noise and conductances lack
             if not p.params:
@@ -1235,7 +1373,7 @@ class Network:
                                  f"{k_end} (global steps up to t = {k_end * self.dt:g} s)")
 
     # -------------------------------------------------------------------- run
-    def run(self, T, record=None, progress=False) -> NetworkResult:
+    def run(self, T, record=None, progress=False, record_every=None) -> NetworkResult:
         """Simulate for ``T`` seconds, continuing from the current state.
 
         Parameters
@@ -1256,8 +1394,16 @@ class Network:
             the available memory is refused before the run starts
             (:class:`~spikenet._validation.RecordingTooLargeError`, a
             ``ValueError`` and ``MemoryError``).
+            A :class:`Connection` may also be a key, mapped to ``"w"``: its
+            weights over time, ``result[conn, "w"]`` of shape (records,
+            n_synapses) (synapses in the order of ``W.ravel()`` for dense
+            weights, of the CSR ``data`` for sparse ones).
         progress : bool
             Show a tqdm progress bar.
+        record_every : float, optional
+            Interval between weight records, s (a whole number of steps;
+            default every step): row ``m`` holds the weights at
+            ``t_start + m * record_every``.
 
         Returns
         -------
@@ -1270,11 +1416,15 @@ class Network:
             raises ``KeyboardInterrupt`` as usual.
         """
         steps = whole_steps("T", T, self.dt)
+        record, w_specs = self._split_weight_record(record)
+        every = 1 if record_every is None else whole_steps("record_every", record_every, self.dt)
         specs = self._parse_record(record)
         check_cond_record(specs, self._conns)
         if self._built is None:
             self._build()
         bd = self._built
+        w_rec = _plastic.recording(self, bd, w_specs, steps, every)
+        plast = _plastic.kernel_args(bd, w_rec, self._step, every)
         k_begin = self._step
         self._check_inputs_cover(k_begin + steps)
         from spikenet.sim import _aot_lookup as aot
@@ -1361,7 +1511,7 @@ class Network:
                         spk_step, spk_idx, spk_off, spk_cnt, bd["with_hh"], bd["with_generic"],
                         _flag(len(rec_pop) > 0), bd["with_dense"], bd["with_sparse_w"],
                         bd["jump_grp"], bd["with_delta"], bd["w_sdelay"], bd["dbuf"], bd["grp_doff"],
-                        bd["with_delays"], bd["stp"], bd["inp"], bd["cond"], gen,
+                        bd["with_delays"], bd["stp"], bd["inp"], bd["cond"], gen, plast,
                     )
                     if gen_module is not None:  # NeuronModel populations: the kernel generated for them
                         self._kernel_key = aot.kernel_key(args) if T == 1 else None
@@ -1421,11 +1571,32 @@ class Network:
             col = rec_col[r]
             arr = rec_all[:done, :, col:col + rec_len[r]]
             recorded[(pop.index, state)] = (arr[:, 0, :] if self.batch is None else arr, ind)
-        return NetworkResult(
+        n_w = -(-done // every)
+        weights = {Connection(self, ci): w_rec[0][:n_w, cols] for ci, cols in w_rec[4].items()}
+        result = NetworkResult(
             dt=self.dt, k_begin=k_begin, steps=done, populations=list(self.populations),
             pop_off=bd["pop_off"], spikes=spikes, recorded=recorded, batch=self.batch,
-            interrupted=interrupted,
+            interrupted=interrupted, weights=weights, record_every=every * self.dt,
         )
+        return result
+
+    def _split_weight_record(self, record):
+        """``record`` without its Connection keys, and the kernel indices of the connections to record."""
+        if not isinstance(record, Mapping):
+            return record, []
+        rest, conns = {}, []
+        for key, what in record.items():
+            if isinstance(key, Connection):
+                if key._net is not self:
+                    raise ValueError("record: the connection belongs to another Network")
+                if what != "w":
+                    raise ValueError(f"record[connection] must be 'w' (the weights), got {what!r}")
+                if self.batch is not None:
+                    raise ValueError("record: weights are recorded in unbatched networks only")
+                conns.append(key._index)
+            else:
+                rest[key] = what
+        return rest, conns
 
 
 # Networks with fewer neurons run on one thread unless ``threads`` says otherwise.
@@ -1477,6 +1648,11 @@ def _synapse_delays(delay, wt, dt):
         raise ValueError(f"delay: at most {_MAX_DELAY_STEPS} steps per synapse ({_MAX_DELAY_STEPS * dt:g} s "
                          f"at dt = {dt:g} s), got {values.max():g} s")
     return ("sparse", w), steps.astype(np.uint16), dense
+
+
+def _is_stdp(c) -> bool:
+    """Whether connection ``c`` changes its weights (STDP or triplet STDP; not short-term plasticity)."""
+    return isinstance(c.plasticity, PLASTICITY_RULES)
 
 
 def _check_synapse(synapse, post):

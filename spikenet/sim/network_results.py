@@ -68,7 +68,7 @@ class NetworkResult:
     """
 
     def __init__(self, dt, k_begin, steps, populations, pop_off, spikes, recorded, batch, *,
-                 interrupted=False):
+                 interrupted=False, weights=None, record_every=None):
         self.dt = float(dt)
         self.steps = int(steps)
         self.k_begin = int(k_begin)
@@ -80,6 +80,8 @@ class NetworkResult:
         self._pop_off = np.asarray(pop_off)
         self._spikes = spikes  # per batch copy: (global step, global neuron, offset in step (s))
         self._recorded = recorded
+        self._weights = {} if weights is None else weights  # Connection -> (records, n_synapses)
+        self.record_every = record_every  # s between weight records
         self.spike_times = _SpikeTimes(self)
 
     @cached_property
@@ -178,6 +180,13 @@ class NetworkResult:
     def __getitem__(self, key):
         if not (isinstance(key, tuple) and len(key) == 2):
             raise TypeError("index a NetworkResult as result[population, state], e.g. result['exc', 'v']")
+        weights = self._weights
+        if key[1] == "w" and type(key[0]).__name__ == "Connection":
+            if key[0] not in weights:
+                raise KeyError("the weights of this connection were not recorded; pass "
+                               "record={conn: 'w'} to Network.run")
+            # (records, n_synapses): row m at t_start + m * record_every
+            return weights[key[0]]
         return self._lookup(*key)[0]
 
     def __repr__(self):

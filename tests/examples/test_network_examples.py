@@ -53,3 +53,12 @@ def test_izhikevich_network_example_fires_at_low_rates_with_a_population_rhythm(
     # Izhikevich (2003), Fig. 3: sparse firing of single neurons, alpha and gamma population rhythms
     assert 2.0 < rate_e < 20.0
     assert 8.0 <= peak <= 60.0
+
+
+def test_song_stdp_example_splits_the_weights_towards_the_bounds(tmp_path):
+    out = run_examples(["song_stdp.py"], tmp_path, timeout=300)
+    assert (tmp_path / "song_stdp.png").stat().st_size > 10_000
+    line = next(s for s in out.splitlines() if s.startswith("weights:"))
+    low, high = (float(x.split("%")[0]) / 100 for x in line.split(": ")[1].split(", ")[:2])
+    # uniform initial weights put 10 % of them below 0.1 w_max and 10 % above 0.9 w_max (+-1 %)
+    assert low > 0.11 and high > 0.11 and low + high > 0.25

@@ -73,6 +73,10 @@ The arguments after ``with_delays`` are the features' NamedTuples, each None
   writes a copy of its source with the marker line of the neuron update
   replaced by one branch per model class, and networks with such populations
   run that copy.
+- ``plast``: spike-timing-dependent plasticity
+  (:class:`~spikenet.sim.kernels.plasticity.PlastArgs`): weights updated
+  event by event at pre-synaptic arrivals and post-synaptic spikes, see
+  :mod:`spikenet.sim.kernels.plasticity`.
 """
 
 from __future__ import annotations
@@ -112,6 +116,7 @@ from spikenet.sim.kernels.layout import (  # noqa: F401 - re-exported: the kerne
     REC_V,
     SYNC_STOP,
 )
+from spikenet.sim.kernels.plasticity import plast_step_begin, plast_step_end
 from spikenet.sim.kernels.prefetch import prefetch
 from spikenet.sim.kernels.stp import stp_deliver
 
@@ -364,7 +369,7 @@ def _run_copy(b, t, n_parts, part_lo, part_hi, sync, k0, n_chunk, kstart, dt, v,
               w_dense, w_cut, w_idx, w_sdata, src_off, ring_idx, ring_cnt, ev_ptr, ev_idx, rec_pop, rec_state,
               rec_col, rec_idx_off, rec_len, rec_idx, rec_out, spk_step, spk_idx, spk_off, spk_cnt, with_hh,
               with_generic, with_rec, with_dense, with_sparse_w, jump_grp, with_delta, w_sdelay, dbuf,
-              grp_doff, with_delays, stp, inp, cond, gen):  # pragma: no cover - compiled
+              grp_doff, with_delays, stp, inp, cond, gen, plast):  # pragma: no cover - compiled
     """Advance part ``t`` of batch copy ``b`` from local step ``kstart[b + t]`` to ``n_chunk``.
 
     A copy is split into ``n_parts`` parts (``n_parts > 1`` only for an
@@ -406,6 +411,8 @@ def _run_copy(b, t, n_parts, part_lo, part_hi, sync, k0, n_chunk, kstart, dt, v,
         elif spk_cnt[lane] + n_mine > cap:
             break
         kg = k0 + k
+        if plast is not None:  # else pruned: no plastic connection (kernels/plasticity.py)
+            plast_step_begin(plast, kg, spk_cnt[lane], w_dense, w_sdata)
         # 1. deliver the spikes of every lane of the copy to this part's neurons
         for c in range(conn_src.shape[0]):
             src = conn_src[c]
@@ -502,6 +509,8 @@ def _run_copy(b, t, n_parts, part_lo, part_hi, sync, k0, n_chunk, kstart, dt, v,
                 _lif_jumps(lane, p, part_lo[t, p], part_hi[t, p], kg, kg * dt, dt, pop_off[p], pop_par, v[b],
                            ref_end[b], xg, src_off, ring_idx, ring_cnt, prev, spk_step, spk_idx, spk_off,
                            spk_cnt)
+        if plast is not None:  # the spikes so far in this step are jump spikes
+            plast.cnt[1] = spk_cnt[lane]
         # 2. record this part's chosen states at t[k] (pruned when nothing is
         # recorded: with_rec=None)
         if with_rec is not None:
@@ -678,6 +687,11 @@ def _run_copy(b, t, n_parts, part_lo, part_hi, sync, k0, n_chunk, kstart, dt, v,
                     for r in range(s):
                         xr = stages[b, grp_off[g] + r * npop + lo:grp_off[g] + r * npop + hi]
                         _axpy(xs, coef[po + s * nst + r], xr)
+        # 6. spike-timing-dependent plasticity of this step's events (pruned without it)
+        if plast is not None:
+            plast_step_end(plast, kg, dt, lane, ring_idx, ring_cnt, src_off, pop_off, conn_delay, conn_kind,
+                           conn_npost, conn_ptr_off, conn_data_off, w_cut, w_idx, w_dense, w_sdata, spk_idx,
+                           spk_off, spk_cnt[lane])
         k += 1
         if sync is not None:
             # the spikes of this step are in every lane's ring before any part
@@ -709,7 +723,7 @@ def run_network_batched(n_parts, part_lo, part_hi, sync, k0, n_chunk, kstart, dt
                         ring_idx, ring_cnt, ev_ptr, ev_idx, rec_pop, rec_state, rec_col, rec_idx_off, rec_len,
                         rec_idx, rec_out, spk_step, spk_idx, spk_off, spk_cnt, with_hh, with_generic,
                         with_rec, with_dense, with_sparse_w, jump_grp, with_delta, w_sdelay, dbuf,
-                        grp_doff, with_delays, stp, inp, cond, gen):  # pragma: no cover - compiled
+                        grp_doff, with_delays, stp, inp, cond, gen, plast):  # pragma: no cover - compiled
     for b in prange(v.shape[0]):
         _run_copy(b, 0, 1, part_lo, part_hi, sync, k0, n_chunk, kstart, dt, v, ref_end, gate_m, gate_h,
                   gate_n, stages, scratch, flags, flag_words, zeros, jconst, jvar, pop_voff, pop_kind,
@@ -719,7 +733,7 @@ def run_network_batched(n_parts, part_lo, part_hi, sync, k0, n_chunk, kstart, dt
                   ev_ptr, ev_idx, rec_pop, rec_state, rec_col, rec_idx_off, rec_len, rec_idx, rec_out,
                   spk_step, spk_idx, spk_off, spk_cnt, with_hh, with_generic, with_rec, with_dense,
                   with_sparse_w, jump_grp, with_delta, w_sdelay, dbuf, grp_doff, with_delays,
-                  stp, inp, cond, gen)
+                  stp, inp, cond, gen, plast)
 
 
 run_network_batched.__doc__ = _DOC.replace("every batch copy", "every batch copy, in parallel over copies,")
