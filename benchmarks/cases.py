@@ -236,7 +236,6 @@ FULL_CASES = (
 #: The cases of ``--quick``: the headline ratios (CUBA-4000 loop, uncoupled LIF, HH).
 QUICK_CASES = (
     make_case("cuba", 4000),
-    make_case("coba", 4000),
     make_case("lif", 100_000),
     make_case("hh", 10_000),
 )
