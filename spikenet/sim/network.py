@@ -277,19 +277,19 @@ class Network:
         (post.n, pre.n) when the weights were given dense, else a CSR matrix
         with the weights' pattern.
         """
-        out = []
-        for c in self._conns:
-            if c.src >= 0:
-                kind, w = c.weights
-                w = w.to_scipy() if kind == "sparse" else w
-                delay = c.delay_steps * self.dt
-                if c.syn_delay is not None:
-                    delay = _Sparse(w.shape, c.weights[1].indptr, c.weights[1].indices,
-                                    (c.syn_delay + c.delay_steps) * self.dt).to_scipy()
-                    delay = delay.toarray() if c.dense_delay else delay
-                    w = w.toarray() if c.dense_delay else w
-                out.append(Connection(self.populations[c.src], c.post, w, c.synapse, delay))
-        return out
+        return [self._public_connection(c) for c in self._conns if c.src >= 0]
+
+    def _public_connection(self, c) -> Connection:
+        """The :class:`Connection` of the population-to-population connection ``c``."""
+        kind, w = c.weights
+        w = w.to_scipy() if kind == "sparse" else w
+        delay = c.delay_steps * self.dt
+        if c.syn_delay is not None:
+            delay = _Sparse(w.shape, c.weights[1].indptr, c.weights[1].indices,
+                            (c.syn_delay + c.delay_steps) * self.dt).to_scipy()
+            delay = delay.toarray() if c.dense_delay else delay
+            w = w.toarray() if c.dense_delay else w
+        return Connection(self.populations[c.src], c.post, w, c.synapse, delay)
 
     def _n_parts(self, n_neurons: int) -> int:
         """How many threads share this network (see ``threads``)."""
@@ -481,7 +481,7 @@ class Network:
             wt = self._weights(weights, post.n, pre.n)
         if not per_synapse:
             self._conns.append(_Connection(pre.index, pre.n, post, wt, synapse, delay_steps))
-            return self.connections[-1]
+            return self._public_connection(self._conns[-1])
         wt_syn, steps, dense = _synapse_delays(delay, wt, self.dt)
         if steps.size == 0 or np.all(steps == steps[0]):  # one delay after rounding: the scalar path
             one = int(steps[0]) if steps.size else 0
@@ -490,7 +490,7 @@ class Network:
             # the ring delivers after the shortest delay; each synapse adds its own excess
             low = int(steps.min())
             self._conns.append(_Connection(pre.index, pre.n, post, wt_syn, synapse, low, steps - low, dense))
-        return self.connections[-1]
+        return self._public_connection(self._conns[-1])
 
     def add_input(self, post, current=None, spikes=None, weights=None, synapse=None):
         """Add an external current or an external spike train to ``post``.
