@@ -296,9 +296,10 @@ def microcircuit_network(n_scale=0.1, k_scale=None, background="dc", T=None, v0=
         ``"dc"``: a constant current with the mean of the Poisson input.
         ``"poisson"``: every neuron gets its own Poisson train of rate
         ``8 Hz x K_ext`` through the external weight, which needs ``T``;
-        it is fed as a spike raster of ``T / dt`` rows and as many columns
-        per neuron as the most spikes drawn in one step (about ten), so it
-        costs about ``10 x T / dt x neurons`` bytes.
+        it is fed as a spike raster of ``T / dt`` rows and, per neuron, one
+        column per bit of the largest spike count drawn in one step (about
+        four: the count is written in binary, column ``q`` weighing ``2^q``),
+        so it costs about ``4 T / dt`` bytes per neuron.
     T : float, optional
         Duration (s) the Poisson background covers (required for it).
     v0 : {"optimized", "original"}
@@ -374,20 +375,23 @@ def microcircuit_network(n_scale=0.1, k_scale=None, background="dc", T=None, v0=
 def _poisson_background(net, pop, rate, weight, T, dt, synapse, rng):
     """Independent Poisson trains (``rate`` Hz per neuron, PSC charge ``weight``) as a spike raster.
 
-    A neuron's count in a step is spread over ``m`` columns (column ``q`` spikes
-    when the count exceeds ``q``), ``m`` the largest count drawn, so the
-    counts are exact Poisson counts.
+    The count of a neuron in a step is written in binary over ``m`` columns
+    (column ``q`` holds bit ``q`` and carries the weight ``2^q weight``), ``m``
+    the bits of the largest count drawn, so the input is exactly the Poisson
+    counts times the weight.
     """
     import scipy.sparse as sp
 
     steps = round(T / dt)
-    counts = rng.poisson(rate * dt, size=(steps, pop.n)).astype(np.uint8)
-    m = max(int(counts.max()), 1)
-    raster = counts[:, :, None] > np.arange(m, dtype=np.uint8)  # (steps, n, m)
-    raster = raster.reshape(steps, pop.n * m)
-    w = sp.csr_matrix((np.full(pop.n * m, weight), (np.repeat(np.arange(pop.n), m), np.arange(pop.n * m))),
-                      shape=(pop.n, pop.n * m))
-    net.add_input(pop, spikes=raster, weights=w, synapse=synapse)
+    counts = rng.poisson(rate * dt, size=(steps, pop.n))
+    m = max(int(counts.max()).bit_length(), 1)
+    raster = np.empty((steps, pop.n, m), dtype=bool)
+    for q in range(m):
+        raster[:, :, q] = (counts >> q) & 1
+    del counts
+    cols = np.arange(pop.n * m)
+    w = sp.csr_matrix((weight * 2.0 ** (cols % m), (cols // m, cols)), shape=(pop.n, pop.n * m))
+    net.add_input(pop, spikes=raster.reshape(steps, pop.n * m), weights=w, synapse=synapse)
 
 
 @dataclass(frozen=True)
