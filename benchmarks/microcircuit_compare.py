@@ -1,4 +1,4 @@
-"""The microcircuit in spikenet and in NEST on the same instance: rates, CVs, build and loop time, peak memory.
+"""The microcircuit in spikenet and NEST on the same instance: rates, CVs, build and loop time, peak memory.
 
 Each simulator runs in its own process. spikenet builds the instance
 (:func:`spikenet.sim.microcircuit.microcircuit_network`), runs it and writes
@@ -32,8 +32,8 @@ def _worker(args):  # runs in a subprocess
     from spikenet.sim.microcircuit import microcircuit_network
 
     t0 = time.perf_counter()
-    net = microcircuit_network(n_scale=args.n_scale, k_scale=args.k_scale, background=args.background, T=args.T,
-                               seed=args.seed)
+    net = microcircuit_network(n_scale=args.n_scale, k_scale=args.k_scale, background=args.background,
+                               T=args.T, seed=args.seed)
     t1 = time.perf_counter()
     res = net.run(args.T)
     t2 = time.perf_counter()
@@ -79,8 +79,9 @@ def compare(n_scale, k_scale, background, T, seed, nest_threads=(1,), t_start=0.
     out = {"n_scale": n_scale, "k_scale": k_scale, "background": background, "T": T, "seed": seed,
            "t_start": t_start}
     with tempfile.TemporaryDirectory() as tmp:
-        cmd = [sys.executable, "-m", "benchmarks.microcircuit_compare", "--worker", tmp, "--n-scale", str(n_scale),
-               "--k-scale", str(k_scale), "--background", background, "--T", str(T), "--seeds", str(seed)]
+        cmd = [sys.executable, "-m", "benchmarks.microcircuit_compare", "--worker", tmp,
+               "--n-scale", str(n_scale), "--k-scale", str(k_scale), "--background", background,
+               "--T", str(T), "--seeds", str(seed)]
         if with_nest:
             cmd.append("--with-nest")
         proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)

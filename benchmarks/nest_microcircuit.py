@@ -104,7 +104,8 @@ def _main(src, dst):  # pragma: no cover - runs in the subprocess
     nest.set_verbosity("M_ERROR")
     nest.SetKernelStatus({"resolution": float(d["dt"]) * MS, "rng_seed": int(d["seed"]),
                           "local_num_threads": int(d["threads"])})
-    params = {"E_L": NEURON["E_L"], "V_th": NEURON["V_th"], "V_reset": NEURON["V_reset"], "C_m": NEURON["C_m"],
+    params = {"E_L": NEURON["E_L"], "V_th": NEURON["V_th"], "V_reset": NEURON["V_reset"],
+              "C_m": NEURON["C_m"],
               "tau_m": NEURON["tau_m"] * MS, "tau_syn_ex": NEURON["tau_syn"] * MS,
               "tau_syn_in": NEURON["tau_syn"] * MS, "t_ref": NEURON["t_ref"] * MS}
     nodes = nest.Create("iaf_psc_exp", int(d["pop_n"].sum()), params=params)

@@ -83,9 +83,9 @@ __all__ = [
 POPULATIONS = ("L23E", "L23I", "L4E", "L4I", "L5E", "L5I", "L6E", "L6I")
 #: Neurons per population at full scale.
 FULL_NUM_NEURONS = np.array([20683, 5834, 21915, 5479, 4850, 1065, 14395, 2948])
-#: Mean rates (Hz) of the full-scale model with Poisson background, as published with NEST's implementation.
+#: Mean rates (Hz) of the full-scale model with Poisson background (published with NEST's implementation).
 FULL_MEAN_RATES = np.array([0.903, 2.965, 4.414, 5.876, 7.569, 8.633, 1.105, 7.829])
-#: Connection probabilities ``p[i, j]`` from population ``j`` onto population ``i`` (Potjans & Diesmann Table 5).
+#: Connection probabilities ``p[i, j]`` from population ``j`` onto ``i`` (Potjans & Diesmann Table 5).
 CONN_PROBS = np.array([
     [0.1009, 0.1689, 0.0437, 0.0818, 0.0323, 0.0, 0.0076, 0.0],
     [0.1346, 0.1371, 0.0316, 0.0515, 0.0755, 0.0, 0.0042, 0.0],
@@ -141,7 +141,8 @@ def psc_over_psp(c_m=NEURON["C_m"], tau_m=NEURON["tau_m"], tau_syn=NEURON["tau_s
         raise ValueError("tau_m and tau_syn must differ")
     t_peak = tau_m * tau_syn * np.log(tau_m / tau_syn) / (tau_m - tau_syn)
     # mV per pA of amplitude: pA x s / pF is V, hence the 1e3
-    peak = 1e3 * tau_m * tau_syn / (c_m * (tau_m - tau_syn)) * (np.exp(-t_peak / tau_m) - np.exp(-t_peak / tau_syn))
+    shape = np.exp(-t_peak / tau_m) - np.exp(-t_peak / tau_syn)
+    peak = 1e3 * tau_m * tau_syn / (c_m * (tau_m - tau_syn)) * shape
     return float(1.0 / peak)
 
 
@@ -245,8 +246,8 @@ def microcircuit_parameters(n_scale=0.1, k_scale=None, background="dc") -> Micro
     delay = np.zeros((8, 8))
     delay[:, 0::2] = DELAY_EXC
     delay[:, 1::2] = DELAY_INH
-    return MicrocircuitParameters(n_scale, k_scale, background, num_neurons, num_synapses, psc, float(psc_ext),
-                                  ext_indegree, dc, delay)
+    return MicrocircuitParameters(n_scale, k_scale, background, num_neurons, num_synapses, psc,
+                                  float(psc_ext), ext_indegree, dc, delay)
 
 
 def _multapse_layers(pre, post):
@@ -335,7 +336,8 @@ def microcircuit_network(n_scale=0.1, k_scale=None, background="dc", T=None, v0=
     v0 = choice("v0", v0, tuple(V0))
     if par.background == "poisson":
         if T is None:
-            raise ValueError("T (the duration of the Poisson background, s) is required with background='poisson'")
+            raise ValueError("T (the duration of the Poisson background, s) is required with "
+                             "background='poisson'")
         T = positive_float("T", T)
     rng = as_rng(seed)
     scale = 15.0  # mV per unit: V_th - E_L

@@ -1,4 +1,4 @@
-"""The Potjans & Diesmann (2014) microcircuit: parameters, connectivity, background and NEST on the same instance."""
+"""The Potjans & Diesmann (2014) microcircuit: parameters, connectivity, background, NEST on one instance."""
 
 import numpy as np
 import pytest
