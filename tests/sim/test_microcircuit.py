@@ -212,3 +212,63 @@ def test_ten_percent_rates_on_the_same_instance_are_within_nest_seed_spread():
     lo, hi = nest.min(axis=0), nest.max(axis=0)
     spread = hi - lo
     assert np.all(mine >= lo - spread) and np.all(mine <= hi + spread), (mine, nest)
+
+
+_SINGLE_NEST = """
+import sys, numpy as np, nest
+d = dict(np.load(sys.argv[1]))
+nest.set_verbosity("M_ERROR")
+nest.SetKernelStatus({"resolution": 0.1})
+n = int(d["n"])
+nodes = nest.Create("iaf_psc_exp", n, params={"E_L": -65.0, "V_th": -50.0, "V_reset": -65.0, "C_m": 250.0,
+    "tau_m": 10.0, "tau_syn_ex": 0.5, "tau_syn_in": 0.5, "t_ref": 2.0, "I_e": float(d["i_e"]), "V_m": -65.0})
+for key, w in (("exc", float(d["w_e"])), ("inh", float(d["w_i"]))):
+    gens = nest.Create("spike_generator", n)
+    k, i = d[key + "_k"], d[key + "_i"]
+    gens.set([{"spike_times": list(np.round(k[i == j] * 0.1, 4))} for j in range(n)])
+    nest.Connect(gens, nodes, "one_to_one", syn_spec={"weight": w, "delay": 0.1})
+rec = nest.Create("spike_recorder")
+nest.Connect(nodes, rec)
+nest.Simulate(float(d["T"]) * 1e3)
+np.save(sys.argv[2], np.asarray(rec.get("events")["senders"]) - nodes[0].global_id)
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.nest
+@pytest.mark.parametrize("i_e", [375.0, 750.0])
+def test_single_neurons_fed_the_same_spikes_fire_at_nest_rates(i_e, tmp_path):
+    # Unconnected model neurons, each driven by its own excitatory (4 kHz) and
+    # inhibitory (1 kHz) input spikes through the model's weights plus a DC:
+    # spikenet and NEST see the same input spikes; their rates differ only by
+    # the in-step refractory period (about 0.5 % at 60-110 Hz).
+    import os
+    import subprocess
+    import sys
+
+    import scipy.sparse as sp
+
+    n, T = 50, 4.0
+    steps = round(T / DT)
+    rng = np.random.default_rng(2)
+    exc = rng.random((steps, n)) < 0.4
+    inh = rng.random((steps, n)) < 0.1
+    exc[0] = inh[0] = False
+    par = microcircuit_parameters(1.0)
+    w_e, w_i = par.psc_mean[0, 0], par.psc_mean[0, 1]
+    k, tau = par.drive_per_pa, NEURON["tau_syn"]
+    net = Network(dt=DT)
+    pop = net.add_population(n, LIF(tau_m=NEURON["tau_m"], tau_ref=NEURON["t_ref"]), bias=i_e * k, name="p")
+    W = sp.hstack([sp.identity(n) * w_e * k * tau, sp.identity(n) * w_i * k * tau]).tocsr()
+    net.add_input(pop, spikes=np.concatenate([exc, inh], axis=1), weights=W, synapse=PSCFilter(tau))
+    mine = net.run(T).rates("p").mean()
+    ke, ie = np.nonzero(exc)
+    ki, ii = np.nonzero(inh)
+    np.savez(tmp_path / "in.npz", n=n, T=T, i_e=i_e, w_e=w_e, w_i=w_i, exc_k=ke, exc_i=ie, inh_k=ki, inh_i=ii)
+    script = tmp_path / "single.py"
+    script.write_text(_SINGLE_NEST)
+    subprocess.run([sys.executable, str(script), str(tmp_path / "in.npz"), str(tmp_path / "out.npy")],
+                   check=True, env={**os.environ, "PYNEST_QUIET": "1"}, capture_output=True, timeout=900)
+    theirs = np.load(tmp_path / "out.npy").size / (n * T)
+    assert mine > 20.0
+    assert mine == pytest.approx(theirs, rel=0.01)
