@@ -804,7 +804,7 @@ class Network:
                 if c.syn_delay is not None:
                     conn["kind"][ci] = CONN_SPARSE_DELAYED
                     conn["data"][ci] = n_sdata - n_idx  # shift from CSR position to w_sdata and w_sdelay
-                    w_sdata.append(w.data * scale)
+                    w_sdata.append((w.data, scale))  # scaled into one array below
                     w_sdelay.append(c.syn_delay)
                     n_sdata += w.data.size
                 elif w.data.size and np.all(w.data == w.data[0]):
@@ -815,11 +815,11 @@ class Network:
                 else:
                     conn["kind"][ci] = CONN_SPARSE
                     conn["data"][ci] = n_sdata - n_idx  # shift from CSR position to w_sdata
-                    w_sdata.append(w.data * scale)
+                    w_sdata.append((w.data, scale))  # scaled into one array below
                     w_sdelay.append(np.zeros(w.data.size if delayed else 0, np.uint16))
                     n_sdata += w.data.size
                 n_idx += w.indices.size
-        w_sdata = w_sdata or [np.zeros(1)]
+        w_sdata = _scaled_concat(w_sdata, dtype)  # no per-connection copies (memory at 10^8 synapses)
         w_ptr = np.concatenate([*w_ptr, np.zeros(1, np.int64)])
         # w_cut[t, r]: where part t's targets begin in CSR row r; row T: the ends
         w_cut = np.empty((T + 1, w_ptr.size), dtype=np.int64)
@@ -873,7 +873,7 @@ class Network:
             "part_lo": np.ascontiguousarray(part_cut[:, :-1].T),
             "part_hi": np.ascontiguousarray(part_cut[:, 1:].T),
             "w_idx": np.concatenate([*w_idx, np.zeros(1, np.int32)]),
-            "w_sdata": np.concatenate(w_sdata).astype(f),
+            "w_sdata": w_sdata,
             "src_off": src_off, "n_src": len(src_n),
             "v": v.astype(f), "ref_end": ref,
             "gm": gm.astype(f), "gh": gh.astype(f), "gn": gn.astype(f),
@@ -1258,6 +1258,18 @@ def _synapse_delays(delay, wt, dt):
         raise ValueError(f"delay: at most {_MAX_DELAY_STEPS} steps per synapse ({_MAX_DELAY_STEPS * dt:g} s "
                          f"at dt = {dt:g} s), got {values.max():g} s")
     return ("sparse", w), steps.astype(np.uint16), dense
+
+
+def _scaled_concat(parts, dtype) -> np.ndarray:
+    """``concatenate([data * scale for data, scale in parts]).astype(dtype)`` without the temporary copies."""
+    if not parts:
+        return np.zeros(1, dtype=dtype)
+    out = np.empty(sum(d.size for d, _ in parts), dtype=dtype)
+    a = 0
+    for d, scale in parts:
+        np.multiply(d, scale, out=out[a:a + d.size], casting="unsafe")
+        a += d.size
+    return out
 
 
 def _check_synapse(synapse, post):
