@@ -539,6 +539,12 @@ CASE_TEXT = {
           "at dt = 0.01 ms. Agreement with spikenet's counts (upward crossings of 0 mV): same spikes = "
           "every count within +-1; same statistics = total within 2 % (Brian2's exponential Euler "
           "updates V with the old gates).",
+    "microcircuit": "Cortical microcircuit (Potjans & Diesmann 2014): 8 populations of LIF neurons with "
+                    "exponential currents (0.5 ms), N of the 77,169 neurons with the full in-degrees (about "
+                    "3,900 synapses per neuron with per-synapse normal weights and delays), DC background, "
+                    "1 s at dt = 0.1 ms. Each simulator draws its own instance (NEST with its "
+                    "fixed_total_number rule), so only statistics can agree: every population's rate "
+                    "above 1 Hz within 30 % of NEST's (the spread between seeds).",
 }
 
 

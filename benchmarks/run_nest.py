@@ -22,6 +22,12 @@ pip package ``nest-simulator`` (optional: ``pip install -e ".[bench]"``).
   millivolts play the normalised voltage), ``C_m = tau_m`` and ``I_e = J`` pA,
   which gives ``tau_m dv/dt = J - v``.
 
+- Microcircuit: the model as NEST's own implementation builds it (parameters
+  from :func:`spikenet.sim.microcircuit.microcircuit_parameters`): eight
+  ``iaf_psc_exp`` populations with their DC inputs and normal initial
+  voltages, ``fixed_total_number`` connections with normal weights and
+  delays redrawn outside their bounds, full in-degrees.
+
 Simulation-loop time is the wall time of ``nest.Simulate``; thread count from
 the spec (``local_num_threads``).
 """
@@ -81,8 +87,10 @@ def main(argv=None) -> int:
                       "V_m": 0.0, "t_ref": cases.LIF_TAU_REF * 1e3}
             pop = nest.Create("iaf_psc_exp", case.n, params=params)
             pop.I_e = cases.lif_drives(case.n)
+        elif case.kind == "microcircuit":
+            pop, pops = _microcircuit(nest, case)
         else:
-            raise ValueError("NEST runs only the 'cuba', 'coba' and 'lif' cases")
+            raise ValueError("NEST runs only the 'cuba', 'coba', 'lif' and 'microcircuit' cases")
         rec = nest.Create("spike_recorder")
         nest.Connect(pop, rec)
         nest.Prepare()
@@ -98,12 +106,53 @@ def main(argv=None) -> int:
     if case.kind in ("cuba", "coba"):
         stats = cases.cuba_stats(senders, times, case.n, n_e, case.T)
         counts = None
+    elif case.kind == "microcircuit":
+        counts = np.bincount(senders, minlength=len(pop))
+        off = np.concatenate([[0], np.cumsum([len(p) for p in pops])])
+        stats = {"rates": [float(counts[off[i]:off[i + 1]].mean() / case.T) for i in range(len(pops))],
+                 "n_spikes": int(counts.sum())}
+        counts = None
     else:
         counts = np.bincount(senders, minlength=case.n)
         stats = {"n_spikes": int(counts.sum())}
     write(out, build_s=t_build.s, loop_s=t_loop.s, stats=stats, counts=counts,
           phases={"import": import_s}, build=build_info)
     return 0
+
+
+def _microcircuit(nest, case):
+    """Create and connect the microcircuit with NEST's own rules; returns (all neurons, populations)."""
+    from spikenet.sim import microcircuit as mc
+
+    par = mc.microcircuit_parameters(case.n / cases.MICRO_FULL_N, 1.0, "dc")
+    nrn = mc.NEURON
+    params = {"E_L": nrn["E_L"], "V_th": nrn["V_th"], "V_reset": nrn["V_reset"], "C_m": nrn["C_m"],
+              "tau_m": nrn["tau_m"] * 1e3, "tau_syn_ex": nrn["tau_syn"] * 1e3,
+              "tau_syn_in": nrn["tau_syn"] * 1e3, "t_ref": nrn["t_ref"] * 1e3}
+    mean, std = mc.V0["optimized"]
+    pops = []
+    for i in range(8):
+        p = nest.Create("iaf_psc_exp", int(par.num_neurons[i]), params={**params, "I_e": float(par.dc[i])})
+        p.V_m = nest.random.normal(float(mean[i]), float(std[i]))
+        pops.append(p)
+    for i in range(8):
+        for j in range(8):
+            k = int(par.num_synapses[i, j])
+            if k == 0:
+                continue
+            w = float(par.psc_mean[i, j])
+            lo, hi = (0.0, float("inf")) if w > 0 else (-float("inf"), 0.0)
+            d = float(par.delay_mean[i, j]) * 1e3
+            syn = {"synapse_model": "static_synapse",
+                   "weight": nest.math.redraw(nest.random.normal(w, abs(w) * mc.WEIGHT_REL_STD),
+                                              min=lo, max=hi),
+                   "delay": nest.math.redraw(nest.random.normal(d, d * mc.DELAY_REL_STD),
+                                             min=0.5 * case.dt * 1e3, max=float("inf"))}
+            nest.Connect(pops[j], pops[i], {"rule": "fixed_total_number", "N": k}, syn)
+    allp = pops[0]
+    for p in pops[1:]:
+        allp = allp + p
+    return allp, pops
 
 
 if __name__ == "__main__":

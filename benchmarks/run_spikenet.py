@@ -15,6 +15,9 @@ thread count comes from ``NUMBA_NUM_THREADS`` and its cache folder from
   switches that off (``spikenet.sim.simulate._LIF_CLOSED_FORM``) to time the
   time-stepping kernel instead.
 - HH: ``simulate(HH(), J, 0.1, dt=1e-5)`` with the case's currents.
+- Microcircuit: :func:`spikenet.sim.microcircuit.microcircuit_network` with
+  ``N / 77169`` of the neurons, full in-degrees, DC background; like CUBA,
+  its first step runs in the build phase.
 
 With option ``build_aot`` the worker instead compiles the CUBA network kernel
 ahead of time (see :func:`_build_aot`); the suite does this once per cache
@@ -175,6 +178,24 @@ def main(argv=None) -> int:
                 stats = cases.cuba_stats(idx, tt, case.n, E.n, case.T)
             counts = None
             phases["result_to_stats"] = t_stats.s
+        elif case.kind == "microcircuit":
+            from spikenet.sim.microcircuit import microcircuit_network
+
+            kw = _dtype_kwargs(sn.Network, sim.dtype)
+            n_scale = case.n / cases.MICRO_FULL_N
+            with Timer() as t_warm:  # the same kernel configuration, tiny
+                microcircuit_network(n_scale=0.001, k_scale=0.01, seed=seed, **kw).run(10 * case.dt)
+            with Timer() as t_build:
+                net = microcircuit_network(n_scale=n_scale, k_scale=1.0, background="dc", seed=seed, **kw)
+                first = net.run(case.dt)
+            with Timer() as t_loop:
+                res = net.run(case.T - case.dt)
+            rates = [float((first.rates(p.name) * case.dt + res.rates(p.name) * (case.T - case.dt)).mean()
+                           / case.T) for p in net.populations]
+            n_spikes = int(sum(len(np.concatenate(list(r.spike_times[p.name]) or [np.zeros(0)]))
+                               for r in (first, res) for p in net.populations))
+            stats = {"rates": rates, "n_spikes": n_spikes}
+            counts = None
         else:
             kw = _dtype_kwargs(sn.simulate, sim.dtype)
             if case.kind == "lif":
@@ -195,14 +216,15 @@ def main(argv=None) -> int:
     except Unsupported as exc:
         write(out, build_s=float("nan"), loop_s=float("nan"), stats={}, unsupported=str(exc))
         return 0
-    build_s = t_build.s if case.kind in ("cuba", "coba", "cuba_stdp") else 0.0
+    build_s = t_build.s if case.kind in ("cuba", "coba", "cuba_stdp", "microcircuit") else 0.0
     phases["load_or_compile_kernels"] = t_warm.s
     build = {"dtype": sim.dtype, "numba_threads": os.environ.get("NUMBA_NUM_THREADS", "default"),
              # the ahead-of-time compiled network kernel runs without importing Numba
              "numba_imported": "numba" in sys.modules}
-    if case.kind in ("cuba", "coba", "cuba_stdp"):
+    if case.kind in ("cuba", "coba", "cuba_stdp", "microcircuit"):
         build["network_threads"] = "Network default" if net.threads is None else net.threads
-        build["kernel"] = "numba (jit)" if sim.mode == "jit" else "ahead-of-time module if built, else numba"
+        build["kernel"] = "numba (jit)" if sim.mode == "jit" or case.kind == "microcircuit" \
+            else "ahead-of-time module if built, else numba"
     elif case.kind == "lif":
         build["kernel"] = "time-stepping" if sim.mode == "stepped" else "closed form (constant drive)"
     write(out, build_s=build_s, loop_s=t_loop.s, loop_cpu_s=t_loop.cpu_s, stats=stats, counts=counts,

@@ -688,7 +688,7 @@ class Network:
         if not per_synapse:
             self._conns.append(_Connection(pre.index, pre.n, post, wt, synapse, delay_steps,
                                            plasticity=plasticity))
-            return self.connections[-1]
+            return Connection(self, len(self._conns) - 1)
         wt_syn, steps, dense = _synapse_delays(delay, wt, self.dt)
         if steps.size == 0 or np.all(steps == steps[0]):  # one delay after rounding: the scalar path
             one = int(steps[0]) if steps.size else 0
@@ -701,7 +701,7 @@ class Network:
             low = int(steps.min())
             self._conns.append(_Connection(pre.index, pre.n, post, wt_syn, synapse, low, steps - low, dense))
         self._conns[-1].plasticity = plasticity
-        return self.connections[-1]
+        return Connection(self, len(self._conns) - 1)
 
     def _check_plasticity(self, plasticity):
         """A TypeError/ValueError naming ``plasticity`` unless this network can run it."""
@@ -1109,7 +1109,7 @@ class Network:
                 if c.syn_delay is not None:
                     conn["kind"][ci] = CONN_SPARSE_DELAYED
                     conn["data"][ci] = n_sdata - n_idx  # shift from CSR position to w_sdata and w_sdelay
-                    w_sdata.append(w.data * scale)
+                    w_sdata.append((w.data, scale))  # scaled into one array below
                     w_sdelay.append(c.syn_delay)
                     n_sdata += w.data.size
                 elif w.data.size and np.all(w.data == w.data[0]) and not _is_stdp(c):
@@ -1120,11 +1120,11 @@ class Network:
                 else:
                     conn["kind"][ci] = CONN_SPARSE
                     conn["data"][ci] = n_sdata - n_idx  # shift from CSR position to w_sdata
-                    w_sdata.append(w.data * scale)
+                    w_sdata.append((w.data, scale))  # scaled into one array below
                     w_sdelay.append(np.zeros(w.data.size if delayed else 0, np.uint16))
                     n_sdata += w.data.size
                 n_idx += w.indices.size
-        w_sdata = w_sdata or [np.zeros(1)]
+        w_sdata = _scaled_concat(w_sdata, dtype)  # no per-connection copies (memory at 10^8 synapses)
         w_ptr = np.concatenate([*w_ptr, np.zeros(1, np.int64)])
         # w_cut[t, r]: where part t's targets begin in CSR row r; row T: the ends
         w_cut = np.empty((T + 1, w_ptr.size), dtype=np.int64)
@@ -1183,7 +1183,7 @@ class Network:
             "part_lo": np.ascontiguousarray(part_cut[:, :-1].T),
             "part_hi": np.ascontiguousarray(part_cut[:, 1:].T),
             "w_idx": np.concatenate([*w_idx, np.zeros(1, np.int32)]),
-            "w_sdata": np.concatenate(w_sdata).astype(f),
+            "w_sdata": w_sdata,
             "src_off": src_off, "n_src": len(src_n),
             "v": v.astype(f), "ref_end": ref,
             "gm": gm.astype(f), "gh": gh.astype(f), "gn": gn.astype(f),
@@ -1653,6 +1653,16 @@ def _synapse_delays(delay, wt, dt):
 def _is_stdp(c) -> bool:
     """Whether connection ``c`` changes its weights (STDP or triplet STDP; not short-term plasticity)."""
     return isinstance(c.plasticity, PLASTICITY_RULES)
+def _scaled_concat(parts, dtype) -> np.ndarray:
+    """``concatenate([data * scale for data, scale in parts]).astype(dtype)`` without the temporary copies."""
+    if not parts:
+        return np.zeros(1, dtype=dtype)
+    out = np.empty(sum(d.size for d, _ in parts), dtype=dtype)
+    a = 0
+    for d, scale in parts:
+        np.multiply(d, scale, out=out[a:a + d.size], casting="unsafe")
+        a += d.size
+    return out
 
 
 def _check_synapse(synapse, post):
