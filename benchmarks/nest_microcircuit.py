@@ -80,8 +80,11 @@ def run_nest(desc: dict, timeout=3000) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         src, dst = Path(tmp) / "in.npz", Path(tmp) / "out.npz"
         np.savez(src, **{k: np.asarray(v) for k, v in desc.items()})
+        # the repository root first on the path: the script imports this checkout's spikenet
+        root = str(Path(__file__).resolve().parent.parent)
+        path = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH", "")) if p)
         proc = subprocess.run([sys.executable, __file__, str(src), str(dst)], capture_output=True, text=True,
-                              timeout=timeout, env={**os.environ, "PYNEST_QUIET": "1"})
+                              timeout=timeout, env={**os.environ, "PYNEST_QUIET": "1", "PYTHONPATH": path})
         if proc.returncode != 0:
             raise RuntimeError(f"NEST run failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
         with np.load(dst, allow_pickle=False) as out:
