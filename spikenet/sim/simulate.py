@@ -268,7 +268,7 @@ def simulate(neuron, J, T, dt=1e-4, record=("spikes",), init=None, seed=None, pr
     """
     from spikenet.sim.kernels.hh import hh_run
     from spikenet.sim.kernels.lif import lif_run
-    from spikenet.sim.kernels.spikes import gather_spikes, scatter_by_neuron
+    from spikenet.sim.kernels.spikes import gather_spikes, merge_by_counts, scatter_by_neuron
 
     if not isinstance(neuron, (LIF, HH, NeuronModel)):
         raise TypeError("neuron must be a spikenet.sim neuron model (LIF, HH, Izhikevich, AdEx, ...), "
@@ -391,9 +391,14 @@ def simulate(neuron, J, T, dt=1e-4, record=("spikes",), init=None, seed=None, pr
                 gather_spikes(spk_t, spk_k, cnt, ct, ck)
                 chunks_t.append(ct)
                 chunks_k.append(ck)
-                # the neuron of each spike (not a count per neuron, which would
-                # make memory grow with the number of chunks times n)
-                chunks_i.append(np.repeat(np.arange(N, dtype=np.int32), cnt))
+                # where each spike belongs, in the smaller form: the count per
+                # neuron when the chunk has more spikes than neurons (merged
+                # sequentially, the faster way), else the neuron of each spike
+                # (so that memory never grows with the number of chunks times n)
+                if total >= N:
+                    chunks_i.append((True, cnt.astype(np.int32)))
+                else:
+                    chunks_i.append((False, np.repeat(np.arange(N, dtype=np.int32), cnt)))
                 counts += cnt
             del spk_t, spk_k
             if bar is not None:
@@ -425,7 +430,9 @@ def simulate(neuron, J, T, dt=1e-4, record=("spikes",), init=None, seed=None, pr
         chunks_k.reverse()
         chunks_i.reverse()
         while chunks_t:  # each chunk is freed once placed
-            scatter_by_neuron(chunks_t.pop(), chunks_k.pop(), chunks_i.pop(), times, ksteps, cursor)
+            by_counts, where = chunks_i.pop()
+            place = merge_by_counts if by_counts else scatter_by_neuron
+            place(chunks_t.pop(), chunks_k.pop(), where, times, ksteps, cursor)
     states = {name: r[:a].reshape((a, *shape)) for name, r in recs.items()}
     return Result(a, dt, times, ksteps, offsets, shape, states, interrupted=interrupted)
 

@@ -47,3 +47,29 @@ def scatter_by_neuron(times, steps, neuron, out_t, out_k, cursor):
         out_t[c] = times[s]
         out_k[c] = steps[s]
         cursor[i] = c + 1
+
+
+@njit(cache=True)
+def merge_by_counts(times, steps, counts, out_t, out_k, cursor):
+    """Append one chunk's spikes, grouped by neuron, to the per-neuron segments of the output.
+
+    Parameters
+    ----------
+    times, steps : ndarray (n_chunk_spikes,)
+        The chunk's spikes grouped by neuron (as :func:`gather_spikes` writes them).
+    counts : ndarray (N,) int
+        Spikes per neuron in the chunk.
+    out_t, out_k : ndarray (n_spikes,)
+        Output, grouped by neuron.
+    cursor : ndarray (N,) int64
+        Next free position of each neuron's segment in the output; advanced.
+    """
+    pos = 0
+    for i in range(counts.shape[0]):
+        c = cursor[i]
+        for _ in range(counts[i]):
+            out_t[c] = times[pos]
+            out_k[c] = steps[pos]
+            c += 1
+            pos += 1
+        cursor[i] = c
