@@ -227,6 +227,8 @@ def test_docs_are_rewritten_only_with_update_docs(monkeypatch, tmp_path):
     i, j = original.index(B.DOC_BEGIN), original.index(B.DOC_END)
     assert text.startswith(original[:i + len(B.DOC_BEGIN)]) and text.endswith(original[j:])
     assert "| 2 | 25 |" in text and (docs / B.DOC_FIGURE).is_file()
+    # the bridge case alone leaves the simulator report and its results untouched
+    assert not (docs / "benchmarks.md").exists() and not (docs / "benchmarks-results.json").exists()
 
 
 def test_merged_results_keep_the_bridge_section():
