@@ -108,20 +108,7 @@ def model_kernel(model_cls):
     text = _TEMPLATE.format(qualname=f"{module}.{model_cls.__qualname__}", model_hash=model_hash,
                             module=module, func=func)
     key = hashlib.sha256(text.encode()).hexdigest()[:16]
-    name = f"spikenet_gen_{model_cls.__name__.lower()}_{key}"
-    if name in _loaded:
-        return _loaded[name]
-    path = _folder() / f"{name}.py"
-    if not path.exists() or path.read_text() != text:
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(text)
-        os.replace(tmp, path)  # atomic: a concurrent process sees the old or the new file whole
-    spec = importlib.util.spec_from_file_location(name, path)
-    module_obj = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module_obj
-    spec.loader.exec_module(module_obj)
-    _loaded[name] = module_obj.run
-    return module_obj.run
+    return _load(f"spikenet_gen_{model_cls.__name__.lower()}_{key}", text).run
 
 
 # The network kernel for networks with NeuronModel populations: the source of
@@ -175,20 +162,40 @@ def _model_source(model_cls):
 
 
 def _load(name, text):
-    """Write ``text`` to the generated folder as module ``name`` (once) and import it."""
+    """Write ``text`` to the generated folder as module ``name`` (once) and import it.
+
+    ``name`` ends in ``_<hash>``; when a file is (re)written, the files of the
+    same stem with another hash (left by an earlier version of a model or of
+    the engine) are removed together with their Numba cache entries, so the
+    folder does not grow with every edit.
+    """
     if name in _loaded:
         return _loaded[name]
-    path = _folder() / f"{name}.py"
+    folder = _folder()
+    path = folder / f"{name}.py"
     if not path.exists() or path.read_text() != text:
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
         tmp.write_text(text)
         os.replace(tmp, path)  # atomic: a concurrent process sees the old or the new file whole
+        _remove_stale(folder, name)
     spec = importlib.util.spec_from_file_location(name, path)
     module_obj = importlib.util.module_from_spec(spec)
     sys.modules[name] = module_obj
     spec.loader.exec_module(module_obj)
     _loaded[name] = module_obj
     return module_obj
+
+
+def _remove_stale(folder: Path, name: str) -> None:
+    """Remove the generated modules ``<stem>_<other hash>.py`` of ``name``'s stem and their Numba caches."""
+    stem, _, key = name.rpartition("_")
+    for old in folder.glob(f"{stem}_*.py"):
+        other = old.stem[len(stem) + 1:]
+        if other == key or len(other) != len(key) or "_" in other:
+            continue  # this file, or another stem that merely starts like this one
+        for cached in (folder / "__pycache__").glob(f"{old.stem}.*"):
+            cached.unlink(missing_ok=True)
+        old.unlink(missing_ok=True)
 
 
 def network_kernel(model_classes):
