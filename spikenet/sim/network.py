@@ -1419,7 +1419,7 @@ class Network:
         record, w_specs = self._split_weight_record(record)
         every = 1 if record_every is None else whole_steps("record_every", record_every, self.dt)
         specs = self._parse_record(record)
-        check_cond_record(specs, self._conns)
+        check_cond_record(specs, [*self._conns, *self._stochastic.rates])
         if self._built is None:
             self._build()
         bd = self._built

@@ -263,3 +263,18 @@ def test_poisson_input_through_a_conductance_synapse_drives_the_voltage_towards_
     v_mean = res[a, "v"][1000:].mean()
     assert abs(v_mean - g0 * e_rev / (1 + g0)) < 0.01 * g0 * e_rev / (1 + g0)
     assert res[a, "v"].max() < e_rev
+
+
+def test_record_of_i_syn_is_refused_when_the_only_conductance_is_a_poisson_input():
+    # the run's check looked only at connections: a population fed by a Poisson input through a
+    # Conductance recorded its conductance under the name 'I_syn'
+    net = Network(dt=1e-4, seed=1)
+    a = net.add_population(3, LIF(), name="a")
+    b = net.add_population(3, LIF(), name="b")
+    net.add_input(a, rate=1000.0, weights=0.01, synapse=Conductance(0.005, 5.0))
+    net.add_input(b, rate=1000.0, weights=0.01, synapse=PSCFilter(0.005))
+    with pytest.raises(ValueError, match=r"record.*'a'"):
+        net.run(1e-3, record={a: "I_syn"})
+    # a current-based Poisson input still records its current, and v of the conductance population
+    res = net.run(1e-3, record={a: "v", b: "I_syn"})
+    assert res[b, "I_syn"].shape == (10, 3) and np.all(np.isfinite(res[a, "v"]))
