@@ -718,7 +718,7 @@ class Network:
                              f"with threads=None or 1, got threads={self.threads}")
 
     def add_input(self, post, current=None, spikes=None, weights=None, synapse=None, rate=None, noise=None):
-        """Add an external current or an external spike train to ``post``.
+        """Add an external current, spike train, Poisson input or white noise to ``post``.
 
         Parameters
         ----------
@@ -750,7 +750,11 @@ class Network:
             there are ``k`` sources shared by the post neurons. A source may
             spike several times in one step (Poisson counts of mean
             ``rate * dt``); the spikes of step ``k`` arrive at its start
-            (``t = k * dt``) through ``synapse``.
+            (``t = k * dt``) through ``synapse``. With ``batch=B`` the
+            copies may have their own rates: ``rate`` (B,) (one per copy) or
+            (B, k); a 1-D ``rate`` whose length is both ``B`` and ``k`` is
+            refused as ambiguous. :meth:`set_input` changes the rates
+            between runs.
         noise : float, optional
             White noise of amplitude ``sigma``. LIF: ``tau_m dv = (J - v) dt
             + sigma sqrt(tau_m) dW`` (Brian2's ``sigma*xi*tau**-0.5``; threshold
@@ -759,6 +763,12 @@ class Network:
             white-noise current ``sigma xi(t)`` (uA/cm^2 s^1/2), i.e. a current
             ``sigma N(0, 1) / sqrt(dt)`` held over each step (Euler-Maruyama).
             Several noise inputs to one population add their variances.
+
+        Returns
+        -------
+        Input
+            A handle on the new input (its ``post``, ``kind`` and, for
+            ``rate=``, its current ``rate``), for :meth:`set_input`.
 
         Notes
         -----
@@ -774,8 +784,7 @@ class Network:
         if rate is not None or noise is not None:
             if current is not None or spikes is not None:
                 raise ValueError("give exactly one of current=, spikes=, rate= or noise=")
-            _inputs.add(self, post, weights, synapse, rate, noise)
-            return
+            return _inputs.add(self, post, weights, synapse, rate, noise)
         if (current is None) == (spikes is None):
             raise ValueError("give exactly one of current=, spikes=, rate= or noise=")
         B = self.n_batch
@@ -784,18 +793,18 @@ class Network:
                 raise ValueError("weights and synapse only apply to spikes=")
             if callable(current):
                 self._currents.append(_CurrentInput(post, "callable", current))
-                return
+                return _inputs.Input(self, post, "current")
             arr = finite_array("current", current, ndim=(0, 1, 2, 3))
             const_ndim = (0, 1) if self.batch is None else (0, 1, 2)
             if arr.ndim in const_ndim:
                 self._currents.append(_CurrentInput(post, "const", self._per_neuron("current", arr, post.n)))
-                return
+                return _inputs.Input(self, post, "current")
             want = (post.n,) if self.batch is None else (B, post.n)
             if arr.shape[1:] != want:
                 want_s = ", ".join(map(str, want))
                 raise ValueError(f"current must have shape (steps, {want_s}), got {arr.shape}")
             self._currents.append(_CurrentInput(post, "array", arr))
-            return
+            return _inputs.Input(self, post, "current")
         raster = np.asarray(spikes)
         if raster.dtype != bool:
             raster = finite_array("spikes", raster)
@@ -823,6 +832,32 @@ class Network:
         src = len(self._spike_inputs)  # shifted by the population count at build time
         self._spike_inputs.append(_SpikeInput(post, raster, n_in))
         self._conns.append(_Connection(-1 - src, n_in, post, wt, synapse, 0))
+        return _inputs.Input(self, post, "spikes")
+
+    def set_input(self, inp, rate):
+        """Change the rate of a Poisson input (``add_input(rate=...)``) between runs.
+
+        Parameters
+        ----------
+        inp : Input
+            The input, as returned by :meth:`add_input` with ``rate=``.
+        rate : float or array_like
+            New rates in Hz (>= 0), of the forms ``add_input`` takes: a scalar,
+            or one per source (k,) (``k = post.n`` for scalar weights, else the
+            columns of the weights); with ``batch=B`` also one per copy (B,),
+            or per copy and source (B, k).
+
+        Notes
+        -----
+        The next :meth:`run` continues from the current time with the new
+        rates; states and synaptic input in flight are kept. The count of a
+        source in global step ``k`` depends only on the seed, ``k``, the
+        copy, the source and the rate in force in step ``k``: after
+        ``set_input`` the counts are, step for step, those of a network with
+        the same seed built with the new rate (and those of the steps before
+        are unchanged), however the runs are cut.
+        """
+        _inputs.set_rate(self, inp, rate)
 
     def set_conductance(self, post, synapse, g):
         """Initial conductance of the synapses ``synapse`` into ``post``, at t = 0 and after ``reset()``.
