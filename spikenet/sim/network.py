@@ -76,7 +76,7 @@ from spikenet._validation import (
     positive_int,
     whole_steps,
 )
-from spikenet.sim import _plastic
+from spikenet.sim import _plastic, _synapse_list
 from spikenet.sim import inputs as _inputs
 from spikenet.sim._chunks import ChunkClock, StopOnInterrupt
 from spikenet.sim._conductance import (
@@ -86,7 +86,7 @@ from spikenet.sim._conductance import (
     conductance_slots,
     initial_conductances,
 )
-from spikenet.sim.connectivity import bernoulli_positions
+from spikenet.sim.connectivity import SynapseList, bernoulli_positions
 from spikenet.sim.models.base import NeuronModel
 from spikenet.sim.network_models import (
     build_gen,
@@ -628,10 +628,17 @@ class Network:
         ----------
         pre, post : Population or str
             Pre- and post-synaptic populations of this network.
-        weights : float, array_like (post.n, pre.n) or scipy.sparse matrix
+        weights : float, array_like (post.n, pre.n), scipy.sparse matrix or SynapseList
             Weights (charge per spike: dimensionless x s for LIF, uA/cm^2 x s
             for HH). A scalar means all-to-all with that weight (or, with
-            ``p``, the weight of every random connection).
+            ``p``, the weight of every random connection). A
+            :class:`~spikenet.sim.connectivity.SynapseList` (shape
+            (post.n, pre.n), with weights) connects each of its synapses
+            with its own weight and, if the list has delays, its own delay
+            (rounded to the nearest step; ``delay`` must then stay 0):
+            several synapses between one pair (multapses) stay separate
+            synapses, each arriving at its own delay. A scipy matrix instead
+            adds up duplicate entries.
         synapse : PSCFilter, Delta or Conductance
             PSC filter of this connection, ``Delta()`` for voltage jumps
             of ``weights`` (threshold units; LIF targets only; see
@@ -665,17 +672,24 @@ class Network:
         -------
         Connection
             ``(pre, post, weights, synapse, delay)`` of the new connection, as
-            :attr:`connections` lists it.
+            :attr:`connections` lists it. For a SynapseList, ``weights`` (and
+            per-synapse ``delay``) are CSR matrices with one stored entry per
+            synapse (``toarray()`` adds up multapses).
         """
         self._check_mutable()
         pre = self._pop(pre, "pre")
         post = self._pop(post, "post")
         _check_synapse(synapse, post)
-        per_synapse = _is_sparse(delay) or np.ndim(delay) > 0
+        listed = isinstance(weights, SynapseList)
+        if listed:
+            wt, steps = self._listed_weights(weights, pre, post, delay, p)
+        per_synapse = (_is_sparse(delay) or np.ndim(delay) > 0) if not listed else steps is not None
         self._check_plasticity(plasticity)
         if not per_synapse:
             delay_steps = whole_steps("delay", delay, self.dt, allow_zero=True)
-        if p is not None:
+        if listed:
+            pass  # the weights (and any delays) come from the list
+        elif p is not None:
             p = positive_float("p", p, allow_zero=True)
             if p > 1:
                 raise ValueError(f"p must be a probability in [0, 1], got {p}")
@@ -689,7 +703,7 @@ class Network:
             self._conns.append(_Connection(pre.index, pre.n, post, wt, synapse, delay_steps,
                                            plasticity=plasticity))
             return Connection(self, len(self._conns) - 1)
-        wt_syn, steps, dense = _synapse_delays(delay, wt, self.dt)
+        wt_syn, steps, dense = (wt, steps, False) if listed else _synapse_delays(delay, wt, self.dt)
         if steps.size == 0 or np.all(steps == steps[0]):  # one delay after rounding: the scalar path
             one = int(steps[0]) if steps.size else 0
             self._conns.append(_Connection(pre.index, pre.n, post, wt, synapse, one, plasticity=plasticity))
@@ -702,6 +716,19 @@ class Network:
             self._conns.append(_Connection(pre.index, pre.n, post, wt_syn, synapse, low, steps - low, dense))
         self._conns[-1].plasticity = plasticity
         return Connection(self, len(self._conns) - 1)
+
+    def _listed_weights(self, syn, pre, post, delay, p):
+        """``(("sparse", weights), per-synapse delay steps or None)`` of a SynapseList given to connect."""
+        if p is not None:
+            raise ValueError("p: a SynapseList lists its synapses; give p=None")
+        indptr, indices, data, steps = _synapse_list.synapse_arrays(syn, post.n, pre.n, self.dt,
+                                                                    _MAX_DELAY_STEPS)
+        if steps is not None and not (isinstance(delay, numbers.Real) and delay == 0.0):
+            raise ValueError("delay: the SynapseList carries its own delays; leave delay at 0")
+        if steps is None and (_is_sparse(delay) or np.ndim(delay) > 0):
+            raise ValueError("delay: with a SynapseList give one delay (s) for all its synapses, or put "
+                             "per-synapse delays in the list (delay=)")
+        return ("sparse", _Sparse((post.n, pre.n), indptr, indices, data)), steps
 
     def _check_plasticity(self, plasticity):
         """A TypeError/ValueError naming ``plasticity`` unless this network can run it."""
