@@ -53,7 +53,8 @@ def synapse_arrays(syn, n_post, n_pre, dt, max_steps):
     w = finite_array("weights", syn.weight, ndim=1)
     if w.shape != pre.shape:
         raise ValueError(f"weights: the SynapseList needs one weight per synapse ({pre.size}), got {w.shape}")
-    order = np.lexsort((post, pre))  # stable: the synapses of one pair keep the list's order
+    # the connection rules' order needs no sort; lexsort is stable: a pair's synapses keep the list's order
+    order = slice(None) if _pre_major(pre, post) else np.lexsort((post, pre))
     indptr = np.concatenate([[0], np.cumsum(np.bincount(pre, minlength=n_pre))]).astype(np.int64)
     indices = post[order].astype(np.int32)
     data = w[order]
@@ -69,3 +70,26 @@ def synapse_arrays(syn, n_post, n_pre, dt, max_steps):
         raise ValueError(f"delay: at most {max_steps} steps per synapse ({max_steps * dt:g} s at dt = "
                          f"{dt:g} s), got {d.max():g} s")
     return indptr, indices, data, steps.astype(np.uint16)
+
+
+def _pre_major(pre, post) -> bool:
+    """Whether the synapses are sorted by pre, then post (ties in any order)."""
+    if pre.size < 2:
+        return True
+    dp = np.diff(pre)
+    return bool(np.all(dp >= 0) and np.all((dp > 0) | (np.diff(post) >= 0)))
+
+
+def same_entries(W, old):
+    """The stored values of the scipy matrix ``W`` if it has exactly the entries of ``old``, else None.
+
+    ``old`` is a connection's weights (the CSR of their transpose); unlike a
+    conversion that adds up duplicate entries, this keeps every stored entry,
+    in order, so that the weights of a SynapseList connection with multapses
+    (as :attr:`~spikenet.sim.network.Connection.weights` returns them) can be
+    given back to ``set_weights``.
+    """
+    csc = W.tocsc()  # stable: duplicate entries keep their order
+    if not (np.array_equal(csc.indptr, old.indptr) and np.array_equal(csc.indices, old.indices)):
+        return None
+    return np.array(csc.data, dtype=np.float64)

@@ -434,7 +434,12 @@ class Network:
                                          np.full(old.data.size, float(W))))
             elif not (np.array_equal(new[1].indptr, old.indptr)
                       and np.array_equal(new[1].indices, old.indices)):
-                raise ValueError("W must have the same pattern (stored entries) as the connection's weights")
+                # a connection made from a SynapseList stores each multapse as its own entry
+                kept = _synapse_list.same_entries(W, old)
+                if kept is None:
+                    raise ValueError("W must have the same pattern (stored entries) as the connection's "
+                                     "weights")
+                new = ("sparse", _Sparse(old.shape, old.indptr, old.indices, kept))
         self._sync_plastic_weights()
         c.weights = new
         if self._built is not None:

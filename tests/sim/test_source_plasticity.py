@@ -72,3 +72,30 @@ def test_stdp_from_a_source_population_equals_event_by_event_pair_sums(source_ne
     if name == "given":  # additive all-to-all without bounds: also the closed-form pair sum
         closed = _reference(conn, W, d, spikes[name], spikes[post], pair_sum_weight)
         np.testing.assert_allclose(got, closed, rtol=0, atol=1e-14)
+
+
+def test_stdp_on_multapses_from_a_synapse_list_learns_each_synapse_on_its_own():
+    # NEST semantics: the synapses of one pair see the same spikes but keep their own weights
+    from spikenet.sim.connectivity import SynapseList
+
+    rng = np.random.default_rng(6)
+    times = [np.unique(rng.integers(1, round(T / DT), 20)) * DT for _ in range(4)]
+    net = Network(dt=DT)
+    g = net.add_population(4, SpikeSource(times), name="g")
+    a = net.add_population(2, LIF(tau_ref=0.002), bias=np.array([1.2, 1.5]), name="a")
+    pre, post = np.array([0, 0, 1, 2, 2, 3]), np.array([0, 0, 1, 0, 0, 1])
+    w0 = np.array([2e-3, 3e-3, 2e-3, 1e-3, 2.5e-3, 2e-3])
+    rule = STDP(a_pre=3e-5, a_post=-3.15e-5)
+    conn = net.connect(g, a, SynapseList(pre, post, (2, 4), w0, np.full(6, 2 * DT)), plasticity=rule)
+    res = net.run(T)
+    got = conn.weights.tocoo()  # one stored entry per synapse, a pair's synapses in the list's order
+    assert got.nnz == 6
+    ref = [synapse_weight(w0[e], times[pre[e]] + 2 * DT, res.spike_times["a"][post[e]], rule)
+           for e in range(6)]
+    order = np.lexsort((pre, post))  # the entries' order: post, then pre, then the list's order
+    assert np.array_equal(got.row, post[order]) and np.array_equal(got.col, pre[order])
+    assert np.abs(got.data - w0[order]).min() > 1e-6  # every synapse learnt
+    np.testing.assert_allclose(got.data, np.array(ref)[order], rtol=0, atol=1e-14)
+    # the weights round-trip through set_weights, entry by entry
+    net.set_weights(conn, conn.weights * 2.0)
+    np.testing.assert_allclose(conn.weights.tocoo().data, 2.0 * got.data, rtol=0, atol=1e-15)

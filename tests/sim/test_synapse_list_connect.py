@@ -122,3 +122,17 @@ def test_bad_synapse_lists_raise_errors_naming_the_argument():
     with pytest.raises(ValueError, match="p"):
         net.connect(a, b, ok, p=0.5)
     assert net.connections == []
+
+
+def test_set_weights_of_a_multapse_connection_keeps_each_synapse():
+    syn = SynapseList(np.array([0, 0, 1]), np.array([0, 0, 0]), (1, 2), np.array([0.25, 0.5, 1.0]))
+    net = Network(dt=DT)
+    s = net.add_population(2, SpikeSource([[10 * DT], []]), name="s")
+    post = net.add_population(1, COUNTER, name="post")
+    conn = net.connect(s, post, syn, synapse=Delta())
+    net.set_weights(conn, conn.weights * 4.0)  # entry by entry: 1.0, 2.0 and 4.0
+    assert np.array_equal(conn.weights.tocoo().data, [1.0, 2.0, 4.0])
+    with pytest.raises(ValueError, match="W"):
+        net.set_weights(conn, syn.to_sparse())  # the multapse added up: another pattern
+    v = net.run(0.003, record={"post": "v"})["post", "v"][:, 0]
+    assert v[-1] == pytest.approx(3.0)
