@@ -9,8 +9,11 @@ Three panels:
 2. White noise: the rate of noisy LIF neurons (``add_input(noise=...)``,
    tau_m 10 ms, refractory 5 ms, sigma 0.2, as in Brian2's introductory
    tutorial) against the Siegert formula of the diffusion approximation.
-3. Spike sources as populations: a ``PoissonSource`` switched on between 0.1
-   and 0.3 s and a ``SpikeSource`` cue drive a LIF population.
+3. Spike sources as populations, changed between runs: a ``PoissonSource``
+   active from 0.1 to 0.4 s, a ``SpikeSource`` cue and a Poisson background
+   drive a LIF population; after 0.25 s the stimulus rate, the cue's times
+   and the background rate are changed (``Network.set``,
+   ``Network.set_input``) and the run continues.
 
 Run ``python examples/stochastic_inputs.py [--out DIR] [--quick]``; the
 figure goes to ``DIR`` (default ``examples/output/``).
@@ -85,23 +88,34 @@ def white_noise(ax, quick):
 
 def sources(ax, quick):
     net = Network(dt=1e-4, seed=2)
-    stim = net.add_population(50, PoissonSource(40.0, start=0.1, stop=0.3), name="stim")
-    cue = net.add_population(1, SpikeSource([[0.35, 0.4]]), name="cue")
-    post = net.add_population(50, LIF(), bias=0.9, name="post")
-    net.connect(stim, post, 0.004, p=0.3, delay=0.001)
+    stim = net.add_population(50, PoissonSource(40.0, start=0.1, stop=0.4), name="stim")
+    cue = net.add_population(1, SpikeSource([[0.05]]), name="cue")
+    post = net.add_population(50, LIF(), name="post")
+    drive = net.add_input(post, rate=700.0, weights=0.001)  # one Poisson source per neuron
+    net.connect(stim, post, 0.001, p=0.3, delay=0.001)
     net.connect(cue, post, 0.5, synapse=Delta(), delay=0.002)
-    res = net.run(0.5)
+    first = net.run(0.25)
+    # between runs: a stronger stimulus, a new cue and a stronger background, from t = 0.25 s on
+    net.set(stim, rate=120.0)
+    net.set(cue, times=[[0.35, 0.4]])
+    net.set_input(drive, rate=1100.0)
+    second = net.run(0.25)
     offset = 0
     for pop, color in ((stim, "C0"), (cue, "C2"), (post, "k")):
-        t, i, _ = res.spike_events(pop)
-        ax.plot(t, i + offset, "|", color=color, markersize=3, label=pop.name)
+        for res in (first, second):
+            t, i, _ = res.spike_events(pop)
+            ax.plot(t, i + offset, "|", color=color, markersize=3, label=pop.name if res is first else None)
         offset += pop.n
-    print(f"sources: stim {res.rates('stim').mean():.1f} Hz over 0.5 s, cue spikes at "
-          f"{res.spike_times['cue'][0].tolist()} s, post {res.rates('post').mean():.1f} Hz")
+    ax.axvline(0.25, color="0.5", lw=0.8, ls="--")
+    stim_rates = [len(np.concatenate(r.spike_times["stim"])) / (50 * 0.15) for r in (first, second)]
+    cue_times = np.round(second.spike_times["cue"][0], 6).tolist()
+    print(f"sources: stim {stim_rates[0]:.1f} Hz in 0.10-0.25 s, {stim_rates[1]:.1f} Hz in 0.25-0.40 s after "
+          f"set(rate=120); cue spikes at {cue_times} s after set(times=); post "
+          f"{first.rates('post').mean():.1f} Hz, then {second.rates('post').mean():.1f} Hz")
     ax.set_xlabel("time (s)")
     ax.set_ylabel("neuron")
-    ax.set_title("PoissonSource (0.1-0.3 s) and SpikeSource cue")
-    ax.legend(fontsize=8, loc="center right")
+    ax.set_title("sources and inputs changed between runs (dashed)")
+    ax.legend(fontsize=8, loc="lower right")
 
 
 def main(argv=None) -> Path:

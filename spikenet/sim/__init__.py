@@ -1,5 +1,6 @@
 """Numba-accelerated simulation of spiking neurons, synapses and networks."""
 
+from spikenet.sim.inputs import Input
 from spikenet.sim.models import AdEx, Izhikevich, NeuronModel
 from spikenet.sim.network import Network, Population
 from spikenet.sim.network_results import NetworkResult
@@ -27,6 +28,7 @@ __all__ = [
     "AdEx",
     "Conductance",
     "Delta",
+    "Input",
     "Izhikevich",
     "Network",
     "NetworkResult",

@@ -85,7 +85,10 @@ def _gauss_legendre(n: int):
 
 
 def conductance_posts(conns) -> set[int]:
-    """Indices of the populations that receive at least one conductance synapse."""
+    """Indices of the populations that receive at least one conductance synapse.
+
+    ``conns``: anything with ``post`` and ``synapse`` (connections, in-kernel Poisson inputs).
+    """
     return {c.post.index for c in conns if isinstance(c.synapse, Conductance)}
 
 
@@ -143,7 +146,11 @@ def check_conductance_post(synapse, post) -> None:
 
 
 def check_cond_record(specs, conns) -> None:
-    """ValueError naming ``record`` for ``I_syn`` of a population that receives conductances."""
+    """ValueError naming ``record`` for ``I_syn`` of a population that receives conductances.
+
+    ``conns``: every connection and input of the network that has a ``post`` and a ``synapse``
+    (population connections, spike inputs and in-kernel Poisson inputs).
+    """
     posts = conductance_posts(conns)
     for pop, state, _ in specs:
         if state == "I_syn" and pop.index in posts:

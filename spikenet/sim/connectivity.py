@@ -9,9 +9,10 @@ connected to itself) and ``multapses`` (several synapses between the same
 pair). Every rule is seeded and runs in time proportional to the number of
 synapses, never to ``n_pre * n_post``.
 
-``SynapseList.to_sparse()`` gives the ``(post, pre)`` weight matrix that
-:meth:`spikenet.sim.Network.connect` takes (multapses add up, which is exact
-for linear synapses with equal delays).
+:meth:`spikenet.sim.Network.connect` takes a ``SynapseList`` as it is,
+keeping every synapse with its own weight and delay (multapses included).
+``SynapseList.to_sparse()`` gives the ``(post, pre)`` weight matrix
+(multapses add up, which is exact for linear synapses with equal delays).
 """
 
 from __future__ import annotations

@@ -28,7 +28,7 @@ _NEVER = 2**62
 @dataclass(eq=False)
 class _RateInput:
     post: object  # Population
-    rate: np.ndarray  # (k,) Hz
+    rate: np.ndarray  # Hz: (k,) for every batch copy, or (batch, k) per copy
     shared: bool  # k shared sources (weights (post.n, k)) or one per post neuron
     weights: np.ndarray  # scalar (1,) or (post.n, k)
     synapse: object
@@ -43,8 +43,66 @@ class Stochastic:
     keys: np.ndarray | None = None  # drawn once from the network's rng
 
 
+class Input:
+    """An input of a :class:`~spikenet.sim.Network`, as returned by :meth:`~spikenet.sim.Network.add_input`.
+
+    A handle: it names the input in :meth:`~spikenet.sim.Network.set_input`
+    (which changes the rate of a Poisson input between runs).
+
+    Attributes
+    ----------
+    post : Population
+        The population the input feeds.
+    kind : str
+        ``"current"``, ``"spikes"``, ``"rate"`` or ``"noise"``: the argument
+        of ``add_input`` that made it.
+    rate : numpy.ndarray or None
+        For ``kind == "rate"``: the current rates in Hz, one per source:
+        shape (k,) when every batch copy has the same rates, (batch, k) when
+        they differ (a copy, read-only for the network); None otherwise.
+    """
+
+    __slots__ = ("_net", "_rate_input", "kind", "post")
+
+    def __init__(self, net, post, kind, rate_input=None):
+        self._net = net
+        self.post = post
+        self.kind = kind
+        self._rate_input = rate_input
+
+    @property
+    def rate(self):
+        return None if self._rate_input is None else self._rate_input.rate.copy()
+
+    def __repr__(self):
+        return f"Input({self.kind!r} -> {self.post.name!r})"
+
+
+def _rates(net, rate, k, what):
+    """``rate`` (Hz) checked for an input with ``k`` sources: (k,), or (batch, k) when per copy."""
+    r = finite_array("rate", rate, ndim=(0, 1, 2))
+    if np.any(r < 0):
+        raise ValueError(f"rate must be >= 0 Hz, got {r.min():g}")
+    B = net.batch
+    shapes = f"a scalar, ({k},) ({what})" + ("" if B is None else f", ({B},) (one per copy) or ({B}, {k})")
+    if r.ndim == 0:
+        return np.full(k, float(r))
+    if r.ndim == 1:
+        if B is not None and r.shape == (B,) and k != B:
+            return np.array(np.broadcast_to(r[:, None], (B, k)))
+        if r.shape == (k,):
+            if B is not None and k == B:
+                raise ValueError(f"rate of shape ({k},) is ambiguous with {B} batch copies and {k} sources: "
+                                 f"give it as ({B}, {k}) (np.broadcast_to of a column for one rate per copy, "
+                                 "of a row for one per source)")
+            return r.copy()
+    elif B is not None and r.shape == (B, k):
+        return r.copy()
+    raise ValueError(f"rate must be {shapes}, got shape {r.shape}")
+
+
 def add(net, post, weights, synapse, rate, noise):
-    """``Network.add_input`` with ``rate=`` or ``noise=`` (see there)."""
+    """``Network.add_input`` with ``rate=`` or ``noise=`` (see there); returns its :class:`Input`."""
     if rate is not None and noise is not None:
         raise ValueError("give one of rate= or noise= per add_input call")
     if is_source(post.neuron):
@@ -58,10 +116,8 @@ def add(net, post, weights, synapse, rate, noise):
             raise ValueError(f"noise: white noise needs a LIF or HH population, {post.name!r} is "
                              f"{type(post.neuron).__name__}")
         st.noise[post.index] = st.noise.get(post.index, 0.0) + sigma * sigma
-        return
-    r = finite_array("rate", rate, ndim=(0, 1))
-    if np.any(r < 0):
-        raise ValueError(f"rate must be >= 0 Hz, got {r.min():g}")
+        return Input(net, post, "noise")
+    finite_array("rate", rate, ndim=(0, 1, 2))
     synapse = PSCFilter(0.005) if synapse is None else synapse
     from spikenet.sim.network import _check_synapse
 
@@ -71,19 +127,41 @@ def add(net, post, weights, synapse, rate, noise):
                          f"(post.n, k) = ({post.n}, k) (k shared sources)")
     w = finite_array("weights", weights, ndim=(0, 2))
     if w.ndim == 0:
-        k = post.n
-        if r.ndim == 1 and r.shape != (k,):
-            raise ValueError(f"rate must be a scalar or have shape (post.n,) = ({k},) with scalar weights, "
-                             f"got {r.shape}")
-        st.rates.append(_RateInput(post, np.array(np.broadcast_to(r, (k,))), False, w.reshape(1), synapse))
-        return
-    if w.shape[0] != post.n:
-        raise ValueError(f"weights must have shape (post.n, k) = ({post.n}, k), got {w.shape}")
-    k = w.shape[1]
-    if r.ndim == 1 and r.shape != (k,):
-        raise ValueError(f"rate must be a scalar or have shape (k,) = ({k},) for weights {w.shape}, "
-                         f"got {r.shape}")
-    st.rates.append(_RateInput(post, np.array(np.broadcast_to(r, (k,))), True, w.copy(), synapse))
+        r = _rates(net, rate, post.n, "one per post neuron, with scalar weights")
+        ri = _RateInput(post, r, False, w.reshape(1), synapse)
+    else:
+        if w.shape[0] != post.n:
+            raise ValueError(f"weights must have shape (post.n, k) = ({post.n}, k), got {w.shape}")
+        r = _rates(net, rate, w.shape[1], f"one per source, for weights {w.shape}")
+        ri = _RateInput(post, r, True, w.copy(), synapse)
+    st.rates.append(ri)
+    return Input(net, post, "rate", ri)
+
+
+def set_rate(net, inp, rate):
+    """``Network.set_input(inp, rate=...)``: the new rates, effective from the current time on."""
+    if not isinstance(inp, Input):
+        raise TypeError(f"inp must be an Input returned by add_input, got {type(inp).__name__}")
+    if inp._net is not net:
+        raise ValueError("inp belongs to another Network")
+    if inp.kind != "rate":
+        raise ValueError(f"inp: only an input added with rate= has a rate to change; this one is "
+                         f"{inp.kind!r}")
+    ri = inp._rate_input
+    ri.rate = _rates(net, rate, ri.rate.shape[-1], "one per source")
+    bd = net._built
+    if bd is not None and bd["inp"] is not None:
+        lam = _lam(net)
+        bd["inp"] = bd["inp"]._replace(lam=lam, elam=np.exp(-lam))
+
+
+def _lam(net):
+    """Mean counts per step (``rate * dt``) of the Poisson sources: (1, S), or (batch, S) per copy."""
+    st = net._stochastic
+    rows = net.n_batch if any(ri.rate.ndim == 2 for ri in st.rates) else 1
+    parts = [np.zeros((rows, 0))]
+    parts += [np.broadcast_to(ri.rate, (rows, ri.rate.shape[-1])) * net.dt for ri in st.rates]
+    return np.ascontiguousarray(np.concatenate(parts, axis=1))
 
 
 def group_keys(net):
@@ -115,22 +193,22 @@ def build(net, groups, pop_off, dtype):
     i64 = np.int64
     Q = len(st.rates)
     pin = {k: np.zeros(Q, i64) for k in ("grp", "post", "shared", "k", "src", "w")}
-    lam, pw = [np.zeros(0)], [np.zeros(0)]
+    pw = [np.zeros(0)]
     n_src = n_w = 0
     for q, ri in enumerate(st.rates):
         scale = 1.0 if isinstance(ri.synapse, Delta) else 1.0 / ri.synapse.tau_s
         pin["grp"][q] = groups[(ri.post.index, ri.synapse)]
         pin["post"][q] = ri.post.index
         pin["shared"][q] = int(ri.shared)
-        pin["k"][q] = ri.rate.size
+        k = ri.rate.shape[-1]
+        pin["k"][q] = k
         pin["src"][q] = n_src
         pin["w"][q] = n_w
-        lam.append(ri.rate * dt)
-        n_src += ri.rate.size
+        n_src += k
         block = (np.ascontiguousarray(ri.weights.T).ravel() if ri.shared else ri.weights) * scale
         pw.append(block)
         n_w += block.size
-    lam = np.concatenate(lam)
+    lam = _lam(net)
     src_kind = np.full(P, SRC_NONE, i64)
     ss_off = np.zeros(P + 1, i64)
     ss_step, ss_idx = [np.zeros(0, i64)], [np.zeros(0, i64)]

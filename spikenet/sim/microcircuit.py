@@ -60,7 +60,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from spikenet._validation import as_rng, choice, positive_float
-from spikenet.sim.connectivity import Normal, fixed_total_number
+from spikenet.sim.connectivity import Normal, SynapseList, fixed_total_number
 from spikenet.sim.network import Network
 from spikenet.sim.neurons import LIF
 from spikenet.sim.synapses import PSCFilter
@@ -250,35 +250,14 @@ def microcircuit_parameters(n_scale=0.1, k_scale=None, background="dc") -> Micro
                                   float(psc_ext), ext_indegree, dc, delay)
 
 
-def _multapse_layers(pre, post):
-    """Layer of each synapse: 0 for the first synapse of its (pre, post) pair, 1 for the second..."""
-    order = np.lexsort((post, pre))
-    p, q = pre[order], post[order]
-    new = np.ones(p.size, dtype=bool)
-    new[1:] = (p[1:] != p[:-1]) | (q[1:] != q[:-1])
-    start = np.flatnonzero(new)
-    run = np.repeat(start, np.diff(np.append(start, p.size)))
-    layer = np.empty(p.size, dtype=np.int64)
-    layer[order] = np.arange(p.size) - run
-    return layer
-
-
 def _connect_projection(net, src, dst, syn, dt, synapse):
     """Connect one projection given as a SynapseList (weights already in spikenet units, delays in s).
 
-    Pairs with several synapses (multapses) carry their own delays, so the
-    k-th synapse of every pair goes into the k-th connection of the projection.
+    One connection: ``connect`` keeps every synapse with its own delay,
+    those of pairs with several synapses (multapses) included.
     """
-    import scipy.sparse as sp
-
     steps = np.maximum(np.floor(syn.delay / dt + 0.5), 1.0)  # NEST rounds delays to the nearest step, >= 1
-    layer = _multapse_layers(syn.pre, syn.post)
-    for k in range(int(layer.max()) + 1 if layer.size else 0):
-        sel = layer == k
-        shape = (dst.n, src.n)
-        w = sp.csr_matrix((syn.weight[sel], (syn.post[sel], syn.pre[sel])), shape=shape)
-        d = sp.csr_matrix((steps[sel] * dt, (syn.post[sel], syn.pre[sel])), shape=shape)
-        net.connect(src, dst, w, synapse=synapse, delay=d)
+    net.connect(src, dst, SynapseList(syn.pre, syn.post, syn.shape, syn.weight, steps * dt), synapse=synapse)
 
 
 def microcircuit_network(n_scale=0.1, k_scale=None, background="dc", T=None, v0="optimized", dt=1e-4,

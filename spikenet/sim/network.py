@@ -76,7 +76,7 @@ from spikenet._validation import (
     positive_int,
     whole_steps,
 )
-from spikenet.sim import _plastic
+from spikenet.sim import _plastic, _synapse_list
 from spikenet.sim import inputs as _inputs
 from spikenet.sim._chunks import ChunkClock, StopOnInterrupt
 from spikenet.sim._conductance import (
@@ -86,7 +86,7 @@ from spikenet.sim._conductance import (
     conductance_slots,
     initial_conductances,
 )
-from spikenet.sim.connectivity import bernoulli_positions
+from spikenet.sim.connectivity import SynapseList, bernoulli_positions
 from spikenet.sim.models.base import NeuronModel
 from spikenet.sim.network_models import (
     build_gen,
@@ -434,7 +434,12 @@ class Network:
                                          np.full(old.data.size, float(W))))
             elif not (np.array_equal(new[1].indptr, old.indptr)
                       and np.array_equal(new[1].indices, old.indices)):
-                raise ValueError("W must have the same pattern (stored entries) as the connection's weights")
+                # a connection made from a SynapseList stores each multapse as its own entry
+                kept = _synapse_list.same_entries(W, old)
+                if kept is None:
+                    raise ValueError("W must have the same pattern (stored entries) as the connection's "
+                                     "weights")
+                new = ("sparse", _Sparse(old.shape, old.indptr, old.indices, kept))
         self._sync_plastic_weights()
         c.weights = new
         if self._built is not None:
@@ -628,10 +633,17 @@ class Network:
         ----------
         pre, post : Population or str
             Pre- and post-synaptic populations of this network.
-        weights : float, array_like (post.n, pre.n) or scipy.sparse matrix
+        weights : float, array_like (post.n, pre.n), scipy.sparse matrix or SynapseList
             Weights (charge per spike: dimensionless x s for LIF, uA/cm^2 x s
             for HH). A scalar means all-to-all with that weight (or, with
-            ``p``, the weight of every random connection).
+            ``p``, the weight of every random connection). A
+            :class:`~spikenet.sim.connectivity.SynapseList` (shape
+            (post.n, pre.n), with weights) connects each of its synapses
+            with its own weight and, if the list has delays, its own delay
+            (rounded to the nearest step; ``delay`` must then stay 0):
+            several synapses between one pair (multapses) stay separate
+            synapses, each arriving at its own delay. A scipy matrix instead
+            adds up duplicate entries.
         synapse : PSCFilter, Delta or Conductance
             PSC filter of this connection, ``Delta()`` for voltage jumps
             of ``weights`` (threshold units; LIF targets only; see
@@ -665,17 +677,24 @@ class Network:
         -------
         Connection
             ``(pre, post, weights, synapse, delay)`` of the new connection, as
-            :attr:`connections` lists it.
+            :attr:`connections` lists it. For a SynapseList, ``weights`` (and
+            per-synapse ``delay``) are CSR matrices with one stored entry per
+            synapse (``toarray()`` adds up multapses).
         """
         self._check_mutable()
         pre = self._pop(pre, "pre")
         post = self._pop(post, "post")
         _check_synapse(synapse, post)
-        per_synapse = _is_sparse(delay) or np.ndim(delay) > 0
+        listed = isinstance(weights, SynapseList)
+        if listed:
+            wt, steps = self._listed_weights(weights, pre, post, delay, p)
+        per_synapse = (_is_sparse(delay) or np.ndim(delay) > 0) if not listed else steps is not None
         self._check_plasticity(plasticity)
         if not per_synapse:
             delay_steps = whole_steps("delay", delay, self.dt, allow_zero=True)
-        if p is not None:
+        if listed:
+            pass  # the weights (and any delays) come from the list
+        elif p is not None:
             p = positive_float("p", p, allow_zero=True)
             if p > 1:
                 raise ValueError(f"p must be a probability in [0, 1], got {p}")
@@ -689,7 +708,7 @@ class Network:
             self._conns.append(_Connection(pre.index, pre.n, post, wt, synapse, delay_steps,
                                            plasticity=plasticity))
             return Connection(self, len(self._conns) - 1)
-        wt_syn, steps, dense = _synapse_delays(delay, wt, self.dt)
+        wt_syn, steps, dense = (wt, steps, False) if listed else _synapse_delays(delay, wt, self.dt)
         if steps.size == 0 or np.all(steps == steps[0]):  # one delay after rounding: the scalar path
             one = int(steps[0]) if steps.size else 0
             self._conns.append(_Connection(pre.index, pre.n, post, wt, synapse, one, plasticity=plasticity))
@@ -702,6 +721,19 @@ class Network:
             self._conns.append(_Connection(pre.index, pre.n, post, wt_syn, synapse, low, steps - low, dense))
         self._conns[-1].plasticity = plasticity
         return Connection(self, len(self._conns) - 1)
+
+    def _listed_weights(self, syn, pre, post, delay, p):
+        """``(("sparse", weights), per-synapse delay steps or None)`` of a SynapseList given to connect."""
+        if p is not None:
+            raise ValueError("p: a SynapseList lists its synapses; give p=None")
+        indptr, indices, data, steps = _synapse_list.synapse_arrays(syn, post.n, pre.n, self.dt,
+                                                                    _MAX_DELAY_STEPS)
+        if steps is not None and not (isinstance(delay, numbers.Real) and delay == 0.0):
+            raise ValueError("delay: the SynapseList carries its own delays; leave delay at 0")
+        if steps is None and (_is_sparse(delay) or np.ndim(delay) > 0):
+            raise ValueError("delay: with a SynapseList give one delay (s) for all its synapses, or put "
+                             "per-synapse delays in the list (delay=)")
+        return ("sparse", _Sparse((post.n, pre.n), indptr, indices, data)), steps
 
     def _check_plasticity(self, plasticity):
         """A TypeError/ValueError naming ``plasticity`` unless this network can run it."""
@@ -718,7 +750,7 @@ class Network:
                              f"with threads=None or 1, got threads={self.threads}")
 
     def add_input(self, post, current=None, spikes=None, weights=None, synapse=None, rate=None, noise=None):
-        """Add an external current or an external spike train to ``post``.
+        """Add an external current, spike train, Poisson input or white noise to ``post``.
 
         Parameters
         ----------
@@ -750,7 +782,11 @@ class Network:
             there are ``k`` sources shared by the post neurons. A source may
             spike several times in one step (Poisson counts of mean
             ``rate * dt``); the spikes of step ``k`` arrive at its start
-            (``t = k * dt``) through ``synapse``.
+            (``t = k * dt``) through ``synapse``. With ``batch=B`` the
+            copies may have their own rates: ``rate`` (B,) (one per copy) or
+            (B, k); a 1-D ``rate`` whose length is both ``B`` and ``k`` is
+            refused as ambiguous. :meth:`set_input` changes the rates
+            between runs.
         noise : float, optional
             White noise of amplitude ``sigma``. LIF: ``tau_m dv = (J - v) dt
             + sigma sqrt(tau_m) dW`` (Brian2's ``sigma*xi*tau**-0.5``; threshold
@@ -759,6 +795,12 @@ class Network:
             white-noise current ``sigma xi(t)`` (uA/cm^2 s^1/2), i.e. a current
             ``sigma N(0, 1) / sqrt(dt)`` held over each step (Euler-Maruyama).
             Several noise inputs to one population add their variances.
+
+        Returns
+        -------
+        Input
+            A handle on the new input (its ``post``, ``kind`` and, for
+            ``rate=``, its current ``rate``), for :meth:`set_input`.
 
         Notes
         -----
@@ -774,8 +816,7 @@ class Network:
         if rate is not None or noise is not None:
             if current is not None or spikes is not None:
                 raise ValueError("give exactly one of current=, spikes=, rate= or noise=")
-            _inputs.add(self, post, weights, synapse, rate, noise)
-            return
+            return _inputs.add(self, post, weights, synapse, rate, noise)
         if (current is None) == (spikes is None):
             raise ValueError("give exactly one of current=, spikes=, rate= or noise=")
         B = self.n_batch
@@ -784,18 +825,18 @@ class Network:
                 raise ValueError("weights and synapse only apply to spikes=")
             if callable(current):
                 self._currents.append(_CurrentInput(post, "callable", current))
-                return
+                return _inputs.Input(self, post, "current")
             arr = finite_array("current", current, ndim=(0, 1, 2, 3))
             const_ndim = (0, 1) if self.batch is None else (0, 1, 2)
             if arr.ndim in const_ndim:
                 self._currents.append(_CurrentInput(post, "const", self._per_neuron("current", arr, post.n)))
-                return
+                return _inputs.Input(self, post, "current")
             want = (post.n,) if self.batch is None else (B, post.n)
             if arr.shape[1:] != want:
                 want_s = ", ".join(map(str, want))
                 raise ValueError(f"current must have shape (steps, {want_s}), got {arr.shape}")
             self._currents.append(_CurrentInput(post, "array", arr))
-            return
+            return _inputs.Input(self, post, "current")
         raster = np.asarray(spikes)
         if raster.dtype != bool:
             raster = finite_array("spikes", raster)
@@ -823,6 +864,32 @@ class Network:
         src = len(self._spike_inputs)  # shifted by the population count at build time
         self._spike_inputs.append(_SpikeInput(post, raster, n_in))
         self._conns.append(_Connection(-1 - src, n_in, post, wt, synapse, 0))
+        return _inputs.Input(self, post, "spikes")
+
+    def set_input(self, inp, rate):
+        """Change the rate of a Poisson input (``add_input(rate=...)``) between runs.
+
+        Parameters
+        ----------
+        inp : Input
+            The input, as returned by :meth:`add_input` with ``rate=``.
+        rate : float or array_like
+            New rates in Hz (>= 0), of the forms ``add_input`` takes: a scalar,
+            or one per source (k,) (``k = post.n`` for scalar weights, else the
+            columns of the weights); with ``batch=B`` also one per copy (B,),
+            or per copy and source (B, k).
+
+        Notes
+        -----
+        The next :meth:`run` continues from the current time with the new
+        rates; states and synaptic input in flight are kept. The count of a
+        source in global step ``k`` depends only on the seed, ``k``, the
+        copy, the source and the rate in force in step ``k``: after
+        ``set_input`` the counts are, step for step, those of a network with
+        the same seed built with the new rate (and those of the steps before
+        are unchanged), however the runs are cut.
+        """
+        _inputs.set_rate(self, inp, rate)
 
     def set_conductance(self, post, synapse, g):
         """Initial conductance of the synapses ``synapse`` into ``post``, at t = 0 and after ``reset()``.
@@ -1419,7 +1486,7 @@ class Network:
         record, w_specs = self._split_weight_record(record)
         every = 1 if record_every is None else whole_steps("record_every", record_every, self.dt)
         specs = self._parse_record(record)
-        check_cond_record(specs, self._conns)
+        check_cond_record(specs, [*self._conns, *self._stochastic.rates])
         if self._built is None:
             self._build()
         bd = self._built

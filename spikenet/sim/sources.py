@@ -35,7 +35,8 @@ class SpikeSource:
     Notes
     -----
     Change the times between runs with ``Network.set(pop, times=...)``; the
-    times are absolute (seconds since the first run).
+    times are absolute (seconds since the first run), and those before the
+    current time (:attr:`~spikenet.sim.Network.t`) are not emitted.
     """
 
     times: tuple
@@ -104,7 +105,9 @@ class PoissonSource:
     step's start: the spike counts over a window have mean ``rate * T`` and
     Fano factor ``1 - rate * dt``, and the intervals are geometric, the
     exponential law on the grid. ``rate * dt`` must not exceed 1. Change the
-    rate between runs with ``Network.set(pop, rate=...)``.
+    rate between runs with ``Network.set(pop, rate=...)``: from the current
+    time on, the spikes are those a network with the same seed built with
+    the new rate has in the same steps.
     """
 
     rate: object = 1.0

@@ -82,3 +82,7 @@ def test_stochastic_inputs_example_matches_campbell_and_siegert(tmp_path):
     assert len(rates) == 8
     assert all(abs(r / ref - 1) < 0.1 for r, ref in rates if ref > 10)  # quick run: 40 neurons, 2 s
     assert "cue spikes at [0.35" in stdout and ", 0.4] s" in stdout
+    # the PoissonSource's rate changed between the runs: 40 Hz, then 120 Hz (50 neurons, 0.15 s each)
+    src = next(line for line in stdout.splitlines() if line.startswith("sources"))
+    r1, r2 = (float(part.split(" Hz")[0]) for part in src.split("stim ")[1].split(", ")[:2])
+    assert abs(r1 - 40.0) < 4 * (40.0 / 7.5) ** 0.5 and abs(r2 - 120.0) < 4 * (120.0 / 7.5) ** 0.5

@@ -263,3 +263,21 @@ def test_poisson_input_through_a_conductance_synapse_drives_the_voltage_towards_
     v_mean = res[a, "v"][1000:].mean()
     assert abs(v_mean - g0 * e_rev / (1 + g0)) < 0.01 * g0 * e_rev / (1 + g0)
     assert res[a, "v"].max() < e_rev
+
+
+def test_record_of_i_syn_is_refused_when_the_only_conductance_is_a_poisson_input():
+    # the run's check looked only at connections: a population fed by a Poisson input through a
+    # Conductance recorded its conductance under the name 'I_syn'
+    net = Network(dt=1e-4, seed=1)
+    a = net.add_population(3, LIF(), name="a")
+    b = net.add_population(3, LIF(), name="b")
+    net.add_input(a, rate=1000.0, weights=0.01, synapse=Conductance(0.005, 5.0))
+    net.add_input(b, rate=1000.0, weights=0.01, synapse=PSCFilter(0.005))
+    with pytest.raises(ValueError, match=r"record.*'a'"):
+        net.run(1e-3, record={a: "I_syn"})
+    assert net.t == 0.0  # refused before anything ran
+    # a current-based Poisson input still records its current (its own network: no conductance kernel)
+    cur = Network(dt=1e-4, seed=1)
+    c = cur.add_population(3, LIF(), name="c")
+    cur.add_input(c, rate=1000.0, weights=0.01, synapse=PSCFilter(0.005))
+    assert cur.run(1e-3, record={c: "I_syn"})[c, "I_syn"].shape == (10, 3)

@@ -104,12 +104,6 @@ def test_projections_have_their_synapse_numbers_weights_and_delays():
         assert abs(ds.mean() - expected) < 5 * 0.5 * dm / np.sqrt(ds.size) + 0.5 * DT
 
 
-def test_multapse_layers_number_the_synapses_of_each_pair():
-    pre = np.array([0, 1, 0, 2, 0, 1])
-    post = np.array([5, 5, 5, 4, 5, 3])
-    assert mc._multapse_layers(pre, post).tolist() == [0, 0, 1, 0, 2, 0]
-
-
 def test_poisson_background_has_shot_noise_mean_and_variance():
     # Campbell's theorem for the free membrane (no threshold in reach): a
     # Poisson train of rate r through charges W and the exponential PSC gives

@@ -170,6 +170,9 @@ def poisson(key, c, lam, elam):  # pragma: no cover - compiled
 def poisson_inputs(inp, b, t, kg, stages, grp_off, part_lo, part_hi):  # pragma: no cover - compiled
     """Add this step's Poisson counts, times their weights, to stage 0 of the fed groups (part ``t``)."""
     key = inp.keys[0]
+    lb = np.int64(b) if inp.lam.shape[0] > 1 else np.int64(0)  # the copy's row of rates (one row: shared)
+    lam = inp.lam[lb]
+    elam = inp.elam[lb]
     for q in range(inp.pin_grp.shape[0]):
         p = inp.pin_post[q]
         lo = part_lo[t, p]
@@ -181,7 +184,7 @@ def poisson_inputs(inp, b, t, kg, stages, grp_off, part_lo, part_hi):  # pragma:
             w = inp.pw[w0]
             for i in range(lo, hi):
                 s = s0 + i
-                c = poisson(key, counter(kg, b, inp.n_batch, s, inp.n_pin_src), inp.lam[s], inp.elam[s])
+                c = poisson(key, counter(kg, b, inp.n_batch, s, inp.n_pin_src), lam[s], elam[s])
                 if c > 0:
                     stages[b, base + i] += w * c
         else:
@@ -189,7 +192,7 @@ def poisson_inputs(inp, b, t, kg, stages, grp_off, part_lo, part_hi):  # pragma:
             npost = part_hi[part_hi.shape[0] - 1, p]  # the population's size: the last part's end
             for j in range(inp.pin_k[q]):
                 s = s0 + j
-                c = poisson(key, counter(kg, b, inp.n_batch, s, inp.n_pin_src), inp.lam[s], inp.elam[s])
+                c = poisson(key, counter(kg, b, inp.n_batch, s, inp.n_pin_src), lam[s], elam[s])
                 if c == 0:
                     continue
                 row = w0 + j * npost
