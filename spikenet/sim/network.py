@@ -1041,7 +1041,7 @@ class Network:
             coef.extend(_step_average(syn, dt))
         jump_grp = np.array([g for (_, syn), g in groups.items() if isinstance(syn, Delta)], dtype=np.int64)
         for g in jump_grp:
-            if pops[int(grp_post[g])].params:
+            if pops[int(grp_post[g])].params and not isinstance(pops[int(grp_post[g])].neuron, NeuronModel):
                 raise ValueError(f"synapse: Delta (voltage jumps) into {pops[int(grp_post[g])].name!r}, a "
                                  "population with per-neuron parameters, is not supported; use a PSCFilter "
                                  "or scalar parameters")
@@ -1672,9 +1672,11 @@ def _check_synapse(synapse, post):
     if is_source(post.neuron):
         raise ValueError(f"post: {post.name!r} is a spike-source population and receives no input")
     check_conductance_post(synapse, post)
-    if isinstance(synapse, Delta) and not isinstance(post.neuron, LIF):
-        raise ValueError(f"synapse: Delta (voltage jumps) needs a LIF population; {post.name!r} is "
-                         f"{type(post.neuron).__name__} (use a PSCFilter)")
+    if isinstance(synapse, Delta) and not isinstance(post.neuron, LIF) and not (
+            isinstance(post.neuron, NeuronModel) and post.neuron.receives_jumps()):
+        raise ValueError(f"synapse: Delta (voltage jumps) needs a LIF population or a NeuronModel that "
+                         f"declares jump_state; {post.name!r} is {type(post.neuron).__name__} "
+                         "(use a PSCFilter)")
 
 
 def _numba_threads() -> int:

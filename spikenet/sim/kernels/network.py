@@ -88,8 +88,9 @@ from numba import njit, prange
 from spikenet.sim.kernels import inputs as _inp
 from spikenet.sim.kernels.atomics import atomic_load, atomic_store, spin_barrier
 from spikenet.sim.kernels.conductance import cond_population
-from spikenet.sim.kernels.generic import (  # noqa: F401 - gen_drive and gen_spike: for the generated kernels
+from spikenet.sim.kernels.generic import (  # noqa: F401 - gen_drive, gen_*spike: for the generated kernels
     gen_drive,
+    gen_jump_spike,
     gen_spike,
     gen_state_value,
     hh_pn_population,
@@ -506,9 +507,11 @@ def _run_copy(b, t, n_parts, part_lo, part_hi, sync, k0, n_chunk, kstart, dt, v,
                 g = jump_grp[q]
                 p = grp_post[g]
                 xg = stages[b, grp_off[g]:grp_off[g] + pop_n[p]]
-                _lif_jumps(lane, p, part_lo[t, p], part_hi[t, p], kg, kg * dt, dt, pop_off[p], pop_par, v[b],
-                           ref_end[b], xg, src_off, ring_idx, ring_cnt, prev, spk_step, spk_idx, spk_off,
-                           spk_cnt)
+                if pop_kind[p] == LIF_KIND:
+                    _lif_jumps(lane, p, part_lo[t, p], part_hi[t, p], kg, kg * dt, dt, pop_off[p], pop_par,
+                               v[b], ref_end[b], xg, src_off, ring_idx, ring_cnt, prev, spk_step, spk_idx,
+                               spk_off, spk_cnt)
+                # @generated-model-jumps (NeuronModel populations, see kernels/compose.py)
         if plast is not None:  # the spikes so far in this step are jump spikes
             plast.cnt[1] = spk_cnt[lane]
         # 2. record this part's chosen states at t[k] (pruned when nothing is

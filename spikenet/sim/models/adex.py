@@ -36,7 +36,7 @@ import numpy as np
 from spikenet._validation import finite_float, positive_float
 from spikenet.sim.models.base import NeuronModel, kernel
 
-__all__ = ["AdEx", "adex_step"]
+__all__ = ["AdEx", "adex_reset", "adex_step"]
 
 _HL_MAX = 0.1
 # Beyond V_T + _X_CUT * Delta_T the rest of the upstroke is taken in closed form.
@@ -138,6 +138,14 @@ def adex_step(S, i, I, dt, P):  # pragma: no cover - compiled
     return spike
 
 
+@kernel
+def adex_reset(S, i, P):  # pragma: no cover - compiled
+    """The spike reset of AdEx neuron ``i``: ``v <- v_reset``, ``w <- w + b``, refractory for ``tau_ref``."""
+    S[0, i] = P[8, i]
+    S[1, i] += P[7, i]
+    S[2, i] = P[10, i]
+
+
 @dataclass(frozen=True)
 class AdEx(NeuronModel):
     """Adaptive exponential integrate-and-fire neuron (pF, nS, mV, pA; time in s).
@@ -171,6 +179,9 @@ class AdEx(NeuronModel):
     -----
     States ``"v"`` (mV), ``"w"`` (pA) and ``"ref"`` (remaining refractory
     time, s); the drive ``I`` is in pA. Starts at ``v = e_l``, ``w = 0``.
+    A ``Delta`` synapse's jump adds to ``v`` (mV); a jump to ``v_peak`` makes
+    the neuron spike at the arrival time (then the reset); a refractory
+    neuron ignores jumps.
     The defaults are the regular-spiking cell of Brette & Gerstner (2005).
 
     Examples
@@ -199,6 +210,10 @@ class AdEx(NeuronModel):
     drive_units: ClassVar[str] = "pA"
     rate_guess: ClassVar[float] = 1000.0
     step = staticmethod(adex_step)
+    jump_state: ClassVar[str] = "v"
+    jump_threshold: ClassVar[str] = "v_peak"
+    refractory_state: ClassVar[str] = "ref"
+    reset = staticmethod(adex_reset)
 
     def __post_init__(self):
         for name in ("c_m", "g_l", "delta_t", "tau_w"):

@@ -19,6 +19,17 @@ has the signature ``step(S, i, I, dt, P) -> float``:
   or -1.0 when the neuron does not spike in this step. At most one spike
   per step: a neuron that would cross threshold again within the same step
   is held at threshold and spikes at the start of the next one.
+
+Optional: voltage jumps (``Delta`` synapses). A model that sets the class
+attributes ``jump_state`` (the state a jump adds to), ``jump_threshold``
+(the parameter holding its spike threshold) and ``reset`` (a marked function
+``reset(S, i, P)`` applying the spike reset to neuron ``i``) receives
+``Delta`` synapses: the jumps arriving at the start of a step are added to
+that state before the step; a neuron taken to its threshold spikes at the
+arrival time itself and is reset by ``reset`` before the step runs. With
+``refractory_state`` (a state holding the remaining refractory time in
+seconds) a neuron still refractory ignores its jumps. Models without these
+attributes refuse ``Delta`` synapses.
 """
 
 from __future__ import annotations
@@ -66,6 +77,15 @@ class NeuronModel:
     #: A guess of the highest rate (Hz), used to size spike buffers (a chunk is
     #: run again with larger buffers when a neuron exceeds it).
     rate_guess: ClassVar[float] = 500.0
+    #: Voltage jumps (``Delta`` synapses), see the module docstring: the state a
+    #: jump adds to, the parameter holding the spike threshold, and optionally
+    #: the state holding the remaining refractory time (s). None: no jumps.
+    jump_state: ClassVar[str | None] = None
+    jump_threshold: ClassVar[str | None] = None
+    refractory_state: ClassVar[str | None] = None
+    #: ``reset(S, i, P)``: the spike reset of neuron ``i`` (a marked module-level
+    #: function, stored with ``staticmethod``); needed with ``jump_state``.
+    reset: ClassVar = None
 
     def initial_state(self, given: dict, n: int) -> dict:
         """The initial state of ``n`` neurons, with the values in ``given`` (name -> (n,)) taking precedence.
@@ -88,6 +108,31 @@ class NeuronModel:
         for r, name in enumerate(self.param_names):
             P[r] = per_neuron.get(name, getattr(self, name))
         return P
+
+    @classmethod
+    def receives_jumps(cls) -> bool:
+        """Whether the model declares voltage jumps (``Delta`` synapses), checked for consistency.
+
+        Raises
+        ------
+        TypeError
+            When the declaration is incomplete or names an unknown state or parameter.
+        """
+        if cls.jump_state is None and cls.jump_threshold is None:
+            return False
+        if cls.jump_state not in cls.state_names:
+            raise TypeError(f"{cls.__name__}.jump_state must be one of state_names {cls.state_names}, "
+                            f"got {cls.jump_state!r}")
+        if cls.jump_threshold not in cls.param_names:
+            raise TypeError(f"{cls.__name__}.jump_threshold must be one of param_names {cls.param_names}, "
+                            f"got {cls.jump_threshold!r}")
+        if cls.refractory_state is not None and cls.refractory_state not in cls.state_names:
+            raise TypeError(f"{cls.__name__}.refractory_state must be None or one of state_names "
+                            f"{cls.state_names}, got {cls.refractory_state!r}")
+        if cls.reset is None:
+            raise TypeError(f"{cls.__name__} declares jump_state but no reset function (reset = "
+                            "staticmethod(a function marked with @kernel))")
+        return True
 
     @classmethod
     def parameters(cls) -> tuple[str, ...]:

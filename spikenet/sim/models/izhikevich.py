@@ -30,7 +30,7 @@ import numpy as np
 from spikenet._validation import finite_float
 from spikenet.sim.models.base import NeuronModel, kernel
 
-__all__ = ["Izhikevich", "izhikevich_step"]
+__all__ = ["Izhikevich", "izhikevich_reset", "izhikevich_step"]
 
 # Substep limits (ms and mV): RK4 stiffness product and voltage change per substep.
 _HL_MAX = 0.1
@@ -102,6 +102,13 @@ def izhikevich_step(S, i, I, dt, P):  # pragma: no cover - compiled
     return spike
 
 
+@kernel
+def izhikevich_reset(S, i, P):  # pragma: no cover - compiled
+    """The spike reset of Izhikevich neuron ``i``: ``v <- c``, ``u <- u + d``."""
+    S[0, i] = P[2, i]
+    S[1, i] += P[3, i]
+
+
 @dataclass(frozen=True)
 class Izhikevich(NeuronModel):
     """Izhikevich (2003) neuron: quadratic voltage with a recovery variable (v in mV, time in s).
@@ -124,6 +131,8 @@ class Izhikevich(NeuronModel):
     Notes
     -----
     States ``"v"`` (mV) and ``"u"``; the drive ``I`` is in the paper's units.
+    A ``Delta`` synapse's jump adds to ``v`` (mV); a jump to ``v_peak`` makes
+    the neuron spike at the arrival time, then ``v <- c``, ``u <- u + d``.
     The paper's parameter sets: regular spiking ``(0.02, 0.2, -65, 8)``,
     intrinsically bursting ``(0.02, 0.2, -55, 4)``, chattering
     ``(0.02, 0.2, -50, 2)``, fast spiking ``(0.1, 0.2, -65, 2)``.
@@ -149,6 +158,9 @@ class Izhikevich(NeuronModel):
     drive_units: ClassVar[str] = "mV/ms (the paper's units)"
     rate_guess: ClassVar[float] = 1000.0
     step = staticmethod(izhikevich_step)
+    jump_state: ClassVar[str] = "v"
+    jump_threshold: ClassVar[str] = "v_peak"
+    reset = staticmethod(izhikevich_reset)
 
     def __post_init__(self):
         for name in ("a", "b", "c", "d", "v_peak", "v_init"):
