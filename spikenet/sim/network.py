@@ -1224,9 +1224,9 @@ class Network:
         for p in pops:  # per-neuron parameters have their own passes, which noise and conductances lack
             if not p.params:
                 continue
-            if inp is not None and inp.nz_sigma[p.index] > 0:
-                raise ValueError(f"noise: population {p.name!r} has per-neuron parameters (params=), which "
-                                 "white noise does not support")
+            if inp is not None and inp.nz_sigma[p.index] > 0 and isinstance(p.neuron, LIF):
+                raise ValueError(f"noise: LIF population {p.name!r} has per-neuron parameters (params=), "
+                                 "which white noise into LIF populations does not support")
             if cond is not None and cond.pop_mode[p.index] != 0:
                 raise ValueError(f"synapse: population {p.name!r} has per-neuron parameters (params=), which "
                                  "Conductance synapses do not support")
