@@ -96,3 +96,33 @@ def jump_reference(f, y0, reset, v_peak, T, jumps, grid_dt=None, tol=1e-10, brea
                 spikes.append(stop)
                 y = reset(y)
     return np.array(spikes) * 1e-3, v_grid
+
+
+def izhikevich_cond_rhs(a, b, I, g_of_t):
+    """Izhikevich right-hand side (ms) with conductances ``g_of_t(t_ms) -> [(g 1/ms, e_rev mV), ...]``."""
+    def f(t, y):
+        v, u = y
+        i_syn = sum(g * (e - v) for g, e in g_of_t(t))
+        return [0.04 * v * v + 5.0 * v + 140.0 - u + I + i_syn, a * (b * v - u)]
+    return f
+
+
+class Conductances:
+    """Conductances of PSC-filter kernels fed by spikes arriving at known times (t in ms).
+
+    ``inputs``: list of ``(arrival times s, weights, tau_s s, n, e_rev)``; a
+    spike of weight ``W`` adds ``W / tau_s (t/tau_s)^n / n! e^{-t/tau_s}``.
+    """
+
+    def __init__(self, inputs):
+        self.inputs = [(np.asarray(t) * 1e3, np.asarray(w), tau * 1e3, n, e) for t, w, tau, n, e in inputs]
+        self.breaks = sorted({float(x) * 1e-3 for t, *_ in self.inputs for x in t})
+
+    def __call__(self, t):
+        out = []
+        for ta, w, tau, n, e in self.inputs:
+            past = ta <= t + 1e-12
+            y = (t - ta[past]) / tau
+            g = np.sum(w[past] / (tau * 1e-3) * y**n / float(np.prod(range(1, n + 1))) * np.exp(-y))
+            out.append((g, e))
+        return out

@@ -10,9 +10,15 @@ float32) against plain runs.
 import numpy as np
 import pytest
 
-from spikenet.sim import AdEx, Delta, Izhikevich, Network, PSCFilter, SpikeSource
+from spikenet.sim import AdEx, Conductance, Delta, Izhikevich, Network, PSCFilter, SpikeSource
 from tests.sim.extending_example import PerfectIF
-from tests.sim.model_jump_refs import adex_rhs, izhikevich_rhs, jump_reference
+from tests.sim.model_jump_refs import (
+    Conductances,
+    adex_rhs,
+    izhikevich_cond_rhs,
+    izhikevich_rhs,
+    jump_reference,
+)
 
 DT = 1e-4
 T = 0.2
@@ -194,3 +200,85 @@ def test_jumps_in_float32_give_the_float64_spikes_of_an_uncoupled_network():
             np.testing.assert_allclose(x, y, rtol=0, atol=2e-5)  # 0.2 steps
             n += len(x)
     assert n > 50
+
+
+# Conductance synapses: an excitatory (e_rev 0 mV, 5 ms) and an inhibitory (e_rev -80 mV, n = 1, 10 ms) one
+C_TIMES = [np.array([0.01, 0.012, 0.05, 0.08]), np.array([0.03, 0.1]), np.array([0.06, 0.061, 0.062])]
+G_EXC = Conductance(0.005, 0.0)
+G_INH = Conductance(0.01, -80.0, n=1)
+# (post, pre) time integrals of g: nS s for AdEx, (1/ms) s for Izhikevich
+WC_ADEX_E = np.array([[0.06, 0.0, 0.05], [0.02, 0.0, 0.02]])
+WC_ADEX_I = np.array([[0.0, 0.08, 0.0], [0.0, 0.05, 0.0]])
+WC_IZH_E = np.array([[1.5e-4, 0.0, 1e-4], [5e-5, 0.0, 5e-5]])
+WC_IZH_I = np.array([[0.0, 1e-4, 0.0], [0.0, 1e-4, 0.0]])
+BIAS_C_ADEX = np.array([100.0, 650.0])
+BIAS_C_IZH = np.array([0.0, 5.0])
+
+
+def _cond_network(adex_model=ADEX, w=(WC_ADEX_E, WC_ADEX_I, WC_IZH_E, WC_IZH_I), **kw):
+    net = Network(dt=DT, **kw)
+    src = net.add_population(3, SpikeSource(C_TIMES), name="src")
+    adex = net.add_population(2, adex_model, bias=BIAS_C_ADEX, name="adex")
+    izh = net.add_population(2, IZH, bias=BIAS_C_IZH, name="izh")
+    net.connect(src, adex, w[0], synapse=G_EXC)
+    net.connect(src, adex, w[1], synapse=G_INH)
+    net.connect(src, izh, w[2], synapse=G_EXC)
+    net.connect(src, izh, w[3], synapse=G_INH)
+    return net
+
+
+def _cond_inputs(WE, WI, i):
+    arr = [t + DT for t in C_TIMES]  # a source spike reaches its targets at the start of the next step
+    return Conductances([(arr[j], np.full(arr[j].size, W[i, j]), syn.tau_s, syn.n_stages - 1, syn.e_rev)
+                         for W, syn in ((WE, G_EXC), (WI, G_INH)) for j in range(3) if W[i, j] != 0.0])
+
+
+def test_izhikevich_and_adex_with_conductance_synapses_match_solve_ivp():
+    res = _cond_network().run(T, record={"adex": "v", "izh": "v"})
+    errs, verrs = [], []
+    for i in range(2):
+        g = _cond_inputs(WC_ADEX_E, WC_ADEX_I, i)
+        f = adex_rhs(ADEX.c_m, ADEX.g_l, ADEX.e_l, ADEX.v_t, ADEX.delta_t, ADEX.tau_w, ADEX.a, BIAS_C_ADEX[i],
+                     g_of_t=g)
+        ref, vref = jump_reference(f, [ADEX.e_l, 0.0], lambda y: [ADEX.v_reset, y[1] + ADEX.b], ADEX.v_peak,
+                                   T, [], grid_dt=DT, breaks=g.breaks)
+        got = res.spike_times["adex"][i]
+        assert len(got) == len(ref)
+        errs.append(np.abs(got - ref))
+        verrs.append(_voltage_error(res["adex", "v"][:, i], vref, ADEX.v_t))
+        g = _cond_inputs(WC_IZH_E, WC_IZH_I, i)
+        f = izhikevich_cond_rhs(IZH.a, IZH.b, BIAS_C_IZH[i], g)
+        ref, vref = jump_reference(f, [IZH.v_init, IZH.b * IZH.v_init], lambda y: [IZH.c, y[1] + IZH.d],
+                                   IZH.v_peak, T, [], grid_dt=DT, breaks=g.breaks)
+        got = res.spike_times["izh"][i]
+        assert len(got) == len(ref)
+        errs.append(np.abs(got - ref))
+        verrs.append(_voltage_error(res["izh", "v"][:, i], vref, -40.0))
+    err = np.concatenate(errs)
+    assert err.size >= 5
+    # measured at dt = 0.1 ms: spike times 3.3e-8 s, voltages 4.7e-4 mV
+    assert np.all(err < 1e-6), err.max()
+    assert max(verrs) < 1e-3, max(verrs)
+
+
+def test_voltage_never_passes_the_reversal_potential_of_a_strong_conductance():
+    # conductances a hundred times the leak and more: v tends to e_rev without passing it
+    linear = AdEx(a=0.0, b=0.0, v_t=500.0, v_peak=600.0)  # no spike: the excitatory e_rev is reached too
+    z = np.zeros((2, 3))
+    strong = (np.array([[0.0, 0.0, 30.0], [0.0, 0.0, 0.0]]), np.array([[0.0, 0.0, 0.0], [0.0, 80.0, 0.0]]),
+              z, np.array([[0.0, 2.0, 0.0], [0.0, 2.0, 0.0]]))
+    res = _cond_network(linear, strong).run(T, record={"adex": "v", "izh": "v"})
+    v = res["adex", "v"]
+    assert v[:, 0].max() > -1.0  # driven close to 0 mV ...
+    assert v[:, 0].max() <= G_EXC.e_rev  # ... never past it
+    assert v[:, 1].min() < -79.0
+    assert v[:, 1].min() >= G_INH.e_rev
+    assert res["izh", "v"].min() < -79.0
+    assert res["izh", "v"].min() >= G_INH.e_rev
+
+
+def test_a_model_without_a_conductance_step_refuses_conductance_synapses_by_name():
+    net = Network(dt=DT)
+    p = net.add_population(2, PerfectIF(), name="p")
+    with pytest.raises(ValueError, match=r"synapse: Conductance .* PerfectIF"):
+        net.connect(p, p, 1.0, synapse=G_EXC)

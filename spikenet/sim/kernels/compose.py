@@ -175,7 +175,8 @@ _REFRACTORY = '''        if S[{ref}, i] > 1e-9 * dt:  # refractory: the jump is 
 _BRANCH = '''            elif gen is not None and pop_kind[p] == {kind}:
                 _gen_population_{m}(b, lane, lo, hi, p, k, kg, dt, gen, stages, jconst, jvar, pop_voff,
                                     pop_off, pop_n, grp_post, grp_nst, grp_off, coef, grp_avg_off, scratch,
-                                    src_off, ring_idx, ring_cnt, slot, spk_step, spk_idx, spk_off, spk_cnt)
+                                    src_off, ring_idx, ring_cnt, slot, spk_step, spk_idx, spk_off, spk_cnt,
+                                    cond, grp_prop_off)
 '''
 
 _POPULATION = '''
@@ -187,7 +188,8 @@ from {module} import {func} as _model_step_{m}  # noqa: E402
 @njit(**_HELPER)
 def _gen_population_{m}(b, lane, lo, hi, p, k, kglob, dt, gen, stages, jconst, jvar, pop_voff, pop_off, pop_n,
                         grp_post, grp_nst, grp_off, coef, grp_avg_off, scratch, src_off, ring_idx, ring_cnt,
-                        slot, spk_step, spk_idx, spk_off, spk_cnt):  # pragma: no cover - compiled
+                        slot, spk_step, spk_idx, spk_off, spk_cnt, cond, grp_prop_off):  # pragma: no cover
+{cond_branch}
     cur = gen_drive(b, lo, hi, p, k, stages, jconst, jvar, pop_voff, pop_off, pop_n, grp_post, grp_nst,
                     grp_off, coef, grp_avg_off, scratch)
     n = pop_n[p]
@@ -214,6 +216,46 @@ def _module_function(model_cls, fn, what):
         raise TypeError(f"{model_cls.__name__}.{what} must be a module-level function of {step.__module__}, "
                         "the module of its step")
     return py.__name__
+
+
+_COND_BRANCH = '''    if cond is not None:  # noqa: SIM102 - else pruned: no conductance synapse
+        if cond.gen_mode[p] != 0:
+            _gen_cond_population_{m}(b, lane, lo, hi, p, k, kglob, dt, gen, stages, jconst, jvar, pop_voff,
+                                     pop_off, pop_n, grp_post, grp_nst, grp_off, coef, grp_avg_off, scratch,
+                                     src_off, ring_idx, ring_cnt, slot, spk_step, spk_idx, spk_off, spk_cnt,
+                                     cond, grp_prop_off)
+            return'''
+
+_COND_POPULATION = '''
+
+# ---- generated: population update of {qualname} with conductance synapses
+from {module} import {cond_step} as _model_cond_step_{m}  # noqa: E402
+from spikenet.sim.kernels.gen_cond import gen_cond_advance, gen_cond_drive, gen_cond_terms  # noqa: E402
+
+
+@njit(**_HELPER)
+def _gen_cond_population_{m}(b, lane, lo, hi, p, k, kglob, dt, gen, stages, jconst, jvar, pop_voff, pop_off,
+                             pop_n, grp_post, grp_nst, grp_off, coef, grp_avg_off, scratch, src_off, ring_idx,
+                             ring_cnt, slot, spk_step, spk_idx, spk_off, spk_cnt, cond,
+                             grp_prop_off):  # pragma: no cover - compiled
+    cur = gen_cond_drive(cond, b, lo, hi, p, k, stages, jconst, jvar, pop_voff, pop_off, pop_n, grp_post,
+                         grp_nst, grp_off, coef, grp_avg_off, scratch)
+    n = pop_n[p]
+    ns = gen.nstate[p]
+    npar = gen.nparam[p]
+    S = gen.S[b, gen.soff[p]:gen.soff[p] + ns * n].reshape((ns, n))
+    P = gen.P[gen.poff[p]:gen.poff[p] + npar * n].reshape((npar, n))
+    C = cond.gen_terms[lane]
+    stb = stages[b]
+    off = pop_off[p]
+    for i in range(lo, hi):
+        nc = gen_cond_terms(cond, p, i, n, stb, grp_post, grp_nst, grp_off, C)
+        ts = _model_cond_step_{m}(S, i, cur[i - lo], dt, P, C, nc)
+        if ts >= 0.0:
+            gen_spike(lane, p, i, off + i, kglob, ts, src_off, ring_idx, ring_cnt, slot, spk_step, spk_idx,
+                      spk_off, spk_cnt)
+    gen_cond_advance(stb, p, n, lo, hi, cond, grp_post, grp_nst, grp_off, grp_prop_off, coef)
+'''
 
 
 def _model_source(model_cls):
@@ -280,8 +322,13 @@ def network_kernel(model_classes):
         module, func, model_hash = _model_source(cls)
         branches.append(_BRANCH.format(kind=GEN_KIND + m, m=m))
         qualname = f"{module}.{cls.__qualname__}"
+        has_cond = cls.cond_step is not None
         helpers.append(_POPULATION.format(qualname=qualname, model_hash=model_hash, module=module, func=func,
-                                          m=m))
+                                          m=m, cond_branch=_COND_BRANCH.format(m=m) if has_cond else ""))
+        if has_cond:
+            step_name = _module_function(cls, cls.cond_step, "cond_step")
+            helpers.append(_COND_POPULATION.format(qualname=qualname, module=module, m=m,
+                                                   cond_step=step_name))
         if cls.receives_jumps():
             reset = _module_function(cls, cls.reset, "reset")
             ref = ("" if cls.refractory_state is None else

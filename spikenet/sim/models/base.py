@@ -30,16 +30,25 @@ arrival time itself and is reset by ``reset`` before the step runs. With
 ``refractory_state`` (a state holding the remaining refractory time in
 seconds) a neuron still refractory ignores its jumps. Models without these
 attributes refuse ``Delta`` synapses.
+
+Optional: conductance synapses. A model with ``cond_step`` (a marked
+function ``cond_step(S, i, I, dt, P, C, nc) -> float``) receives
+``Conductance`` synapses: as ``step``, plus the conductances inside the
+step, which it evaluates with :func:`conductance_at` at any time of its
+substeps and adds as the current ``g (e_rev - v)`` in drive units
+(``C`` holds ``nc`` terms; see :func:`conductance_at`). Models without it
+refuse ``Conductance`` synapses.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import ClassVar
 
 import numpy as np
 
-__all__ = ["NeuronModel", "kernel"]
+__all__ = ["NeuronModel", "conductance_at", "kernel"]
 
 
 def kernel(fn):
@@ -53,6 +62,39 @@ def kernel(fn):
     """
     fn._spikenet_kernel = True
     return fn
+
+
+@kernel
+def conductance_at(C, nc, s):  # pragma: no cover - compiled
+    """The total conductance and conductance-weighted reversal potential at time ``s`` (s) into a step.
+
+    Parameters
+    ----------
+    C : ndarray (>= nc, 4) float64
+        One row per term ``(x, m, tau, e_rev)``: the conductance
+        ``x e^{-s/tau} (s/tau)^m / m!`` (a stage of a ``Conductance`` synapse's
+        PSC cascade at the step's start, seen at its last stage ``s`` later;
+        ``tau`` in s) with reversal potential ``e_rev``.
+    nc : int
+        Number of terms.
+    s : float
+        Time since the step's start, s.
+
+    Returns
+    -------
+    g, ge : float
+        ``sum g_k(s)`` and ``sum g_k(s) e_rev_k``; the synaptic current is ``ge - g v``.
+    """
+    g = 0.0
+    ge = 0.0
+    for q in range(nc):
+        y = s / C[q, 2]
+        c = C[q, 0] * math.exp(-y)
+        for j in range(1, int(C[q, 1]) + 1):
+            c *= y / j
+        g += c
+        ge += c * C[q, 3]
+    return g, ge
 
 
 class NeuronModel:
@@ -86,6 +128,10 @@ class NeuronModel:
     #: ``reset(S, i, P)``: the spike reset of neuron ``i`` (a marked module-level
     #: function, stored with ``staticmethod``); needed with ``jump_state``.
     reset: ClassVar = None
+    #: ``cond_step(S, i, I, dt, P, C, nc) -> float``: the step with conductance
+    #: synapses (a marked module-level function, stored with ``staticmethod``);
+    #: None: the model refuses ``Conductance`` synapses.
+    cond_step: ClassVar = None
 
     def initial_state(self, given: dict, n: int) -> dict:
         """The initial state of ``n`` neurons, with the values in ``given`` (name -> (n,)) taking precedence.
