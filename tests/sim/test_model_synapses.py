@@ -282,3 +282,68 @@ def test_a_model_without_a_conductance_step_refuses_conductance_synapses_by_name
     p = net.add_population(2, PerfectIF(), name="p")
     with pytest.raises(ValueError, match=r"synapse: Conductance .* PerfectIF"):
         net.connect(p, p, 1.0, synapse=G_EXC)
+
+
+def _everything(bias_izh=None, bias_adex=None, **kw):
+    """Izhikevich and AdEx with per-neuron parameters, conductances, jumps, noise and PSC synapses."""
+    rng = np.random.default_rng(31)
+    net = Network(dt=DT, seed=4, **kw)
+    times = [np.sort(rng.choice(np.arange(1, 1000), 15, replace=False)) * DT for _ in range(40)]
+    src = net.add_population(40, SpikeSource(times), name="src")
+    bias_izh = rng.uniform(0.0, 6.0, 150) if bias_izh is None else bias_izh
+    bias_adex = rng.uniform(300.0, 900.0, 150) if bias_adex is None else bias_adex
+    izh = net.add_population(150, Izhikevich(), bias=bias_izh, name="izh",
+                             params={"d": np.linspace(2.0, 8.0, 150)})
+    adex = net.add_population(150, AdEx(tau_ref=5e-4), bias=bias_adex, name="adex",
+                              params={"b": np.linspace(0.0, 80.0, 150)})
+    net.connect(src, izh, 2e-5, synapse=G_EXC, p=0.3)
+    net.connect(src, adex, 0.02, synapse=G_EXC, p=0.3)
+    net.connect(izh, adex, 0.05, synapse=G_INH, p=0.1, delay=1e-3)
+    net.connect(adex, izh, 5e-5, synapse=G_INH, p=0.1, delay=5e-4)
+    net.connect(src, izh, 10.0, synapse=Delta(), p=0.1)
+    net.connect(izh, izh, 0.02, synapse=PSCFilter(0.005), p=0.1, delay=2e-4)
+    net.add_input(izh, noise=0.03)
+    net.add_input(adex, noise=20.0)
+    return net
+
+
+@pytest.mark.slow  # a kernel specialisation of its own: ~20 s of compile on an empty cache
+def test_conductances_jumps_and_noise_split_over_two_threads_equal_one_thread_bit_for_bit():
+    one = _everything(threads=1).run(0.1, record=BUSY_RECORD)
+    two = _everything(threads=2).run(0.1, record=BUSY_RECORD)
+    assert sum(len(x) for x in one.spike_times["izh"]) > 100
+    assert sum(len(x) for x in one.spike_times["adex"]) > 40
+    _same(one, two)
+    net = _everything(threads=1)  # and in two runs
+    a, b = net.run(0.04, record=BUSY_RECORD), net.run(0.06, record=BUSY_RECORD)
+    for x, y, z in zip(a.spike_times["adex"], b.spike_times["adex"], one.spike_times["adex"], strict=True):
+        np.testing.assert_array_equal(np.concatenate([x, y]), z)
+
+
+@pytest.mark.slow  # a kernel specialisation of its own: ~20 s of compile on an empty cache
+def test_conductances_in_batch_copies_equal_separate_runs():
+    out = _cond_network(batch=2).run(T, record={"adex": "v", "izh": "v"})
+    one = _cond_network().run(T, record={"adex": "v", "izh": "v"})
+    for b in range(2):
+        for p in ("adex", "izh"):
+            for x, y in zip(out.spike_times[p][b], one.spike_times[p], strict=True):
+                np.testing.assert_array_equal(x, y)
+            np.testing.assert_array_equal(out[p, "v"][:, b], one[p, "v"])
+    # with noise, jumps and conductances together: batch copies run, with independent noise
+    rng = np.random.default_rng(8)
+    bi, ba = rng.uniform(0.0, 6.0, 150), rng.uniform(300.0, 900.0, 150)
+    res = _everything(np.tile(bi, (2, 1)), np.tile(ba, (2, 1)), batch=2).run(0.05, record=BUSY_RECORD)
+    assert sum(len(x) for x in res.spike_times["adex"][0]) > 20
+    assert not np.array_equal(res["adex", "v"][:, 0], res["adex", "v"][:, 1])
+
+
+@pytest.mark.slow  # a kernel specialisation of its own: ~20 s of compile on an empty cache
+def test_conductances_in_float32_give_the_float64_spikes():
+    out = {f: _cond_network(dtype=f).run(T) for f in (np.float64, np.float32)}
+    n = 0
+    for p in ("izh", "adex"):
+        for x, y in zip(out[np.float64].spike_times[p], out[np.float32].spike_times[p], strict=True):
+            assert len(x) == len(y)
+            np.testing.assert_allclose(x, y, rtol=0, atol=2e-5)
+            n += len(x)
+    assert n >= 5
