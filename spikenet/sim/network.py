@@ -52,8 +52,10 @@ as :func:`~spikenet.sim.simulate` does, with the drive held over the step:
 the bias, the external current of the step and every synapse's current
 averaged exactly over the step (so a spike delivers the charge ``W`` in the
 model's drive units x s). The spike time inside the step is the model's.
-Such populations take per-neuron parameters (``params=``); voltage jumps
-(``Delta``) are for LIF targets only.
+Such populations take per-neuron parameters (``params=``), voltage jumps
+(``Delta``; Izhikevich, AdEx and models declaring ``jump_state``),
+``Conductance`` synapses (evaluated inside the step by the model's
+``cond_step``) and white noise (a current ``sigma xi(t)`` in drive units).
 """
 
 from __future__ import annotations
@@ -634,11 +636,11 @@ class Network:
             ``p``, the weight of every random connection).
         synapse : PSCFilter, Delta or Conductance
             PSC filter of this connection, ``Delta()`` for voltage jumps
-            of ``weights`` (threshold units; LIF targets only; see
-            :class:`~spikenet.sim.Delta`), or a
+            of ``weights`` (threshold units for LIF, mV for Izhikevich and
+            AdEx; not for HH; see :class:`~spikenet.sim.Delta`), or a
             :class:`~spikenet.sim.Conductance` (``weights`` are then the
             conductance's time integral: units of the leak conductance x s
-            for LIF, mS/cm^2 x s for HH).
+            for LIF, mS/cm^2 x s for HH, nS s for AdEx, s/ms for Izhikevich).
         delay : float, array_like (post.n, pre.n) or scipy.sparse matrix
             Transmission delay in seconds (>= 0). One for every synapse: a
             whole number of steps of ``dt`` (within 1e-9 relative, else
@@ -740,7 +742,7 @@ class Network:
             1 (``n_in`` must equal ``post.n``), a scalar all-to-all.
         synapse : PSCFilter, Delta or Conductance, optional
             Filter of the spike input (default ``PSCFilter(0.005)``),
-            ``Delta()`` for voltage jumps (LIF targets only), or a
+            ``Delta()`` for voltage jumps (not into HH), or a
             :class:`~spikenet.sim.Conductance`.
         rate : float or array_like (k,), optional
             Poisson inputs generated inside the kernel (no raster in memory),
@@ -758,6 +760,8 @@ class Network:
             Brownian-bridge threshold test, as in ``simulate(noise=)``. HH: a
             white-noise current ``sigma xi(t)`` (uA/cm^2 s^1/2), i.e. a current
             ``sigma N(0, 1) / sqrt(dt)`` held over each step (Euler-Maruyama).
+            NeuronModel (Izhikevich, AdEx, ...): the same white-noise current
+            in the model's drive units x s^1/2 (pA s^1/2 for AdEx).
             Several noise inputs to one population add their variances.
 
         Notes

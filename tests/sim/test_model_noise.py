@@ -129,3 +129,19 @@ def test_noise_in_float32_gives_the_float64_rates():
     # the same random numbers: mostly the same spike counts, the same mean within sampling error
     assert np.mean(a == b) > 0.8
     assert abs(a.mean() - b.mean()) < 3 * np.hypot(a.std(), b.std()) / np.sqrt(a.size)
+
+
+@pytest.mark.slow  # a kernel specialisation of its own: ~20 s of compile on an empty cache
+def test_hh_with_per_neuron_parameters_takes_the_same_noise_as_without():
+    from spikenet.sim import HH
+
+    def run(params):
+        net = Network(dt=1e-5, seed=9)
+        a = net.add_population(5, HH(), bias=5.0, name="a", params=params)
+        net.add_input(a, noise=0.5)
+        return net.run(0.05, record={"a": "v"})
+
+    same = run({"g_l": np.full(5, HH().g_l)})
+    plain = run(None)
+    assert np.ptp(plain["a", "v"][2500:], axis=0).min() > 1.0  # the noise moves the voltage
+    np.testing.assert_allclose(same["a", "v"], plain["a", "v"], rtol=0, atol=1e-9)
