@@ -59,7 +59,7 @@ def _source_jumps(W, i):
 
 
 def test_izhikevich_and_adex_driven_through_delta_synapses_match_solve_ivp():
-    res = _jump_network().run(T, record={"izh": "v", "adex": "v", "ref": "v"})
+    res = _cond_network().run(T, record={"izh": "v", "adex": "v", "ref": "v"})
     errs, verrs = [], []
     izh_ref = []
     for i in range(2):
@@ -216,10 +216,14 @@ BIAS_C_IZH = np.array([0.0, 5.0])
 
 
 def _cond_network(adex_model=ADEX, w=(WC_ADEX_E, WC_ADEX_I, WC_IZH_E, WC_IZH_I), **kw):
-    net = Network(dt=DT, **kw)
-    src = net.add_population(3, SpikeSource(C_TIMES), name="src")
-    adex = net.add_population(2, adex_model, bias=BIAS_C_ADEX, name="adex")
-    izh = net.add_population(2, IZH, bias=BIAS_C_IZH, name="izh")
+    """The network of the jump tests plus populations "cadex" and "cizh" receiving conductances.
+
+    (One network for both: one kernel compile for the default run.)
+    """
+    net = _jump_network(**kw)
+    src = net.add_population(3, SpikeSource(C_TIMES), name="csrc")
+    adex = net.add_population(2, adex_model, bias=BIAS_C_ADEX, name="cadex")
+    izh = net.add_population(2, IZH, bias=BIAS_C_IZH, name="cizh")
     net.connect(src, adex, w[0], synapse=G_EXC)
     net.connect(src, adex, w[1], synapse=G_INH)
     net.connect(src, izh, w[2], synapse=G_EXC)
@@ -234,7 +238,7 @@ def _cond_inputs(WE, WI, i):
 
 
 def test_izhikevich_and_adex_with_conductance_synapses_match_solve_ivp():
-    res = _cond_network().run(T, record={"adex": "v", "izh": "v"})
+    res = _cond_network().run(T, record={"cadex": "v", "cizh": "v"})
     errs, verrs = [], []
     for i in range(2):
         g = _cond_inputs(WC_ADEX_E, WC_ADEX_I, i)
@@ -242,18 +246,18 @@ def test_izhikevich_and_adex_with_conductance_synapses_match_solve_ivp():
                      g_of_t=g)
         ref, vref = jump_reference(f, [ADEX.e_l, 0.0], lambda y: [ADEX.v_reset, y[1] + ADEX.b], ADEX.v_peak,
                                    T, [], grid_dt=DT, breaks=g.breaks)
-        got = res.spike_times["adex"][i]
+        got = res.spike_times["cadex"][i]
         assert len(got) == len(ref)
         errs.append(np.abs(got - ref))
-        verrs.append(_voltage_error(res["adex", "v"][:, i], vref, ADEX.v_t))
+        verrs.append(_voltage_error(res["cadex", "v"][:, i], vref, ADEX.v_t))
         g = _cond_inputs(WC_IZH_E, WC_IZH_I, i)
         f = izhikevich_cond_rhs(IZH.a, IZH.b, BIAS_C_IZH[i], g)
         ref, vref = jump_reference(f, [IZH.v_init, IZH.b * IZH.v_init], lambda y: [IZH.c, y[1] + IZH.d],
                                    IZH.v_peak, T, [], grid_dt=DT, breaks=g.breaks)
-        got = res.spike_times["izh"][i]
+        got = res.spike_times["cizh"][i]
         assert len(got) == len(ref)
         errs.append(np.abs(got - ref))
-        verrs.append(_voltage_error(res["izh", "v"][:, i], vref, -40.0))
+        verrs.append(_voltage_error(res["cizh", "v"][:, i], vref, -40.0))
     err = np.concatenate(errs)
     assert err.size >= 5
     # measured at dt = 0.1 ms: spike times 3.3e-8 s, voltages 4.7e-4 mV
@@ -267,14 +271,14 @@ def test_voltage_never_passes_the_reversal_potential_of_a_strong_conductance():
     z = np.zeros((2, 3))
     strong = (np.array([[0.0, 0.0, 30.0], [0.0, 0.0, 0.0]]), np.array([[0.0, 0.0, 0.0], [0.0, 80.0, 0.0]]),
               z, np.array([[0.0, 2.0, 0.0], [0.0, 2.0, 0.0]]))
-    res = _cond_network(linear, strong).run(T, record={"adex": "v", "izh": "v"})
-    v = res["adex", "v"]
+    res = _cond_network(linear, strong).run(T, record={"cadex": "v", "cizh": "v"})
+    v = res["cadex", "v"]
     assert v[:, 0].max() > -1.0  # driven close to 0 mV ...
     assert v[:, 0].max() <= G_EXC.e_rev  # ... never past it
     assert v[:, 1].min() < -79.0
     assert v[:, 1].min() >= G_INH.e_rev
-    assert res["izh", "v"].min() < -79.0
-    assert res["izh", "v"].min() >= G_INH.e_rev
+    assert res["cizh", "v"].min() < -79.0
+    assert res["cizh", "v"].min() >= G_INH.e_rev
 
 
 def test_a_model_without_a_conductance_step_refuses_conductance_synapses_by_name():
@@ -322,10 +326,10 @@ def test_conductances_jumps_and_noise_split_over_two_threads_equal_one_thread_bi
 
 @pytest.mark.slow  # a kernel specialisation of its own: ~20 s of compile on an empty cache
 def test_conductances_in_batch_copies_equal_separate_runs():
-    out = _cond_network(batch=2).run(T, record={"adex": "v", "izh": "v"})
-    one = _cond_network().run(T, record={"adex": "v", "izh": "v"})
+    out = _cond_network(batch=2).run(T, record={"cadex": "v", "cizh": "v"})
+    one = _cond_network().run(T, record={"cadex": "v", "cizh": "v"})
     for b in range(2):
-        for p in ("adex", "izh"):
+        for p in ("cadex", "cizh"):
             for x, y in zip(out.spike_times[p][b], one.spike_times[p], strict=True):
                 np.testing.assert_array_equal(x, y)
             np.testing.assert_array_equal(out[p, "v"][:, b], one[p, "v"])
@@ -333,15 +337,15 @@ def test_conductances_in_batch_copies_equal_separate_runs():
     rng = np.random.default_rng(8)
     bi, ba = rng.uniform(0.0, 6.0, 150), rng.uniform(300.0, 900.0, 150)
     res = _everything(np.tile(bi, (2, 1)), np.tile(ba, (2, 1)), batch=2).run(0.05, record=BUSY_RECORD)
-    assert sum(len(x) for x in res.spike_times["adex"][0]) > 20
-    assert not np.array_equal(res["adex", "v"][:, 0], res["adex", "v"][:, 1])
+    assert sum(len(x) for x in res.spike_times["cadex"][0]) > 20
+    assert not np.array_equal(res["cadex", "v"][:, 0], res["cadex", "v"][:, 1])
 
 
 @pytest.mark.slow  # a kernel specialisation of its own: ~20 s of compile on an empty cache
 def test_conductances_in_float32_give_the_float64_spikes():
     out = {f: _cond_network(dtype=f).run(T) for f in (np.float64, np.float32)}
     n = 0
-    for p in ("izh", "adex"):
+    for p in ("cizh", "cadex"):
         for x, y in zip(out[np.float64].spike_times[p], out[np.float32].spike_times[p], strict=True):
             assert len(x) == len(y)
             np.testing.assert_allclose(x, y, rtol=0, atol=2e-5)
