@@ -337,8 +337,8 @@ def test_conductances_in_batch_copies_equal_separate_runs():
     rng = np.random.default_rng(8)
     bi, ba = rng.uniform(0.0, 6.0, 150), rng.uniform(300.0, 900.0, 150)
     res = _everything(np.tile(bi, (2, 1)), np.tile(ba, (2, 1)), batch=2).run(0.05, record=BUSY_RECORD)
-    assert sum(len(x) for x in res.spike_times["cadex"][0]) > 20
-    assert not np.array_equal(res["cadex", "v"][:, 0], res["cadex", "v"][:, 1])
+    assert sum(len(x) for x in res.spike_times["adex"][0]) > 20
+    assert not np.array_equal(res["adex", "v"][:, 0], res["adex", "v"][:, 1])
 
 
 @pytest.mark.slow  # a kernel specialisation of its own: ~20 s of compile on an empty cache
