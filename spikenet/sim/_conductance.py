@@ -43,6 +43,11 @@ class CondArgs(NamedTuple):
         Nodes and weights on [0, 1] used inside steps with a spike or the end of a refractory period.
     work : float64 (lanes, 6, LIF_BLOCK)
         Scratch rows of each lane.
+    gen_mode : int64 (P,)
+        1 for the NeuronModel populations receiving conductances (updated by
+        their model's ``cond_step``, :mod:`spikenet.sim.kernels.gen_cond`), else 0.
+    gen_terms : float64 (lanes, n_terms, 4)
+        Scratch of each lane: one neuron's conductance terms ``(x, m, tau, e_rev)``.
     """
 
     pop_mode: np.ndarray
@@ -56,6 +61,8 @@ class CondArgs(NamedTuple):
     rare_x: np.ndarray
     rare_w: np.ndarray
     work: np.ndarray
+    gen_mode: np.ndarray
+    gen_terms: np.ndarray
 
 
 def gamma_val(y: float, m: int) -> float:
@@ -110,8 +117,15 @@ def build_cond(pops, groups, dt: float, lanes: int, block: int) -> CondArgs | No
         return None
     P, G = len(pops), len(groups)
     pop_mode = np.zeros(P, dtype=np.int64)
+    gen_mode = np.zeros(P, dtype=np.int64)
+    n_terms = 1
     for pi in posts:
-        pop_mode[pi] = MODE_LIF if isinstance(pops[pi].neuron, LIF) else MODE_HH
+        if isinstance(pops[pi].neuron, (LIF, HH)):
+            pop_mode[pi] = MODE_LIF if isinstance(pops[pi].neuron, LIF) else MODE_HH
+        else:  # a NeuronModel: its own conductance-aware step, in its population update
+            gen_mode[pi] = 1
+            stages = [s.n_stages for (q, s) in groups if q == pi and isinstance(s, Conductance)]
+            n_terms = max(n_terms, sum(stages))
     grp_kind = np.full(G, KIND_SKIP, dtype=np.int64)
     grp_erev = np.zeros(G)
     grp_tau = np.ones(G)
@@ -135,14 +149,16 @@ def build_cond(pops, groups, dt: float, lanes: int, block: int) -> CondArgs | No
                 vcoef[g, q, j] = gamma_val(y, nst - 1 - j)
                 icoef[g, q, j] = syn.tau_s * gamma_int(y, nst - 1 - j)
     work = np.zeros((lanes, N_WORK, block))
-    return CondArgs(pop_mode, grp_kind, grp_erev, grp_tau, vcoef, icoef, hot_x, hot_w, rare_x, rare_w, work)
+    return CondArgs(pop_mode, grp_kind, grp_erev, grp_tau, vcoef, icoef, hot_x, hot_w, rare_x, rare_w, work,
+                    gen_mode, np.zeros((lanes, n_terms, 4)))
 
 
 def check_conductance_post(synapse, post) -> None:
     """ValueError naming ``synapse`` when ``post`` cannot receive a conductance synapse."""
-    if isinstance(synapse, Conductance) and not isinstance(post.neuron, (LIF, HH)):
-        raise ValueError(f"synapse: Conductance synapses need a LIF or HH population; {post.name!r} is "
-                         f"{type(post.neuron).__name__}")
+    if isinstance(synapse, Conductance) and not isinstance(post.neuron, (LIF, HH)) and getattr(
+            type(post.neuron), "cond_step", None) is None:
+        raise ValueError(f"synapse: Conductance synapses need a LIF or HH population or a NeuronModel with a "
+                         f"cond_step; {post.name!r} is {type(post.neuron).__name__}")
 
 
 def check_cond_record(specs, conns) -> None:

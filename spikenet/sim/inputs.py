@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from spikenet._validation import finite_array, positive_float
+from spikenet.sim.models.base import NeuronModel
 from spikenet.sim.neurons import HH, LIF
 from spikenet.sim.sources import PoissonSource, SpikeSource, is_source
 from spikenet.sim.synapses import Delta, PSCFilter
@@ -112,9 +113,9 @@ def add(net, post, weights, synapse, rate, noise):
         if weights is not None or synapse is not None:
             raise ValueError("weights and synapse do not apply to noise=")
         sigma = positive_float("noise", noise, allow_zero=True)
-        if not isinstance(post.neuron, (LIF, HH)):
-            raise ValueError(f"noise: white noise needs a LIF or HH population, {post.name!r} is "
-                             f"{type(post.neuron).__name__}")
+        if not isinstance(post.neuron, (LIF, HH, NeuronModel)):
+            raise ValueError(f"noise: white noise needs a LIF, HH or NeuronModel population, {post.name!r} "
+                             f"is {type(post.neuron).__name__}")
         st.noise[post.index] = st.noise.get(post.index, 0.0) + sigma * sigma
         return Input(net, post, "noise")
     finite_array("rate", rate, ndim=(0, 1, 2))
@@ -235,7 +236,8 @@ def build(net, groups, pop_off, dtype):
     nz_sigma = np.zeros(P)
     for pi, var in st.noise.items():
         nz_sigma[pi] = math.sqrt(var)
-    hh_noise = any(isinstance(pops[pi].neuron, HH) and nz_sigma[pi] > 0 for pi in st.noise)
+    # HH and NeuronModel populations take the noise as a current added to their drive for a step
+    hh_noise = any(not isinstance(pops[pi].neuron, LIF) and nz_sigma[pi] > 0 for pi in st.noise)
     return InpArgs(
         keys=np.asarray(st.keys, dtype=np.uint64), n_batch=B, n_neurons=N,
         pin_grp=pin["grp"], pin_post=pin["post"], pin_shared=pin["shared"], pin_k=pin["k"],

@@ -52,8 +52,10 @@ as :func:`~spikenet.sim.simulate` does, with the drive held over the step:
 the bias, the external current of the step and every synapse's current
 averaged exactly over the step (so a spike delivers the charge ``W`` in the
 model's drive units x s). The spike time inside the step is the model's.
-Such populations take per-neuron parameters (``params=``); voltage jumps
-(``Delta``) are for LIF targets only.
+Such populations take per-neuron parameters (``params=``), voltage jumps
+(``Delta``; Izhikevich, AdEx and models declaring ``jump_state``),
+``Conductance`` synapses (evaluated inside the step by the model's
+``cond_step``) and white noise (a current ``sigma xi(t)`` in drive units).
 """
 
 from __future__ import annotations
@@ -646,11 +648,11 @@ class Network:
             adds up duplicate entries.
         synapse : PSCFilter, Delta or Conductance
             PSC filter of this connection, ``Delta()`` for voltage jumps
-            of ``weights`` (threshold units; LIF targets only; see
-            :class:`~spikenet.sim.Delta`), or a
+            of ``weights`` (threshold units for LIF, mV for Izhikevich and
+            AdEx; not for HH; see :class:`~spikenet.sim.Delta`), or a
             :class:`~spikenet.sim.Conductance` (``weights`` are then the
             conductance's time integral: units of the leak conductance x s
-            for LIF, mS/cm^2 x s for HH).
+            for LIF, mS/cm^2 x s for HH, nS s for AdEx, s/ms for Izhikevich).
         delay : float, array_like (post.n, pre.n) or scipy.sparse matrix
             Transmission delay in seconds (>= 0). One for every synapse: a
             whole number of steps of ``dt`` (within 1e-9 relative, else
@@ -772,7 +774,7 @@ class Network:
             1 (``n_in`` must equal ``post.n``), a scalar all-to-all.
         synapse : PSCFilter, Delta or Conductance, optional
             Filter of the spike input (default ``PSCFilter(0.005)``),
-            ``Delta()`` for voltage jumps (LIF targets only), or a
+            ``Delta()`` for voltage jumps (not into HH), or a
             :class:`~spikenet.sim.Conductance`.
         rate : float or array_like (k,), optional
             Poisson inputs generated inside the kernel (no raster in memory),
@@ -794,6 +796,8 @@ class Network:
             Brownian-bridge threshold test, as in ``simulate(noise=)``. HH: a
             white-noise current ``sigma xi(t)`` (uA/cm^2 s^1/2), i.e. a current
             ``sigma N(0, 1) / sqrt(dt)`` held over each step (Euler-Maruyama).
+            NeuronModel (Izhikevich, AdEx, ...): the same white-noise current
+            in the model's drive units x s^1/2 (pA s^1/2 for AdEx).
             Several noise inputs to one population add their variances.
 
         Returns
@@ -1108,7 +1112,7 @@ class Network:
             coef.extend(_step_average(syn, dt))
         jump_grp = np.array([g for (_, syn), g in groups.items() if isinstance(syn, Delta)], dtype=np.int64)
         for g in jump_grp:
-            if pops[int(grp_post[g])].params:
+            if pops[int(grp_post[g])].params and not isinstance(pops[int(grp_post[g])].neuron, NeuronModel):
                 raise ValueError(f"synapse: Delta (voltage jumps) into {pops[int(grp_post[g])].name!r}, a "
                                  "population with per-neuron parameters, is not supported; use a PSCFilter "
                                  "or scalar parameters")
@@ -1291,9 +1295,9 @@ class Network:
         for p in pops:  # per-neuron parameters have their own passes, which noise and conductances lack
             if not p.params:
                 continue
-            if inp is not None and inp.nz_sigma[p.index] > 0:
-                raise ValueError(f"noise: population {p.name!r} has per-neuron parameters (params=), which "
-                                 "white noise does not support")
+            if inp is not None and inp.nz_sigma[p.index] > 0 and isinstance(p.neuron, LIF):
+                raise ValueError(f"noise: LIF population {p.name!r} has per-neuron parameters (params=), "
+                                 "which white noise into LIF populations does not support")
             if cond is not None and cond.pop_mode[p.index] != 0:
                 raise ValueError(f"synapse: population {p.name!r} has per-neuron parameters (params=), which "
                                  "Conductance synapses do not support")
@@ -1739,9 +1743,11 @@ def _check_synapse(synapse, post):
     if is_source(post.neuron):
         raise ValueError(f"post: {post.name!r} is a spike-source population and receives no input")
     check_conductance_post(synapse, post)
-    if isinstance(synapse, Delta) and not isinstance(post.neuron, LIF):
-        raise ValueError(f"synapse: Delta (voltage jumps) needs a LIF population; {post.name!r} is "
-                         f"{type(post.neuron).__name__} (use a PSCFilter)")
+    if isinstance(synapse, Delta) and not isinstance(post.neuron, LIF) and not (
+            isinstance(post.neuron, NeuronModel) and post.neuron.receives_jumps()):
+        raise ValueError(f"synapse: Delta (voltage jumps) needs a LIF population or a NeuronModel that "
+                         f"declares jump_state; {post.name!r} is {type(post.neuron).__name__} "
+                         "(use a PSCFilter)")
 
 
 def _numba_threads() -> int:

@@ -195,8 +195,10 @@ class Delta:
     at the arrival time itself, and that spike reaches its own targets one
     delay later (the timing of NEST's ``iaf_psc_delta``, Brunel 2000). A
     neuron in its refractory period, including one whose refractory period
-    ends exactly at the arrival time, ignores jumps. Only LIF populations
-    take Delta synapses.
+    ends exactly at the arrival time, ignores jumps. LIF populations take
+    Delta synapses, and so do Izhikevich and AdEx (jumps of ``v`` in mV, the
+    threshold ``v_peak``) and any neuron model that declares ``jump_state``;
+    HH populations do not.
 
     Examples
     --------
@@ -238,8 +240,11 @@ class Conductance:
 
     Notes
     -----
-    Only LIF and HH populations take conductance synapses. How the network
-    integrates them is described in :mod:`spikenet.sim.kernels.conductance`.
+    LIF and HH populations take conductance synapses, and so do Izhikevich
+    (``g`` in the paper's units per mV) and AdEx (``g`` in nS) and any neuron
+    model with a ``cond_step``. How the network integrates them is described
+    in :mod:`spikenet.sim.kernels.conductance` (LIF, HH) and
+    :mod:`spikenet.sim.kernels.gen_cond` (neuron models).
 
     Examples
     --------

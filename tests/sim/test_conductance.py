@@ -240,12 +240,12 @@ def test_networks_without_conductances_prune_the_conductance_pass():
 
 
 def test_conductance_into_other_neuron_models_is_refused_naming_synapse():
-    # Izhikevich/AdEx populations (NeuronModel) do not take conductance synapses
-    from spikenet.sim import Izhikevich
+    # a NeuronModel without a conductance-aware step (cond_step) does not take conductance synapses
     from spikenet.sim.network import Population, _check_synapse
+    from tests.sim.extending_example import PerfectIF
 
     net = Network(dt=1e-4)
-    izh = Population(net, 0, 3, Izhikevich(), "izh", np.zeros((1, 3)), {})
+    izh = Population(net, 0, 3, PerfectIF(), "izh", np.zeros((1, 3)), {})
     with pytest.raises(ValueError, match="synapse"):
         _check_synapse(Conductance(0.005, 0.0), izh)
 

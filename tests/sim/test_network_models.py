@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from scipy.integrate import solve_ivp
 
-from spikenet.sim import LIF, AdEx, Delta, Izhikevich, Network, PSCFilter, simulate
+from spikenet.sim import LIF, AdEx, Izhikevich, Network, PSCFilter, simulate
 from tests.sim.extending_example import PerfectIF
 
 
@@ -268,9 +268,7 @@ def test_bad_model_population_input_raises_named_errors(kwargs, match):
 
 def test_bad_record_state_set_value_and_synapse_kind_raise_named_errors():
     net = Network()
-    p = net.add_population(4, Izhikevich(), name="p")
-    with pytest.raises(ValueError, match="synapse"):
-        net.connect(p, p, 1.0, synapse=Delta())
+    net.add_population(4, Izhikevich(), name="p")
     with pytest.raises(ValueError, match=r"record\['p'\] state"):
         net.run(0.01, record={"p": "w"})
     with pytest.raises(ValueError, match=r"params\['a'\] must have shape \(4,\)"):

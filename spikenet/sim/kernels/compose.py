@@ -115,11 +115,55 @@ def model_kernel(model_cls):
 # kernels/network.py with its marker line replaced by one branch per model
 # class, and one population helper per class appended.
 _NETWORK_MARKER = "# @generated-model-branches"
+_JUMP_MARKER = "# @generated-model-jumps"
+
+_JUMP_BRANCH = '''                elif gen is not None and pop_kind[p] == {kind}:
+                    _gen_jumps_{m}(b, lane, p, part_lo[t, p], part_hi[t, p], kg, dt, gen, xg, pop_off[p],
+                                   pop_n[p], src_off, ring_idx, ring_cnt, prev, spk_step, spk_idx, spk_off,
+                                   spk_cnt)
+'''
+
+_JUMPS = '''
+
+# ---- generated: voltage jumps (Delta synapses) into {qualname}
+from {module} import {reset} as _model_reset_{m}  # noqa: E402
+
+
+@njit(**_HELPER)
+def _gen_jumps_{m}(b, lane, p, lo, hi, kglob, dt, gen, x, off, n, src_off, ring_idx, ring_cnt, prev, spk_step,
+                   spk_idx, spk_off, spk_cnt):  # pragma: no cover - compiled
+    """Jumps ``x`` (n,) arriving at ``kglob * dt`` on neurons ``lo:hi`` of population ``p`` of copy ``b``.
+
+    ``x`` is cleared here. A jump adds to state row {row}; a neuron taken to its
+    threshold (parameter row {thr}) spikes at the arrival time and is reset.
+    """
+    ns = gen.nstate[p]
+    npar = gen.nparam[p]
+    S = gen.S[b, gen.soff[p]:gen.soff[p] + ns * n].reshape((ns, n))
+    P = gen.P[gen.poff[p]:gen.poff[p] + npar * n].reshape((npar, n))
+    for i in range(lo, hi):
+        w = x[i]
+        if w == 0.0:
+            continue
+        x[i] = 0.0
+{refractory}        vi = S[{row}, i] + w
+        S[{row}, i] = vi
+        if vi < P[{thr}, i]:
+            continue
+        gen_jump_spike(lane, p, i, off + i, kglob, src_off, ring_idx, ring_cnt, prev, spk_step, spk_idx,
+                       spk_off, spk_cnt)
+        _model_reset_{m}(S, i, P)
+'''
+
+_REFRACTORY = '''        if S[{ref}, i] > 1e-9 * dt:  # refractory: the jump is ignored
+            continue
+'''
 
 _BRANCH = '''            elif gen is not None and pop_kind[p] == {kind}:
                 _gen_population_{m}(b, lane, lo, hi, p, k, kg, dt, gen, stages, jconst, jvar, pop_voff,
                                     pop_off, pop_n, grp_post, grp_nst, grp_off, coef, grp_avg_off, scratch,
-                                    src_off, ring_idx, ring_cnt, slot, spk_step, spk_idx, spk_off, spk_cnt)
+                                    src_off, ring_idx, ring_cnt, slot, spk_step, spk_idx, spk_off, spk_cnt,
+                                    cond, grp_prop_off)
 '''
 
 _POPULATION = '''
@@ -131,7 +175,8 @@ from {module} import {func} as _model_step_{m}  # noqa: E402
 @njit(**_HELPER)
 def _gen_population_{m}(b, lane, lo, hi, p, k, kglob, dt, gen, stages, jconst, jvar, pop_voff, pop_off, pop_n,
                         grp_post, grp_nst, grp_off, coef, grp_avg_off, scratch, src_off, ring_idx, ring_cnt,
-                        slot, spk_step, spk_idx, spk_off, spk_cnt):  # pragma: no cover - compiled
+                        slot, spk_step, spk_idx, spk_off, spk_cnt, cond, grp_prop_off):  # pragma: no cover
+{cond_branch}
     cur = gen_drive(b, lo, hi, p, k, stages, jconst, jvar, pop_voff, pop_off, pop_n, grp_post, grp_nst,
                     grp_off, coef, grp_avg_off, scratch)
     n = pop_n[p]
@@ -145,6 +190,58 @@ def _gen_population_{m}(b, lane, lo, hi, p, k, kglob, dt, gen, stages, jconst, j
         if ts >= 0.0:
             gen_spike(lane, p, i, off + i, kglob, ts, src_off, ring_idx, ring_cnt, slot, spk_step, spk_idx,
                       spk_off, spk_cnt)
+'''
+
+
+def _module_function(model_cls, fn, what):
+    """The name of ``fn``, a module-level function of the module of ``model_cls.step``."""
+    py = getattr(fn, "py_func", fn)
+    step = getattr(model_cls.step, "py_func", model_cls.step)
+    mod = sys.modules[step.__module__]
+    if py.__module__ != step.__module__ or getattr(getattr(mod, py.__name__, None), "py_func",
+                                                    getattr(mod, py.__name__, None)) is not py:
+        raise TypeError(f"{model_cls.__name__}.{what} must be a module-level function of {step.__module__}, "
+                        "the module of its step")
+    return py.__name__
+
+
+_COND_BRANCH = '''    if cond is not None:  # noqa: SIM102 - else pruned: no conductance synapse
+        if cond.gen_mode[p] != 0:
+            _gen_cond_population_{m}(b, lane, lo, hi, p, k, kglob, dt, gen, stages, jconst, jvar, pop_voff,
+                                     pop_off, pop_n, grp_post, grp_nst, grp_off, coef, grp_avg_off, scratch,
+                                     src_off, ring_idx, ring_cnt, slot, spk_step, spk_idx, spk_off, spk_cnt,
+                                     cond, grp_prop_off)
+            return'''
+
+_COND_POPULATION = '''
+
+# ---- generated: population update of {qualname} with conductance synapses
+from {module} import {cond_step} as _model_cond_step_{m}  # noqa: E402
+from spikenet.sim.kernels.gen_cond import gen_cond_advance, gen_cond_drive, gen_cond_terms  # noqa: E402
+
+
+@njit(**_HELPER)
+def _gen_cond_population_{m}(b, lane, lo, hi, p, k, kglob, dt, gen, stages, jconst, jvar, pop_voff, pop_off,
+                             pop_n, grp_post, grp_nst, grp_off, coef, grp_avg_off, scratch, src_off, ring_idx,
+                             ring_cnt, slot, spk_step, spk_idx, spk_off, spk_cnt, cond,
+                             grp_prop_off):  # pragma: no cover - compiled
+    cur = gen_cond_drive(cond, b, lo, hi, p, k, stages, jconst, jvar, pop_voff, pop_off, pop_n, grp_post,
+                         grp_nst, grp_off, coef, grp_avg_off, scratch)
+    n = pop_n[p]
+    ns = gen.nstate[p]
+    npar = gen.nparam[p]
+    S = gen.S[b, gen.soff[p]:gen.soff[p] + ns * n].reshape((ns, n))
+    P = gen.P[gen.poff[p]:gen.poff[p] + npar * n].reshape((npar, n))
+    C = cond.gen_terms[lane]
+    stb = stages[b]
+    off = pop_off[p]
+    for i in range(lo, hi):
+        nc = gen_cond_terms(cond, p, i, n, stb, grp_post, grp_nst, grp_off, C)
+        ts = _model_cond_step_{m}(S, i, cur[i - lo], dt, P, C, nc)
+        if ts >= 0.0:
+            gen_spike(lane, p, i, off + i, kglob, ts, src_off, ring_idx, ring_cnt, slot, spk_step, spk_idx,
+                      spk_off, spk_cnt)
+    gen_cond_advance(stb, p, n, lo, hi, cond, grp_post, grp_nst, grp_off, grp_prop_off, coef)
 '''
 
 
@@ -225,18 +322,37 @@ def network_kernel(model_classes):
     if base.count(_NETWORK_MARKER) != 1:
         raise RuntimeError("internal error: the network kernel's model marker is missing")
     helper_hash = hashlib.sha256(Path(inspect.getsourcefile(generic)).read_bytes()).hexdigest()[:16]
-    branches, helpers = [], []
+    if base.count(_JUMP_MARKER) != 1:
+        raise RuntimeError("internal error: the network kernel's jump marker is missing")
+    branches, jump_branches, helpers = [], [], []
     for m, cls in enumerate(model_classes):
         module, func, model_hash = _model_source(cls)
         branches.append(_BRANCH.format(kind=GEN_KIND + m, m=m))
-        helpers.append(_POPULATION.format(qualname=f"{module}.{cls.__qualname__}", model_hash=model_hash,
-                                          module=module, func=func, m=m))
+        qualname = f"{module}.{cls.__qualname__}"
+        has_cond = cls.cond_step is not None
+        helpers.append(_POPULATION.format(qualname=qualname, model_hash=model_hash, module=module, func=func,
+                                          m=m, cond_branch=_COND_BRANCH.format(m=m) if has_cond else ""))
+        if has_cond:
+            step_name = _module_function(cls, cls.cond_step, "cond_step")
+            helpers.append(_COND_POPULATION.format(qualname=qualname, module=module, m=m,
+                                                   cond_step=step_name))
+        if cls.receives_jumps():
+            reset = _module_function(cls, cls.reset, "reset")
+            ref = ("" if cls.refractory_state is None else
+                   _REFRACTORY.format(ref=cls.state_names.index(cls.refractory_state)))
+            jump_branches.append(_JUMP_BRANCH.format(kind=GEN_KIND + m, m=m))
+            helpers.append(_JUMPS.format(qualname=qualname, module=module, reset=reset, m=m, refractory=ref,
+                                         row=cls.state_names.index(cls.jump_state),
+                                         thr=cls.param_names.index(cls.jump_threshold)))
     lines = base.splitlines(keepends=True)
     at = next(q for q, line in enumerate(lines) if _NETWORK_MARKER in line)
+    aj = next(q for q, line in enumerate(lines) if _JUMP_MARKER in line)
+    assert aj < at
     head = (f"# Network kernel for {', '.join(c.__name__ for c in model_classes)}, generated by "
             "spikenet.sim.kernels.compose from kernels/network.py: do not edit.\n"
             f"# generic helpers hash: {helper_hash}\n")
-    text = head + "".join(lines[:at]) + "".join(branches) + "".join(lines[at + 1:]) + "".join(helpers)
+    text = (head + "".join(lines[:aj]) + "".join(jump_branches) + "".join(lines[aj + 1:at])
+            + "".join(branches) + "".join(lines[at + 1:]) + "".join(helpers))
     key = hashlib.sha256(text.encode()).hexdigest()[:16]
     names = "_".join(c.__name__.lower() for c in model_classes)[:60]
     return _load(f"spikenet_gen_network_{names}_{key}", text)

@@ -44,7 +44,8 @@ from numba import njit
 
 from spikenet.sim.kernels.hh import hh_step
 
-__all__ = ["GenArgs", "gen_drive", "gen_spike", "gen_state_value", "hh_pn_population", "lif_pn_population"]
+__all__ = ["GenArgs", "gen_drive", "gen_jump_spike", "gen_spike", "gen_state_value", "hh_pn_population",
+           "lif_pn_population"]
 
 _HELPER = {"cache": True, "no_cpython_wrapper": True, "no_cfunc_wrapper": True}
 
@@ -109,6 +110,30 @@ def gen_spike(lane, p, i, gi, kglob, ts, src_off, ring_idx, ring_cnt, slot, spk_
     spk_cnt[lane] = c + 1
     ring_idx[lane, slot, src_off[p] + ring_cnt[lane, slot, p]] = i
     ring_cnt[lane, slot, p] += 1
+
+
+@njit(**_HELPER)
+def gen_jump_spike(lane, p, i, gi, kglob, src_off, ring_idx, ring_cnt, prev, spk_step, spk_idx, spk_off,
+                   spk_cnt):  # pragma: no cover - compiled
+    """Store the spike of neuron ``i`` of population ``p`` caused by a jump arriving at ``kglob * dt``.
+
+    Stamped at step ``kglob``, offset 0, and put into the ring slot ``prev`` of
+    the step that ends at the arrival time, in neuron order (as the LIF jump
+    pass does), so that it reaches its targets at the arrival time plus their
+    delay and every lane delivers in the order of one thread.
+    """
+    c = spk_cnt[lane]
+    spk_step[lane, c] = kglob
+    spk_idx[lane, c] = gi
+    spk_off[lane, c] = 0.0
+    spk_cnt[lane] = c + 1
+    base = src_off[p]
+    pos = base + ring_cnt[lane, prev, p]
+    while pos > base and ring_idx[lane, prev, pos - 1] > i:
+        ring_idx[lane, prev, pos] = ring_idx[lane, prev, pos - 1]
+        pos -= 1
+    ring_idx[lane, prev, pos] = i
+    ring_cnt[lane, prev, p] += 1
 
 
 @njit(**_HELPER)

@@ -32,6 +32,8 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
+from spikenet.sim.kernels.layout import LIF_KIND, LIFPN_KIND
+
 _HELPER = {"cache": True, "no_cpython_wrapper": True, "no_cfunc_wrapper": True}
 
 # Draws reserved per (step, copy, stream): PTRS takes two per trial.
@@ -59,7 +61,7 @@ class InpArgs(NamedTuple):
     ``ps_p`` in neuron space, active in global steps ``ps_k0[p] <= k < ps_k1[p]``.
 
     White noise: ``nz_sigma`` (P,) per population (0: none); ``nz_save`` (B, N)
-    holds the drive of HH populations while their noise current is added.
+    holds the drive of HH and NeuronModel populations while their noise current is added.
 
     ``keys`` (3,) uint64: the random keys of the three kinds of input;
     ``n_batch`` and ``n_neurons`` complete the counters.
@@ -245,8 +247,25 @@ def _emit(lane, kg, off, i, p, base, ring_idx, ring_cnt, slot, spk_step, spk_idx
 
 
 @njit(**_HELPER)
+def current_noise(inp, kind, p):  # pragma: no cover - compiled
+    """Whether population ``p`` (of kind ``kind``) takes white noise as a current in its drive.
+
+    HH and NeuronModel populations do (``hh_noise_on``/``hh_noise_off``
+    around their update); LIF populations integrate their noise exactly
+    instead (``lif_noise_block``).
+    """
+    return inp.nz_sigma[p] > 0.0 and kind != LIF_KIND and kind != LIFPN_KIND
+
+
+@njit(**_HELPER)
 def hh_noise_on(inp, b, p, lo, hi, kg, dt, off, jconst):  # pragma: no cover - compiled
-    """Add the white-noise current of HH neurons ``lo:hi`` for this step to their drive (saved first)."""
+    """Add the white-noise current of neurons ``lo:hi`` for this step to their drive (saved first).
+
+    The current ``sigma xi_k / sqrt(dt)`` (``xi_k`` standard normal, one per
+    neuron and step) is held over the step: Euler-Maruyama for the noise
+    (strong order 1/2, weak order 1), whatever scheme integrates the rest of
+    the model. Used by HH and NeuronModel populations.
+    """
     sigma = inp.nz_sigma[p]
     scale = sigma / math.sqrt(dt)
     key = inp.keys[2]

@@ -88,8 +88,9 @@ from numba import njit, prange
 from spikenet.sim.kernels import inputs as _inp
 from spikenet.sim.kernels.atomics import atomic_load, atomic_store, spin_barrier
 from spikenet.sim.kernels.conductance import cond_population
-from spikenet.sim.kernels.generic import (  # noqa: F401 - gen_drive and gen_spike: for the generated kernels
+from spikenet.sim.kernels.generic import (  # noqa: F401 - gen_drive, gen_*spike: for the generated kernels
     gen_drive,
+    gen_jump_spike,
     gen_spike,
     gen_state_value,
     hh_pn_population,
@@ -506,9 +507,11 @@ def _run_copy(b, t, n_parts, part_lo, part_hi, sync, k0, n_chunk, kstart, dt, v,
                 g = jump_grp[q]
                 p = grp_post[g]
                 xg = stages[b, grp_off[g]:grp_off[g] + pop_n[p]]
-                _lif_jumps(lane, p, part_lo[t, p], part_hi[t, p], kg, kg * dt, dt, pop_off[p], pop_par, v[b],
-                           ref_end[b], xg, src_off, ring_idx, ring_cnt, prev, spk_step, spk_idx, spk_off,
-                           spk_cnt)
+                if pop_kind[p] == LIF_KIND:
+                    _lif_jumps(lane, p, part_lo[t, p], part_hi[t, p], kg, kg * dt, dt, pop_off[p], pop_par,
+                               v[b], ref_end[b], xg, src_off, ring_idx, ring_cnt, prev, spk_step, spk_idx,
+                               spk_off, spk_cnt)
+                # @generated-model-jumps (NeuronModel populations, see kernels/compose.py)
         if plast is not None:  # the spikes so far in this step are jump spikes
             plast.cnt[1] = spk_cnt[lane]
         # 2. record this part's chosen states at t[k] (pruned when nothing is
@@ -561,19 +564,19 @@ def _run_copy(b, t, n_parts, part_lo, part_hi, sync, k0, n_chunk, kstart, dt, v,
         for p in range(n_pops):
             lo = part_lo[t, p]
             hi = part_hi[t, p]
-            if inp is not None:  # source populations; the noise current of HH populations
+            if inp is not None:  # source populations; the noise current of HH and NeuronModel populations
                 if inp.src_kind[p] >= 0:
                     _inp.source_population(inp, b, lane, p, lo, hi, kg, pop_off[p], src_off, ring_idx,
                                            ring_cnt, slot, spk_step, spk_idx, spk_off, spk_cnt)
                     continue
-                if pop_kind[p] == HH_KIND and inp.nz_sigma[p] > 0.0:
+                if _inp.current_noise(inp, pop_kind[p], p):
                     _inp.hh_noise_on(inp, b, p, lo, hi, kg, dt, pop_off[p], jconst)
             if cond is not None and cond.pop_mode[p] != 0:  # else pruned: populations receiving conductances
                 cond_population(cond, b, lane, lo, hi, p, k, kg, dt, v, ref_end, gate_m, gate_h, gate_n,
                                 stages, jconst, jvar, pop_voff, pop_off, pop_n, pop_par, grp_post, grp_nst,
                                 grp_off, grp_prop_off, grp_avg_off, coef, flag, src_off, ring_idx, ring_cnt,
                                 slot, spk_step, spk_idx, spk_off, spk_cnt)
-                if inp is not None and pop_kind[p] == HH_KIND and inp.nz_sigma[p] > 0.0:
+                if inp is not None and _inp.current_noise(inp, pop_kind[p], p):
                     _inp.hh_noise_off(inp, b, lo, hi, pop_off[p], jconst)
                 continue
             if pop_kind[p] == LIF_KIND:
@@ -667,8 +670,8 @@ def _run_copy(b, t, n_parts, part_lo, part_hi, sync, k0, n_chunk, kstart, dt, v,
                                pop_voff, pop_off, pop_n, pop_par, grp_post, grp_nst, grp_off, coef,
                                grp_avg_off, scratch, src_off, ring_idx, ring_cnt, slot,
                                spk_step, spk_idx, spk_off, spk_cnt)
-                if inp is not None and inp.nz_sigma[p] > 0.0:
-                    _inp.hh_noise_off(inp, b, lo, hi, pop_off[p], jconst)
+            if inp is not None and _inp.current_noise(inp, pop_kind[p], p):  # the drive saved by hh_noise_on
+                _inp.hh_noise_off(inp, b, lo, hi, pop_off[p], jconst)
         # 5. synaptic stages not advanced by a fused LIF pass: x <- P x, in
         # place from the last stage down (pruned, like the generic LIF pass,
         # when every group is fused: with_generic=None)
