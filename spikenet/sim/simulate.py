@@ -63,6 +63,8 @@ _FIRST_CHUNK_WORK = 2**16
 # closed form, spike to spike (kernels.lif.lif_run_constant). The benchmarks
 # switch this off to time the stepped kernel, and the tests to compare the two.
 _LIF_CLOSED_FORM = True
+# Neurons per block when the chunks' spikes are merged (see _merge_chunks).
+_MERGE_BLOCK = 1024
 # Guess of the highest HH rate (Hz) used to size spike buffers (a chunk is
 # re-run with a larger buffer if a neuron exceeds it).
 _HH_RATE_GUESS = 400.0
@@ -268,7 +270,7 @@ def simulate(neuron, J, T, dt=1e-4, record=("spikes",), init=None, seed=None, pr
     """
     from spikenet.sim.kernels.hh import hh_run
     from spikenet.sim.kernels.lif import lif_run
-    from spikenet.sim.kernels.spikes import gather_spikes, merge_by_counts, scatter_by_neuron
+    from spikenet.sim.kernels.spikes import gather_spikes
 
     if not isinstance(neuron, (LIF, HH, NeuronModel)):
         raise TypeError("neuron must be a spikenet.sim neuron model (LIF, HH, Izhikevich, AdEx, ...), "
@@ -334,6 +336,10 @@ def simulate(neuron, J, T, dt=1e-4, record=("spikes",), init=None, seed=None, pr
         bar = tqdm(total=steps, unit="step", desc=f"simulate {model.__name__}")
     chunks_t, chunks_k, chunks_i = [], [], []
     counts = np.zeros(N, dtype=np.int64)
+    # the spike buffers of every chunk, made once (and again only when a chunk
+    # needs more): fresh buffers for each chunk would fault their pages in anew
+    buf_t = np.empty(0, dtype=np.float64)
+    buf_k = np.empty(0, dtype=np.int64)
     a = 0
     stopper = StopOnInterrupt()
     try:
@@ -361,8 +367,11 @@ def simulate(neuron, J, T, dt=1e-4, record=("spikes",), init=None, seed=None, pr
                 uni = noise_rngs[1].random((b - a, N))
             saved = {k: s.copy() for k, s in state.items()}
             while True:  # re-run the chunk if a neuron overflowed its buffer
-                spk_t = np.empty((N, cap), dtype=np.float64)
-                spk_k = np.empty((N, cap), dtype=np.int64)
+                if buf_t.size < N * cap:
+                    buf_t = np.empty(N * cap, dtype=np.float64)
+                    buf_k = np.empty(N * cap, dtype=np.int64)
+                spk_t = buf_t[:N * cap].reshape(N, cap)
+                spk_k = buf_k[:N * cap].reshape(N, cap)
                 cnt = np.zeros(N, dtype=np.int64)
                 chunk_recs = {name: r[a:b] for name, r in recs.items()}
                 if model_run is not None:
@@ -410,6 +419,7 @@ def simulate(neuron, J, T, dt=1e-4, record=("spikes",), init=None, seed=None, pr
         stopper.__exit__(None, None, None)
         if bar is not None:
             bar.close()
+    del buf_t, buf_k  # freed before the chunks are merged
     interrupted = a < steps
     if interrupted:
         warnings.warn(f"simulate was interrupted after {a} of {steps} steps: the result covers "
@@ -425,16 +435,46 @@ def simulate(neuron, J, T, dt=1e-4, record=("spikes",), init=None, seed=None, pr
     else:  # group by neuron, chunk after chunk (each neuron's spikes stay in time order)
         times = np.empty(int(offsets[-1]), dtype=np.float64)
         ksteps = np.empty(int(offsets[-1]), dtype=np.int64)
-        cursor = offsets[:-1].copy()
-        chunks_t.reverse()
-        chunks_k.reverse()
-        chunks_i.reverse()
-        while chunks_t:  # each chunk is freed once placed
-            by_counts, where = chunks_i.pop()
-            place = merge_by_counts if by_counts else scatter_by_neuron
-            place(chunks_t.pop(), chunks_k.pop(), where, times, ksteps, cursor)
+        _merge_chunks(chunks_t, chunks_k, chunks_i, times, ksteps, offsets[:-1].copy(), N)
     states = {name: r[:a].reshape((a, *shape)) for name, r in recs.items()}
     return Result(a, dt, times, ksteps, offsets, shape, states, interrupted=interrupted)
+
+
+def _merge_chunks(chunks_t, chunks_k, chunks_i, times, ksteps, cursor, N):
+    """Place the chunks' spikes in the per-neuron segments of ``times``/``ksteps``, chunk after chunk.
+
+    A run of consecutive chunks kept with their counts per neuron is placed
+    by blocks of ``_MERGE_BLOCK`` neurons, each block from every chunk of the
+    run in turn: the block's part of the output stays in cache while it is
+    filled, where chunk after chunk over all neurons would fetch every
+    neuron's segment from memory once per chunk. Chunks kept with a neuron
+    index per spike are placed one by one. Each neuron's spikes keep their
+    time order; the lists are emptied as their chunks are placed.
+    """
+    from spikenet.sim.kernels.spikes import merge_by_counts, scatter_by_neuron
+
+    q = 0
+    while q < len(chunks_t):
+        if not chunks_i[q][0]:
+            scatter_by_neuron(chunks_t[q], chunks_k[q], chunks_i[q][1], times, ksteps, cursor)
+            chunks_t[q] = chunks_k[q] = chunks_i[q] = None  # freed once placed
+            q += 1
+            continue
+        r = q
+        while r < len(chunks_t) and chunks_i[r][0]:
+            r += 1
+        pos = [0] * (r - q)
+        for lo in range(0, N, _MERGE_BLOCK):
+            hi = min(N, lo + _MERGE_BLOCK)
+            for c in range(q, r):
+                pos[c - q] = merge_by_counts(chunks_t[c], chunks_k[c], chunks_i[c][1], lo, hi, pos[c - q],
+                                             times, ksteps, cursor)
+        for c in range(q, r):
+            chunks_t[c] = chunks_k[c] = chunks_i[c] = None
+        q = r
+    chunks_t.clear()
+    chunks_k.clear()
+    chunks_i.clear()
 
 
 def _spike_capacity(neuron, drive, a, b, dt):

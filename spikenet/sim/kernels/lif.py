@@ -37,6 +37,8 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from spikenet.sim.kernels.flagscan import next_word
+
 BLOCK = 512
 # Closed-form kernel: neurons per block, and interleaved stripes of blocks.
 _CF_BLOCK = 64
@@ -204,9 +206,9 @@ def lif_run(v, r, J, j_stride, k0, t0, dt, tau_m, tau_ref, v_th, v_reset, consts
                 rb[i] = ri if ev else (rd if refr else zero)
             if any_ev:
                 t_step = t0 + k * dt
-                for w in range(words.shape[0]):
-                    if words[w] == 0:
-                        continue
+                nw = words.shape[0]
+                w = next_word(words, 0, nw)
+                while w < nw:
                     for i in range(8 * w, min(m, 8 * w + 8)):
                         if flag[i] == 0:
                             continue
@@ -214,6 +216,7 @@ def lif_run(v, r, J, j_stride, k0, t0, dt, tau_m, tau_ref, v_th, v_reset, consts
                                                   v_th, v_reset, t_step, lo + i, spk_t, spk_k, cnt, k)
                         vb[i] = vn2
                         rb[i] = rn2
+                    w = next_word(words, w + 1, nw)
         v[lo:hi] = vb
         r[lo:hi] = rb
 

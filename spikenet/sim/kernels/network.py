@@ -87,7 +87,9 @@ from numba import njit, prange
 
 from spikenet.sim.kernels import inputs as _inp
 from spikenet.sim.kernels.atomics import atomic_load, atomic_store, spin_barrier
+from spikenet.sim.kernels.borrow import borrow
 from spikenet.sim.kernels.conductance import cond_population
+from spikenet.sim.kernels.flagscan import next_word as _next_word
 from spikenet.sim.kernels.generic import (  # noqa: F401 - gen_drive, gen_*spike: for the generated kernels
     gen_drive,
     gen_jump_spike,
@@ -390,6 +392,9 @@ def _run_copy(b, t, n_parts, part_lo, part_hi, sync, k0, n_chunk, kstart, dt, v,
     n_ring = ring_idx.shape[1]
     cap = spk_step.shape[1]
     lane = b + t
+    # the views made of these per block and step are not reference-counted (kernels/borrow.py)
+    v, ref_end, jconst, jvar = borrow(v), borrow(ref_end), borrow(jconst), borrow(jvar)
+    scratch, stages, zeros, dbuf = borrow(scratch), borrow(stages), borrow(zeros), borrow(dbuf)
     n_mine = 0  # neurons of this part: the most spikes it can add in one step
     for p in range(n_pops):
         n_mine += part_hi[t, p] - part_lo[t, p]
@@ -645,13 +650,14 @@ def _run_copy(b, t, n_parts, part_lo, part_hi, sync, k0, n_chunk, kstart, dt, v,
                     # ending mid-step. The flags are read eight at a time, so
                     # only words holding a set flag are looked at neuron by neuron.
                     m = i1 - i0
-                    for wq in range((m + 7) // 8):
-                        if words[wq] == 0:
-                            continue
+                    nw = (m + 7) // 8
+                    wq = _next_word(words, 0, nw)
+                    while wq < nw:
                         for i in range(8 * wq, 8 * wq + 8 if 8 * wq + 8 < m else m):
                             if flag[i]:
                                 _lif_event(lane, p, i, i0, off, kg, tk, dt, a, pop_par, vo, u[i], te, src_off,
                                            ring_idx, ring_cnt, slot, spk_step, spk_idx, spk_off, spk_cnt)
+                        wq = _next_word(words, wq + 1, nw)
             elif gen is not None and pop_kind[p] == LIFPN_KIND:
                 # LIF with per-neuron parameters (pruned without: gen=None)
                 lif_pn_population(b, lane, lo, hi, p, k, kg, dt, gen, v, ref_end, stages, jconst, jvar,

@@ -50,8 +50,8 @@ def scatter_by_neuron(times, steps, neuron, out_t, out_k, cursor):
 
 
 @njit(cache=True)
-def merge_by_counts(times, steps, counts, out_t, out_k, cursor):
-    """Append one chunk's spikes, grouped by neuron, to the per-neuron segments of the output.
+def merge_by_counts(times, steps, counts, lo, hi, pos, out_t, out_k, cursor):
+    """Append one chunk's spikes of neurons ``lo:hi``, grouped by neuron, to their segments of the output.
 
     Parameters
     ----------
@@ -59,13 +59,22 @@ def merge_by_counts(times, steps, counts, out_t, out_k, cursor):
         The chunk's spikes grouped by neuron (as :func:`gather_spikes` writes them).
     counts : ndarray (N,) int
         Spikes per neuron in the chunk.
+    lo, hi : int
+        The neurons to place.
+    pos : int
+        Index in ``times`` of the first spike of neuron ``lo`` (the spikes of
+        neurons ``0:lo`` come before it).
     out_t, out_k : ndarray (n_spikes,)
         Output, grouped by neuron.
     cursor : ndarray (N,) int64
         Next free position of each neuron's segment in the output; advanced.
+
+    Returns
+    -------
+    int
+        Index in ``times`` of the first spike of neuron ``hi``.
     """
-    pos = 0
-    for i in range(counts.shape[0]):
+    for i in range(lo, hi):
         c = cursor[i]
         for _ in range(counts[i]):
             out_t[c] = times[pos]
@@ -73,3 +82,4 @@ def merge_by_counts(times, steps, counts, out_t, out_k, cursor):
             c += 1
             pos += 1
         cursor[i] = c
+    return pos

@@ -1,0 +1,69 @@
+"""Helpers of the network kernel's hot loop: borrowed views and the event-flag scan."""
+
+import numpy as np
+import pytest
+from numba import njit
+from numba.core.errors import TypingError
+
+from spikenet.sim.kernels.borrow import borrow
+from spikenet.sim.kernels.flagscan import next_word as _next_word
+
+
+@njit
+def _add_through_borrowed_views(x, row, lo, hi, c):
+    xb = borrow(x)
+    view = xb[row, lo:hi]
+    for i in range(view.shape[0]):
+        view[i] += c
+    return xb[row, lo:hi].sum(), xb.shape[0], xb.shape[1]
+
+
+@njit
+def _borrow_scalar(x):
+    return borrow(x)
+
+
+@njit
+def _scan_all(words, n):
+    out = []
+    w = _next_word(words, 0, n)
+    while w < n:
+        out.append(w)
+        w = _next_word(words, w + 1, n)
+    return out
+
+
+def test_borrowed_views_read_and_write_the_arrays_memory():
+    x = np.arange(24.0).reshape(4, 6)
+    expect = x.copy()
+    expect[2, 1:5] += 0.5
+    total, n0, n1 = _add_through_borrowed_views(x, 2, 1, 5, 0.5)
+    np.testing.assert_array_equal(x, expect)
+    assert total == expect[2, 1:5].sum()
+    assert (n0, n1) == x.shape
+
+
+def test_borrowed_view_of_a_strided_array_keeps_its_strides():
+    base = np.zeros((4, 12))
+    x = base[:, ::3]  # not contiguous
+    _add_through_borrowed_views(x, 1, 0, 4, 2.0)
+    expect = np.zeros((4, 12))
+    expect[1, ::3] = 2.0
+    np.testing.assert_array_equal(base, expect)
+
+
+def test_borrow_rejects_a_scalar():
+    with pytest.raises(TypingError):
+        _borrow_scalar(1.0)
+
+
+@pytest.mark.parametrize("density", [0.0, 0.01, 0.2, 1.0])
+def test_flag_word_scan_finds_exactly_the_nonzero_words(density):
+    rng = np.random.default_rng(int(density * 100))
+    for n in (0, 1, 3, 4, 5, 127, 128):
+        flags = (rng.random(8 * n) < density).astype(np.uint8)
+        words = flags.view(np.uint64)
+        assert _scan_all(words, n) == np.flatnonzero(words).tolist()
+        # a prefix of the words: nothing past n is reported
+        if n > 2:
+            assert _scan_all(words, n - 2) == np.flatnonzero(words[:n - 2]).tolist()

@@ -1,0 +1,29 @@
+"""simulate's merge of chunk spikes by blocks of neurons changes no bit."""
+
+import importlib
+
+import numpy as np
+
+from spikenet.sim import LIF, simulate
+from tests.sim.test_runs import _runs_with, _same_result
+
+sim_module = importlib.import_module("spikenet.sim.simulate")
+
+
+def test_merging_chunks_by_blocks_of_neurons_changes_no_bit(monkeypatch):
+    # Random chunks of 1-37 steps hold either more spikes than neurons (kept
+    # with counts per neuron, merged by blocks) or fewer (kept with a neuron
+    # per spike), in an irregular order; blocks of 7 neurons cut the 90
+    # neurons unevenly. The one-chunk run has nothing to merge.
+    monkeypatch.setattr(sim_module, "_MERGE_BLOCK", 7)
+    monkeypatch.setattr(sim_module, "_LIF_CLOSED_FORM", False)
+    rng = np.random.default_rng(4)
+    rows = rng.uniform(0.5, 3.0, (1500, 90)) * (1 + np.sin(np.arange(1500) / 40.0))[:, None]
+    for case in (lambda: simulate(LIF(), rows, T=0.15),
+                 lambda: simulate(LIF(tau_ref=5e-5), np.linspace(0.0, 30.0, 90), T=0.12)):
+        one, cut = _runs_with(monkeypatch, sim_module, case)
+        _same_result(one, cut)
+        # each neuron's spikes in time order, every step index inside the run
+        for i in range(90):
+            seg = cut._steps[cut._offsets[i]:cut._offsets[i + 1]]
+            assert np.all(np.diff(seg) >= 0) and (seg.size == 0 or seg[-1] < cut.steps)
