@@ -162,10 +162,11 @@ def test_large_poisson_driven_network_allocates_no_raster():
     net = Network(dt=1e-4, seed=1, threads=1)
     a = net.add_population(n, LIF(), name="a")
     net.add_input(a, rate=2000.0, weights=0.0002)  # mean drive 0.4: no spikes (their record is the result)
-    net.run(1e-4)  # compile and build outside the measurement
+    record = {"a": {"I_syn": [0]}}  # one column: the other tests' kernel
+    net.run(1e-4, record=record)  # compile (the recording kernel) and build outside the measurement
     tracemalloc.start()
     try:
-        net.run(steps * 1e-4, record={"a": {"I_syn": [0]}})  # (one column: the other tests' kernel)
+        net.run(steps * 1e-4, record=record)
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
