@@ -449,8 +449,6 @@ class Network:
 
     def _n_parts(self, n_neurons: int) -> int:
         """How many threads share this network (see ``threads``)."""
-        if any(_is_stdp(c) for c in self._conns):
-            return 1  # plastic connections run on one thread (connect refuses threads > 1)
         if self.threads is not None:
             return self.threads
         if self.batch is not None or n_neurons < _SPLIT_MIN_NEURONS:
@@ -656,8 +654,8 @@ class Network:
             ``STDP``/``TripletSTDP`` make every synapse of the connection
             plastic (see :mod:`spikenet.sim.plasticity`): the weights change
             during runs and :attr:`Connection.weights` returns the current
-            ones; they need one delay for the whole connection, an unbatched
-            network and ``threads`` None or 1. ``TsodyksMarkram`` is
+            ones (each synapse's pre events at its own delay); they need an
+            unbatched network. ``TsodyksMarkram`` is
             short-term plasticity: a spike delivers ``w * u * x`` (see
             :class:`~spikenet.sim.TsodyksMarkram`); the weights stay.
 
@@ -694,9 +692,6 @@ class Network:
             one = int(steps[0]) if steps.size else 0
             self._conns.append(_Connection(pre.index, pre.n, post, wt, synapse, one, plasticity=plasticity))
         else:
-            if isinstance(plasticity, PLASTICITY_RULES):
-                raise ValueError("delay: an STDP connection needs one delay for all its synapses "
-                                 "(per-synapse delays with STDP are not supported)")
             # the ring delivers after the shortest delay; each synapse adds its own excess
             low = int(steps.min())
             self._conns.append(_Connection(pre.index, pre.n, post, wt_syn, synapse, low, steps - low, dense))
@@ -713,9 +708,6 @@ class Network:
         if self.batch is not None:
             raise ValueError("plasticity: plastic connections need an unbatched network (batch=None); the "
                              "copies of a batch would each learn their own weights")
-        if self.threads not in (None, 1):
-            raise ValueError(f"plasticity: a network with plastic connections runs on one thread; build it "
-                             f"with threads=None or 1, got threads={self.threads}")
 
     def add_input(self, post, current=None, spikes=None, weights=None, synapse=None, rate=None, noise=None):
         """Add an external current or an external spike train to ``post``.
@@ -1063,7 +1055,8 @@ class Network:
         src_off = np.concatenate([[0], np.cumsum(src_w)[:-1]]).astype(np.int64)
         # +2: with parts on threads, a part may clear its slot of step k while
         # another still delivers the spikes of step k - 1 - delay
-        n_ring = 2 + max([c.delay_steps for c in self._conns], default=0)
+        # (STDP with per-synapse delays reads each spike again at each synapse's own arrival step)
+        n_ring = 2 + max([c.delay_steps + _plastic.excess_steps(c) for c in self._conns], default=0)
         # per-synapse delays: a spike is delivered at once into a ring of the
         # group's future first-stage inputs (n_dring steps ahead), added to the
         # stage when its step comes (grp_doff: the group's block, or -1)
