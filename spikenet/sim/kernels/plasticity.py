@@ -264,7 +264,7 @@ def plast_step_end(plast, b, t, n_parts, part_lo, part_hi, sync, kg, dt, lane, r
                    pop_off, conn_delay, conn_kind, conn_npost, conn_ptr_off, conn_data_off, conn_grp,
                    grp_doff, dbuf, with_delays, w_cut, w_idx, w_dense, w_sdata, spk_idx, spk_off,
                    spk_cnt_lane):  # pragma: no cover - compiled
-    """Apply the plasticity events of part ``t`` in step ``kg`` (times in ``[kg dt, (kg + 1) dt]``) by time."""
+    """Apply the plasticity events of part ``t`` in step ``kg`` (times kg dt to (kg + 1) dt) by time."""
     n_ring = ring_idx.shape[1]
     slot = kg % n_ring
     prev = (kg - 1) % n_ring
