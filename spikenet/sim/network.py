@@ -356,6 +356,8 @@ class Network:
         self._built = None
         self._step = 0
         self._kernel_key = None  # configuration of the last one-thread, unbatched kernel call
+        # synapse groups given a future-input ring by set_delays, and its least length (spikes in flight)
+        self._dbuf_force: tuple[set, int] = (set(), 1)
 
     # ------------------------------------------------------------------ build
     @property
@@ -439,6 +441,37 @@ class Network:
         c.weights = new
         if self._built is not None:
             self._rebuild_keeping_state()
+
+    def set_delays(self, conn, D):
+        """Replace the delays of a connection between runs.
+
+        Parameters
+        ----------
+        conn : Connection
+            A connection of this network (as returned by :meth:`connect`).
+        D : float, array_like (post.n, pre.n) or scipy.sparse matrix
+            The new delays in seconds, as ``connect`` takes ``delay``: one for
+            every synapse (a whole number of steps), or one per synapse (each
+            rounded to the nearest step), dense or sparse with the weights'
+            pattern; checked, with the same messages, as ``connect`` checks
+            ``delay``.
+
+        Notes
+        -----
+        Spikes already in flight keep the delay they were sent with (as in
+        NEST): a spike emitted before the call arrives when its old delay
+        says, one emitted after it with the new delay. Weights, states and
+        plasticity traces are kept. Setting the delays before the first run
+        is the same as connecting with them. A connection with plasticity
+        (``STDP``, ``TripletSTDP``, ``TsodyksMarkram``) takes new delays only
+        before the first run or right after :meth:`reset`; after a run, the
+        delays of a connection whose pre-synaptic population also feeds a
+        plastic connection can be changed only while none of that
+        connection's spikes is in flight (a ``ValueError`` says so).
+        """
+        from spikenet.sim import _delays
+
+        _delays.set_delays(self, conn, D)
 
     def _rebuild_keeping_state(self):
         old = self._built
@@ -1062,6 +1095,7 @@ class Network:
         # stage when its step comes (grp_doff: the group's block, or -1)
         delayed = [c for c in self._conns if c.syn_delay is not None]
         n_dring = 1 + max([int(c.syn_delay.max()) for c in delayed], default=0)
+        n_dring = max(n_dring, self._dbuf_force[1])
         grp_doff = np.full(G, -1, dtype=np.int64)
         d_total = 0
         for c in delayed:
@@ -1069,6 +1103,10 @@ class Network:
             if grp_doff[g] < 0:
                 grp_doff[g] = d_total
                 d_total += n_dring * c.post.n
+        for key in sorted(self._dbuf_force[0], key=lambda k: groups[k]):  # (set_delays: spikes in flight)
+            if grp_doff[groups[key]] < 0:
+                grp_doff[groups[key]] = d_total
+                d_total += n_dring * pops[key[0]].n
         w_sdelay = []
         # connections
         C = len(self._conns)
@@ -1200,7 +1238,8 @@ class Network:
             # per-synapse delays; with_delays holds the length of their ring (None prunes them)
             "w_sdelay": np.concatenate([*w_sdelay, np.zeros(1, np.uint16)]),
             "dbuf": np.zeros((B, max(d_total, 1)), dtype=f), "grp_doff": grp_doff,
-            "with_delays": np.array([n_dring], dtype=np.int64) if delayed else None,
+            "with_delays": np.array([n_dring], dtype=np.int64) if d_total > 0 else None,
+            "grp_key": list(groups),
             # short-term plasticity (None prunes it)
             "stp": build_stp(self._conns, lanes, dt),
             # Poisson inputs, spike-source populations, white noise (None prunes them)
