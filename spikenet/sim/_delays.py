@@ -9,7 +9,8 @@ its old delay gives, and the population's spike ring is emptied, so that no
 connection reads those spikes again with a new delay. Connections from that
 population with short-term or spike-timing-dependent plasticity cannot be
 delivered ahead like this (their state changes at delivery or arrival), so
-they must have no spike in flight.
+they must have no spike in flight; a plastic connection's pre traces are
+kept (moved to one per synapse when it gets per-synapse delays).
 """
 
 from __future__ import annotations
@@ -96,9 +97,9 @@ def set_delays(net, conn, delay):
         else:
             _rebuild(net, c, layout, [], 0, None)
         return
-    if _is_stdp(c) or isinstance(c.plasticity, TsodyksMarkram):
-        raise ValueError("conn: the delays of a connection with plasticity can be changed before the first "
-                         "run or right after reset() only (its state depends on when spikes arrive)")
+    if _is_stdp(c) and c.syn_delay is not None and layout[2] is None:
+        # one delay for all, but the synapses' pre traces differ: keep them per synapse (excess 0)
+        layout = (c.weights, layout[1], np.zeros(c.syn_delay.size, np.uint16), c.dense_delay)
     T = int(bd["n_parts"])
     src = c.src
     deposits = []  # (copy, group key, post neuron, step, stored value)
@@ -113,10 +114,11 @@ def set_delays(net, conn, delay):
             if _is_stdp(c2) and c2.syn_delay is not None:  # the last arrival's step, which delivers it
                 reads = ks + c2.delay_steps + int(c2.syn_delay.max())
             if plastic and reads >= K:
-                raise ValueError(f"conn: spikes of {c2.post.name!r}'s plastic input from "
-                                 f"{net.populations[src].name!r} are in flight; change the delays of "
-                                 "connections from a population with plastic outputs when none is in "
-                                 "flight (before the first run, after reset(), or after a silent period)")
+                raise ValueError(f"conn: spikes of {net.populations[src].name!r} are in flight to a plastic "
+                                 f"connection (into {c2.post.name!r}); the delays of connections from a "
+                                 "population with plastic outputs change only when none is in flight (before "
+                                 "the first run, after reset(), or after the population was silent for the "
+                                 "longest delay)")
             if plastic or reads < K:
                 continue  # delivered already (into the stage, or the future-input ring)
             for j in js:
@@ -179,6 +181,26 @@ def _rebuild(net, c, layout, deposits, K, src):
         new["dbuf"][b, new_doff[key] + (a % new_nd) * n + i] += v
     if src is not None:  # delivered above: no connection reads these spikes again
         new["ring_cnt"][:, :, src] = 0
+    if K > 0 and new["plast_info"] is not None:
+        _move_traces(net, old, new)
+
+
+def _move_traces(net, old, new):
+    """Pre traces of the plastic connections at their new places (per pre neuron, or per synapse)."""
+    where = {int(row[0]): row for row in old["plast_info"]}
+    for row in new["plast_info"]:
+        ci = int(row[0])
+        o, n_delayed, n_pre = int(where[ci][3]), int(row[8]), int(row[6])
+        a = int(row[3])
+        if int(where[ci][8]) == n_delayed:  # the same kind of traces
+            w = net._conns[ci].weights[1]
+            size = w.indices.size if n_delayed else n_pre
+            take = np.arange(o, o + size)
+        else:  # one trace per pre neuron -> one per synapse: each synapse starts from its neuron's
+            w = net._conns[ci].weights[1]
+            take = o + np.repeat(np.arange(n_pre), np.diff(w.indptr))
+        new["pl_pre_tr"][:, a:a + take.size] = old["pl_pre_tr"][:, take]
+        new["pl_pre_t"][:, a:a + take.size] = old["pl_pre_t"][:, take]
 
 
 def _dbuf_blocks(net, bd):

@@ -462,12 +462,16 @@ class Network:
         NEST): a spike emitted before the call arrives when its old delay
         says, one emitted after it with the new delay. Weights, states and
         plasticity traces are kept. Setting the delays before the first run
-        is the same as connecting with them. A connection with plasticity
-        (``STDP``, ``TripletSTDP``, ``TsodyksMarkram``) takes new delays only
-        before the first run or right after :meth:`reset`; after a run, the
-        delays of a connection whose pre-synaptic population also feeds a
-        plastic connection can be changed only while none of that
-        connection's spikes is in flight (a ``ValueError`` says so).
+        is the same as connecting with them. Spikes in flight to a connection
+        with plasticity (``STDP``, ``TripletSTDP``, ``TsodyksMarkram``)
+        cannot be delivered ahead, so after a run the delays of any
+        connection from a population that also feeds a plastic connection
+        change only when none of that population's spikes is in flight to
+        it (a ``ValueError`` naming ``conn`` says so otherwise): before the
+        first run, right after :meth:`reset`, or after the population was
+        silent for the plastic connection's longest delay. An STDP
+        connection with per-synapse delays keeps one pre trace per synapse
+        even when given one delay for all.
         """
         from spikenet.sim import _delays
 

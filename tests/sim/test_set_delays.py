@@ -124,7 +124,7 @@ def test_bad_delays_raise_errors_naming_them_and_change_nothing():
     q = other.add_population(4, LIF(), name="post")
     c = other.connect(p, q, W, delay=D1, plasticity=STDP())
     other.run(T_A)
-    with pytest.raises(ValueError, match="conn: the delays of a connection with plasticity"):
+    with pytest.raises(ValueError, match="conn: spikes of 'pre' are in flight to a plastic"):
         other.set_delays(c, D2)
     other.reset()
     other.set_delays(c, D2)  # right after reset(): allowed
@@ -153,3 +153,51 @@ def test_set_delays_on_two_threads_and_in_batches_equals_one_thread_bit_for_bit(
     batch = run(batch=2)
     for b in range(2):
         np.testing.assert_array_equal(batch[:, b], one)
+
+
+@pytest.mark.parametrize("old", ["per_synapse", "one"])
+def test_plastic_connection_changes_delays_between_runs_against_event_by_event_reference(old):
+    # "one": one delay before (traces per pre neuron), per-synapse after (traces moved to each synapse)
+    from .plasticity_reference import synapse_weight
+
+    # pre spikes stop 3 ms before the change, longer than the longest old delay: nothing in flight
+    rng = np.random.default_rng(4)
+    t_a, t_b = 0.1, 0.1
+    steps = [np.sort(rng.choice(np.r_[10:970, 1000:1990], 9, replace=False)) for _ in range(4)]
+    times = [k * DT for k in steps]
+    w0 = np.full((3, 4), 2e-3)
+    d1 = rng.integers(1, 21, (3, 4)) * DT if old == "per_synapse" else np.full((3, 4), 7 * DT)
+    d2 = rng.integers(1, 21, (3, 4)) * DT
+    rule = STDP(a_pre=1e-4, a_post=-1.05e-4)
+    net = Network(dt=DT)
+    pre = net.add_population(4, SpikeSource(times), name="pre")
+    post = net.add_population(3, LIF(tau_ref=0.002), bias=np.array([1.1, 1.3, 1.6]), name="post")
+    conn = net.connect(pre, post, w0, delay=d1 if old == "per_synapse" else 7 * DT, plasticity=rule)
+    a = net.run(t_a)
+    net.set_delays(conn, d2)
+    b = net.run(t_b)
+    t_post = [np.concatenate([x, y]) for x, y in zip(a.spike_times["post"], b.spike_times["post"])]
+    assert sum(len(t) for t in t_post) > 20
+    ref = np.zeros_like(w0)
+    for i in range(3):
+        for j in range(4):
+            arr = np.concatenate([times[j][times[j] < t_a] + d1[i, j], times[j][times[j] >= t_a] + d2[i, j]])
+            ref[i, j] = synapse_weight(w0[i, j], arr[arr <= t_a + t_b + 1e-12], t_post[i], rule)
+    np.testing.assert_allclose(conn.weights, ref, rtol=0, atol=1e-12)
+    assert np.max(np.abs(conn.weights - w0)) > 1e-5
+    if old == "one":
+        return
+    # with a spike in flight at the change: refused, for the plastic connection and for a fixed
+    # connection from the same population
+    net = Network(dt=DT)
+    pre = net.add_population(1, SpikeSource([np.array([0.0098])]), name="pre")
+    post = net.add_population(2, LIF(), name="post")
+    plastic = net.connect(pre, post, 1e-3, delay=5 * DT, plasticity=rule)
+    fixed = net.connect(pre, post, 1e-3, delay=DT)
+    net.run(0.01)
+    for c in (plastic, fixed):
+        with pytest.raises(ValueError, match="conn: spikes of 'pre' are in flight to a plastic"):
+            net.set_delays(c, 2 * DT)
+    net.run(0.001)
+    net.set_delays(fixed, 2 * DT)  # delivered by now
+    np.testing.assert_allclose(fixed.delay, 2 * DT, rtol=1e-12)
