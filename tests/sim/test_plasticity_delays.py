@@ -70,7 +70,7 @@ def run_network(spec, threads=1):
                             plasticity=RULES["zero"]),
         "fix": net.connect(pre, fix, spec["W_fix"], synapse=syn, delay=spec["D_fix"]),
     }
-    res = net.run(T_RUN)
+    res = net.run(T_RUN, record={conns["ee"]: "w"}, record_every=0.05)
     return conns, res.spike_times, res
 
 
@@ -135,6 +135,9 @@ def test_two_threads_give_the_same_weights_and_spikes_bit_for_bit(one_thread):
     conns2, _, res2 = run_network(spec, threads=2)
     for name in conns1:
         np.testing.assert_array_equal(_dense(conns2[name].weights), _dense(conns1[name].weights))
+    rec1, rec2 = res1[conns1["ee"], "w"], res2[conns2["ee"], "w"]
+    assert rec1.shape == (5, spec["W_ee"].nnz) and np.any(rec1[-1] != rec1[0])
+    np.testing.assert_array_equal(rec2, rec1)  # recorded by the first thread, between the steps' updates
     for pop in ("pre", "e", "tri", "zero", "fix"):
         for a, b in zip(res1.spike_times[pop], res2.spike_times[pop]):
             np.testing.assert_array_equal(a, b)
