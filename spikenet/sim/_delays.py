@@ -97,6 +97,9 @@ def set_delays(net, conn, delay):
         else:
             _rebuild(net, c, layout, [], 0, None)
         return
+    if _is_stdp(c) and net.batch is not None:
+        raise ValueError("conn: the copies of a batch have learnt their own weights; the delays of a plastic "
+                         "connection in a batched network cannot be changed after a run")
     if _is_stdp(c) and c.syn_delay is not None and layout[2] is None:
         # one delay for all, but the synapses' pre traces differ: keep them per synapse (excess 0)
         layout = (c.weights, layout[1], np.zeros(c.syn_delay.size, np.uint16), c.dense_delay)
@@ -165,8 +168,8 @@ def _rebuild(net, c, layout, deposits, K, src):
         so, sn = ks % n_o, ks % n_n
         new["ring_idx"][:, sn] = old["ring_idx"][:, so]
         new["ring_cnt"][:, sn] = old["ring_cnt"][:, so]
-        if new["pl_off_ring"].shape[0] == n_n and old["pl_off_ring"].shape[0] == n_o:
-            new["pl_off_ring"][sn] = old["pl_off_ring"][so]
+        if new["pl_off_ring"].shape[1] == n_n and old["pl_off_ring"].shape[1] == n_o:
+            new["pl_off_ring"][:, sn] = old["pl_off_ring"][:, so]
     # future inputs of the per-synapse-delay rings, and the spikes delivered ahead
     new_doff, new_nd = _dbuf_blocks(net, new)
     pops = {p.index: p for p in net.populations}

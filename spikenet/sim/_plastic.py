@@ -52,6 +52,69 @@ def weight_positions(bd, ci, c):
     return False, base + doff + order.astype(np.int64), scale
 
 
+def copy_values(bd, ci, c):
+    """The current weights of plastic connection ``ci`` per batch copy: (copies, n), ``c.weights`` order.
+
+    ``n`` is ``W.size`` (the order of ``W.ravel()``) for dense weights, the
+    number of synapses (the order of the CSR ``data``) for sparse ones.
+    """
+    kind_w, w = c.weights
+    B = int(bd["v"].shape[0])
+    dense, pos, scale = weight_positions(bd, ci, c)
+    stride = int(bd["plast_dl"][3][ci])
+    arr = bd["w_dense"] if dense else bd["w_sdata"]
+    vals = np.asarray(arr[pos[None, :] + stride * np.arange(B)[:, None]], dtype=np.float64) / scale
+    if kind_w == "dense":
+        return vals
+    out = np.empty_like(vals)
+    out[:, np.argsort(w.indices, kind="stable")] = vals
+    return out
+
+
+def tiled(c, values, copies, scale=1.0):
+    """``values`` (one copy's weights of ``c`` in kernel order) for each of ``copies`` batch copies.
+
+    A plastic connection of a batch keeps one set per copy (from
+    ``c.copy_data`` after a run, else the shared ``values``); others one set.
+    Dense blocks come scaled (``scale``, as the kernel stores them), sparse
+    data unscaled.
+    """
+    if copies == 1 or not isinstance(c.plasticity, PLASTICITY_RULES):
+        return values
+    if c.copy_data is None:
+        return np.tile(values, copies)
+    kind_w, w = c.weights
+    if kind_w == "dense":  # kernel order: pre-major rows of the transpose
+        n_post, n_pre = w.shape
+        return np.concatenate([np.ascontiguousarray(d.reshape(n_post, n_pre).T * scale).ravel()
+                               for d in c.copy_data])
+    return np.concatenate(list(c.copy_data))
+
+
+def batch_view(net, ci, c, shared):
+    """``(pre, post, weights, synapse, delay)`` of a plastic connection of a batch: weights per copy.
+
+    Dense weights (also when given dense with per-synapse delays) are an
+    array (batch, post.n, pre.n); sparse ones a list of one CSR matrix per copy.
+    """
+    pre, post, synapse, delay = shared
+    kind_w, w = c.weights
+    B = net.n_batch
+    if net._built is not None:
+        vals = copy_values(net._built, ci, c)
+    elif c.copy_data is not None:
+        vals = c.copy_data
+    else:
+        vals = np.broadcast_to(w.ravel() if kind_w == "dense" else w.data, (B, w.size if kind_w == "dense"
+                                                                           else w.data.size))
+    if kind_w == "dense":
+        return pre, post, np.array(vals).reshape(B, *w.shape), synapse, delay
+    mats = [type(w)(w.shape, w.indptr, w.indices, np.array(v)).to_scipy() for v in vals]
+    if c.dense_delay:
+        return pre, post, np.stack([m.toarray() for m in mats]), synapse, delay
+    return pre, post, mats, synapse, delay
+
+
 def current_weights(bd, ci, c):
     """The current weights of kernel connection ``ci`` as ``("dense", W)`` or ``("sparse", _Sparse)``."""
     kind_w, w = c.weights
@@ -81,7 +144,7 @@ def build(net, bd):
     n_ring = bd["ring_idx"].shape[1]
     if not plastic:
         bd["plast_info"] = None
-        for key, shape in zip(PLAST_STATE_KEYS, ((1, 1, 2), (1, 1), (1, 1, 2), (1, 1), (1, 1))):
+        for key, shape in zip(PLAST_STATE_KEYS, ((1, 1, 2), (1, 1), (1, 1, 2), (1, 1), (1, 1, 1))):
             bd[key] = np.zeros(shape)
         return
     info = np.zeros((len(plastic), 12), dtype=np.int64)
@@ -127,16 +190,21 @@ def build(net, bd):
 
     skip = np.zeros(len(conns), dtype=np.int64)
     skip[info[info[:, 8] != 0, 0]] = 1
+    stride = np.zeros(len(conns), dtype=np.int64)  # batch: each copy's own weights
+    if B > 1:
+        for ci in plastic:
+            kind_w, w = conns[ci].weights
+            stride[ci] = w.size if kind_w == "dense" else w.data.size
     bd["plast_info"] = info
     bd["plast_par"] = par
     bd["plast_csc"] = (cat(csc_ptr), cat(csc_e), cat(csc_j))
-    bd["plast_dl"] = (cat(dl_exc), cat(dl_perm), skip)
+    bd["plast_dl"] = (cat(dl_exc), cat(dl_perm), skip, stride)
     bd["plast_ev"] = (np.zeros((lanes, cap)), np.zeros((lanes, cap), dtype=np.int64))
     bd["pl_pre_tr"] = np.zeros((lanes, n_pre_tot, 2))
     bd["pl_pre_t"] = np.zeros((lanes, n_pre_tot))
     bd["pl_post_tr"] = np.zeros((B, n_post_tot, 2))
     bd["pl_post_t"] = np.zeros((B, n_post_tot))
-    bd["pl_off_ring"] = np.zeros((n_ring, N))
+    bd["pl_off_ring"] = np.zeros((B, n_ring, N))
 
 
 def recording(net, bd, specs, steps, every):
@@ -174,7 +242,8 @@ def kernel_args(bd, rec, k_begin, every):
     if bd["plast_info"] is None:
         info, par = np.zeros((0, 12), dtype=np.int64), np.zeros((0, 13))
         csc = (np.zeros(1, np.int64),) * 3
-        dl = (np.zeros(1, np.int64), np.zeros(1, np.int64), np.zeros(len(bd["conn"]["src"]), np.int64))
+        dl = (np.zeros(1, np.int64), np.zeros(1, np.int64), np.zeros(len(bd["conn"]["src"]), np.int64),
+              np.zeros(len(bd["conn"]["src"]), np.int64))
         ev = (np.zeros((lanes, 1)), np.zeros((lanes, 1), np.int64))
     else:
         info, par, csc, dl, ev = (bd["plast_info"], bd["plast_par"], bd["plast_csc"], bd["plast_dl"],

@@ -208,7 +208,10 @@ class Connection:
     pre, post : Population
         Pre- and post-synaptic populations.
     weights : numpy.ndarray or scipy.sparse.csr_matrix, shape (post.n, pre.n)
-        The current weights, dense or CSR as given to ``connect``.
+        The current weights, dense or CSR as given to ``connect``. In a
+        batched network a plastic connection's copies learn their own
+        weights: an array (batch, post.n, pre.n), or a list of ``batch`` CSR
+        matrices for sparse weights.
     synapse : PSCFilter or Delta
         The synapse kind.
     delay : float or array
@@ -267,6 +270,8 @@ class _Connection:
     syn_delay: np.ndarray | None = None
     dense_delay: bool = False  # the weights were given dense (Connection.weights returns them so)
     plasticity: object = None  # STDP or TripletSTDP (spikenet.sim.plasticity), TsodyksMarkram, or None
+    # batch: each copy's learnt weights (copies, n) in the order of `weights`, or None (all as `weights`)
+    copy_data: np.ndarray | None = None
 
 
 @dataclass(eq=False)
@@ -377,6 +382,8 @@ class Network:
         """``(pre, post, weights, synapse, delay)`` of connection ``ci`` with its current weights."""
         c = self._conns[ci]
         kind, w = c.weights
+        if _is_stdp(c) and self.batch is not None:
+            return _plastic.batch_view(self, ci, c, self._connection_view_shared(c))
         if _is_stdp(c) and self._built is not None:
             kind, w = _plastic.current_weights(self._built, ci, c)
         w = w.to_scipy() if kind == "sparse" else w
@@ -388,12 +395,23 @@ class Network:
             w = w.toarray() if c.dense_delay else w
         return (self.populations[c.src], c.post, w, c.synapse, delay)
 
+    def _connection_view_shared(self, c):
+        """``(pre, post, synapse, delay)`` of connection ``c`` (for the batch view of plastic weights)."""
+        delay = c.delay_steps * self.dt
+        if c.syn_delay is not None:
+            w = c.weights[1]
+            delay = _Sparse(w.shape, w.indptr, w.indices, (c.syn_delay + c.delay_steps) * self.dt).to_scipy()
+            delay = delay.toarray() if c.dense_delay else delay
+        return self.populations[c.src], c.post, c.synapse, delay
+
     def _sync_plastic_weights(self):
         """Copy the current weights of plastic connections from the kernel arrays into the connections."""
         if self._built is None:
             return
         for ci, c in enumerate(self._conns):
-            if _is_stdp(c):
+            if _is_stdp(c) and self.batch is not None:
+                c.copy_data = _plastic.copy_values(self._built, ci, c)
+            elif _is_stdp(c):
                 c.weights = _plastic.current_weights(self._built, ci, c)
 
     def set_weights(self, conn, W):
@@ -411,7 +429,8 @@ class Network:
         Notes
         -----
         Plasticity traces, states and synaptic input in flight are kept; the
-        next :meth:`run` continues with the new weights. Together with
+        next :meth:`run` continues with the new weights (in a batch, every
+        copy of a plastic connection gets ``W``). Together with
         :attr:`Connection.weights` this saves and restores learnt weights
         without pickle, e.g. ``np.savez(path, W=conn.weights)`` and
         ``net.set_weights(conn, np.load(path)["W"])`` for dense weights,
@@ -439,6 +458,7 @@ class Network:
                 raise ValueError("W must have the same pattern (stored entries) as the connection's weights")
         self._sync_plastic_weights()
         c.weights = new
+        c.copy_data = None  # (batch: every copy gets W)
         if self._built is not None:
             self._rebuild_keeping_state()
 
@@ -691,8 +711,8 @@ class Network:
             ``STDP``/``TripletSTDP`` make every synapse of the connection
             plastic (see :mod:`spikenet.sim.plasticity`): the weights change
             during runs and :attr:`Connection.weights` returns the current
-            ones (each synapse's pre events at its own delay); they need an
-            unbatched network. ``TsodyksMarkram`` is
+            ones (each synapse's pre events at its own delay; in a batch,
+            each copy's own). ``TsodyksMarkram`` is
             short-term plasticity: a spike delivers ``w * u * x`` (see
             :class:`~spikenet.sim.TsodyksMarkram`); the weights stay.
 
@@ -742,9 +762,6 @@ class Network:
         if not isinstance(plasticity, PLASTICITY_RULES):
             raise TypeError("plasticity must be an STDP, TripletSTDP or TsodyksMarkram rule, got "
                             f"{type(plasticity).__name__}")
-        if self.batch is not None:
-            raise ValueError("plasticity: plastic connections need an unbatched network (batch=None); the "
-                             "copies of a batch would each learn their own weights")
 
     def add_input(self, post, current=None, spikes=None, weights=None, synapse=None, rate=None, noise=None):
         """Add an external current or an external spike train to ``post``.
@@ -1132,6 +1149,7 @@ class Network:
                 conn["kind"][ci] = CONN_DENSE
                 conn["data"][ci] = n_dense
                 block = np.ascontiguousarray(w.T * scale).ravel()
+                block = _plastic.tiled(c, block, B, scale)  # (batch: one block per copy if plastic)
                 w_dense.append(block)
                 n_dense += block.size
             else:
@@ -1144,9 +1162,9 @@ class Network:
                 if c.syn_delay is not None:
                     conn["kind"][ci] = CONN_SPARSE_DELAYED
                     conn["data"][ci] = n_sdata - n_idx  # shift from CSR position to w_sdata and w_sdelay
-                    w_sdata.append((w.data, scale))  # scaled into one array below
-                    w_sdelay.append(c.syn_delay)
-                    n_sdata += w.data.size
+                    w_sdata.append((_plastic.tiled(c, w.data, B), scale))  # scaled into one array below
+                    w_sdelay.append(np.tile(c.syn_delay, B if _is_stdp(c) else 1))
+                    n_sdata += w_sdata[-1][0].size
                 elif w.data.size and np.all(w.data == w.data[0]) and not _is_stdp(c):
                     conn["kind"][ci] = CONN_SPARSE_UNIFORM
                     conn["data"][ci] = n_dense
@@ -1155,9 +1173,9 @@ class Network:
                 else:
                     conn["kind"][ci] = CONN_SPARSE
                     conn["data"][ci] = n_sdata - n_idx  # shift from CSR position to w_sdata
-                    w_sdata.append((w.data, scale))  # scaled into one array below
-                    w_sdelay.append(np.zeros(w.data.size if delayed else 0, np.uint16))
-                    n_sdata += w.data.size
+                    w_sdata.append((_plastic.tiled(c, w.data, B), scale))  # scaled into one array below
+                    w_sdelay.append(np.zeros(w_sdata[-1][0].size if delayed else 0, np.uint16))
+                    n_sdata += w_sdata[-1][0].size
                 n_idx += w.indices.size
         w_sdata = _scaled_concat(w_sdata, dtype)  # no per-connection copies (memory at 10^8 synapses)
         w_ptr = np.concatenate([*w_ptr, np.zeros(1, np.int64)])

@@ -423,6 +423,8 @@ def _run_copy(b, t, n_parts, part_lo, part_hi, sync, k0, n_chunk, kstart, dt, v,
             sbase = src_off[src]
             kind = conn_kind[c]
             doff = conn_data_off[c]
+            if plast is not None:  # each batch copy's own plastic weights (stride 0: shared weights)
+                doff += b * plast.stride[c]
             for ln in range(b, b + n_parts):
                 cnt = ring_cnt[ln, rs, src]
                 if cnt == 0:

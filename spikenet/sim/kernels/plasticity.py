@@ -55,8 +55,12 @@ Layout of :class:`PlastArgs` (``n_pl`` plastic connections):
   delay, ``dl_perm[o + r0:o + r1]`` the positions in ``w_idx`` and
   ``dl_exc`` their excess delays (ascending);
 - ``skip`` (n_conn,) int64: 1 for the connections delivered here;
-- ``off_ring`` (n_ring, N): the in-step offset of each neuron's spike in each
-  ring slot (a jump spike, at the end of the previous slot, stores ``dt``);
+- ``stride`` (n_conn,) int64: in a batch, each copy has its own weights of a
+  plastic connection, copy ``b`` at ``conn_data_off[c] + b * stride[c]``
+  (0 for the other connections, whose weights all copies share);
+- ``off_ring`` (copies, n_ring, N): the in-step offset of each neuron's spike
+  in each ring slot (a jump spike, at the end of the previous slot, stores
+  ``dt``);
 - ``cnt`` (lanes, 2) int64 scratch, ``ev_t``/``ev_i`` (lanes, cap) event
   scratch;
 - ``rec_w`` (rows, cols), ``rec_pos``/``rec_dense``/``rec_scale`` (cols,):
@@ -92,6 +96,7 @@ class PlastArgs(NamedTuple):
     dl_exc: np.ndarray
     dl_perm: np.ndarray
     skip: np.ndarray
+    stride: np.ndarray
     off_ring: np.ndarray
     cnt: np.ndarray
     ev_t: np.ndarray
@@ -273,9 +278,9 @@ def plast_step_end(plast, b, t, n_parts, part_lo, part_hi, sync, kg, dt, lane, r
     # in-step offsets of this step's spikes (jump spikes close the previous slot)
     for q in range(c0, spk_cnt_lane):
         if q < c1:
-            plast.off_ring[prev, spk_idx[lane, q]] = dt
+            plast.off_ring[b, prev, spk_idx[lane, q]] = dt
         else:
-            plast.off_ring[slot, spk_idx[lane, q]] = spk_off[lane, q]
+            plast.off_ring[b, slot, spk_idx[lane, q]] = spk_off[lane, q]
     if sync is not None:  # else pruned (one part): every lane's spikes and offsets of this step are in
         spin_barrier(sync, n_parts)
     if plast.info.shape[0] == 0:  # weights recorded, none plastic
@@ -301,7 +306,7 @@ def plast_step_end(plast, b, t, n_parts, part_lo, part_hi, sync, kg, dt, lane, r
             for ln in range(b, b + n_parts):
                 for q in range(ring_cnt[ln, rs, src]):
                     j = ring_idx[ln, rs, base + q]
-                    n = _insert(ev_t, ev_i, n, tk + plast.off_ring[rs, soff + j], j * nx + x)
+                    n = _insert(ev_t, ev_i, n, tk + plast.off_ring[b, rs, soff + j], j * nx + x)
         plo = pop_off[post]
         for q in range(c0, spk_cnt_lane):
             xq = spk_idx[lane, q] - plo
@@ -309,7 +314,7 @@ def plast_step_end(plast, b, t, n_parts, part_lo, part_hi, sync, kg, dt, lane, r
                 tq = tk + (0.0 if q < c1 else spk_off[lane, q])
                 n = _insert(ev_t, ev_i, n, tq, -1 - xq)
         kind = conn_kind[c]
-        doff = conn_data_off[c]
+        doff = conn_data_off[c] + b * plast.stride[c]
         npost = conn_npost[c]
         poff = conn_ptr_off[c]
         for q in range(n):
