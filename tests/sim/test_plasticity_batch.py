@@ -42,6 +42,7 @@ def _dense(x):
     return x.toarray() if sp.issparse(x) else np.asarray(x)
 
 
+@pytest.mark.slow  # two kernels of their own (batched and not) to compile
 def test_each_batch_copy_learns_like_an_unbatched_run_with_its_inputs():
     rng = np.random.default_rng(0)
     raster = rng.random((2000, B, 6)) < 40 * DT
