@@ -210,7 +210,10 @@ class Connection:
     pre, post : Population
         Pre- and post-synaptic populations.
     weights : numpy.ndarray or scipy.sparse.csr_matrix, shape (post.n, pre.n)
-        The current weights, dense or CSR as given to ``connect``.
+        The current weights, dense or CSR as given to ``connect``. In a
+        batched network a plastic connection's copies learn their own
+        weights: an array (batch, post.n, pre.n), or a list of ``batch`` CSR
+        matrices for sparse weights.
     synapse : PSCFilter or Delta
         The synapse kind.
     delay : float or array
@@ -269,6 +272,8 @@ class _Connection:
     syn_delay: np.ndarray | None = None
     dense_delay: bool = False  # the weights were given dense (Connection.weights returns them so)
     plasticity: object = None  # STDP or TripletSTDP (spikenet.sim.plasticity), TsodyksMarkram, or None
+    # batch: each copy's learnt weights (copies, n) in the order of `weights`, or None (all as `weights`)
+    copy_data: np.ndarray | None = None
 
 
 @dataclass(eq=False)
@@ -358,6 +363,8 @@ class Network:
         self._built = None
         self._step = 0
         self._kernel_key = None  # configuration of the last one-thread, unbatched kernel call
+        # synapse groups given a future-input ring by set_delays, and its least length (spikes in flight)
+        self._dbuf_force: tuple[set, int] = (set(), 1)
 
     # ------------------------------------------------------------------ build
     @property
@@ -377,6 +384,8 @@ class Network:
         """``(pre, post, weights, synapse, delay)`` of connection ``ci`` with its current weights."""
         c = self._conns[ci]
         kind, w = c.weights
+        if _is_stdp(c) and self.batch is not None:
+            return _plastic.batch_view(self, ci, c, self._connection_view_shared(c))
         if _is_stdp(c) and self._built is not None:
             kind, w = _plastic.current_weights(self._built, ci, c)
         w = w.to_scipy() if kind == "sparse" else w
@@ -388,12 +397,23 @@ class Network:
             w = w.toarray() if c.dense_delay else w
         return (self.populations[c.src], c.post, w, c.synapse, delay)
 
+    def _connection_view_shared(self, c):
+        """``(pre, post, synapse, delay)`` of connection ``c`` (for the batch view of plastic weights)."""
+        delay = c.delay_steps * self.dt
+        if c.syn_delay is not None:
+            w = c.weights[1]
+            delay = _Sparse(w.shape, w.indptr, w.indices, (c.syn_delay + c.delay_steps) * self.dt).to_scipy()
+            delay = delay.toarray() if c.dense_delay else delay
+        return self.populations[c.src], c.post, c.synapse, delay
+
     def _sync_plastic_weights(self):
         """Copy the current weights of plastic connections from the kernel arrays into the connections."""
         if self._built is None:
             return
         for ci, c in enumerate(self._conns):
-            if _is_stdp(c):
+            if _is_stdp(c) and self.batch is not None:
+                c.copy_data = _plastic.copy_values(self._built, ci, c)
+            elif _is_stdp(c):
                 c.weights = _plastic.current_weights(self._built, ci, c)
 
     def set_weights(self, conn, W):
@@ -411,7 +431,8 @@ class Network:
         Notes
         -----
         Plasticity traces, states and synaptic input in flight are kept; the
-        next :meth:`run` continues with the new weights. Together with
+        next :meth:`run` continues with the new weights (in a batch, every
+        copy of a plastic connection gets ``W``). Together with
         :attr:`Connection.weights` this saves and restores learnt weights
         without pickle, e.g. ``np.savez(path, W=conn.weights)`` and
         ``net.set_weights(conn, np.load(path)["W"])`` for dense weights,
@@ -444,8 +465,44 @@ class Network:
                 new = ("sparse", _Sparse(old.shape, old.indptr, old.indices, kept))
         self._sync_plastic_weights()
         c.weights = new
+        c.copy_data = None  # (batch: every copy gets W)
         if self._built is not None:
             self._rebuild_keeping_state()
+
+    def set_delays(self, conn, D):
+        """Replace the delays of a connection between runs.
+
+        Parameters
+        ----------
+        conn : Connection
+            A connection of this network (as returned by :meth:`connect`).
+        D : float, array_like (post.n, pre.n) or scipy.sparse matrix
+            The new delays in seconds, as ``connect`` takes ``delay``: one for
+            every synapse (a whole number of steps), or one per synapse (each
+            rounded to the nearest step), dense or sparse with the weights'
+            pattern; checked, with the same messages, as ``connect`` checks
+            ``delay``.
+
+        Notes
+        -----
+        Spikes already in flight keep the delay they were sent with (as in
+        NEST): a spike emitted before the call arrives when its old delay
+        says, one emitted after it with the new delay. Weights, states and
+        plasticity traces are kept. Setting the delays before the first run
+        is the same as connecting with them. Spikes in flight to a connection
+        with plasticity (``STDP``, ``TripletSTDP``, ``TsodyksMarkram``)
+        cannot be delivered ahead, so after a run the delays of any
+        connection from a population that also feeds a plastic connection
+        change only when none of that population's spikes is in flight to
+        it (a ``ValueError`` naming ``conn`` says so otherwise): before the
+        first run, right after :meth:`reset`, or after the population was
+        silent for the plastic connection's longest delay. An STDP
+        connection with per-synapse delays keeps one pre trace per synapse
+        even when given one delay for all.
+        """
+        from spikenet.sim import _delays
+
+        _delays.set_delays(self, conn, D)
 
     def _rebuild_keeping_state(self):
         old = self._built
@@ -456,8 +513,6 @@ class Network:
 
     def _n_parts(self, n_neurons: int) -> int:
         """How many threads share this network (see ``threads``)."""
-        if any(_is_stdp(c) for c in self._conns):
-            return 1  # plastic connections run on one thread (connect refuses threads > 1)
         if self.threads is not None:
             return self.threads
         if self.batch is not None or n_neurons < _SPLIT_MIN_NEURONS:
@@ -670,8 +725,8 @@ class Network:
             ``STDP``/``TripletSTDP`` make every synapse of the connection
             plastic (see :mod:`spikenet.sim.plasticity`): the weights change
             during runs and :attr:`Connection.weights` returns the current
-            ones; they need one delay for the whole connection, an unbatched
-            network and ``threads`` None or 1. ``TsodyksMarkram`` is
+            ones (each synapse's pre events at its own delay; in a batch,
+            each copy's own). ``TsodyksMarkram`` is
             short-term plasticity: a spike delivers ``w * u * x`` (see
             :class:`~spikenet.sim.TsodyksMarkram`); the weights stay.
 
@@ -715,9 +770,6 @@ class Network:
             one = int(steps[0]) if steps.size else 0
             self._conns.append(_Connection(pre.index, pre.n, post, wt, synapse, one, plasticity=plasticity))
         else:
-            if isinstance(plasticity, PLASTICITY_RULES):
-                raise ValueError("delay: an STDP connection needs one delay for all its synapses "
-                                 "(per-synapse delays with STDP are not supported)")
             # the ring delivers after the shortest delay; each synapse adds its own excess
             low = int(steps.min())
             self._conns.append(_Connection(pre.index, pre.n, post, wt_syn, synapse, low, steps - low, dense))
@@ -744,12 +796,6 @@ class Network:
         if not isinstance(plasticity, PLASTICITY_RULES):
             raise TypeError("plasticity must be an STDP, TripletSTDP or TsodyksMarkram rule, got "
                             f"{type(plasticity).__name__}")
-        if self.batch is not None:
-            raise ValueError("plasticity: plastic connections need an unbatched network (batch=None); the "
-                             "copies of a batch would each learn their own weights")
-        if self.threads not in (None, 1):
-            raise ValueError(f"plasticity: a network with plastic connections runs on one thread; build it "
-                             f"with threads=None or 1, got threads={self.threads}")
 
     def add_input(self, post, current=None, spikes=None, weights=None, synapse=None, rate=None, noise=None):
         """Add an external current, spike train, Poisson input or white noise to ``post``.
@@ -1134,12 +1180,14 @@ class Network:
         src_off = np.concatenate([[0], np.cumsum(src_w)[:-1]]).astype(np.int64)
         # +2: with parts on threads, a part may clear its slot of step k while
         # another still delivers the spikes of step k - 1 - delay
-        n_ring = 2 + max([c.delay_steps for c in self._conns], default=0)
+        # (STDP with per-synapse delays reads each spike again at each synapse's own arrival step)
+        n_ring = 2 + max([c.delay_steps + _plastic.excess_steps(c) for c in self._conns], default=0)
         # per-synapse delays: a spike is delivered at once into a ring of the
         # group's future first-stage inputs (n_dring steps ahead), added to the
         # stage when its step comes (grp_doff: the group's block, or -1)
         delayed = [c for c in self._conns if c.syn_delay is not None]
         n_dring = 1 + max([int(c.syn_delay.max()) for c in delayed], default=0)
+        n_dring = max(n_dring, self._dbuf_force[1])
         grp_doff = np.full(G, -1, dtype=np.int64)
         d_total = 0
         for c in delayed:
@@ -1147,6 +1195,10 @@ class Network:
             if grp_doff[g] < 0:
                 grp_doff[g] = d_total
                 d_total += n_dring * c.post.n
+        for key in sorted(self._dbuf_force[0], key=lambda k: groups[k]):  # (set_delays: spikes in flight)
+            if grp_doff[groups[key]] < 0:
+                grp_doff[groups[key]] = d_total
+                d_total += n_dring * pops[key[0]].n
         w_sdelay = []
         # connections
         C = len(self._conns)
@@ -1168,6 +1220,7 @@ class Network:
                 conn["kind"][ci] = CONN_DENSE
                 conn["data"][ci] = n_dense
                 block = np.ascontiguousarray(w.T * scale).ravel()
+                block = _plastic.tiled(c, block, B, scale)  # (batch: one block per copy if plastic)
                 w_dense.append(block)
                 n_dense += block.size
             else:
@@ -1180,9 +1233,9 @@ class Network:
                 if c.syn_delay is not None:
                     conn["kind"][ci] = CONN_SPARSE_DELAYED
                     conn["data"][ci] = n_sdata - n_idx  # shift from CSR position to w_sdata and w_sdelay
-                    w_sdata.append((w.data, scale))  # scaled into one array below
-                    w_sdelay.append(c.syn_delay)
-                    n_sdata += w.data.size
+                    w_sdata.append((_plastic.tiled(c, w.data, B), scale))  # scaled into one array below
+                    w_sdelay.append(np.tile(c.syn_delay, B if _is_stdp(c) else 1))
+                    n_sdata += w_sdata[-1][0].size
                 elif w.data.size and np.all(w.data == w.data[0]) and not _is_stdp(c):
                     conn["kind"][ci] = CONN_SPARSE_UNIFORM
                     conn["data"][ci] = n_dense
@@ -1191,9 +1244,9 @@ class Network:
                 else:
                     conn["kind"][ci] = CONN_SPARSE
                     conn["data"][ci] = n_sdata - n_idx  # shift from CSR position to w_sdata
-                    w_sdata.append((w.data, scale))  # scaled into one array below
-                    w_sdelay.append(np.zeros(w.data.size if delayed else 0, np.uint16))
-                    n_sdata += w.data.size
+                    w_sdata.append((_plastic.tiled(c, w.data, B), scale))  # scaled into one array below
+                    w_sdelay.append(np.zeros(w_sdata[-1][0].size if delayed else 0, np.uint16))
+                    n_sdata += w_sdata[-1][0].size
                 n_idx += w.indices.size
         w_sdata = _scaled_concat(w_sdata, dtype)  # no per-connection copies (memory at 10^8 synapses)
         w_ptr = np.concatenate([*w_ptr, np.zeros(1, np.int64)])
@@ -1278,7 +1331,8 @@ class Network:
             # per-synapse delays; with_delays holds the length of their ring (None prunes them)
             "w_sdelay": np.concatenate([*w_sdelay, np.zeros(1, np.uint16)]),
             "dbuf": np.zeros((B, max(d_total, 1)), dtype=f), "grp_doff": grp_doff,
-            "with_delays": np.array([n_dring], dtype=np.int64) if delayed else None,
+            "with_delays": np.array([n_dring], dtype=np.int64) if d_total > 0 else None,
+            "grp_key": list(groups),
             # short-term plasticity (None prunes it)
             "stp": build_stp(self._conns, lanes, dt),
             # Poisson inputs, spike-source populations, white noise (None prunes them)

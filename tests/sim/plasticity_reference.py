@@ -4,7 +4,7 @@ Independent of the kernel's trace recursion: every trace value is written as
 the sum over the earlier spikes of the other (or own) side of their
 exponential kernels (``mode="all"``) or the kernel of the latest one only
 (``mode="nearest"``), and the events of one synapse are applied in time
-order, a pre arrival before a post spike at the same time.
+order, a pre arrival before a post spike at the same time (to 1e-12 s).
 """
 
 from __future__ import annotations
@@ -36,7 +36,10 @@ def synapse_weight(w0, t_arrivals, t_post, rule):
     tau_r1, tau_r2, tau_o1, tau_o2, cp2, cp3, cm2, cm3 = _params(rule)
     nearest = rule.mode == "nearest"
     mult = rule.rule == "multiplicative"
-    events = sorted([(float(t), 0) for t in t_arrivals] + [(float(t), 1) for t in t_post])
+    # times equal to 1e-12 s are simultaneous (a jump arrival and the post spike it causes are one
+    # time, whatever the rounding of the two sums that give it)
+    events = sorted([(float(t), 0) for t in t_arrivals] + [(float(t), 1) for t in t_post],
+                    key=lambda ev: (round(ev[0] * 1e12), ev[1]))
     w = float(w0)
     pres, posts = [], []
     for t, kind in events:
@@ -59,3 +62,23 @@ def pair_sum_weight(w0, t_arrivals, t_post, rule):
     ltp = rule.a_pre * np.exp(-lag[lag >= 0] / rule.tau_pre)
     ltd = rule.a_post * np.exp(lag[lag < 0] / rule.tau_post)
     return w0 + ltp.sum() + ltd.sum()
+
+
+def connection_weights(W0, t_pre, t_post, delays, rule, t_end):
+    """Final weights (post, pre) of a plastic connection from the spike times of its neurons.
+
+    ``W0`` (post, pre) initial weights (0: no synapse), ``t_pre``/``t_post``
+    lists of spike-time arrays (s) per pre/post neuron, ``delays`` (post, pre)
+    the delay of each synapse (s) or one scalar; each synapse's pre events
+    are the pre spikes shifted by its own delay, up to ``t_end``.
+    """
+    W0 = np.asarray(W0, dtype=np.float64)
+    d = np.broadcast_to(np.asarray(delays, dtype=np.float64), W0.shape)
+    out = np.zeros_like(W0)
+    for i in range(W0.shape[0]):
+        for j in range(W0.shape[1]):
+            if W0[i, j] == 0.0:
+                continue
+            arr = np.asarray(t_pre[j]) + d[i, j]
+            out[i, j] = synapse_weight(W0[i, j], arr[arr <= t_end + 1e-12], t_post[i], rule)
+    return out

@@ -169,16 +169,6 @@ def test_bad_plasticity_arguments_raise_errors_naming_them():
     a = net.add_population(3, LIF())
     with pytest.raises(TypeError, match="plasticity"):
         net.connect(a, a, 0.1, plasticity="stdp")
-    with pytest.raises(ValueError, match="delay"):
-        net.connect(a, a, 0.1, delay=np.array([[1e-4, 2e-4, 3e-4]] * 3), plasticity=STDP())
-    with pytest.raises(ValueError, match="plasticity"):
-        b = Network(dt=DT, batch=2)
-        p = b.add_population(2, LIF())
-        b.connect(p, p, 0.1, plasticity=STDP())
-    with pytest.raises(ValueError, match="plasticity"):
-        t = Network(dt=DT, threads=2)
-        p = t.add_population(2, LIF())
-        t.connect(p, p, 0.1, plasticity=STDP())
     for kw, val in (("tau_pre", 0.0), ("rule", "hebb"), ("mode", "near"), ("w_max", -1.0), ("a_pre", np.nan)):
         with pytest.raises((ValueError, TypeError), match=kw):
             STDP(**{kw: val})

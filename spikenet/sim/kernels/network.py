@@ -418,7 +418,7 @@ def _run_copy(b, t, n_parts, part_lo, part_hi, sync, k0, n_chunk, kstart, dt, v,
             break
         kg = k0 + k
         if plast is not None:  # else pruned: no plastic connection (kernels/plasticity.py)
-            plast_step_begin(plast, kg, spk_cnt[lane], w_dense, w_sdata)
+            plast_step_begin(plast, t, lane, kg, spk_cnt[lane], w_dense, w_sdata)
         # 1. deliver the spikes of every lane of the copy to this part's neurons
         for c in range(conn_src.shape[0]):
             src = conn_src[c]
@@ -429,6 +429,8 @@ def _run_copy(b, t, n_parts, part_lo, part_hi, sync, k0, n_chunk, kstart, dt, v,
             sbase = src_off[src]
             kind = conn_kind[c]
             doff = conn_data_off[c]
+            if plast is not None:  # each batch copy's own plastic weights (stride 0: shared weights)
+                doff += b * plast.stride[c]
             for ln in range(b, b + n_parts):
                 cnt = ring_cnt[ln, rs, src]
                 if cnt == 0:
@@ -468,6 +470,9 @@ def _run_copy(b, t, n_parts, part_lo, part_hi, sync, k0, n_chunk, kstart, dt, v,
                     if with_delays is not None and kind == CONN_SPARSE_DELAYED:
                         # per-synapse delays (pruned without them): into the
                         # group's ring of future inputs, `delay` steps ahead
+                        if plast is not None:  # noqa: SIM102 - STDP: sent by the plasticity pass
+                            if plast.skip[c]:
+                                continue
                         n_dring = with_delays[0]
                         dbase = grp_doff[g]
                         for q in range(cnt):
@@ -518,7 +523,7 @@ def _run_copy(b, t, n_parts, part_lo, part_hi, sync, k0, n_chunk, kstart, dt, v,
                                spk_off, spk_cnt)
                 # @generated-model-jumps (NeuronModel populations, see kernels/compose.py)
         if plast is not None:  # the spikes so far in this step are jump spikes
-            plast.cnt[1] = spk_cnt[lane]
+            plast.cnt[lane, 1] = spk_cnt[lane]
         # 2. record this part's chosen states at t[k] (pruned when nothing is
         # recorded: with_rec=None)
         if with_rec is not None:
@@ -698,8 +703,9 @@ def _run_copy(b, t, n_parts, part_lo, part_hi, sync, k0, n_chunk, kstart, dt, v,
                         _axpy(xs, coef[po + s * nst + r], xr)
         # 6. spike-timing-dependent plasticity of this step's events (pruned without it)
         if plast is not None:
-            plast_step_end(plast, kg, dt, lane, ring_idx, ring_cnt, src_off, pop_off, conn_delay, conn_kind,
-                           conn_npost, conn_ptr_off, conn_data_off, w_cut, w_idx, w_dense, w_sdata, spk_idx,
+            plast_step_end(plast, b, t, n_parts, part_lo, part_hi, sync, kg, dt, lane, ring_idx, ring_cnt,
+                           src_off, pop_off, conn_delay, conn_kind, conn_npost, conn_ptr_off, conn_data_off,
+                           conn_grp, grp_doff, dbuf, with_delays, w_cut, w_idx, w_dense, w_sdata, spk_idx,
                            spk_off, spk_cnt[lane])
         k += 1
         if sync is not None:
