@@ -8,7 +8,14 @@ peak memory of each process is its ``ru_maxrss``; spikenet's is taken before
 the instance is written out.
 
 Run ``python -m benchmarks.microcircuit_compare --n-scale 0.1 --k-scale 1 --background dc --T 1
---seeds 1 2 [--nest-threads 1 2] [--json PATH]``.
+--seeds 1 2 [--nest-threads 1 2] [--refractory grid] [--nest-models iaf_psc_exp iaf_psc_exp_ps]
+[--json PATH]``.
+
+``--refractory grid`` runs spikenet with NEST ``iaf_psc_exp``'s refractory
+rule (an internal switch: the voltage held for ``round(t_ref / dt)`` whole
+steps after the spike's step) instead of its own (the refractory period
+starts at the spike time inside its step); ``--nest-models`` adds NEST's
+neuron with precise spike times, ``iaf_psc_exp_ps``, on the same instance.
 """
 
 from __future__ import annotations
@@ -34,6 +41,9 @@ def _worker(args):  # runs in a subprocess
     t0 = time.perf_counter()
     net = microcircuit_network(n_scale=args.n_scale, k_scale=args.k_scale, background=args.background,
                                T=args.T, seed=args.seed)
+    if args.refractory == "grid":
+        for p in net.populations:
+            p._grid_refractory = True  # internal switch: NEST iaf_psc_exp's refractory rule
     t1 = time.perf_counter()
     res = net.run(args.T)
     t2 = time.perf_counter()
@@ -71,8 +81,15 @@ def stats_of(senders, times, off, t_start, t_stop):
     return microcircuit_stats(trains, t_start=t_start, t_stop=t_stop)
 
 
-def compare(n_scale, k_scale, background, T, seed, nest_threads=(1,), t_start=0.2, with_nest=True):
-    """Run one instance in spikenet and NEST; returns a dict of statistics and costs per simulator."""
+def compare(n_scale, k_scale, background, T, seed, nest_threads=(1,), t_start=0.2, with_nest=True,
+            refractory="in-step", nest_models=("iaf_psc_exp",)):
+    """Run one instance in spikenet and NEST; returns a dict of statistics and costs per simulator.
+
+    ``refractory``: spikenet's rule (``"in-step"``) or NEST iaf_psc_exp's
+    (``"grid"``). Each NEST model in ``nest_models`` runs with each number
+    of threads; its results are under ``nest_{threads}t`` for
+    ``iaf_psc_exp`` and ``{model}_{threads}t`` otherwise.
+    """
     from benchmarks.nest_microcircuit import run_nest
 
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
@@ -81,7 +98,7 @@ def compare(n_scale, k_scale, background, T, seed, nest_threads=(1,), t_start=0.
     with tempfile.TemporaryDirectory() as tmp:
         cmd = [sys.executable, "-m", "benchmarks.microcircuit_compare", "--worker", tmp,
                "--n-scale", str(n_scale), "--k-scale", str(k_scale), "--background", background,
-               "--T", str(T), "--seeds", str(seed)]
+               "--T", str(T), "--seeds", str(seed), "--refractory", refractory]
         if with_nest:
             cmd.append("--with-nest")
         proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
@@ -94,12 +111,15 @@ def compare(n_scale, k_scale, background, T, seed, nest_threads=(1,), t_start=0.
         if with_nest:
             with np.load(Path(tmp) / "instance.npz", allow_pickle=False) as d:
                 desc = dict(d)
-            for th in nest_threads:
-                desc["threads"] = th
-                res = run_nest(desc)
-                st = stats_of(res["senders"], res["times"], off, t_start, T)
-                out[f"nest_{th}t"] = {k: res[k] for k in ("build_s", "loop_s", "maxrss_mb", "nest_version")}
-                out[f"nest_{th}t"].update({"rates": st.rates.tolist(), "cv": st.cv.tolist()})
+            for model in nest_models:
+                for th in nest_threads:
+                    desc["threads"] = th
+                    desc["model"] = model
+                    res = run_nest(desc)
+                    st = stats_of(res["senders"], res["times"], off, t_start, T)
+                    key = f"nest_{th}t" if model == "iaf_psc_exp" else f"{model}_{th}t"
+                    out[key] = {k: res[k] for k in ("build_s", "loop_s", "maxrss_mb", "nest_version")}
+                    out[key].update({"rates": st.rates.tolist(), "cv": st.cv.tolist()})
     return out
 
 
@@ -113,6 +133,9 @@ def main(argv=None):
     parser.add_argument("--nest-threads", type=int, nargs="+", default=[1])
     parser.add_argument("--t-start", type=float, default=0.2)
     parser.add_argument("--no-nest", action="store_true")
+    parser.add_argument("--refractory", choices=("in-step", "grid"), default="in-step")
+    parser.add_argument("--nest-models", nargs="+", default=["iaf_psc_exp"],
+                        choices=("iaf_psc_exp", "iaf_psc_exp_ps"))
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--with-nest", action="store_true", help=argparse.SUPPRESS)
@@ -124,7 +147,8 @@ def main(argv=None):
     rows = []
     for seed in args.seeds:
         r = compare(args.n_scale, args.k_scale, args.background, args.T, seed, tuple(args.nest_threads),
-                    args.t_start, with_nest=not args.no_nest)
+                    args.t_start, with_nest=not args.no_nest, refractory=args.refractory,
+                    nest_models=tuple(args.nest_models))
         rows.append(r)
         print(json.dumps(r), flush=True)
     if args.json:

@@ -12,6 +12,11 @@ Poisson background NEST uses its own ``poisson_generator`` per population
 spikes, the build time (create + connect), the simulation time and the
 process's peak resident memory.
 
+The description's optional ``model`` entry names the NEST neuron
+(default ``"iaf_psc_exp"``; ``"iaf_psc_exp_ps"`` is NEST's neuron with
+precise spike times, whose refractory period and spike transmission are
+not bound to the grid).
+
 Spike times: NEST stamps a spike with the end of the step in which the
 voltage crossed threshold; spikenet places it inside that step. So a spike
 of spikenet at ``t`` is NEST's spike at ``(floor(t / dt) + 1) dt``.
@@ -105,13 +110,15 @@ def _main(src, dst):  # pragma: no cover - runs in the subprocess
     t0 = time.perf_counter()
     nest.ResetKernel()
     nest.set_verbosity("M_ERROR")
+    model = str(d.get("model", "iaf_psc_exp"))
     nest.SetKernelStatus({"resolution": float(d["dt"]) * MS, "rng_seed": int(d["seed"]),
                           "local_num_threads": int(d["threads"])})
     params = {"E_L": NEURON["E_L"], "V_th": NEURON["V_th"], "V_reset": NEURON["V_reset"],
               "C_m": NEURON["C_m"],
               "tau_m": NEURON["tau_m"] * MS, "tau_syn_ex": NEURON["tau_syn"] * MS,
               "tau_syn_in": NEURON["tau_syn"] * MS, "t_ref": NEURON["t_ref"] * MS}
-    nodes = nest.Create("iaf_psc_exp", int(d["pop_n"].sum()), params=params)
+    # a precise model (iaf_psc_exp_ps) switches NEST to sending spikes with their offsets in the step
+    nodes = nest.Create(model, int(d["pop_n"].sum()), params=params)
     off = np.concatenate([[0], np.cumsum(d["pop_n"])]).astype(int)
     for p in range(d["pop_n"].size):
         nodes[off[p]:off[p + 1]].set(I_e=float(d["i_e"][p]))

@@ -1116,6 +1116,8 @@ class Network:
                 a = math.exp(-dt / nrn.tau_m)
                 pop_par[p.index, :6] = (a, 1.0 / -math.expm1(-dt / nrn.tau_m), nrn.tau_m, nrn.tau_ref,
                                         nrn.v_th, nrn.v_reset)
+                if getattr(p, "_grid_refractory", False):  # internal: NEST's refractory rule (tests)
+                    pop_par[p.index, 6:8] = (1.0, round(nrn.tau_ref / dt))
             elif isinstance(nrn, HH):
                 pop_par[p.index, :8] = (nrn.c_m, nrn.g_na, nrn.g_k, nrn.g_l, nrn.e_na, nrn.e_k, nrn.e_l,
                                         nrn.v_spike)

@@ -248,6 +248,13 @@ def _lif_event(b, p, i, i0, off, kglob, tk, dt, a, pop_par, vo, ui, te, src_off,
     ring_idx[b, slot, src_off[p] + ring_cnt[b, slot, p]] = i0 + i
     ring_cnt[b, slot, p] += 1
     rem = dt - ts
+    if pop_par[p, 6] > 0.0:
+        # grid refractory period (NEST's iaf_psc_exp): v held at v_reset for
+        # pop_par[p, 7] whole steps after this one, free from the start of the
+        # next (the margin keeps that start on the free side of the tests)
+        te[i] = (kglob + 1 + pop_par[p, 7]) * dt + 0.5e-9 * dt
+        vo[i] = v_reset
+        return
     te[i] = tk + ts + tau_ref
     if tau_ref >= rem:
         vo[i] = v_reset
