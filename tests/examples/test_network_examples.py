@@ -62,3 +62,6 @@ def test_song_stdp_example_splits_the_weights_towards_the_bounds(tmp_path):
     low, high = (float(x.split("%")[0]) / 100 for x in line.split(": ")[1].split(", ")[:2])
     # uniform initial weights put 10 % of them below 0.1 w_max and 10 % above 0.9 w_max (+-1 %)
     assert low > 0.11 and high > 0.11 and low + high > 0.25
+    rates = next(s for s in out.splitlines() if s.startswith("output rate:"))
+    first, last = (float(part.split(" s ")[1].split(" Hz")[0]) for part in rates.split(", "))
+    assert last < 0.8 * first  # the competition regulates the output rate down
