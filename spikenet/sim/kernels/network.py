@@ -223,6 +223,9 @@ def _lif_event(b, p, i, i0, off, kglob, tk, dt, a, pop_par, vo, ui, te, src_off,
         # refractory period ends inside the step: integrate the rest from v_reset
         vs = v_reset
         v1 = v_reset - (jeff - v_reset) * math.expm1(-(dt - start) / tau_m)
+        if start > tau_ref - 1e-9 * dt:  # it spiked at tk on a voltage jump: one spike per step
+            vo[i] = v1 if v1 < v_th else v_th
+            return
     else:
         start = 0.0
         v1 = vo[i]
@@ -275,6 +278,10 @@ def _lif_jumps(lane, p, lo, hi, kglob, tk, dt, off, pop_par, vb, teb, x, src_off
     v_th = pop_par[p, 4]
     v_reset = pop_par[p, 5]
     t_acc = tk - 1e-9 * dt  # refractory periods ending after this ignore the jump
+    # The refractory period of a jump spike lasts at least 2e-9 dt, so that the
+    # LIF pass sees it end inside the step and holds a second crossing at v_th
+    # (at most one spike per step).
+    tau_j = tau_ref if tau_ref > 2e-9 * dt else 2e-9 * dt
     base = src_off[p]
     for i in range(lo, hi):
         w = x[i]
@@ -301,7 +308,7 @@ def _lif_jumps(lane, p, lo, hi, kglob, tk, dt, off, pop_par, vb, teb, x, src_off
             pos -= 1
         ring_idx[lane, prev, pos] = i
         ring_cnt[lane, prev, p] += 1
-        teb[off + i] = tk + tau_ref
+        teb[off + i] = tk + tau_j
         vb[off + i] = v_reset
 
 
