@@ -249,7 +249,10 @@ def simulate(neuron, J, T, dt=1e-4, record=("spikes",), init=None, seed=None, pr
     :math:`v(t+\Delta) = J + (v(t) - J)e^{-\Delta/\tau_m}`; a threshold
     crossing is located at :math:`\tau_m\ln\frac{J - v}{J - v_{th}}` into the
     step, the refractory period runs from the spike in continuous time, and a
-    neuron leaving it mid-step integrates the rest of the step. With ``J``
+    neuron leaving it mid-step integrates the rest of the step. A neuron
+    spikes at most once per step (every model, as in ``Network``): with
+    ``tau_ref < dt``, a second crossing in the step of a spike is held at
+    ``v_th`` until the next step, whose start is then the spike. With ``J``
     constant in time and no voltage recorded, the same formulas run from spike
     to spike without the step grid (cost per spike, not per step); the spikes
     agree with the stepped run to round-off, and keep their step indices.

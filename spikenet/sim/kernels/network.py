@@ -399,7 +399,7 @@ def _run_copy(b, t, n_parts, part_lo, part_hi, sync, k0, n_chunk, kstart, dt, v,
     n_mine = 0  # neurons of this part: the most spikes it can add in one step
     for p in range(n_pops):
         n_mine += part_hi[t, p] - part_lo[t, p]
-    if with_delta is not None:  # else pruned: a neuron may spike on a jump and again within the step
+    if with_delta is not None:  # else pruned: a margin over one spike per neuron (jump or crossing)
         n_mine *= 2
     k = kstart[lane]
     flag = flags[lane]  # event flags of one LIF block
