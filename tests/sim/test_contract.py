@@ -57,7 +57,7 @@ MODELS = {
     "LIF, refractory period below one step": Model(lambda: LIF(tau_m=2e-3, tau_ref=3e-5),
                                                    RNG.uniform(1.1, 60.0, 40), 1e-4, 0.05, 0.05, 0.02,
                                                    0.002, 6.0, 1e-6),
-    "HH": Model(HH, RNG.uniform(0.0, 20.0, 12), 1e-5, 0.05, 2.0, 0.02, 0.002, 0.0, 1e-5),
+    "HH": Model(HH, RNG.uniform(0.0, 20.0, 12), 1e-5, 0.05, 2.0, 0.02, 2e-4, 0.0, 1e-5),
     "Izhikevich": Model(Izhikevich, RNG.uniform(3.0, 15.0, 12), 1e-4, 0.3, 2.0, 0.05, 0.002, 0.0, 1e-5),
     "Izhikevich, fast spiking": Model(lambda: Izhikevich(a=0.1, d=2.0), RNG.uniform(3.0, 15.0, 12), 1e-4, 0.3,
                                       2.0, 0.05, 0.002, 0.0, 1e-5),
