@@ -46,21 +46,25 @@ class Model(NamedTuple):
     charge: float  # a PSCFilter weight (drive units x s)
     g: float  # a Conductance weight (conductance x s)
     e_rev: float  # excitatory reversal potential (voltage units)
-    t32: float  # float32 spike times within this of float64 (s)
+    # float32 spike times within this of float64 (s), in the feed-forward
+    # network of the float32 test over 0.1 s. Measured largest differences:
+    # LIF 0.9 us (Delta, tau_ref = 5 steps; 0.2 us with PSC or conductance
+    # synapses), HH 1.2 us, Izhikevich 4.2 us, AdEx 1.8 us, PerfectIF 0.1 us.
+    t32: float
 
 
 RNG = np.random.default_rng(0)
 MODELS = {
-    "LIF": Model(LIF, RNG.uniform(0.8, 4.0, 40), 1e-4, 0.3, 0.05, 0.02, 0.002, 6.0, 1e-6),
+    "LIF": Model(LIF, RNG.uniform(0.8, 4.0, 40), 1e-4, 0.3, 0.05, 0.02, 0.002, 6.0, 3e-6),
     "LIF, refractory period of 5 steps": Model(lambda: LIF(tau_ref=5e-4), RNG.uniform(1.1, 6.0, 40), 1e-4,
-                                               0.3, 0.05, 0.02, 0.002, 6.0, 1e-6),
+                                               0.3, 0.05, 0.02, 0.002, 6.0, 3e-6),
     "LIF, refractory period below one step": Model(lambda: LIF(tau_m=2e-3, tau_ref=3e-5),
                                                    RNG.uniform(1.1, 60.0, 40), 1e-4, 0.05, 0.05, 0.02,
-                                                   0.002, 6.0, 1e-6),
+                                                   0.002, 6.0, 3e-6),
     "HH": Model(HH, RNG.uniform(0.0, 20.0, 12), 1e-5, 0.05, 2.0, 0.02, 2e-4, 0.0, 1e-5),
-    "Izhikevich": Model(Izhikevich, RNG.uniform(3.0, 15.0, 12), 1e-4, 0.3, 2.0, 0.05, 0.002, 0.0, 1e-5),
+    "Izhikevich": Model(Izhikevich, RNG.uniform(3.0, 15.0, 12), 1e-4, 0.3, 2.0, 0.05, 0.002, 0.0, 2e-5),
     "Izhikevich, fast spiking": Model(lambda: Izhikevich(a=0.1, d=2.0), RNG.uniform(3.0, 15.0, 12), 1e-4, 0.3,
-                                      2.0, 0.05, 0.002, 0.0, 1e-5),
+                                      2.0, 0.05, 0.002, 0.0, 2e-5),
     "AdEx": Model(AdEx, RNG.uniform(600.0, 1500.0, 12), 1e-4, 0.3, 2.0, 5.0, 0.05, 0.0, 1e-5),
     "PerfectIF (defined outside spikenet)": Model(PerfectIF, RNG.uniform(5.0, 40.0, 12), 1e-4, 0.3, 0.1, 0.05,
                                                   0.002, 5.0, 1e-5),
