@@ -101,8 +101,8 @@ PAIRS = [pair for pair, ok in ACCEPT.items() if ok]
 REFUSED = [pair for pair, ok in ACCEPT.items() if not ok]
 # Each model class, feature set, float type and thread split is a kernel of
 # its own (5-20 s of compile on an empty cache): the default run keeps one
-# pair (and the rule tests below, which cover every LIF synapse pass); the
-# slow run checks every pair.
+# pair in float64 on one thread (and the rule tests below, which cover every
+# LIF synapse pass); the slow run checks every pair, float32 and threads.
 FAST = {("LIF", "PSCFilter(n=0)")}
 SLOW = {"AdEx", "PerfectIF (defined outside spikenet)/stepped"}
 
@@ -209,7 +209,7 @@ def test_two_runs_in_a_row_equal_one_run_bit_for_bit(mname, sname):
     np.testing.assert_array_equal(i_ab[order], i_all)
 
 
-@pytest.mark.parametrize(("mname", "sname"), _pairs())
+@pytest.mark.parametrize(("mname", "sname"), _pairs(fast=set()))
 def test_two_threads_give_the_spikes_of_one_thread_bit_for_bit(mname, sname):
     T = min(MODELS[mname].T, 0.1)
     one = _events(_synaptic_network(mname, sname, threads=1, T=T)[0].run(T))
@@ -219,7 +219,7 @@ def test_two_threads_give_the_spikes_of_one_thread_bit_for_bit(mname, sname):
     np.testing.assert_array_equal(two[1], one[1])
 
 
-@pytest.mark.parametrize(("mname", "sname"), _pairs())
+@pytest.mark.parametrize(("mname", "sname"), _pairs(fast=set()))
 def test_float32_gives_the_spike_counts_and_times_of_float64_within_the_stated_tolerance(mname, sname):
     # Feed-forward (no recurrence, which would amplify round-off into other
     # spike trains): the same counts, times within MODELS[...].t32.
