@@ -251,7 +251,10 @@ def simulate(neuron, J, T, dt=1e-4, record=("spikes",), init=None, seed=None, pr
     :math:`v(t+\Delta) = J + (v(t) - J)e^{-\Delta/\tau_m}`; a threshold
     crossing is located at :math:`\tau_m\ln\frac{J - v}{J - v_{th}}` into the
     step, the refractory period runs from the spike in continuous time, and a
-    neuron leaving it mid-step integrates the rest of the step. With ``J``
+    neuron leaving it mid-step integrates the rest of the step. A neuron
+    spikes at most once per step (every model, as in ``Network``): with
+    ``tau_ref < dt``, a second crossing in the step of a spike is held at
+    ``v_th`` until the next step, whose start is then the spike. With ``J``
     constant in time and no voltage recorded, the same formulas run from spike
     to spike without the step grid (cost per spike, not per step); the spikes
     agree with the stepped run to round-off, and keep their step indices.
@@ -287,7 +290,9 @@ def simulate(neuron, J, T, dt=1e-4, record=("spikes",), init=None, seed=None, pr
     noise = positive_float("noise", noise, allow_zero=True)
     if noise > 0 and model is not LIF:
         raise ValueError(f"noise: white noise is available for LIF neurons in simulate, not {model.__name__}")
-    noise_rngs = rng.spawn(2) if noise > 0 else None  # normals and uniforms: independent of the chunking
+    # normals and uniforms (and a second pair for the rest of a step after a
+    # spike, when tau_ref < dt): independent of the chunking
+    noise_rngs = rng.spawn(4) if noise > 0 else None
     names = _check_record(record, model)
     if model is LIF and dt > neuron.tau_m:
         raise ValueError(f"dt ({dt} s) must not exceed the LIF's tau_m ({neuron.tau_m} s)")
@@ -352,7 +357,8 @@ def simulate(neuron, J, T, dt=1e-4, record=("spikes",), init=None, seed=None, pr
                 cap = _spike_capacity(neuron, drive, a, b, dt)
                 if noise > 0:  # at most one spike per refractory period or step
                     cap = int((b - a) * dt / max(neuron.tau_ref, dt)) + 3
-                fits = N * cap * 16 <= _SPIKE_BUFFER_BYTES and (noise == 0 or N * L_here * 16 <= _NOISE_BYTES)
+                noise_bytes = N * L_here * (32 if neuron.tau_ref < dt else 16) if noise > 0 else 0
+                fits = N * cap * 16 <= _SPIKE_BUFFER_BYTES and noise_bytes <= _NOISE_BYTES
                 if fits or L_here == 1:
                     break
                 L_here = max(1, L_here // 2)
@@ -365,6 +371,11 @@ def simulate(neuron, J, T, dt=1e-4, record=("spikes",), init=None, seed=None, pr
             if noise > 0:  # drawn once per chunk: a re-run of the chunk sees the same numbers
                 xi = noise_rngs[0].standard_normal((b - a, N))
                 uni = noise_rngs[1].random((b - a, N))
+                if neuron.tau_ref < dt:
+                    xi2 = noise_rngs[2].standard_normal((b - a, N))
+                    uni2 = noise_rngs[3].random((b - a, N))
+                else:
+                    xi2 = uni2 = np.empty((0, 0))
             saved = {k: s.copy() for k, s in state.items()}
             while True:  # re-run the chunk if a neuron overflowed its buffer
                 if buf_t.size < N * cap:
@@ -383,7 +394,7 @@ def simulate(neuron, J, T, dt=1e-4, record=("spikes",), init=None, seed=None, pr
                     rec_v = chunk_recs.get("v", np.empty((b - a, 0), dtype=dtype))
                     lif_noise_run(state["v"], state["r"], np.asarray(J2d, dtype=np.float64), stride, a, dt,
                                   neuron.tau_m, neuron.tau_ref, neuron.v_th, neuron.v_reset, noise, xi, uni,
-                                  spk_t, spk_k, cnt, rec_v)
+                                  xi2, uni2, spk_t, spk_k, cnt, rec_v)
                 else:
                     _run_chunk(model, neuron, state, J2d, stride, a, dt, spk_t, spk_k, cnt, chunk_recs,
                                b - a, dtype, lif_run, hh_run)
@@ -487,9 +498,8 @@ def _spike_capacity(neuron, drive, a, b, dt):
         if j_max <= neuron.v_th:
             return 2
         isi = neuron.tau_ref + neuron.tau_m * math.log((j_max - neuron.v_reset) / (j_max - neuron.v_th))
-        if isi < dt * 1e-6:
-            raise ValueError(f"J (max {j_max:g}) is too large: the LIF would fire more than a million "
-                             "spikes per step")
+        if isi < dt:  # at most one spike per step
+            return (b - a) + 3
         return int(duration / isi) + 3
     if isinstance(neuron, NeuronModel):
         return int(duration * neuron.rate_guess) + 2

@@ -1,11 +1,13 @@
 """LIF simulation: exact integration, spike placement and refractoriness vs closed forms."""
 
 import importlib
+import math
 
 import numpy as np
 import pytest
 
 from spikenet.sim import LIF, simulate
+from tests.sim.step_rule import lif_one_per_step_times
 from tests.sim.tolerances import (
     LIF_COUNT_RATE_RTOL,
     LIF_EXACT_ATOL,
@@ -81,15 +83,17 @@ def test_lif_spike_times_equal_closed_form(dt, dtype, lif_path):
         np.testing.assert_allclose(times, expected, rtol=0, atol=LIF_SPIKE_ATOL[np.dtype(dtype).name])
 
 
-def test_lif_several_spikes_within_one_step(lif_path):
-    # tau_ref < dt and a strong drive: ISI = 0.1 ms + 1 ms ln(20/19) = 0.151 ms,
-    # so ~6.6 spikes per 1 ms step, each placed exactly.
+def test_lif_spikes_at_most_once_per_step_when_its_interval_is_below_dt(lif_path):
+    # tau_ref < dt and a strong drive: ISI = 0.1 ms + 1 ms ln(20/19) = 0.151 ms
+    # (~6.6 crossings per 1 ms step when free). One spike per step: the first
+    # at its exact crossing time, each later one held at v_th to the start of
+    # the next step (the recurrence of tests/sim/step_rule.py).
     lif = LIF(tau_m=1e-3, tau_ref=1e-4)
     res = simulate(lif, 20.0, T=0.05, dt=1e-3)
-    expected = closed_form_spike_times(lif, 20.0, 0.05)
-    expected = expected[expected < 0.05]
+    expected = lif_one_per_step_times(lif, 20.0, 1e-3, 0.05)
+    assert len(expected) == 50 and expected[0] == pytest.approx(1e-3 * math.log(20 / 19))
     np.testing.assert_allclose(res.spike_times[0], expected, rtol=0, atol=LIF_EXACT_ATOL)
-    assert res.spike_raster()[:, 0].sum() == 50  # every step has spikes, each step marked once
+    assert res.spike_raster()[:, 0].sum() == 50  # every step has one spike
 
 
 def test_lif_step_input_first_spike_time():

@@ -290,6 +290,9 @@ def _lif_event(
         v1 = _v_interval(
             v_reset, start, dt, jc, tau_m, p, i, n, stb, grp_post, grp_nst, grp_off, kind, erev, tau, rx, rw
         )
+        if start > tau_ref - 1e-9 * dt:  # it spiked at tk on a voltage jump: one spike per step
+            vb[off + i] = v1 if v1 < v_th else v_th
+            return
     else:
         start = 0.0
         vs = v0

@@ -282,6 +282,14 @@ def hh_noise_off(inp, b, lo, hi, off, jconst):  # pragma: no cover - compiled
 
 
 @njit(**_HELPER)
+def _crossed(key, c, v0, v1, v_th, d2, h):  # pragma: no cover - compiled
+    """Whether a noisy LIF path from ``v0`` to ``v1`` over ``h`` seconds reached ``v_th`` (bridge test)."""
+    if v1 >= v_th or v0 >= v_th:
+        return True
+    return uniform(key, c) < math.exp(-2.0 * (v_th - v0) * (v_th - v1) / (d2 * h))
+
+
+@njit(**_HELPER)
 def lif_noise_block(inp, b, lane, p, i0, kg, tk, dt, off, pop_par, vo, u, te, src_off, ring_idx, ring_cnt,
                     slot, spk_step, spk_idx, spk_off, spk_cnt):  # pragma: no cover - compiled
     """Exact Ornstein-Uhlenbeck step of the noisy LIF neurons of one block, spikes included.
@@ -325,9 +333,14 @@ def lif_noise_block(inp, b, lane, p, i0, kg, tk, dt, off, pop_par, vo, u, te, sr
             t0 = 0.0
             v0 = vo[i]
             v1 = a * v0 + u[i] + s_full * xi
+        if t > t_free and t - tk > tau_ref - 1e-9 * dt:
+            # it spiked at tk on a voltage jump: one spike per step, a crossing
+            # in the rest of the step is held at v_th
+            vo[i] = v_th if _crossed(key, c + np.uint64(2), v0, v1, v_th, d2, h) else v1
+            continue
         spiked = False
         ts = 0.0
-        if v1 >= v_th:
+        if v1 >= v_th or v0 >= v_th:
             spiked = True
             ts = t0 if v0 >= v_th else t0 + h * (v_th - v0) / (v1 - v0)
         elif v0 < v_th and uniform(key, c + np.uint64(2)) < math.exp(-2.0 * (v_th - v0) * (v_th - v1)
@@ -346,3 +359,11 @@ def lif_noise_block(inp, b, lane, p, i0, kg, tk, dt, off, pop_par, vo, u, te, sr
         ring_cnt[lane, slot, p] += 1
         te[i] = tk + ts + tau_ref
         vo[i] = v_reset
+        rest = dt - ts
+        if tau_ref < rest:  # free again before the step ends: integrate the rest (fresh numbers)
+            h2 = rest - tau_ref
+            jeff = u[i] * inv_1ma
+            w1 = jeff + (v_reset - jeff) * math.exp(-h2 / tau_m) + sigma * math.sqrt(
+                0.5 * -math.expm1(-2.0 * h2 / tau_m)) * normal(key, c + np.uint64(3))
+            # a second crossing waits for the next step, held at v_th
+            vo[i] = v_th if _crossed(key, c + np.uint64(5), v_reset, w1, v_th, d2, h2) else w1

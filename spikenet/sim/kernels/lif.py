@@ -12,8 +12,10 @@ If ``v`` would reach ``v_th`` within the step, the crossing time is solved in
 closed form, ``s* = tau_m ln((J - v) / (J - v_th))``, the spike is stamped at
 that time, and the refractory period runs from it in continuous time. A
 neuron whose refractory period ends inside a step integrates the remainder of
-that step, and several spike/refractory cycles may happen inside one step
-(when ``tau_ref < dt``).
+that step. A neuron spikes at most once per step: when ``tau_ref < dt`` and
+the rest of the step of a spike would reach ``v_th`` again, ``v`` is held at
+``v_th`` until the next step and spikes at its start if the drive is still
+above threshold (the rule of every engine path, see ``docs/developer.md``).
 
 Layout: neurons are processed in blocks of ``BLOCK`` in parallel (``prange``).
 For each block the time loop runs inside, with the block's state in small
@@ -99,22 +101,35 @@ def lif_event_step(v, r, J, span, n_span, dt, tau_m, tau_ref, v_th, v_reset, t_s
         if v_end < v_th:
             return v_end, 0.0
     cap = spk_t.shape[1]
-    for _ in range(1 << 30):  # spike/refractory cycles within this step
+    q_last = -1  # step (in the span) of the last spike of this call
+    for _ in range(1 << 30):  # spike/refractory cycles within the span
         if v > v_th or (v == v_th and v_th < J):
-            s = 0.0  # at or above threshold already (initial state): spike now
+            s = 0.0  # at or above threshold already (initial or held state): spike now
         elif v_th < J:
             s = tau_m * math.log((J - v) / (J - v_th))
             if s >= left:
                 break
         else:
             break
+        o = span - left + s  # seconds into the span
+        q = int(o / dt)
+        q = q if q < n_span else n_span - 1
+        if q <= q_last:
+            # At most one spike per step: a second crossing in the step of the
+            # last spike (tau_ref < dt) is held at v_th until the next step,
+            # whose start is the spike (the drive J > v_th is constant).
+            q = q_last + 1
+            if q >= n_span:
+                return v_th, 0.0
+            o = q * dt
+            left = span - o
+            s = 0.0
         c = cnt[i]
         if c < cap:
-            o = span - left + s  # seconds into the span
-            q = int(o / dt)
             spk_t[i, c] = t_step + o
-            spk_k[i, c] = k + (q if q < n_span else n_span - 1)
+            spk_k[i, c] = k + q
         cnt[i] = c + 1
+        q_last = q
         left -= s
         v = v_reset
         if tau_ref >= left:

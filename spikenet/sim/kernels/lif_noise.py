@@ -22,7 +22,12 @@ probability is of order ``h / tau_m``. A spike found at the end of the span is
 placed by linear interpolation; one found by the bridge test at the middle
 of the span. The refractory period runs from the spike time; a neuron whose
 refractory period ends inside a step integrates the rest of the step (same
-formula over the shorter span).
+formula over the shorter span). At most one spike per step, as in every
+engine path: when ``tau_ref < dt`` and the rest of the step of a spike would
+cross ``v_th`` again (at its end or by the bridge test, with a second normal
+and uniform number), ``v`` is held at ``v_th`` and the neuron spikes at the
+start of the next step; a neuron that starts a step at or above ``v_th``
+spikes at once.
 
 The normal and uniform numbers are drawn by the caller (from the run's seed,
 chunk by chunk, so that the results do not depend on how the run is cut).
@@ -36,8 +41,8 @@ from numba import njit, prange
 
 
 @njit(cache=True, parallel=True, error_model="numpy")
-def lif_noise_run(v, r, J, j_stride, k0, dt, tau_m, tau_ref, v_th, v_reset, sigma, xi, uni, spk_t, spk_k,
-                  cnt, rec_v):  # pragma: no cover - compiled
+def lif_noise_run(v, r, J, j_stride, k0, dt, tau_m, tau_ref, v_th, v_reset, sigma, xi, uni, xi2, uni2, spk_t,
+                  spk_k, cnt, rec_v):  # pragma: no cover - compiled
     """Advance ``N`` noisy LIF neurons by ``xi.shape[0]`` steps in place.
 
     Parameters
@@ -52,6 +57,9 @@ def lif_noise_run(v, r, J, j_stride, k0, dt, tau_m, tau_ref, v_th, v_reset, sigm
         Step and model (seconds; threshold units).
     xi, uni : ndarray (steps, N) float64
         Standard normal and uniform [0, 1) numbers, one each per neuron and step.
+    xi2, uni2 : ndarray (steps, N) float64, or (0, 0) when ``tau_ref >= dt``
+        The same for the rest of the step of a spike, once the refractory
+        period has ended (only possible when ``tau_ref < dt``).
     spk_t, spk_k, cnt : ndarray
         Spike buffers (N, cap) and counts (N,): counted past ``cap`` but not
         written (the caller runs the chunk again with larger buffers).
@@ -90,7 +98,7 @@ def lif_noise_run(v, r, J, j_stride, k0, dt, tau_m, tau_ref, v_th, v_reset, sigm
                 t0 = 0.0
             spiked = False
             ts = 0.0
-            if v1 >= v_th:
+            if v1 >= v_th or v0 >= v_th:
                 spiked = True
                 ts = t0 if v0 >= v_th else t0 + h * (v_th - v0) / (v1 - v0)
             elif v0 < v_th and uni[k, i] < math.exp(-2.0 * (v_th - v0) * (v_th - v1) / (d2 * h)):
@@ -105,6 +113,13 @@ def lif_noise_run(v, r, J, j_stride, k0, dt, tau_m, tau_ref, v_th, v_reset, sigm
                 vi = v_reset
                 rest = dt - ts
                 ri = tau_ref - rest if tau_ref > rest else 0.0
+                if tau_ref < rest:  # free again before the step ends: integrate the rest
+                    h2 = rest - tau_ref
+                    w1 = jk + (v_reset - jk) * math.exp(-h2 / tau_m) + sigma * math.sqrt(
+                        0.5 * -math.expm1(-2.0 * h2 / tau_m)) * xi2[k, i]
+                    crossed = w1 >= v_th or (v_reset < v_th and uni2[k, i] < math.exp(
+                        -2.0 * (v_th - v_reset) * (v_th - w1) / (d2 * h2)))
+                    vi = v_th if crossed else w1  # a second crossing waits for the next step
             else:
                 vi = v1
         v[i] = vi

@@ -226,6 +226,9 @@ def _lif_event(b, p, i, i0, off, kglob, tk, dt, a, pop_par, vo, ui, te, src_off,
         # refractory period ends inside the step: integrate the rest from v_reset
         vs = v_reset
         v1 = v_reset - (jeff - v_reset) * math.expm1(-(dt - start) / tau_m)
+        if start > tau_ref - 1e-9 * dt:  # it spiked at tk on a voltage jump: one spike per step
+            vo[i] = v1 if v1 < v_th else v_th
+            return
     else:
         start = 0.0
         v1 = vo[i]
@@ -285,6 +288,10 @@ def _lif_jumps(lane, p, lo, hi, kglob, tk, dt, off, pop_par, vb, teb, x, src_off
     v_th = pop_par[p, 4]
     v_reset = pop_par[p, 5]
     t_acc = tk - 1e-9 * dt  # refractory periods ending after this ignore the jump
+    # The refractory period of a jump spike lasts at least 2e-9 dt, so that the
+    # LIF pass sees it end inside the step and holds a second crossing at v_th
+    # (at most one spike per step).
+    tau_j = tau_ref if tau_ref > 2e-9 * dt else 2e-9 * dt
     base = src_off[p]
     for i in range(lo, hi):
         w = x[i]
@@ -311,7 +318,7 @@ def _lif_jumps(lane, p, lo, hi, kglob, tk, dt, off, pop_par, vb, teb, x, src_off
             pos -= 1
         ring_idx[lane, prev, pos] = i
         ring_cnt[lane, prev, p] += 1
-        teb[off + i] = tk + tau_ref
+        teb[off + i] = tk + tau_j
         vb[off + i] = v_reset
 
 
@@ -405,7 +412,7 @@ def _run_copy(b, t, n_parts, part_lo, part_hi, sync, k0, n_chunk, kstart, dt, v,
     n_mine = 0  # neurons of this part: the most spikes it can add in one step
     for p in range(n_pops):
         n_mine += part_hi[t, p] - part_lo[t, p]
-    if with_delta is not None:  # else pruned: a neuron may spike on a jump and again within the step
+    if with_delta is not None:  # else pruned: a margin over one spike per neuron (jump or crossing)
         n_mine *= 2
     k = kstart[lane]
     flag = flags[lane]  # event flags of one LIF block
