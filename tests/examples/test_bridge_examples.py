@@ -37,6 +37,7 @@ def test_lif_tuning_example_shows_simulation_on_the_analytic_curve(tmp_path, cap
     assert len(errors) == 2 and max(errors) < 0.005
 
 
+@pytest.mark.slow  # for time: the model itself is tested in tests/sim or tests/rate
 def test_hh_fi_example_finds_the_onset_and_fits_an_lif_curve(tmp_path, capsys):
     stdout = run_example("hh_fi_curve.py", tmp_path, capsys)
     assert (tmp_path / "hh_fi_curve.png").stat().st_size > 10_000
@@ -45,6 +46,7 @@ def test_hh_fi_example_finds_the_onset_and_fits_an_lif_curve(tmp_path, capsys):
     assert "LIF fit: gain" in stdout and "rmse" in stdout
 
 
+@pytest.mark.slow  # for time: the model itself is tested in tests/sim or tests/rate
 def test_digits_example_keeps_accuracy_and_writes_both_figures(tmp_path, capsys):
     stdout = run_example("digits_to_spiking.py", tmp_path, capsys)
     for figure in ("digits_to_spiking_hidden_raster.png", "digits_to_spiking_accuracy_vs_T.png"):

@@ -10,7 +10,8 @@ from tests.examples._runner import run_examples
     [
         ("psc_filters.py", ["psc_filters_kernels.png", "psc_filters_filtered_train.png"]),
         ("cuba_network.py", ["cuba_network_raster.png"]),
-        ("coba_network.py", ["coba_network_raster.png", "coba_network_stats.png"]),
+        pytest.param("coba_network.py", ["coba_network_raster.png", "coba_network_stats.png"],
+                     marks=pytest.mark.slow),  # COBA itself: tests/sim/test_coba.py
     ],
 )
 def test_example_runs_and_saves_figures(script, figures, tmp_path):
@@ -19,6 +20,7 @@ def test_example_runs_and_saves_figures(script, figures, tmp_path):
         assert (tmp_path / name).stat().st_size > 10_000
 
 
+@pytest.mark.slow  # for time: the model itself is tested in tests/sim or tests/rate
 def test_brunel_phase_diagram_example_sweeps_on_a_cluster_and_separates_the_regimes(tmp_path):
     out = run_examples(["brunel_phase_diagram.py"], tmp_path, timeout=300)
     assert (tmp_path / "brunel_phase_diagram.png").stat().st_size > 10_000
@@ -44,6 +46,7 @@ def test_brunel_regimes_example_shows_the_four_regimes_signatures(tmp_path):
     assert stats["SI-fast"]["peak"] > 100 > 60 > stats["SI-slow"]["peak"]  # fast vs slow population rhythm
 
 
+@pytest.mark.slow  # for time: the model itself is tested in tests/sim or tests/rate
 def test_izhikevich_network_example_fires_at_low_rates_with_a_population_rhythm(tmp_path):
     out = run_examples(["izhikevich_network.py"], tmp_path, timeout=300)
     assert (tmp_path / "izhikevich_network.png").stat().st_size > 10_000

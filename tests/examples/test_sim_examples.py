@@ -1,5 +1,7 @@
 """Run the simulation examples with --quick in a subprocess and check their output."""
 
+import pytest
+
 from tests.examples._runner import run_examples
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -70,6 +72,7 @@ def test_adex_patterns_example_shows_the_naud_patterns(tmp_path):
     assert p["initial burst"][1] < 5.0 < p["initial burst"][2]
 
 
+@pytest.mark.slow  # for time: the model itself is tested in tests/sim or tests/rate
 def test_stochastic_inputs_example_matches_campbell_and_siegert(tmp_path):
     stdout = run_example("stochastic_inputs.py", tmp_path)
     assert (tmp_path / "stochastic_inputs.png").read_bytes()[:8] == PNG_MAGIC

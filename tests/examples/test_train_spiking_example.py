@@ -10,11 +10,14 @@ in spikenet.sim.
 
 import re
 
+import pytest
+
 from tests.examples._runner import run_examples
 
 QUICK_ACCURACY_BAR = 90.0  # % after 4 epochs (94 % observed with seed 0)
 
 
+@pytest.mark.slow  # for time: the model itself is tested in tests/sim or tests/rate
 def test_quick_training_learns_digits_and_sim_gives_the_same_spikes(tmp_path):
     out = run_examples(["train_spiking_digits.py"], tmp_path, torch_threads=1)
     acc = float(re.search(r"spiking network: test accuracy ([\d.]+)% at 10 steps", out).group(1))

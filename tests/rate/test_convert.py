@@ -146,6 +146,7 @@ def test_decoded_output_approaches_the_rate_network(one_layer):
     assert errors[3.0, 0.2] < errors[1.0, 0.2]
 
 
+@pytest.mark.slow  # 2 s at two synapse time constants; deeper nets: tests/rate/test_convert_layers.py
 def test_two_hidden_layers_pass_spikes_through_the_synapse():
     # With a slow synapse the filtered spike trains are nearly constant and each
     # layer sees (almost) its mean drive; with a fast one the ripple of the
