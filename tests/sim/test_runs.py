@@ -325,8 +325,11 @@ def test_ctrl_c_stops_network_run_which_then_continues_from_there(default_sigint
 
 
 _CHILD = textwrap.dedent("""
-    import json, sys, time
+    import json, signal, sys, time
     import numpy as np
+    # a process started by a test worker inherits its ignored SIGINT (pytest-xdist
+    # workers ignore it); a user's Python process has the default handler
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     from spikenet.sim import HH, LIF, Network, PSCFilter, simulate
 
     def run(T):
