@@ -22,7 +22,7 @@ from spikenet.sim.results import Result
 _POP = "p"
 
 
-def run_noisy(neuron, drive, state, names, steps, dt, rng, noise, dtype, progress):
+def run_noisy(neuron, drive, state, given, names, steps, dt, rng, noise, dtype, progress):
     """Run ``simulate``'s checked arguments as a one-population network with white noise.
 
     Parameters
@@ -33,6 +33,10 @@ def run_noisy(neuron, drive, state, names, steps, dt, rng, noise, dtype, progres
         The checked drive (shape ``(n,)`` or ``(batch, n)``).
     state : dict of str -> ndarray (N,)
         The checked initial state, flat over ``batch * n`` neurons.
+    given : iterable of str
+        The states the user gave in ``init``: only these go to the network,
+        which fills in the others (HH gates at their steady state, ...) as
+        it does for its own populations, bit for bit.
     names : list of str
         States to record.
     steps : int
@@ -56,7 +60,7 @@ def run_noisy(neuron, drive, state, names, steps, dt, rng, noise, dtype, progres
     shape = drive.shape
     batched = len(shape) == 2
     net = Network(dt=dt, seed=rng, batch=shape[0] if batched else None, dtype=dtype)
-    init = {k: v.reshape(shape) for k, v in state.items()}
+    init = {k: state[k].reshape(shape) for k in given}
     bias = drive.const.reshape(shape) if drive.const is not None else 0.0
     pop = net.add_population(shape[-1], neuron, bias=bias, init=init, name=_POP)
     if drive.fn is not None:

@@ -329,7 +329,8 @@ def simulate(neuron, J, T, dt=1e-4, record=("spikes",), init=None, seed=None, pr
     if noise > 0 and model is not LIF:  # a noise current: the one-population network with add_input(noise=)
         from spikenet.sim._simulate_noise import run_noisy
 
-        return run_noisy(neuron, drive, state, names, steps, dt, rng, noise, dtype, progress)
+        return run_noisy(neuron, drive, state, tuple(init or ()), names, steps, dt, rng, noise, dtype,
+                         progress)
     recs = {name: np.empty((steps, N), dtype=dtype) for name in names}
     j_dtype = dtype if model is LIF else np.float64
     model_run = None

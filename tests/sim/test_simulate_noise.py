@@ -29,12 +29,12 @@ DRIVE = np.linspace(500.0, 900.0, 16)
 SIGMA_FIRE = 60.0  # pA sqrt(s)
 
 
-def _network_twin(neuron, J, T, dt, sigma, seed, record=(), **kw):
+def _network_twin(neuron, J, T, dt, sigma, seed, record=(), init=None, **kw):
     """The one-population network ``simulate(neuron, J, T, noise=sigma, seed=seed)`` stands for."""
     net = Network(dt=dt, seed=seed, **kw)
     const = np.ndim(J) <= (2 if kw.get("batch") else 1)
     n = np.shape(J)[-1]
-    p = net.add_population(n, neuron, bias=J if const else 0.0, name="p")
+    p = net.add_population(n, neuron, bias=J if const else 0.0, name="p", init=init)
     if not const:
         net.add_input(p, current=J)
     net.add_input(p, noise=sigma)
@@ -49,8 +49,9 @@ def _assert_same_trains(a, b):
 
 def test_simulate_with_noise_equals_a_one_population_network_with_noise_bit_for_bit():
     dt, T = 1e-4, 0.3
-    res = simulate(AdEx(), DRIVE, T=T, dt=dt, noise=SIGMA_FIRE, seed=11, record=("v",))
-    net = _network_twin(AdEx(), DRIVE, T, dt, SIGMA_FIRE, 11, record=("v",))
+    init = {"v": np.linspace(-75.0, -55.0, DRIVE.size)}
+    res = simulate(AdEx(), DRIVE, T=T, dt=dt, noise=SIGMA_FIRE, seed=11, record=("v",), init=init)
+    net = _network_twin(AdEx(), DRIVE, T, dt, SIGMA_FIRE, 11, record=("v",), init=init)
     _assert_same_trains(res.spike_times, net.spike_times["p"])
     np.testing.assert_array_equal(res.v, net["p", "v"])
     # a drive given per step goes in as the network's current input
@@ -136,8 +137,10 @@ def test_izhikevich_rate_under_noise_matches_a_fine_step_euler_maruyama_referenc
 def test_batched_noisy_hh_equals_the_batched_network_with_independent_copies(dtype):
     dt, T = 1e-5, 0.05
     J = np.tile(np.linspace(4.0, 9.0, 6), (3, 1))  # (batch, n): the same drive in every copy
-    res = simulate(HH(), J, T=T, dt=dt, noise=2.0, seed=4, batch=True, dtype=dtype, record=("v", "m"))
-    net = _network_twin(HH(), J, T, dt, 2.0, 4, record=("v", "m"), batch=3, dtype=dtype)
+    init = {"v": np.linspace(-70.0, -60.0, 6)}  # the same in every copy; the gates at their steady state
+    res = simulate(HH(), J, T=T, dt=dt, noise=2.0, seed=4, batch=True, dtype=dtype, record=("v", "m"),
+                   init=init)
+    net = _network_twin(HH(), J, T, dt, 2.0, 4, record=("v", "m"), init=init, batch=3, dtype=dtype)
     assert res.v.shape == (5000, 3, 6) and res.v.dtype == dtype
     for b in range(3):
         _assert_same_trains(res.spike_times[b], net.spike_times["p"][b])
