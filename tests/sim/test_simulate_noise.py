@@ -19,7 +19,7 @@ import pytest
 from spikenet.sim import HH, AdEx, Izhikevich, Network, simulate
 from spikenet.sim import network as net_module
 from tests.sim.model_noise_refs import izhikevich_noise_counts
-from tests.sim.test_runs import _runs_with, _same_result
+from tests.sim.test_runs import _RandomChunks, _runs_with, _same_result
 
 # a linear AdEx: no adaptation, the exponential term vanishes (v_t far above)
 LINEAR = AdEx(a=0.0, b=0.0, v_t=500.0, v_peak=600.0)
@@ -84,6 +84,22 @@ def test_cutting_a_noisy_simulate_run_into_chunks_changes_no_bit(monkeypatch):
         return simulate(AdEx(), DRIVE, T=0.15, noise=SIGMA_FIRE, seed=5, record=("v",))
 
     _same_result(*_runs_with(monkeypatch, net_module, run))
+
+
+def test_a_noisy_run_stopped_by_its_input_returns_the_steps_done_as_an_uncut_run_has_them(monkeypatch):
+    def J(t):
+        if t >= 0.05:
+            raise KeyboardInterrupt  # as a Ctrl-C would: the run stops before the chunk of this step
+        return DRIVE
+
+    full = simulate(AdEx(), DRIVE, T=0.1, noise=SIGMA_FIRE, seed=6, record=("v",))
+    monkeypatch.setattr(net_module, "ChunkClock", _RandomChunks)  # chunks of 1-37 steps
+    with pytest.warns(RuntimeWarning, match="simulate was interrupted after .* of 1000 steps"):
+        part = simulate(AdEx(), J, T=0.1, noise=SIGMA_FIRE, seed=6, record=("v",))
+    k = part.steps
+    assert part.interrupted and 463 <= k <= 500 and part.v.shape == (k, DRIVE.size)
+    np.testing.assert_array_equal(part.v, full.v[:k])
+    _assert_same_trains(part.spike_times, [t[t < k * 1e-4 - 1e-12] for t in full.spike_times])
 
 
 def test_noise_has_the_analytic_variance_of_a_linear_neuron_under_a_held_current():
@@ -151,7 +167,6 @@ def test_batched_noisy_hh_equals_the_batched_network_with_independent_copies(dty
     assert not np.array_equal(res.v[:, 1], res.v[:, 2])
 
 
-@pytest.mark.slow  # a kernel with a callable input: ~20 s of compile on an empty cache
 def test_a_callable_drive_with_noise_equals_the_network_with_a_callable_current():
     dt, T = 1e-4, 0.2
 
