@@ -173,9 +173,11 @@ def test_a_callable_drive_with_noise_equals_the_network_with_a_callable_current(
     def J(t):
         return DRIVE * (1.0 + 0.3 * np.sin(50.0 * t))
 
-    res = simulate(AdEx(), J, T=T, dt=dt, noise=SIGMA_FIRE, seed=8)
+    res = simulate(AdEx(), J, T=T, dt=dt, noise=SIGMA_FIRE, seed=8, record=("v",))
     net = Network(dt=dt, seed=8)
     p = net.add_population(DRIVE.size, AdEx(), name="p")
     net.add_input(p, current=J)
     net.add_input(p, noise=SIGMA_FIRE)
-    _assert_same_trains(res.spike_times, net.run(T).spike_times["p"])
+    out = net.run(T, record={"p": "v"})
+    _assert_same_trains(res.spike_times, out.spike_times["p"])
+    np.testing.assert_array_equal(res.v, out["p", "v"])

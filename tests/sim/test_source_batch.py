@@ -25,9 +25,16 @@ def _events(res, b):
 
 
 def _source_net(rate, seed=1, batch=B, n=N):
+    """Source population ``p`` (n) feeding 20 LIF neurons ``post`` (every test: one kernel to compile)."""
     net = Network(dt=DT, seed=seed, batch=batch)
     pop = net.add_population(n, PoissonSource(rate), name="p")
+    post = net.add_population(20, LIF(), name="post")
+    net.connect(pop, post, 0.05, synapse=PSCFilter(0.005))
     return net, pop
+
+
+def _run(net, T):
+    return net.run(T, record={"post": "v"})
 
 
 def test_copy_b_with_per_copy_rates_spikes_where_copy_b_of_a_network_at_its_rates_spikes():
@@ -36,9 +43,9 @@ def test_copy_b_with_per_copy_rates_spikes_where_copy_b_of_a_network_at_its_rate
     net, pop = _source_net(10.0)
     net.set(pop, rate=R)
     assert pop.neuron.rate.shape == (B, N)
-    res = net.run(0.2)
+    res = _run(net, 0.2)
     for b in range(B):
-        ref = _source_net(R[b])[0].run(0.2)  # every copy at copy b's rates
+        ref = _run(_source_net(R[b])[0], 0.2)  # every copy at copy b's rates
         got, want = _events(res, b), _events(ref, b)
         assert want[0].size > 100
         np.testing.assert_array_equal(got[0], want[0])
@@ -50,7 +57,7 @@ def test_one_rate_per_copy_gives_each_copy_the_binomial_counts_of_its_rate():
     n, T = 300, 2.0
     net, pop = _source_net(1.0, seed=3, n=n)
     net.set(pop, rate=rates)  # (B,): one rate per copy
-    res = net.run(T)
+    res = _run(net, T)
     counts = np.array([[len(t) for t in res.spike_times["p"][b]] for b in range(B)])
     for b, r in enumerate(rates):
         p = r * DT
@@ -64,15 +71,15 @@ def test_one_rate_per_copy_gives_each_copy_the_binomial_counts_of_its_rate():
 def test_per_copy_rates_set_between_runs_take_effect_from_the_current_step():
     R = np.array([[50.0], [0.0], [400.0]]) * np.ones((B, N))
     net, pop = _source_net(100.0, seed=5)
-    first = net.run(0.05)
+    first = _run(net, 0.05)
     net.set(pop, rate=R)
-    second = net.run(0.05)
+    second = _run(net, 0.05)
     net.set(pop, rate=100.0)  # back to one rate shared by the copies
-    third = net.run(0.05)
+    third = _run(net, 0.05)
     # the same network with the per-copy rates from the start: the same spikes in the second window
     ref, rpop = _source_net(100.0, seed=5)
     ref.set(rpop, rate=R)
-    whole = ref.run(0.15)
+    whole = _run(ref, 0.15)
     for b in range(B):
         t, i = _events(whole, b)
         win = (t >= 0.05 - 1e-12) & (t < 0.1 - 1e-12)
@@ -86,10 +93,8 @@ def test_per_copy_rates_set_between_runs_take_effect_from_the_current_step():
 
 def test_per_copy_rates_reach_the_synapses_of_their_own_copy():
     net, pop = _source_net(1.0, seed=7, batch=2)
-    post = net.add_population(20, LIF(), name="post")
-    net.connect(pop, post, 0.05, synapse=PSCFilter(0.005))
     net.set(pop, rate=[0.0, 500.0])
-    res = net.run(0.2, record={"post": "v"})
+    res = _run(net, 0.2)
     v = res["post", "v"]
     assert np.all(v[:, 0] == 0.0)  # no input in copy 0: the LIF stays at rest
     assert v[:, 1].max() > 0.5 and res.rates("post")[1].mean() > 1.0
@@ -126,8 +131,9 @@ def test_an_ambiguous_or_unbatched_per_copy_rate_is_refused_naming_rate():
     net3.set(pop3, rate=np.ones((B, N)))
     moved = Network(dt=DT, batch=2)
     moved.add_population(N, pop3.neuron, name="p")
+    moved.add_population(20, LIF(), name="post")
     with pytest.raises(ValueError, match="rate has per-copy rates"):
-        moved.run(0.001)
+        _run(moved, 0.001)
     # the constructor keeps to one rate or one per neuron
     with pytest.raises(ValueError, match="rate"):
         PoissonSource(np.ones((B, N)))
