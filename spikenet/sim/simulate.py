@@ -1,10 +1,13 @@
-"""``simulate``: run a population of unconnected LIF or HH neurons.
+"""``simulate``: run a population of unconnected neurons (LIF, HH or any NeuronModel).
 
 The time loop runs inside Numba kernels (:mod:`spikenet.sim.kernels`),
 called on chunks of steps: chunks of about 0.1 s of wall time (so that
 Ctrl-C stops a run within that time and returns the steps done, see
 :mod:`spikenet.sim._chunks`), and shorter ones where a callable input is
 evaluated, a progress bar is updated, or the spike buffers' memory is bounded.
+With white noise (``noise > 0``), HH and NeuronModel neurons run as the
+one-population network with ``add_input(noise=)``
+(:mod:`spikenet.sim._simulate_noise`); the LIF keeps its own exact noisy kernel.
 """
 
 from __future__ import annotations
