@@ -89,6 +89,12 @@ def test_per_copy_rates_set_between_runs_take_effect_from_the_current_step():
     assert _events(second, 1)[0].size == 0  # copy 1 silent at rate 0
     for res in (first, third):  # the shared rate in every copy
         assert all(_events(res, b)[0].size > 100 for b in range(B))
+    net.set(pop, rate=R)
+    net.reset()  # back to t = 0 with the rates set last: the per-copy run from the start
+    again = _run(net, 0.15)
+    for b in range(B):
+        for x, y in zip(_events(again, b), _events(whole, b), strict=True):
+            np.testing.assert_array_equal(x, y)
 
 
 def test_per_copy_rates_reach_the_synapses_of_their_own_copy():
