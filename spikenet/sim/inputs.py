@@ -213,7 +213,9 @@ def build(net, groups, pop_off, dtype):
     src_kind = np.full(P, SRC_NONE, i64)
     ss_off = np.zeros(P + 1, i64)
     ss_step, ss_idx = [np.zeros(0, i64)], [np.zeros(0, i64)]
-    ps_p = np.zeros(max(N, 1))
+    # spike probabilities per step: one row shared by the batch copies, or one per copy
+    per_copy = any(isinstance(p.neuron, PoissonSource) and np.ndim(p.neuron.rate) == 2 for p in pops)
+    ps_p = np.zeros((B if per_copy else 1, max(N, 1)))
     ps_k0 = np.zeros(P, i64)
     ps_k1 = np.zeros(P, i64)
     n_ss = 0
@@ -229,7 +231,7 @@ def build(net, groups, pop_off, dtype):
         elif isinstance(nrn, PoissonSource):
             src_kind[p.index] = SRC_POISSON
             o = int(pop_off[p.index])
-            ps_p[o:o + p.n] = nrn.probabilities(dt, p.n)
+            ps_p[:, o:o + p.n] = nrn.probabilities(dt, p.n, net.batch)
             ps_k0[p.index] = math.ceil(nrn.start / dt - 1e-9)
             ps_k1[p.index] = _NEVER if nrn.stop is None else math.ceil(nrn.stop / dt - 1e-9)
     ss_off[P] = n_ss
@@ -247,6 +249,44 @@ def build(net, groups, pop_off, dtype):
         ps_p=ps_p, ps_k0=ps_k0, ps_k1=ps_k1, nz_sigma=nz_sigma,
         nz_save=np.zeros((B, N) if hh_noise else (1, 1), dtype=dtype),
     )
+
+
+def _poisson_source(net, nrn, n, values):
+    """The PoissonSource ``nrn`` with ``values`` (rate, start, stop) replaced; per-copy rates allowed."""
+    fields = {"rate": nrn.rate, "start": nrn.start, "stop": nrn.stop, **values}
+    rate = fields.pop("rate")
+    if "rate" in values:
+        rate = _source_rates(net, rate, n)
+    if np.ndim(rate) < 2:
+        return PoissonSource(rate, **fields)
+    checked = PoissonSource(0.0, **fields)  # checks start and stop
+    return PoissonSource._per_copy(rate, checked.start, checked.stop)
+
+
+def _source_rates(net, rate, n):
+    """``Network.set(pop, rate=...)`` of a PoissonSource population of ``n``: scalar, (n,) or (batch, n)."""
+    r = finite_array("rate", rate, ndim=(0, 1, 2))
+    if np.any(r < 0):
+        raise ValueError(f"rate must be >= 0 Hz, got {r.min():g}")
+    if r.ndim == 0:
+        return float(r)
+    B = net.batch
+    if B is None:
+        if r.shape != (n,):
+            raise ValueError(f"rate must be a scalar or have shape ({n},) (one per neuron), got {r.shape}")
+        return r
+    if r.ndim == 1 and r.shape == (n,) and n == B:
+        raise ValueError(f"rate of shape ({n},) is ambiguous with {B} batch copies and {n} neurons: give it "
+                         f"as ({B}, {n}) (np.broadcast_to of a column for one rate per copy, of a row for "
+                         "one per neuron)")
+    if r.ndim == 1 and r.shape == (n,):
+        return r
+    if r.ndim == 1 and r.shape == (B,):
+        return np.array(np.broadcast_to(r[:, None], (B, n)))
+    if r.shape == (B, n):
+        return r
+    raise ValueError(f"rate must be a scalar, ({n},) (one per neuron), ({B},) (one per copy) or ({B}, {n}), "
+                     f"got shape {r.shape}")
 
 
 def check_population(neuron, bias, init):
@@ -267,11 +307,12 @@ def set_source(net, pop, values):
     names = [f.name for f in dataclasses.fields(nrn)]
     for name in values:
         choice("set argument", name, names)
-    new = dataclasses.replace(nrn, **values)
-    if isinstance(new, SpikeSource):
+    if isinstance(nrn, SpikeSource):
+        new = dataclasses.replace(nrn, **values)
         new.steps(net.dt, pop.n)  # checks the number of neurons and one spike per step
     else:
-        new.probabilities(net.dt, pop.n)
+        new = _poisson_source(net, nrn, pop.n, values)
+        new.probabilities(net.dt, pop.n, net.batch)
     pop.neuron = new
     if net._built is not None:
         # rebuild the constants around the current state (as for a changed parameter)

@@ -1004,6 +1004,10 @@ class Network:
               state (the one :meth:`reset` returns to); afterwards it sets the
               current state only.
 
+            For a spike-source population: ``times`` (``SpikeSource``), or
+            ``rate``, ``start``, ``stop`` (``PoissonSource``); with ``batch=B``
+            the rate may differ between copies: (B,) (one per copy) or (B, n).
+
             The next :meth:`run` continues from the current time with the new
             values; the synaptic input in flight is kept.
 

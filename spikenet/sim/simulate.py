@@ -1,10 +1,13 @@
-"""``simulate``: run a population of unconnected LIF or HH neurons.
+"""``simulate``: run a population of unconnected neurons (LIF, HH or any NeuronModel).
 
 The time loop runs inside Numba kernels (:mod:`spikenet.sim.kernels`),
 called on chunks of steps: chunks of about 0.1 s of wall time (so that
 Ctrl-C stops a run within that time and returns the steps done, see
 :mod:`spikenet.sim._chunks`), and shorter ones where a callable input is
 evaluated, a progress bar is updated, or the spike buffers' memory is bounded.
+With white noise (``noise > 0``), HH and NeuronModel neurons run as the
+one-population network with ``add_input(noise=)``
+(:mod:`spikenet.sim._simulate_noise`); the LIF keeps its own exact noisy kernel.
 """
 
 from __future__ import annotations
@@ -188,10 +191,12 @@ def simulate(neuron, J, T, dt=1e-4, record=("spikes",), init=None, seed=None, pr
 
     Parameters
     ----------
-    neuron : LIF or HH
-        The neuron model (parameters only).
+    neuron : LIF, HH or NeuronModel
+        The neuron model (parameters only): ``LIF``, ``HH``, ``Izhikevich``,
+        ``AdEx`` or another model on the NeuronModel interface.
     J : float, array_like or callable
-        Input drive: dimensionless for LIF, uA/cm^2 for HH. A scalar (one
+        Input drive: dimensionless for LIF, uA/cm^2 for HH, the model's drive
+        units otherwise (pA for AdEx). A scalar (one
         neuron), an array ``(n,)`` held constant, an array ``(steps, n)`` whose
         row ``k`` is held over step ``k``, or a callable ``t -> (n,)`` (``t`` in
         seconds) evaluated at ``t = k * dt`` for step ``k``. With
@@ -216,9 +221,9 @@ def simulate(neuron, J, T, dt=1e-4, record=("spikes",), init=None, seed=None, pr
         gate at its steady state for the initial voltage.
     seed : None, int or numpy.random.Generator
         Seeds the white noise (``noise > 0``): the same seed gives the same
-        spikes, whatever the chunking of the run. Without noise the models
-        are deterministic and ``seed`` changes nothing.
-        Accepted for interface uniformity; these models are deterministic.
+        spikes, whatever the chunking of the run; batch copies and neurons
+        get independent noise. Without noise the models are deterministic
+        and ``seed`` changes nothing.
     progress : bool
         Show a tqdm progress bar (the loop is run in chunks).
     batch : bool, keyword-only
@@ -227,12 +232,27 @@ def simulate(neuron, J, T, dt=1e-4, record=("spikes",), init=None, seed=None, pr
     dtype : numpy float type, keyword-only
         ``np.float64`` (default) or ``np.float32`` for the state arrays.
     noise : float, keyword-only
-        LIF only: the white-noise amplitude ``sigma`` of
-        ``tau_m dv = (J - v) dt + sigma sqrt(tau_m) dW`` (Brian2's
-        ``sigma*xi*tau**-0.5``; stationary variance ``sigma^2 / 2`` below
-        threshold), integrated as an exact Ornstein-Uhlenbeck step with a
-        Brownian-bridge test for threshold crossings inside a step (see
-        :mod:`spikenet.sim.kernels.lif_noise`). Default 0: no noise.
+        White-noise amplitude ``sigma`` (>= 0; default 0: no noise), with the
+        units and conventions of ``Network.add_input(noise=sigma)``:
+
+        - LIF (dimensionless): ``tau_m dv = (J - v) dt + sigma sqrt(tau_m) dW``
+          (Brian2's ``sigma*xi*tau**-0.5``; stationary variance
+          ``sigma^2 / 2`` below threshold), integrated as an exact
+          Ornstein-Uhlenbeck step with a Brownian-bridge test for threshold
+          crossings inside a step (see :mod:`spikenet.sim.kernels.lif_noise`);
+        - HH: a white-noise current ``sigma xi(t)`` added to ``J``, ``sigma``
+          in uA/cm^2 s^1/2: the current ``sigma N(0, 1) / sqrt(dt)`` is held
+          over each step (Euler-Maruyama for the noise, HH's scheme for the
+          rest);
+        - any NeuronModel (Izhikevich, AdEx, ...): the same held white-noise
+          current in the model's drive units x s^1/2 (pA s^1/2 for AdEx,
+          the paper's units x s^1/2 for Izhikevich).
+
+        For HH and NeuronModel neurons the run with noise is the
+        one-population ``Network`` with ``add_input(noise=sigma)`` and
+        ``Network(seed=seed)``: the same spikes and states, bit for bit.
+        The LIF draws its numbers from its own generators (spawned from
+        ``seed``), so its noise has the network's law but not its numbers.
 
     Returns
     -------
@@ -288,11 +308,9 @@ def simulate(neuron, J, T, dt=1e-4, record=("spikes",), init=None, seed=None, pr
         raise TypeError(f"batch must be True or False, got {batch!r}")
     rng = as_rng(seed)
     noise = positive_float("noise", noise, allow_zero=True)
-    if noise > 0 and model is not LIF:
-        raise ValueError(f"noise: white noise is available for LIF neurons in simulate, not {model.__name__}")
     # normals and uniforms (and a second pair for the rest of a step after a
     # spike, when tau_ref < dt): independent of the chunking
-    noise_rngs = rng.spawn(4) if noise > 0 else None
+    noise_rngs = rng.spawn(4) if noise > 0 and model is LIF else None
     names = _check_record(record, model)
     if model is LIF and dt > neuron.tau_m:
         raise ValueError(f"dt ({dt} s) must not exceed the LIF's tau_m ({neuron.tau_m} s)")
@@ -311,6 +329,11 @@ def simulate(neuron, J, T, dt=1e-4, record=("spikes",), init=None, seed=None, pr
         check_recording_fits(steps * N * dtype.itemsize * len(names), T, steps,
                              f"record={tuple(names)} of {N} neurons in {dtype.name}")
     state = _initial_state(neuron, init, shape, dtype)
+    if noise > 0 and model is not LIF:  # a noise current: the one-population network with add_input(noise=)
+        from spikenet.sim._simulate_noise import run_noisy
+
+        return run_noisy(neuron, drive, state, tuple(init or ()), names, steps, dt, rng, noise, dtype,
+                         progress)
     recs = {name: np.empty((steps, N), dtype=dtype) for name in names}
     j_dtype = dtype if model is LIF else np.float64
     model_run = None

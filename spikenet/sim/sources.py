@@ -93,7 +93,11 @@ class PoissonSource:
     Parameters
     ----------
     rate : float or array_like (n,)
-        Rate in Hz (>= 0), one for all neurons or one per neuron.
+        Rate in Hz (>= 0), one for all neurons or one per neuron; the same
+        in every copy of a batched network (``Network(batch=B)``). For
+        per-copy rates use ``Network.set(pop, rate=...)`` with (B,) (one
+        rate per copy) or (B, n) (per copy and neuron): the population's
+        source then holds them as ``rate`` of shape (B, n).
     start, stop : float
         The neurons are active in ``[start, stop)`` (seconds; ``stop=None``:
         forever).
@@ -107,7 +111,10 @@ class PoissonSource:
     exponential law on the grid. ``rate * dt`` must not exceed 1. Change the
     rate between runs with ``Network.set(pop, rate=...)``: from the current
     time on, the spikes are those a network with the same seed built with
-    the new rate has in the same steps.
+    the new rate has in the same steps. In a batched network every copy
+    draws its own spikes (independent of the other copies, whatever their
+    rates); with per-copy rates, copy ``b`` spikes exactly where copy ``b``
+    of the same network with every copy at copy ``b``'s rates spikes.
     """
 
     rate: object = 1.0
@@ -134,11 +141,47 @@ class PoissonSource:
 
     __hash__ = None
 
-    def probabilities(self, dt, n):
-        """Spike probability per step of each of ``n`` neurons, (n,) float64."""
-        r = np.broadcast_to(np.asarray(self.rate, dtype=np.float64), (n,)) if np.ndim(self.rate) == 0 \
-            else np.asarray(self.rate, dtype=np.float64)
-        if r.shape != (n,):
+    def __repr__(self):
+        r = self.rate
+        rate = f"{r!r}" if np.ndim(r) == 0 else f"<{np.shape(r)} Hz, {np.min(r):g}-{np.max(r):g}>"
+        return f"PoissonSource(rate={rate}, start={self.start!r}, stop={self.stop!r})"
+
+    @classmethod
+    def _per_copy(cls, rate, start, stop):
+        """A source with per-copy rates ``rate`` (B, n) Hz, already checked (``Network.set`` makes it)."""
+        src = cls(0.0, start, stop)
+        r = np.array(rate, dtype=np.float64)
+        r.setflags(write=False)
+        object.__setattr__(src, "rate", r)
+        return src
+
+    def probabilities(self, dt, n, batch=None):
+        """Spike probability per step of each of ``n`` neurons.
+
+        Parameters
+        ----------
+        dt : float
+            Step (s).
+        n : int
+            Neurons of the population.
+        batch : None or int
+            Copies of the network (``None``: unbatched).
+
+        Returns
+        -------
+        numpy.ndarray
+            (n,) float64 for rates shared by the copies, (batch, n) for
+            per-copy rates.
+        """
+        r = np.asarray(self.rate, dtype=np.float64)
+        if r.ndim == 2:
+            if batch is None or r.shape != (batch, n):
+                want = "an unbatched network" if batch is None else f"({batch}, {n})"
+                raise ValueError(f"rate has per-copy rates of shape {r.shape}, which do not fit {want} "
+                                 f"(a population of {n})")
+        elif r.ndim == 0:
+            r = np.broadcast_to(r, (n,))
+        elif r.shape != (n,):
             raise ValueError(f"rate must be a scalar or have shape ({n},), got {r.shape}")
         p = r * dt
         if p.size and p.max() > 1.0:

@@ -72,13 +72,6 @@ def test_bad_noise_is_named(kwargs, err, word):
         simulate(NEURON, 1.0, T=0.01, **kwargs)
 
 
-def test_noise_is_refused_for_models_without_it():
-    from spikenet.sim import HH
-
-    with pytest.raises(ValueError, match="noise"):
-        simulate(HH(), 10.0, T=0.01, dt=1e-5, noise=1.0)
-
-
 @pytest.mark.slow
 @pytest.mark.brian2
 def test_noisy_rate_curve_agrees_with_brian2():

@@ -58,7 +58,8 @@ class InpArgs(NamedTuple):
     Source populations: ``src_kind`` (P,) one of ``SRC_*``; ``SpikeSource``
     spikes as ``ss_step``/``ss_idx`` sorted by step, population ``p`` at
     ``ss_off[p]:ss_off[p + 1]``; ``PoissonSource`` spike probabilities per step
-    ``ps_p`` in neuron space, active in global steps ``ps_k0[p] <= k < ps_k1[p]``.
+    ``ps_p`` (1, N) in neuron space, or (B, N) when a source has per-copy
+    rates, active in global steps ``ps_k0[p] <= k < ps_k1[p]``.
 
     White noise: ``nz_sigma`` (P,) per population (0: none); ``nz_save`` (B, N)
     holds the drive of HH and NeuronModel populations while their noise current is added.
@@ -228,9 +229,10 @@ def source_population(inp, b, lane, p, lo, hi, kg, off, src_off, ring_idx, ring_
     if kg < inp.ps_k0[p] or kg >= inp.ps_k1[p]:
         return
     key = inp.keys[1]
+    ps_p = inp.ps_p[np.int64(b) if inp.ps_p.shape[0] > 1 else np.int64(0)]  # the copy's row (one row: shared)
     for i in range(lo, hi):
         u = uniform(key, counter(kg, b, inp.n_batch, off + i, inp.n_neurons))
-        if u < inp.ps_p[off + i]:
+        if u < ps_p[off + i]:
             _emit(lane, kg, off, i, p, base, ring_idx, ring_cnt, slot, spk_step, spk_idx, spk_off, spk_cnt)
 
 
