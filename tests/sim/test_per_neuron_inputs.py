@@ -284,3 +284,48 @@ def test_batch_copies_equal_the_scalar_twin_and_the_unbatched_runs(runs):
             for i in range(N):
                 np.testing.assert_array_equal(pn.spike_times[kind][b][i], unbatched[b].spike_times[kind][i])
             np.testing.assert_array_equal(pn[kind, "v"][:, b], unbatched[b][kind, "v"])
+
+
+@pytest.mark.nest
+def test_delta_chain_with_per_neuron_parameters_gives_nests_iaf_psc_delta_spikes():
+    # One population of three neurons with their own tau_m, tau_ref, v_th,
+    # v_reset and bias, chained 0 -> 1 -> 2 by Delta synapses (1 ms, 1.5 ms)
+    # and driven by six random jump trains; NEST runs three iaf_psc_delta
+    # neurons with those values on the same inputs.
+    from tests.sim.brunel import nest_trains
+    from tests.sim.nest_reference import run_nest
+
+    rng = np.random.default_rng(5)
+    steps = 3000
+    gens = rng.random((steps, 6)) < 0.03
+    gens[0] = False
+    w_gen = np.array([0.55, -0.2, 0.45, 0.3, 0.6, -0.25])
+    par = {"tau_m": np.array([0.02, 0.012, 0.03]), "tau_ref": np.array([0.002, 0.0035, 0.001]),
+           "v_th": np.array([1.0, 0.9, 1.15]), "v_reset": np.array([0.2, 0.0, 0.1])}
+    bias = np.array([0.3, 0.5, 0.0])
+    net = Network(dt=DT)
+    pop = net.add_population(3, LIF(), bias=bias, name="p", params=par)
+    for w, d, (i, j) in ((0.7, 1e-3, (1, 0)), (0.8, 1.5e-3, (2, 1))):
+        W = np.zeros((3, 3))
+        W[i, j] = w
+        net.connect(pop, pop, W, synapse=Delta(), delay=d)
+    w_in = np.zeros((3, 6))
+    w_in[np.arange(6) // 2, np.arange(6)] = w_gen
+    net.add_input(pop, spikes=gens, weights=w_in, synapse=Delta())
+    res = net.run(steps * DT)
+    desc = {"dt": DT, "T": steps * DT, "pop_n": np.ones(3, int), "pop_tau_m": par["tau_m"],
+            "pop_tau_ref": par["tau_ref"], "pop_v_th": par["v_th"], "pop_v_reset": par["v_reset"],
+            "pop_bias": bias, "v0": par["v_reset"], "n_conn": 2,
+            "c0_pre": 0, "c0_post": 1, "c0_i": [0], "c0_j": [0], "c0_w": [0.7], "c0_d": [1e-3],
+            "c1_pre": 1, "c1_post": 2, "c1_i": [0], "c1_j": [0], "c1_w": [0.8], "c1_d": [1.5e-3]}
+    k, q = np.nonzero(gens)
+    order = np.lexsort((k, q))
+    desc.update({"n_gen": 6, "gen_ptr": np.concatenate([[0], np.cumsum(np.bincount(q, minlength=6))]),
+                 "gen_times": k[order] * DT, "g_i": np.arange(6) // 2, "g_j": np.arange(6), "g_w": w_gen,
+                 "g_d": np.full(6, DT)})
+    senders, times = run_nest(desc)
+    theirs = nest_trains(senders, times, 3)
+    for i in range(3):
+        ref = theirs[i][theirs[i] < steps * DT - DT / 2]  # NEST stamps the last step's spikes at T
+        assert len(res.spike_times["p"][i]) > 10
+        np.testing.assert_allclose(res.spike_times["p"][i], ref, rtol=0, atol=1e-12, err_msg=f"neuron {i}")
