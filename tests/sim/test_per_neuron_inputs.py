@@ -286,6 +286,47 @@ def test_batch_copies_equal_the_scalar_twin_and_the_unbatched_runs(runs):
             np.testing.assert_array_equal(pn[kind, "v"][:, b], unbatched[b][kind, "v"])
 
 
+def _pn_chain(par, bias, gens, w_gen):
+    """One population of three neurons with per-neuron ``par``, chained 0 -> 1 -> 2 by Delta synapses.
+
+    Delays 1 ms and 1.5 ms; generator ``q`` (column of ``gens``, row k arriving
+    at (k + 1) dt) drives neuron ``q // 2`` with the jump ``w_gen[q]``.
+    """
+    net = Network(dt=DT)
+    pop = net.add_population(3, LIF(), bias=bias, name="p", params=par)
+    for w, d, (i, j) in ((0.7, 1e-3, (1, 0)), (0.8, 1.5e-3, (2, 1))):
+        W = np.zeros((3, 3))
+        W[i, j] = w
+        net.connect(pop, pop, W, synapse=Delta(), delay=d)
+    w_in = np.zeros((3, 6))
+    w_in[np.arange(6) // 2, np.arange(6)] = w_gen
+    net.add_input(pop, spikes=gens, weights=w_in, synapse=Delta())
+    return net
+
+
+def test_jump_spike_holds_a_second_crossing_in_its_step_at_threshold():
+    # Drives so strong that a free neuron would cross again within one step
+    # ((J - v_reset)(1 - exp(-dt / tau_m)) > v_th - v_reset, tau_ref = 0): by
+    # the one-spike-per-step rule it fires once per step, from the fourth step
+    # on at the step's start (held at v_th). The jumps (from step 20; neuron
+    # 0's spikes reach neuron 1 every step) arrive at v_th and fire it at the
+    # step's start; the rest of that step is held at v_th, not fired again.
+    from tests.sim.step_rule import lif_one_per_step_times
+
+    steps = 400
+    gens = np.zeros((steps, 6), dtype=bool)
+    gens[np.random.default_rng(8).choice(np.arange(20, steps - 1), 40, replace=False)] = True
+    par = {"tau_m": np.array([0.01, 0.02, 0.015]), "tau_ref": np.zeros(3), "v_th": np.array([1.0, 0.8, 1.2]),
+           "v_reset": np.array([0.0, 0.1, -0.1])}
+    bias = np.array([150.0, 300.0, 250.0])
+    res = _pn_chain(par, bias, gens, np.full(6, 0.3)).run(steps * DT)
+    for i in range(3):
+        lif = _lif_i(par, i)
+        assert (bias[i] - lif.v_reset) * -math.expm1(-DT / lif.tau_m) > lif.v_th - lif.v_reset
+        expected = lif_one_per_step_times(lif, bias[i], DT, steps * DT)
+        np.testing.assert_allclose(res.spike_times["p"][i], expected, rtol=0, atol=1e-12, err_msg=str(i))
+
+
 @pytest.mark.nest
 def test_delta_chain_with_per_neuron_parameters_gives_nests_iaf_psc_delta_spikes():
     # One population of three neurons with their own tau_m, tau_ref, v_th,
@@ -303,16 +344,7 @@ def test_delta_chain_with_per_neuron_parameters_gives_nests_iaf_psc_delta_spikes
     par = {"tau_m": np.array([0.02, 0.012, 0.03]), "tau_ref": np.array([0.002, 0.0035, 0.001]),
            "v_th": np.array([1.0, 0.9, 1.15]), "v_reset": np.array([0.2, 0.0, 0.1])}
     bias = np.array([0.3, 0.5, 0.0])
-    net = Network(dt=DT)
-    pop = net.add_population(3, LIF(), bias=bias, name="p", params=par)
-    for w, d, (i, j) in ((0.7, 1e-3, (1, 0)), (0.8, 1.5e-3, (2, 1))):
-        W = np.zeros((3, 3))
-        W[i, j] = w
-        net.connect(pop, pop, W, synapse=Delta(), delay=d)
-    w_in = np.zeros((3, 6))
-    w_in[np.arange(6) // 2, np.arange(6)] = w_gen
-    net.add_input(pop, spikes=gens, weights=w_in, synapse=Delta())
-    res = net.run(steps * DT)
+    res = _pn_chain(par, bias, gens, w_gen).run(steps * DT)
     desc = {"dt": DT, "T": steps * DT, "pop_n": np.ones(3, int), "pop_tau_m": par["tau_m"],
             "pop_tau_ref": par["tau_ref"], "pop_v_th": par["v_th"], "pop_v_reset": par["v_reset"],
             "pop_bias": bias, "v0": par["v_reset"], "n_conn": 2,
