@@ -270,6 +270,7 @@ def test_two_threads_give_the_one_thread_spikes_and_voltages_bit_for_bit(runs):
         np.testing.assert_array_equal(pn[name, "v"], two[name, "v"], err_msg=name)
 
 
+@pytest.mark.slow  # its batched kernel: ~80 s of compile on an empty cache (2 loaded cores)
 def test_batch_copies_equal_the_scalar_twin_and_the_unbatched_runs(runs):
     # every copy equals the scalar twin's copy (noise included: copy b draws
     # its own numbers); without noise, copy b equals an unbatched run with its drive
