@@ -91,9 +91,9 @@ def _bias(name, cols, batch, shift=False):
     return np.stack([b, b + step])
 
 
-def build(per_neuron: bool, threads=None, batch=None, shift=False) -> Network:
+def build(per_neuron: bool, threads=None, batch=None, shift=False, dtype=np.float64) -> Network:
     """The per-neuron network (``per_neuron=True``) or its twin of scalar-parameter populations."""
-    net = Network(dt=DT, seed=SEED, threads=threads, batch=batch)
+    net = Network(dt=DT, seed=SEED, threads=threads, batch=batch, dtype=dtype)
 
     def _bias_of(name, cols):
         return _bias(name, cols, batch, shift)
@@ -209,6 +209,17 @@ def test_conductance_per_neuron_spike_times_match_solve_ivp(runs):
     assert spikes.size == ref_spikes.size
     np.testing.assert_allclose(spikes, ref_spikes, rtol=0, atol=1e-10)
     np.testing.assert_allclose(res["cond", "v"][:, i], v_ref(res.t), rtol=0, atol=6e-8)
+
+
+@pytest.mark.slow  # a kernel of its own: ~45 s of compile on an empty cache (2 loaded cores)
+def test_float32_per_neuron_populations_equal_the_float32_scalar_twin_bit_for_bit():
+    # the per-neuron constants are cast to the state's float type as the population constants are
+    pn = build(True, dtype=np.float32).run(T, record=_record(True))
+    twin = build(False, dtype=np.float32).run(T, record=_record(False))
+    for kind in ("noise", "cond", "delta", "hh"):
+        _assert_twin(pn, twin, kind)
+    for x, y in zip(pn.spike_times["noise_eq"], twin.spike_times["noise_eq"], strict=True):
+        np.testing.assert_array_equal(x, y)
 
 
 def _delta_reference(tau_m, tau_ref, v_th, v_reset, J, arrivals, w, T_end):
