@@ -602,8 +602,8 @@ class Network:
             values are checked as the model's constructor checks them. A LIF
             or HH population with per-neuron values runs a separate update
             pass (exactly the same integration, each neuron with its own
-            constants); populations without them are not slowed down. Delta
-            synapses into such a LIF population are not supported.
+            constants, with every synapse kind and white noise); populations
+            without them are not slowed down.
 
         Returns
         -------
@@ -1163,11 +1163,6 @@ class Network:
             grp_avg_off[g] = len(coef)
             coef.extend(_step_average(syn, dt))
         jump_grp = np.array([g for (_, syn), g in groups.items() if isinstance(syn, Delta)], dtype=np.int64)
-        for g in jump_grp:
-            if pops[int(grp_post[g])].params and not isinstance(pops[int(grp_post[g])].neuron, NeuronModel):
-                raise ValueError(f"synapse: Delta (voltage jumps) into {pops[int(grp_post[g])].name!r}, a "
-                                 "population with per-neuron parameters, is not supported; use a PSCFilter "
-                                 "or scalar parameters")
         gen_arrays["gen_lcoef"], gen_arrays["gen_lcoef_off"] = lif_couplings(pops, groups, grp_nst, dt, dtype,
                                                                              _voltage_coupling)
         jump_pops = {int(grp_post[g]) for g in jump_grp}
@@ -1352,15 +1347,6 @@ class Network:
         }
         _plastic.build(self, self._built)
         inp, cond = self._built["inp"], self._built["cond"]
-        for p in pops:  # per-neuron parameters have their own passes, which noise and conductances lack
-            if not p.params:
-                continue
-            if inp is not None and inp.nz_sigma[p.index] > 0 and isinstance(p.neuron, LIF):
-                raise ValueError(f"noise: LIF population {p.name!r} has per-neuron parameters (params=), "
-                                 "which white noise into LIF populations does not support")
-            if cond is not None and cond.pop_mode[p.index] != 0:
-                raise ValueError(f"synapse: population {p.name!r} has per-neuron parameters (params=), which "
-                                 "Conductance synapses do not support")
         if inp is not None and cond is not None:
             for pi in np.flatnonzero((inp.nz_sigma > 0) & (cond.pop_mode != 0)):
                 if isinstance(pops[pi].neuron, LIF):
@@ -1893,7 +1879,7 @@ def _gen_args(bd):
 
     gen = GenArgs(bd["gen_S"], bd["gen_P"], bd["gen_soff"], bd["gen_poff"], bd["gen_nstate"],
                   bd["gen_nparam"], bd["gen_lpar"], bd["gen_loff"], bd["gen_lcoef"], bd["gen_lcoef_off"],
-                  bd["gen_hpar"], bd["gen_hoff"])
+                  bd["gen_hpar"], bd["gen_hoff"], bd["gen_npar"], bd["gen_noff"])
     if not bd["gen_classes"]:  # per-neuron LIF/HH parameters only: the built-in kernel
         return gen, None
     from spikenet.sim.kernels.compose import network_kernel

@@ -20,7 +20,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from spikenet._validation import choice, finite_array
-from spikenet.sim.kernels.layout import GEN_KIND, HHPN_KIND, LIFPN_KIND, REC_GEN, REC_ISYN
+from spikenet.sim.kernels.layout import GEN_KIND, HHPN_KIND, LIFPN_KIND, N_POP_PAR, REC_GEN, REC_ISYN
 from spikenet.sim.models.base import NeuronModel
 from spikenet.sim.neurons import HH, LIF
 
@@ -132,8 +132,10 @@ def build_gen(pops, B: int, dtype, dt: float):
         ``gen_lpar`` (6, n_lif) ``dtype``, ``gen_loff`` (n_pops,),
         ``gen_hpar`` (8, n_hh) float64, ``gen_hoff`` (n_pops,): the parameters of
         LIF and HH populations with per-neuron values (see
-        :mod:`spikenet.sim.kernels.generic`); ``gen_used``: whether the kernel
-        needs the argument at all.
+        :mod:`spikenet.sim.kernels.generic`); ``gen_npar`` (P + n_lif + n_hh,
+        N_POP_PAR) ``dtype`` and ``gen_noff`` (n_pops,): the same constants as
+        rows of the kernel's ``pop_par``, for the noise, conductance and jump
+        passes; ``gen_used``: whether the kernel needs the argument at all.
     """
     classes = model_classes(pops)
     P = len(pops)
@@ -156,8 +158,9 @@ def build_gen(pops, B: int, dtype, dt: float):
         blocks.append(nrn.param_matrix(p.n, p.params).ravel())
     loff = np.full(P, -1, dtype=np.int64)
     hoff = np.full(P, -1, dtype=np.int64)
-    lcols, hcols = [], []
-    n_l = n_h = 0
+    noff = np.full(P, -1, dtype=np.int64)
+    lcols, hcols, nrows = [], [], [np.zeros((P, N_POP_PAR))]
+    n_l = n_h = n_r = 0
     for p in pops:
         kind = per_neuron_kind(p)
         if kind == LIFPN_KIND:
@@ -171,14 +174,23 @@ def build_gen(pops, B: int, dtype, dt: float):
             inv_1ma = np.array([1.0 / -math.expm1(-dt / t) for t in uniq])[inv]
             lcols.append(np.stack([a, inv_1ma, tau_m, _column(p, "tau_ref"), _column(p, "v_th"),
                                    _column(p, "v_reset")]))
+            rows = np.zeros((p.n, N_POP_PAR))
+            rows[:, :6] = lcols[-1].T
         elif kind == HHPN_KIND:
             kinds[p.index] = kind
             hoff[p.index] = n_h
             n_h += p.n
             hcols.append(np.stack([_column(p, name) for name in _HH_ROWS]))
+            rows = hcols[-1].T
+        else:
+            continue
+        noff[p.index] = n_r
+        n_r += p.n
+        nrows.append(rows)
     arrays = {
         "gen_lpar": np.concatenate([*lcols, np.zeros((6, 1))], axis=1).astype(dtype), "gen_loff": loff,
         "gen_hpar": np.concatenate([*hcols, np.zeros((8, 1))], axis=1), "gen_hoff": hoff,
+        "gen_npar": np.concatenate(nrows).astype(dtype), "gen_noff": noff,
         "gen_used": bool(kinds),
         "gen_S": np.zeros((B, max(s_total, 1)), dtype=dtype),
         "gen_P": np.concatenate([*blocks, np.zeros(1)]),

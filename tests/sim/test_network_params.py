@@ -10,7 +10,7 @@ import math
 import numpy as np
 import pytest
 
-from spikenet.sim import HH, LIF, Delta, Network, PSCFilter
+from spikenet.sim import HH, LIF, Network, PSCFilter
 
 DT = 1e-4
 
@@ -108,11 +108,6 @@ def test_set_per_neuron_parameter_between_runs_and_named_errors():
         Network().add_population(3, LIF(), params={"tau": np.ones(3)})
     with pytest.raises(ValueError, match=r"params\['v_th'\]"):
         Network().add_population(3, LIF(), params={"v_th": np.array([1.0, np.inf, 1.0])})
-    net = Network(dt=DT)
-    a = net.add_population(3, LIF(), params={"v_th": np.ones(3)}, name="a")
-    net.connect(a, a, 0.1, synapse=Delta(), delay=DT)
-    with pytest.raises(ValueError, match="synapse"):
-        net.run(0.01)
 
 
 def test_ahead_of_time_build_refuses_a_network_with_per_neuron_parameters(tmp_path):

@@ -31,7 +31,14 @@ LIF and HH populations with per-neuron parameters (kinds ``LIFPN_KIND`` and
   groups into those populations, neuron by neuron: group ``g``, stage ``s``,
   neuron ``i`` at ``lcoef_off[g] + s * pop_n + i`` (-1 for other groups);
 - ``hpar`` (8, n_hh) float64: per HH neuron ``c_m, g_na, g_k, g_l, e_na,
-  e_k, e_l, v_spike``, population ``p`` from column ``hoff[p]``.
+  e_k, e_l, v_spike``, population ``p`` from column ``hoff[p]``;
+- ``npar`` (n_pops + n_lif + n_hh, N_POP_PAR) in the float type: ``n_pops``
+  rows of zeros, then each neuron of these populations as a row of the
+  network kernel's ``pop_par`` (the same numbers a population of scalar
+  parameters has), neuron ``i`` of population ``p`` at row
+  ``n_pops + noff[p] + i`` (``noff`` -1 for other populations); read by the
+  noise, conductance and jump passes through
+  :func:`~spikenet.sim.kernels.pn_features.pn_row`.
 """
 
 from __future__ import annotations
@@ -43,6 +50,7 @@ import numpy as np
 from numba import njit
 
 from spikenet.sim.kernels.hh import hh_step
+from spikenet.sim.kernels.pn_features import lif_pn_noise
 
 __all__ = ["GenArgs", "gen_drive", "gen_jump_spike", "gen_spike", "gen_state_value", "hh_pn_population",
            "lif_pn_population"]
@@ -65,6 +73,8 @@ class GenArgs(NamedTuple):
     lcoef_off: np.ndarray
     hpar: np.ndarray
     hoff: np.ndarray
+    npar: np.ndarray
+    noff: np.ndarray
 
 
 @njit(**_HELPER)
@@ -166,7 +176,7 @@ def _pn_axpy(u, c, x):  # pragma: no cover - compiled
 @njit(**_HELPER)
 def lif_pn_population(b, lane, lo, hi, p, k, kglob, dt, gen, v, ref_end, stages, jconst, jvar, pop_voff,
                       pop_off, pop_n, grp_post, grp_nst, grp_off, scratch, flag, src_off, ring_idx, ring_cnt,
-                      slot, spk_step, spk_idx, spk_off, spk_cnt):  # pragma: no cover - compiled
+                      slot, spk_step, spk_idx, spk_off, spk_cnt, inp):  # pragma: no cover - compiled
     """LIF neurons ``lo:hi`` of population ``p`` (per-neuron parameters) in copy ``b`` over one step.
 
     The same exact update, spike placement and refractory handling as the
@@ -174,7 +184,10 @@ def lif_pn_population(b, lane, lo, hi, p, k, kglob, dt, gen, v, ref_end, stages,
     same order of operations, with each neuron's own parameters and voltage
     couplings; the synaptic stages are advanced afterwards by the kernel.
     The input part ``u`` of the end-of-step voltage is summed first, by
-    vectorised passes into ``scratch``.
+    vectorised passes into ``scratch``. With white noise (``inp``, None
+    prunes it) the neurons then take the noisy LIF step of a population of
+    scalar parameters, each with its own constants
+    (:func:`~spikenet.sim.kernels.pn_features.lif_pn_noise`).
     """
     off = pop_off[p]
     n = pop_n[p]
@@ -198,6 +211,11 @@ def lif_pn_population(b, lane, lo, hi, p, k, kglob, dt, gen, v, ref_end, stages,
             _pn_axpy(u, gen.lcoef[co + sg * n + lo:co + sg * n + hi], stages[b, base + lo:base + hi])
     vb = v[b]
     teb = ref_end[b]
+    if inp is not None:  # noqa: SIM102 - else pruned: no stochastic input
+        if inp.nz_sigma[p] > 0.0:  # white noise: the exact Ornstein-Uhlenbeck step
+            lif_pn_noise(inp, gen, b, lane, p, lo, hi, kglob, dt, off, vb, teb, u, src_off, ring_idx,
+                         ring_cnt, slot, spk_step, spk_idx, spk_off, spk_cnt)
+            return
     for i0 in range(lo, hi, flag.shape[0]):
         i1 = i0 + flag.shape[0] if i0 + flag.shape[0] < hi else hi
         # one vectorised pass: the exact end-of-step voltage, and flags for the
@@ -243,6 +261,9 @@ def _pn_event(lane, p, i, off, l0, kglob, tk, dt, lp, vb, teb, ui, src_off, ring
     if start > 1e-9 * dt:
         vs = v_reset
         v1 = v_reset - (jeff - v_reset) * math.expm1(-(dt - start) / tau_m)
+        if start > tau_ref - 1e-9 * dt:  # it spiked at tk on a voltage jump: one spike per step
+            vb[off + i] = v1 if v1 < v_th else v_th
+            return
     else:
         start = 0.0
         v1 = vb[off + i]

@@ -120,6 +120,7 @@ from spikenet.sim.kernels.layout import (  # noqa: F401 - re-exported: the kerne
     SYNC_STOP,
 )
 from spikenet.sim.kernels.plasticity import plast_step_begin, plast_step_end
+from spikenet.sim.kernels.pn_features import cond_pn_population, pn_row
 from spikenet.sim.kernels.prefetch import prefetch
 from spikenet.sim.kernels.stp import stp_deliver
 
@@ -320,6 +321,21 @@ def _lif_jumps(lane, p, lo, hi, kglob, tk, dt, off, pop_par, vb, teb, x, src_off
         ring_cnt[lane, prev, p] += 1
         teb[off + i] = tk + tau_j
         vb[off + i] = v_reset
+
+
+@njit(**_HELPER)
+def _lif_pn_jumps(gen, lane, p, lo, hi, kglob, tk, dt, off, vb, teb, x, src_off, ring_idx, ring_cnt, prev,
+                  spk_step, spk_idx, spk_off, spk_cnt):  # pragma: no cover - compiled
+    """``_lif_jumps`` for a LIF population with per-neuron parameters: neuron by neuron, in neuron order.
+
+    Each neuron that receives a jump gets its own constants through
+    :func:`~spikenet.sim.kernels.pn_features.pn_row`; the jump spikes join the
+    ring slot in neuron order, as for one thread.
+    """
+    for i in range(lo, hi):
+        if x[i] != 0.0:
+            _lif_jumps(lane, p, i, i + 1, kglob, tk, dt, off, pn_row(gen, p, i), vb, teb, x, src_off,
+                       ring_idx, ring_cnt, prev, spk_step, spk_idx, spk_off, spk_cnt)
 
 
 @njit(**_HELPER)
@@ -535,6 +551,10 @@ def _run_copy(b, t, n_parts, part_lo, part_hi, sync, k0, n_chunk, kstart, dt, v,
                     _lif_jumps(lane, p, part_lo[t, p], part_hi[t, p], kg, kg * dt, dt, pop_off[p], pop_par,
                                v[b], ref_end[b], xg, src_off, ring_idx, ring_cnt, prev, spk_step, spk_idx,
                                spk_off, spk_cnt)
+                elif gen is not None and pop_kind[p] == LIFPN_KIND:  # per-neuron parameters
+                    _lif_pn_jumps(gen, lane, p, part_lo[t, p], part_hi[t, p], kg, kg * dt, dt, pop_off[p],
+                                  v[b], ref_end[b], xg, src_off, ring_idx, ring_cnt, prev, spk_step, spk_idx,
+                                  spk_off, spk_cnt)
                 # @generated-model-jumps (NeuronModel populations, see kernels/compose.py)
         if plast is not None:  # the spikes so far in this step are jump spikes
             plast.cnt[lane, 1] = spk_cnt[lane]
@@ -596,10 +616,16 @@ def _run_copy(b, t, n_parts, part_lo, part_hi, sync, k0, n_chunk, kstart, dt, v,
                 if _inp.current_noise(inp, pop_kind[p], p):
                     _inp.hh_noise_on(inp, b, p, lo, hi, kg, dt, pop_off[p], jconst)
             if cond is not None and cond.pop_mode[p] != 0:  # else pruned: populations receiving conductances
-                cond_population(cond, b, lane, lo, hi, p, k, kg, dt, v, ref_end, gate_m, gate_h, gate_n,
-                                stages, jconst, jvar, pop_voff, pop_off, pop_n, pop_par, grp_post, grp_nst,
-                                grp_off, grp_prop_off, grp_avg_off, coef, flag, src_off, ring_idx, ring_cnt,
-                                slot, spk_step, spk_idx, spk_off, spk_cnt)
+                if gen is not None and (pop_kind[p] == LIFPN_KIND or pop_kind[p] == HHPN_KIND):
+                    cond_pn_population(cond, gen, b, lane, lo, hi, p, k, kg, dt, v, ref_end, gate_m, gate_h,
+                                       gate_n, stages, jconst, jvar, pop_voff, pop_off, pop_n, grp_post,
+                                       grp_nst, grp_off, grp_prop_off, grp_avg_off, coef, flag, src_off,
+                                       ring_idx, ring_cnt, slot, spk_step, spk_idx, spk_off, spk_cnt)
+                else:
+                    cond_population(cond, b, lane, lo, hi, p, k, kg, dt, v, ref_end, gate_m, gate_h, gate_n,
+                                    stages, jconst, jvar, pop_voff, pop_off, pop_n, pop_par, grp_post,
+                                    grp_nst, grp_off, grp_prop_off, grp_avg_off, coef, flag, src_off,
+                                    ring_idx, ring_cnt, slot, spk_step, spk_idx, spk_off, spk_cnt)
                 if inp is not None and _inp.current_noise(inp, pop_kind[p], p):
                     _inp.hh_noise_off(inp, b, lo, hi, pop_off[p], jconst)
                 continue
@@ -681,7 +707,7 @@ def _run_copy(b, t, n_parts, part_lo, part_hi, sync, k0, n_chunk, kstart, dt, v,
                 # LIF with per-neuron parameters (pruned without: gen=None)
                 lif_pn_population(b, lane, lo, hi, p, k, kg, dt, gen, v, ref_end, stages, jconst, jvar,
                                   pop_voff, pop_off, pop_n, grp_post, grp_nst, grp_off, scratch, flag,
-                                  src_off, ring_idx, ring_cnt, slot, spk_step, spk_idx, spk_off, spk_cnt)
+                                  src_off, ring_idx, ring_cnt, slot, spk_step, spk_idx, spk_off, spk_cnt, inp)
             elif gen is not None and pop_kind[p] == HHPN_KIND:
                 hh_pn_population(b, lane, lo, hi, p, k, kg, dt, gen, v, gate_m, gate_h, gate_n, stages,
                                  jconst, jvar, pop_voff, pop_off, pop_n, grp_post, grp_nst, grp_off, coef,
