@@ -707,7 +707,9 @@ class Network:
             AdEx; not for HH; see :class:`~spikenet.sim.Delta`), or a
             :class:`~spikenet.sim.Conductance` (``weights`` are then the
             conductance's time integral: units of the leak conductance x s
-            for LIF, mS/cm^2 x s for HH, nS s for AdEx, s/ms for Izhikevich).
+            for LIF, mS/cm^2 x s for HH, nS s for AdEx, s/ms for Izhikevich),
+            or any other registered synapse kind
+            (:class:`~spikenet.sim.synapse_base.SynapseKind`).
         delay : float, array_like (post.n, pre.n) or scipy.sparse matrix
             Transmission delay in seconds (>= 0). One for every synapse: a
             whole number of steps of ``dt`` (within 1e-9 relative, else
@@ -820,8 +822,9 @@ class Network:
             1 (``n_in`` must equal ``post.n``), a scalar all-to-all.
         synapse : PSCFilter, Delta or Conductance, optional
             Filter of the spike input (default ``PSCFilter(0.005)``),
-            ``Delta()`` for voltage jumps (not into HH), or a
-            :class:`~spikenet.sim.Conductance`.
+            ``Delta()`` for voltage jumps (not into HH), a
+            :class:`~spikenet.sim.Conductance`, or any other registered
+            synapse kind.
         rate : float or array_like (k,), optional
             Poisson inputs generated inside the kernel (no raster in memory),
             rate in Hz. With a scalar ``weights`` every post neuron gets its

@@ -253,3 +253,35 @@ def test_the_generic_propagator_and_couplings_equal_the_psc_cascade_closed_forms
                                    atol=1e-15)
         t = np.linspace(0, 0.03, 31)
         np.testing.assert_allclose(SynapseKind.kernel(syn, t), syn.kernel(t), rtol=1e-12, atol=1e-12)
+
+
+def _recurrent(threads=None, batch=None):
+    rng = np.random.default_rng(3)
+    n = 130  # two parts on two threads (parts are cut at multiples of 64 neurons)
+    net = Network(dt=DT, threads=threads, batch=batch)
+    p = net.add_population(n, LIF(), bias=rng.uniform(0.9, 2.0, n), name="p")
+    W = 0.01 * rng.uniform(0, 1, (n, n)) * (rng.random((n, n)) < 0.1)
+    net.connect(p, p, W, synapse=DoubleExp(TAU_R, TAU_D), delay=2 * DT)
+    raster = rng.random((1000, 8)) < 200 * DT
+    net.add_input(p, spikes=raster, weights=0.02 * rng.uniform(0, 1, (n, 8)), synapse=DoubleExp(TAU_R, TAU_D))
+    return net.run(0.1)
+
+
+def _events(res, copy=0):
+    t, i, b = res.spike_events("p")
+    t, i = t[b == copy], i[b == copy]
+    order = np.lexsort((t, i))
+    return t[order], i[order]
+
+
+def test_two_threads_and_batch_copies_give_the_spikes_of_one_thread_bit_for_bit():
+    one = _events(_recurrent(threads=1))
+    assert one[0].size > 130
+    two = _events(_recurrent(threads=2))
+    np.testing.assert_array_equal(two[0], one[0])
+    np.testing.assert_array_equal(two[1], one[1])
+    batched = _recurrent(batch=2)
+    for b in range(2):
+        got = _events(batched, b)
+        np.testing.assert_array_equal(got[0], one[0])
+        np.testing.assert_array_equal(got[1], one[1])
