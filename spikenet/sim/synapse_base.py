@@ -95,7 +95,9 @@ class SynapseKind:
     ----------
     entry : str
         How a spike enters the neuron: ``"current"``, ``"conductance"`` or
-        ``"jump"`` (see the module docstring).
+        ``"jump"`` (see the module docstring). A conductance kind also has
+        the field ``e_rev``, its reversal potential in the post model's
+        voltage units.
     """
 
     entry: ClassVar[str] = CURRENT
@@ -136,10 +138,24 @@ class SynapseKind:
     def check_post(self, post) -> None:
         """Raise ``ValueError`` naming ``synapse`` unless population ``post`` can receive this kind.
 
-        The default accepts every population (the engine refuses spike
-        sources itself); kinds that need something of the neuron model
-        override it.
+        The default follows ``entry``: a current enters every neuron model
+        (the engine refuses spike sources itself); a voltage jump needs a LIF
+        population or a NeuronModel declaring ``jump_state``; a conductance
+        needs a LIF or HH population or a NeuronModel with a ``cond_step``.
+        A kind may refuse more by overriding it (and calling this one).
         """
+        from spikenet.sim.models.base import NeuronModel
+        from spikenet.sim.neurons import HH, LIF
+
+        name, model = type(self).__name__, type(post.neuron).__name__
+        if self.entry == JUMP and not isinstance(post.neuron, LIF) and not (
+                isinstance(post.neuron, NeuronModel) and post.neuron.receives_jumps()):
+            raise ValueError(f"synapse: {name} (voltage jumps) needs a LIF population or a NeuronModel that "
+                             f"declares jump_state; {post.name!r} is {model} (use a PSCFilter)")
+        if self.entry == CONDUCTANCE and not isinstance(post.neuron, (LIF, HH)) and getattr(
+                type(post.neuron), "cond_step", None) is None:
+            raise ValueError(f"synapse: {name} synapses need a LIF or HH population or a NeuronModel "
+                             f"with a cond_step; {post.name!r} is {model}")
 
     @classmethod
     def examples(cls, e_rev: float) -> dict:

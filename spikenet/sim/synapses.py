@@ -210,17 +210,6 @@ class Delta(SynapseKind):
         """A spike of weight ``w`` adds ``w`` itself to the voltage: 1."""
         return 1.0
 
-    def check_post(self, post) -> None:
-        """ValueError naming ``synapse`` unless ``post`` is LIF or a NeuronModel declaring ``jump_state``."""
-        from spikenet.sim.models.base import NeuronModel
-        from spikenet.sim.neurons import LIF
-
-        if not isinstance(post.neuron, LIF) and not (
-                isinstance(post.neuron, NeuronModel) and post.neuron.receives_jumps()):
-            raise ValueError(f"synapse: Delta (voltage jumps) needs a LIF population or a NeuronModel that "
-                             f"declares jump_state; {post.name!r} is {type(post.neuron).__name__} "
-                             "(use a PSCFilter)")
-
     @classmethod
     def examples(cls, e_rev: float) -> dict:
         """The voltage jump (see :meth:`SynapseKind.examples`)."""
@@ -299,14 +288,6 @@ class Conductance(SynapseKind):
     def generator(self) -> np.ndarray:
         """The generator of ``PSCFilter(tau_s, n)`` (1/s), (n + 1, n + 1)."""
         return self.filter.generator()
-
-    def check_post(self, post) -> None:
-        """ValueError naming ``synapse`` unless ``post`` is LIF, HH or a NeuronModel with a ``cond_step``."""
-        from spikenet.sim.neurons import HH, LIF
-
-        if not isinstance(post.neuron, (LIF, HH)) and getattr(type(post.neuron), "cond_step", None) is None:
-            raise ValueError(f"synapse: Conductance synapses need a LIF or HH population or a NeuronModel "
-                             f"with a cond_step; {post.name!r} is {type(post.neuron).__name__}")
 
     @classmethod
     def examples(cls, e_rev: float) -> dict:
