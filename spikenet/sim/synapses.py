@@ -200,7 +200,8 @@ class Delta(SynapseKind):
     >>> net = Network(dt=1e-4)
     >>> a = net.add_population(1, LIF(), bias=2.0)
     >>> b = net.add_population(1, LIF())
-    >>> net.connect(a, b, 1.0, synapse=Delta(), delay=1e-3)
+    >>> net.connect(a, b, 1.0, synapse=Delta(), delay=1e-3)  # doctest: +ELLIPSIS
+    Connection(...)
     """
 
     entry = JUMP
