@@ -12,7 +12,7 @@ from typing import NamedTuple
 import numpy as np
 
 from spikenet.sim.neurons import HH, LIF
-from spikenet.sim.synapses import Conductance, Delta
+from spikenet.sim.synapse_base import CONDUCTANCE, JUMP
 
 # Mirrors spikenet.sim.kernels.conductance (kept here so building imports no Numba).
 MODE_NONE, MODE_LIF, MODE_HH = 0, 1, 2
@@ -96,7 +96,7 @@ def conductance_posts(conns) -> set[int]:
 
     ``conns``: anything with ``post`` and ``synapse`` (connections, in-kernel Poisson inputs).
     """
-    return {c.post.index for c in conns if isinstance(c.synapse, Conductance)}
+    return {c.post.index for c in conns if c.synapse.entry == CONDUCTANCE}
 
 
 def build_cond(pops, groups, dt: float, lanes: int, block: int) -> CondArgs | None:
@@ -112,7 +112,7 @@ def build_cond(pops, groups, dt: float, lanes: int, block: int) -> CondArgs | No
     lanes, block : int
         Lanes of the kernel's per-thread arrays, and the LIF block length.
     """
-    posts = {pi for (pi, syn) in groups if isinstance(syn, Conductance)}
+    posts = {pi for (pi, syn) in groups if syn.entry == CONDUCTANCE}
     if not posts:
         return None
     P, G = len(pops), len(groups)
@@ -124,30 +124,40 @@ def build_cond(pops, groups, dt: float, lanes: int, block: int) -> CondArgs | No
             pop_mode[pi] = MODE_LIF if isinstance(pops[pi].neuron, LIF) else MODE_HH
         else:  # a NeuronModel: its own conductance-aware step, in its population update
             gen_mode[pi] = 1
-            stages = [s.n_stages for (q, s) in groups if q == pi and isinstance(s, Conductance)]
+            stages = [s.n_stages for (q, s) in groups if q == pi and s.entry == CONDUCTANCE]
             n_terms = max(n_terms, sum(stages))
     grp_kind = np.full(G, KIND_SKIP, dtype=np.int64)
     grp_erev = np.zeros(G)
     grp_tau = np.ones(G)
-    m_max = max([syn.n_stages for syn in (s for (_, s) in groups) if not isinstance(syn, Delta)], default=1)
+    m_max = max([syn.n_stages for syn in (s for (_, s) in groups) if syn.entry != JUMP], default=1)
     vcoef = np.zeros((G, 3, m_max))
     icoef = np.zeros((G, 3, m_max))
     hot_x, hot_w = _gauss_legendre(2)
     rare_x, rare_w = _gauss_legendre(4)
     points = (hot_x[0] * dt, hot_x[1] * dt, dt)
-    for (_, syn), g in groups.items():
-        if isinstance(syn, Delta):
+    for (pi, syn), g in groups.items():
+        if syn.entry == JUMP:
             continue
-        grp_kind[g] = KIND_COND if isinstance(syn, Conductance) else KIND_CURRENT
-        grp_tau[g] = syn.tau_s
-        if isinstance(syn, Conductance):
+        grp_kind[g] = KIND_COND if syn.entry == CONDUCTANCE else KIND_CURRENT
+        tau = syn.cascade_tau
+        if tau is None:
+            # the conductance passes read these groups through their step
+            # averages, except the LIF pass (and every conductance group),
+            # which evaluates the cascade's closed forms inside the step
+            if syn.entry == CONDUCTANCE or pop_mode[pi] == MODE_LIF:
+                raise ValueError(f"synapse: {type(syn).__name__} is not a PSC cascade (its cascade_tau is "
+                                 f"None), which a conductance synapse, or a current into a LIF population "
+                                 f"receiving conductances ({pops[pi].name!r}), must be")
+            continue
+        grp_tau[g] = tau
+        if syn.entry == CONDUCTANCE:
             grp_erev[g] = syn.e_rev
         nst = syn.n_stages
         for q, s in enumerate(points):
-            y = s / syn.tau_s
+            y = s / tau
             for j in range(nst):
                 vcoef[g, q, j] = gamma_val(y, nst - 1 - j)
-                icoef[g, q, j] = syn.tau_s * gamma_int(y, nst - 1 - j)
+                icoef[g, q, j] = tau * gamma_int(y, nst - 1 - j)
     work = np.zeros((lanes, N_WORK, block))
     return CondArgs(pop_mode, grp_kind, grp_erev, grp_tau, vcoef, icoef, hot_x, hot_w, rare_x, rare_w, work,
                     gen_mode, np.zeros((lanes, n_terms, 4)))
@@ -155,10 +165,8 @@ def build_cond(pops, groups, dt: float, lanes: int, block: int) -> CondArgs | No
 
 def check_conductance_post(synapse, post) -> None:
     """ValueError naming ``synapse`` when ``post`` cannot receive a conductance synapse."""
-    if isinstance(synapse, Conductance) and not isinstance(post.neuron, (LIF, HH)) and getattr(
-            type(post.neuron), "cond_step", None) is None:
-        raise ValueError(f"synapse: Conductance synapses need a LIF or HH population or a NeuronModel with a "
-                         f"cond_step; {post.name!r} is {type(post.neuron).__name__}")
+    if synapse.entry == CONDUCTANCE:
+        synapse.check_post(post)
 
 
 def check_cond_record(specs, conns) -> None:

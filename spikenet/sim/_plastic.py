@@ -16,9 +16,7 @@ PLAST_STATE_KEYS = ("pl_pre_tr", "pl_pre_t", "pl_post_tr", "pl_post_t", "pl_off_
 
 
 def _scale(c) -> float:
-    from spikenet.sim.synapses import Delta
-
-    return 1.0 if isinstance(c.synapse, Delta) else 1.0 / c.synapse.tau_s
+    return c.synapse.input_scale
 
 
 def excess_steps(c) -> int:

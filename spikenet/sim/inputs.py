@@ -20,7 +20,7 @@ from spikenet._validation import finite_array, positive_float
 from spikenet.sim.models.base import NeuronModel
 from spikenet.sim.neurons import HH, LIF
 from spikenet.sim.sources import PoissonSource, SpikeSource, is_source
-from spikenet.sim.synapses import Delta, PSCFilter
+from spikenet.sim.synapses import PSCFilter
 
 # No step counter reaches this: the end of a PoissonSource without stop.
 _NEVER = 2**62
@@ -197,7 +197,7 @@ def build(net, groups, pop_off, dtype):
     pw = [np.zeros(0)]
     n_src = n_w = 0
     for q, ri in enumerate(st.rates):
-        scale = 1.0 if isinstance(ri.synapse, Delta) else 1.0 / ri.synapse.tau_s
+        scale = ri.synapse.input_scale
         pin["grp"][q] = groups[(ri.post.index, ri.synapse)]
         pin["post"][q] = ri.post.index
         pin["shared"][q] = int(ri.shared)

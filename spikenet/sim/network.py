@@ -84,7 +84,6 @@ from spikenet.sim._chunks import ChunkClock, StopOnInterrupt
 from spikenet.sim._conductance import (
     build_cond,
     check_cond_record,
-    check_conductance_post,
     conductance_slots,
     initial_conductances,
 )
@@ -103,7 +102,8 @@ from spikenet.sim.neurons import HH, LIF
 from spikenet.sim.plasticity import PLASTICITY_RULES
 from spikenet.sim.sources import PoissonSource, SpikeSource, is_source
 from spikenet.sim.stp import TsodyksMarkram, build_stp, reset_stp
-from spikenet.sim.synapses import Conductance, Delta, PSCFilter, expm
+from spikenet.sim.synapse_base import CONDUCTANCE, JUMP, check_linear, is_registered, synapse_kinds
+from spikenet.sim.synapses import Delta, PSCFilter
 
 __all__ = ["Connection", "Network", "Population"]
 
@@ -707,7 +707,9 @@ class Network:
             AdEx; not for HH; see :class:`~spikenet.sim.Delta`), or a
             :class:`~spikenet.sim.Conductance` (``weights`` are then the
             conductance's time integral: units of the leak conductance x s
-            for LIF, mS/cm^2 x s for HH, nS s for AdEx, s/ms for Izhikevich).
+            for LIF, mS/cm^2 x s for HH, nS s for AdEx, s/ms for Izhikevich),
+            or any other registered synapse kind
+            (:class:`~spikenet.sim.synapse_base.SynapseKind`).
         delay : float, array_like (post.n, pre.n) or scipy.sparse matrix
             Transmission delay in seconds (>= 0). One for every synapse: a
             whole number of steps of ``dt`` (within 1e-9 relative, else
@@ -820,8 +822,9 @@ class Network:
             1 (``n_in`` must equal ``post.n``), a scalar all-to-all.
         synapse : PSCFilter, Delta or Conductance, optional
             Filter of the spike input (default ``PSCFilter(0.005)``),
-            ``Delta()`` for voltage jumps (not into HH), or a
-            :class:`~spikenet.sim.Conductance`.
+            ``Delta()`` for voltage jumps (not into HH), a
+            :class:`~spikenet.sim.Conductance`, or any other registered
+            synapse kind.
         rate : float or array_like (k,), optional
             Poisson inputs generated inside the kernel (no raster in memory),
             rate in Hz. With a scalar ``weights`` every post neuron gets its
@@ -958,9 +961,10 @@ class Network:
         """
         self._check_mutable()
         post = self._pop(post, "post")
-        if not isinstance(synapse, Conductance):
-            raise TypeError(f"synapse must be a Conductance, got {type(synapse).__name__}")
-        check_conductance_post(synapse, post)
+        if not is_registered(synapse) or synapse.entry != CONDUCTANCE:
+            raise TypeError(f"synapse must be a Conductance (a conductance synapse kind), got "
+                            f"{type(synapse).__name__}")
+        synapse.check_post(post)
         self._cond_init[(post.index, synapse)] = self._per_neuron("g", g, post.n)
 
     # -------------------------------------------------------------- internals
@@ -1142,7 +1146,7 @@ class Network:
         s_total = 0
         for (post_i, syn), g in groups.items():
             post = pops[post_i]
-            if isinstance(syn, Delta):
+            if syn.entry == JUMP:
                 # one stage that sums the jumps arriving in a step; the kernel
                 # adds it to the voltage and clears it (no coupling, no decay)
                 grp_post[g], grp_nst[g], grp_off[g] = post_i, 1, s_total
@@ -1162,7 +1166,7 @@ class Network:
             coef.extend(_voltage_coupling(syn, post.neuron, dt) if lif_post else np.zeros(m))
             grp_avg_off[g] = len(coef)
             coef.extend(_step_average(syn, dt))
-        jump_grp = np.array([g for (_, syn), g in groups.items() if isinstance(syn, Delta)], dtype=np.int64)
+        jump_grp = np.array([g for (_, syn), g in groups.items() if syn.entry == JUMP], dtype=np.int64)
         gen_arrays["gen_lcoef"], gen_arrays["gen_lcoef_off"] = lif_couplings(pops, groups, grp_nst, dt, dtype,
                                                                              _voltage_coupling)
         jump_pops = {int(grp_post[g]) for g in jump_grp}
@@ -1215,7 +1219,7 @@ class Network:
             conn["delay"][ci] = c.delay_steps
             conn["npost"][ci] = c.post.n
             kind, w = c.weights
-            scale = 1.0 if isinstance(c.synapse, Delta) else 1.0 / c.synapse.tau_s
+            scale = c.synapse.input_scale
             if kind == "dense":
                 # pre-major rows: a spike of pre j adds the contiguous row j
                 conn["kind"][ci] = CONN_DENSE
@@ -1278,7 +1282,7 @@ class Network:
         varying |= _inputs.unfused(self)
         grp_fused[jump_grp] = 1  # Delta groups: cleared by the jump pass, never advanced
         # populations receiving conductances: updated, stages included, by their own pass
-        cond_pops = {pi for (pi, syn) in groups if isinstance(syn, Conductance)}  # inputs' groups too
+        cond_pops = {pi for (pi, syn) in groups if syn.entry == CONDUCTANCE}  # inputs' groups too
         grp_fused[np.isin(grp_post, list(cond_pops))] = 1
         for p in pops:
             gs = [g for g in range(G) if grp_post[g] == p.index and g not in jump_grp]
@@ -1784,16 +1788,14 @@ def _scaled_concat(parts, dtype) -> np.ndarray:
 
 def _check_synapse(synapse, post):
     """A TypeError/ValueError naming ``synapse`` unless it is a kind ``post`` can receive."""
-    if not isinstance(synapse, (PSCFilter, Delta, Conductance)):
-        raise TypeError(f"synapse must be a PSCFilter, Delta or Conductance, got {type(synapse).__name__}")
+    if not is_registered(synapse):
+        names = ", ".join(k.__name__ for k in synapse_kinds())
+        raise TypeError(f"synapse must be a registered synapse kind ({names}), got {type(synapse).__name__}")
     if is_source(post.neuron):
         raise ValueError(f"post: {post.name!r} is a spike-source population and receives no input")
-    check_conductance_post(synapse, post)
-    if isinstance(synapse, Delta) and not isinstance(post.neuron, LIF) and not (
-            isinstance(post.neuron, NeuronModel) and post.neuron.receives_jumps()):
-        raise ValueError(f"synapse: Delta (voltage jumps) needs a LIF population or a NeuronModel that "
-                         f"declares jump_state; {post.name!r} is {type(post.neuron).__name__} "
-                         "(use a PSCFilter)")
+    if synapse.entry != JUMP:
+        check_linear(synapse)
+    synapse.check_post(post)
 
 
 def _numba_threads() -> int:
@@ -1912,14 +1914,10 @@ def _voltage_coupling(syn: PSCFilter, neuron: LIF, dt: float) -> np.ndarray:
     """Coefficients ``c_s``: the end-of-step voltage gains ``sum_s c_s x_s(0)`` from the stages.
 
     Exact: row 0 of the matrix exponential of the coupled system
-    ``z = [v, x_0 .. x_n]``, ``tau_m dv/dt = x_n - v``, ``tau_s dx/dt = A x``.
+    ``z = [v, x_0 .. x_n]``, ``tau_m dv/dt = x_n - v``, ``dx/dt = A x``
+    (:meth:`~spikenet.sim.synapse_base.SynapseKind.voltage_coupling`).
     """
-    m = syn.n_stages
-    M = np.zeros((m + 1, m + 1))
-    M[0, 0] = -1.0 / neuron.tau_m
-    M[0, m] = 1.0 / neuron.tau_m
-    M[1:, 1:] = (-np.eye(m) + np.eye(m, k=-1)) / syn.tau_s
-    return expm(M * dt)[0, 1:]
+    return syn.voltage_coupling(neuron.tau_m, dt)
 
 
 def _step_average(syn: PSCFilter, dt: float) -> np.ndarray:
@@ -1928,13 +1926,7 @@ def _step_average(syn: PSCFilter, dt: float) -> np.ndarray:
     Exact (Van Loan): the top-right block of ``expm([[A, I], [0, 0]] dt)`` is
     ``int_0^dt expm(A t) dt``.
     """
-    m = syn.n_stages
-    A = (-np.eye(m) + np.eye(m, k=-1)) / syn.tau_s
-    big = np.zeros((2 * m, 2 * m))
-    big[:m, :m] = A
-    big[:m, m:] = np.eye(m)
-    integral = expm(big * dt)[:m, m:]
-    return integral[m - 1] / dt
+    return syn.step_average(dt)
 
 
 def _hh_steady_state(v: np.ndarray):

@@ -23,6 +23,7 @@ from spikenet._validation import choice, finite_array
 from spikenet.sim.kernels.layout import GEN_KIND, HHPN_KIND, LIFPN_KIND, N_POP_PAR, REC_GEN, REC_ISYN
 from spikenet.sim.models.base import NeuronModel
 from spikenet.sim.neurons import HH, LIF
+from spikenet.sim.synapse_base import JUMP
 
 # Per-neuron parameter rows of LIF and HH populations (spikenet.sim.kernels.generic).
 _HH_ROWS = ("c_m", "g_na", "g_k", "g_l", "e_na", "e_k", "e_l", "v_spike")
@@ -265,7 +266,7 @@ def lif_couplings(pops, groups, n_stages, dt: float, dtype, coupling):
     blocks, total = [], 0
     for (post_i, syn), g in groups.items():
         post = pops[post_i]
-        if per_neuron_kind(post) != LIFPN_KIND or not hasattr(syn, "n_stages"):
+        if per_neuron_kind(post) != LIFPN_KIND or syn.entry == JUMP:
             continue
         tau_m = _column(post, "tau_m")
         uniq, inv = np.unique(tau_m, return_inverse=True)

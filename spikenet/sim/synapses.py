@@ -27,43 +27,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from spikenet._validation import finite_array, finite_float, positive_float, positive_int
+from spikenet.sim.synapse_base import CONDUCTANCE, CURRENT, JUMP, SynapseKind, expm, register_synapse
 
-__all__ = ["Conductance", "Delta", "PSCFilter"]
-
-
-def expm(M) -> np.ndarray:
-    """Matrix exponential of a small square matrix (scaling and squaring, Taylor).
-
-    Used for the exact propagator coefficients of the network kernel (kept
-    here so that ``import spikenet.sim`` does not pull in ``scipy.linalg``).
-    ``M`` is scaled by ``2^-s`` to a norm below 1/2, where 20 Taylor terms
-    leave a truncation error below ``0.5^21 / 21! ~ 1e-26``; then squared
-    ``s`` times. Agrees with ``scipy.linalg.expm`` to ~1e-15 relative (tested).
-
-    Parameters
-    ----------
-    M : array_like, shape (m, m)
-
-    Returns
-    -------
-    numpy.ndarray, shape (m, m)
-    """
-    M = np.asarray(M, dtype=np.float64)
-    norm = np.abs(M).sum(axis=1).max() if M.size else 0.0
-    s = max(0, math.ceil(math.log2(norm / 0.5))) if norm > 0.5 else 0
-    A = M / 2.0**s
-    term = np.eye(M.shape[0])
-    out = term.copy()
-    for j in range(1, 21):
-        term = term @ A / j
-        out = out + term
-    for _ in range(s):
-        out = out @ out
-    return out
+__all__ = ["Conductance", "Delta", "PSCFilter", "expm"]
 
 
+@register_synapse
 @dataclass(frozen=True)
-class PSCFilter:
+class PSCFilter(SynapseKind):
     r"""Post-synaptic current filter ``h(t) = t^n e^{-t/tau_s} / (n! tau_s^{n+1})``.
 
     Parameters
@@ -97,6 +68,8 @@ class PSCFilter:
     tau_s: float
     n: int = 0
 
+    entry = CURRENT
+
     def __post_init__(self):
         object.__setattr__(self, "tau_s", positive_float("tau_s", self.tau_s))
         object.__setattr__(self, "n", positive_int("n", self.n, allow_zero=True))
@@ -105,6 +78,26 @@ class PSCFilter:
     def n_stages(self) -> int:
         """Number of exponential stages, ``n + 1``."""
         return self.n + 1
+
+    @property
+    def input_scale(self) -> float:
+        """A spike of unit weight adds ``1 / tau_s`` (1/s) to the first stage."""
+        return 1.0 / self.tau_s
+
+    @property
+    def cascade_tau(self) -> float:
+        """The stages' time constant ``tau_s`` (s): the stages are the PSC cascade."""
+        return self.tau_s
+
+    def generator(self) -> np.ndarray:
+        """The cascade's generator ``(L - I) / tau_s`` (1/s; ``L``: ones below the diagonal), (n+1, n+1)."""
+        m = self.n_stages
+        return (-np.eye(m) + np.eye(m, k=-1)) / self.tau_s
+
+    @classmethod
+    def examples(cls, e_rev: float) -> dict:
+        """The exponential and alpha PSCs of 5 ms (see :meth:`SynapseKind.examples`)."""
+        return {"PSCFilter(n=0)": cls(0.005), "PSCFilter(n=1)": cls(0.005, n=1)}
 
     def kernel(self, t):
         """Evaluate ``h(t)`` in 1/s.
@@ -183,8 +176,9 @@ class PSCFilter:
         return out.reshape(arr.shape)
 
 
+@register_synapse
 @dataclass(frozen=True)
-class Delta:
+class Delta(SynapseKind):
     """Voltage-jump synapse: a spike adds its weight to the post-synaptic voltage when it arrives.
 
     A spike of pre-neuron ``j`` adds ``W[i, j]`` (in the voltage's units:
@@ -206,12 +200,26 @@ class Delta:
     >>> net = Network(dt=1e-4)
     >>> a = net.add_population(1, LIF(), bias=2.0)
     >>> b = net.add_population(1, LIF())
-    >>> net.connect(a, b, 1.0, synapse=Delta(), delay=1e-3)
+    >>> net.connect(a, b, 1.0, synapse=Delta(), delay=1e-3)  # doctest: +ELLIPSIS
+    Connection(...)
     """
 
+    entry = JUMP
 
+    @property
+    def input_scale(self) -> float:
+        """A spike of weight ``w`` adds ``w`` itself to the voltage: 1."""
+        return 1.0
+
+    @classmethod
+    def examples(cls, e_rev: float) -> dict:
+        """The voltage jump (see :meth:`SynapseKind.examples`)."""
+        return {"Delta": cls()}
+
+
+@register_synapse
 @dataclass(frozen=True)
-class Conductance:
+class Conductance(SynapseKind):
     r"""Conductance synapse: a spike opens a conductance that pulls the voltage towards ``e_rev``.
 
     The conductance ``g`` follows the kernel of ``PSCFilter(tau_s, n)``: a
@@ -261,10 +269,31 @@ class Conductance:
     e_rev: float
     n: int = 0
 
+    entry = CONDUCTANCE
+
     def __post_init__(self):
         object.__setattr__(self, "tau_s", positive_float("tau_s", self.tau_s))
         object.__setattr__(self, "e_rev", finite_float("e_rev", self.e_rev))
         object.__setattr__(self, "n", positive_int("n", self.n, allow_zero=True))
+
+    @property
+    def input_scale(self) -> float:
+        """A spike of unit weight adds ``1 / tau_s`` (1/s) to the first stage."""
+        return 1.0 / self.tau_s
+
+    @property
+    def cascade_tau(self) -> float:
+        """The stages' time constant ``tau_s`` (s): the stages are the PSC cascade."""
+        return self.tau_s
+
+    def generator(self) -> np.ndarray:
+        """The generator of ``PSCFilter(tau_s, n)`` (1/s), (n + 1, n + 1)."""
+        return self.filter.generator()
+
+    @classmethod
+    def examples(cls, e_rev: float) -> dict:
+        """Exponential and alpha conductances of 5 ms reversing at ``e_rev`` (``SynapseKind.examples``)."""
+        return {"Conductance(n=0)": cls(0.005, e_rev), "Conductance(n=1)": cls(0.005, e_rev, n=1)}
 
     @property
     def filter(self) -> PSCFilter:

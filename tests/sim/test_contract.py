@@ -6,8 +6,12 @@ Two registries drive every test here:
   step, a duration, and its scales in its own units (a voltage jump, a PSC
   charge, a conductance integral with its excitatory reversal potential) and
   the float32 spike-time tolerance stated for it;
-- ``SYNAPSES``: a synapse kind joins with a factory taking a model entry and
-  returning the synapse and the weight scale it uses.
+- ``SYNAPSES``: every registered synapse kind
+  (:func:`spikenet.sim.synapse_base.synapse_kinds`) joins with the instances
+  its ``examples`` gives, at the weight scale of its entry mode (a voltage
+  jump, or a charge or conductance integral divided by the area of the kind's
+  kernel). A kind defined outside spikenet joins by registering (the
+  two kinds of ``tests/sim/synapse_extension_example.py`` do).
 
 The (model, synapse) pairs are then sorted by asking the network itself:
 the pairs ``Network.connect`` accepts are checked for run splitting, thread
@@ -32,7 +36,9 @@ from typing import Any, NamedTuple
 import numpy as np
 import pytest
 
-from spikenet.sim import HH, LIF, AdEx, Conductance, Delta, Izhikevich, Network, PSCFilter, simulate
+import tests.sim.synapse_extension_example  # noqa: F401 - registers two synapse kinds defined outside spikenet
+from spikenet.sim import HH, LIF, AdEx, Conductance, Delta, Izhikevich, Network, simulate
+from spikenet.sim.synapse_base import CONDUCTANCE, JUMP, synapse_kinds
 from tests.sim.extending_example import PerfectIF
 from tests.sim.step_rule import lif_one_per_step_times
 
@@ -69,17 +75,29 @@ MODELS = {
     "PerfectIF (defined outside spikenet)": Model(PerfectIF, RNG.uniform(5.0, 40.0, 12), 1e-4, 0.3, 0.1, 0.05,
                                                   0.002, 5.0, 1e-5),
 }
-SYNAPSES = {
-    "PSCFilter(n=0)": lambda m: (PSCFilter(0.005), m.charge),
-    "PSCFilter(n=1)": lambda m: (PSCFilter(0.005, n=1), m.charge),
-    "Delta": lambda m: (Delta(), m.jump),
-    "Conductance(n=0)": lambda m: (Conductance(0.005, m.e_rev), m.g),
-    "Conductance(n=1)": lambda m: (Conductance(0.005, m.e_rev, n=1), m.g),
-}
+
+
+def _area(syn):
+    """Integral of the kind's kernel per unit weight: ``input_scale * (-A^-1)[last, 0]`` (s)."""
+    A = syn.generator()
+    return syn.input_scale * np.linalg.solve(-A, np.eye(A.shape[0])[:, 0])[-1]
+
+
+def _example(kind, name, m):
+    """Instance ``name`` of ``kind`` for model entry ``m``, and its weight scale."""
+    syn = kind.examples(m.e_rev)[name]
+    if syn.entry == JUMP:
+        return syn, m.jump
+    return syn, (m.g if syn.entry == CONDUCTANCE else m.charge) / _area(syn)
+
+
+SYNAPSES = {name: (lambda m, kind=kind, name=name: _example(kind, name, m))
+            for kind in synapse_kinds() for name in kind.examples(0.0)}
 SPIKE_ATOL = 1e-12  # s: the two engines round differently in the last bits
 # The conductance pass locates crossings by safeguarded Newton iterations on
 # the voltage it integrates (to round-off here: no conductance is open).
-SPIKE_ATOL_SYN = {"Conductance(n=0)": 1e-9, "Conductance(n=1)": 1e-9}
+SPIKE_ATOL_SYN = {name: 1e-9 for name, make in SYNAPSES.items()
+                  if make(MODELS["LIF"])[0].entry == CONDUCTANCE}
 
 
 def _accepted(mname, sname):
@@ -103,7 +121,7 @@ REFUSED = [pair for pair, ok in ACCEPT.items() if not ok]
 # its own (5-20 s of compile on an empty cache): the default run keeps one
 # pair in float64 on one thread (and the rule tests below, which cover every
 # LIF synapse pass); the slow run checks every pair, float32 and threads.
-FAST = {("LIF", "PSCFilter(n=0)")}
+FAST = {("LIF", "PSCFilter(n=0)"), ("LIF", "DoubleExp(1 ms, 5 ms)")}
 SLOW = {"AdEx", "PerfectIF (defined outside spikenet)/stepped"}
 
 
@@ -263,6 +281,9 @@ def test_the_model_and_synapse_registries_cover_the_kinds_spikenet_accepts_today
         assert ACCEPT[mname, "PSCFilter(n=0)"] and ACCEPT[mname, "PSCFilter(n=1)"]
     assert all(ACCEPT["LIF", s] for s in SYNAPSES)
     assert ACCEPT["HH", "Conductance(n=0)"] and not ACCEPT["HH", "Delta"]
+    # the registry holds spikenet's kinds and the ones registered outside it
+    names = {"PSCFilter(n=0)", "Delta", "Conductance(n=1)", "DoubleExp(1 ms, 5 ms)", "PeakExp(5 ms)"}
+    assert names <= set(SYNAPSES)
 
 
 # The single rule for several crossings in one step. tau_m = 2 ms, tau_ref =
