@@ -43,6 +43,7 @@ import numpy as np
 from numba import njit
 
 from spikenet.sim.kernels.hh import hh_step
+from spikenet.sim.kernels.release import free_voltage
 
 __all__ = ["GenArgs", "gen_drive", "gen_jump_spike", "gen_spike", "gen_state_value", "hh_pn_population",
            "lif_pn_population"]
@@ -166,7 +167,8 @@ def _pn_axpy(u, c, x):  # pragma: no cover - compiled
 @njit(**_HELPER)
 def lif_pn_population(b, lane, lo, hi, p, k, kglob, dt, gen, v, ref_end, stages, jconst, jvar, pop_voff,
                       pop_off, pop_n, grp_post, grp_nst, grp_off, scratch, flag, src_off, ring_idx, ring_cnt,
-                      slot, spk_step, spk_idx, spk_off, spk_cnt):  # pragma: no cover - compiled
+                      slot, spk_step, spk_idx, spk_off, spk_cnt, grp_prop_off, coef,
+                      grp_avg_off):  # pragma: no cover - compiled
     """LIF neurons ``lo:hi`` of population ``p`` (per-neuron parameters) in copy ``b`` over one step.
 
     The same exact update, spike placement and refractory handling as the
@@ -208,8 +210,10 @@ def lif_pn_population(b, lane, lo, hi, p, k, kglob, dt, gen, v, ref_end, stages,
             continue
         for i in range(i0, i1):
             if flag[i - i0]:
+                jd = jconst[b, off + i] + jvar[k, b, voff + i] if voff >= 0 else jconst[b, off + i]
                 _pn_event(lane, p, i, off, l0, kglob, tk, dt, lp, vb, teb, u[i - lo], src_off, ring_idx,
-                          ring_cnt, slot, spk_step, spk_idx, spk_off, spk_cnt)
+                          ring_cnt, slot, spk_step, spk_idx, spk_off, spk_cnt, jd, n, stages[b], grp_post,
+                          grp_nst, grp_off, grp_prop_off, coef, grp_avg_off)
 
 
 @njit(**_HELPER)
@@ -229,8 +233,13 @@ def _pn_commit(vo, u, te, a, v_th, v_reset, t_free, t_next, flag):  # pragma: no
 
 @njit(**_HELPER)
 def _pn_event(lane, p, i, off, l0, kglob, tk, dt, lp, vb, teb, ui, src_off, ring_idx, ring_cnt, slot,
-              spk_step, spk_idx, spk_off, spk_cnt):  # pragma: no cover - compiled
-    """``_lif_event`` of the network kernel for neuron ``i`` of population ``p``, with its own parameters."""
+              spk_step, spk_idx, spk_off, spk_cnt, jd, n, stb, grp_post, grp_nst, grp_off, grp_prop_off, coef,
+              grp_avg_off):  # pragma: no cover - compiled
+    """``_lif_event`` of the network kernel for neuron ``i`` of population ``p``, with its own parameters.
+
+    The stages ``stb`` hold their start-of-step values (see
+    :func:`~spikenet.sim.kernels.release.free_voltage`).
+    """
     q = l0 + i
     a = lp[0, q]
     inv_1ma = lp[1, q]
@@ -242,7 +251,9 @@ def _pn_event(lane, p, i, off, l0, kglob, tk, dt, lp, vb, teb, ui, src_off, ring
     start = teb[off + i] - tk
     if start > 1e-9 * dt:
         vs = v_reset
-        v1 = v_reset - (jeff - v_reset) * math.expm1(-(dt - start) / tau_m)
+        v1, em = free_voltage(v_reset, start, dt - start, tau_m, jd, p, i, n, stb, grp_post, grp_nst, grp_off,
+                              grp_prop_off, coef, grp_avg_off, False)
+        jeff = (v1 - v_reset * (1.0 + em)) / -em
     else:
         start = 0.0
         v1 = vb[off + i]
@@ -260,7 +271,8 @@ def _pn_event(lane, p, i, off, l0, kglob, tk, dt, lp, vb, teb, ui, src_off, ring
     if tau_ref >= rem:
         vb[off + i] = v_reset
     else:
-        v_end = v_reset - (jeff - v_reset) * math.expm1(-(rem - tau_ref) / tau_m)
+        v_end, _ = free_voltage(v_reset, ts + tau_ref, rem - tau_ref, tau_m, jd, p, i, n, stb, grp_post,
+                                grp_nst, grp_off, grp_prop_off, coef, grp_avg_off, False)
         vb[off + i] = v_end if v_end < v_th else v_th
 
 @njit(**_HELPER)
