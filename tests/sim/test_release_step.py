@@ -208,3 +208,31 @@ def test_refractory_period_shorter_than_a_step_integrates_the_rest_of_the_spike_
     assert (np.abs(v_ref[after]) > 1e-3).sum() >= 5  # free again within the spike's step
     assert math.isfinite(v.max()) and v.max() < 1.0
     np.testing.assert_allclose(v, v_ref, rtol=0, atol=V_ATOL)
+
+
+@pytest.mark.parametrize(("tau_m", "tau_s"), [(0.01, 0.0005), (0.01, 0.01), (0.01, 0.05), (0.002, 0.0001),
+                                              (0.0005, 0.002), (0.02, 0.02 * (1 + 1e-9)), (0.01, 2e-6)])
+def test_stage_couplings_equal_the_defining_integral(tau_m, tau_s):
+    """C_q(h) = (1/tau_m) int_0^h e^{-(h-t)/tau_m} e^{-t/tau_s} (t/tau_s)^q / q! dt, by 30-digit quadrature.
+
+    Covers the power series (|z| <= 1 and z > 1), the incomplete gamma branch
+    (z < -1) and tau_s == tau_m; measured within 1.4e-15 relative.
+    """
+    import mpmath
+
+    from spikenet.sim.kernels.release import stage_couplings
+
+    mpmath.mp.dps = 30
+    h = np.array([1e-7, 1e-4, 1e-3])
+    tm, ts = mpmath.mpf(tau_m), mpmath.mpf(tau_s)
+
+    def coupling(hh, q):
+        hh = mpmath.mpf(hh)
+
+        def f(t):
+            return mpmath.exp(-(hh - t) / tm - t / ts) * (t / ts) ** q / mpmath.factorial(q)
+        return float(mpmath.quad(f, [0, hh]) / tm)
+
+    for q in range(4):
+        got = stage_couplings(h, tau_m, tau_s, q)
+        np.testing.assert_allclose(got, [coupling(hh, q) for hh in h], rtol=1e-14, atol=0)
