@@ -48,7 +48,7 @@ def _input(seed, n_src=2):
     return raster
 
 
-def _run(tau_s, n, bias, w, seed, tau_ref=TAU_REF, params=False, jvar=None):
+def _run(tau_s, n, bias, w, seed, tau_ref=TAU_REF, params=False, jvar=None, noise=None):
     """One LIF neuron fed an excitatory and an inhibitory spike train through ``PSCFilter(tau_s, n)``."""
     raster = _input(seed)
     net = Network(dt=DT)
@@ -58,6 +58,8 @@ def _run(tau_s, n, bias, w, seed, tau_ref=TAU_REF, params=False, jvar=None):
     net.add_input(pop, spikes=raster, weights=np.array([[w, -0.5 * w]]), synapse=PSCFilter(tau_s, n))
     if jvar is not None:
         net.add_input(pop, current=jvar[:, None])
+    if noise is not None:
+        net.add_input(pop, noise=noise)
     res = net.run(STEPS * DT, record={"p": "v"})
     return res.spike_times["p"][0], res["p", "v"][:, 0], raster
 
@@ -236,3 +238,11 @@ def test_stage_couplings_equal_the_defining_integral(tau_m, tau_s):
     for q in range(4):
         got = stage_couplings(h, tau_m, tau_s, q)
         np.testing.assert_allclose(got, [coupling(hh, q) for hh in h], rtol=1e-14, atol=0)
+
+
+def test_noisy_population_integrates_the_free_part_exactly_too():
+    """White noise of 1e-9 (negligible): the noisy pass's drift over the free part is the exact one."""
+    spikes, v, raster = _run(0.0005, 0, 1.3, 0.004, seed=6, noise=1e-9)
+    assert len(spikes) >= 8
+    v_ref, _ = _reference(0.0005, 0, 1.3, 0.004, raster, spikes=spikes)
+    np.testing.assert_allclose(v, v_ref, rtol=0, atol=1e-7)

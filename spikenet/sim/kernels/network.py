@@ -669,7 +669,8 @@ def _run_copy(b, t, n_parts, part_lo, part_hi, sync, k0, n_chunk, kstart, dt, v,
                         if inp is not None and inp.nz_sigma[p] > 0.0:  # white noise: its own exact step
                             _inp.lif_noise_block(inp, b, lane, p, i0, kg, tk, dt, off, pop_par, vo, u, te,
                                                  src_off, ring_idx, ring_cnt, slot, spk_step, spk_idx,
-                                                 spk_off, spk_cnt)
+                                                 spk_off, spk_cnt, jc, jvar, k, voff, n, stages[b], grp_post,
+                                                 grp_nst, grp_off, grp_prop_off, coef, grp_avg_off)
                             continue
                         hit = _lif_commit(vo, u, te, flag, a, t_free, t_next, v_reset, v_th)
                     else:
