@@ -354,12 +354,47 @@ class SpikingMLP(torch.nn.Module):
             raise ValueError("x contains NaN or inf")
         return x
 
-    def _lif_step(self, i, u, v, te, k):
+    def _free_part(self, i, s, h, J, x0):
+        """End-of-step voltage of neurons free from local time ``s`` on, from ``v_reset`` (exact).
+
+        ``s`` and ``h = dt - s`` (float64, s) per neuron, ``J`` the constant
+        drive of the step, ``x0`` the synaptic stages at the step's start
+        (None for the first hidden population); the stages' couplings over
+        ``h`` are those of the network kernel
+        (:func:`spikenet.sim.kernels.release.stage_coupling`). Returns
+        ``(v, expm1(-h / tau_m))``.
+        """
+        nrn = self.neurons[i]
+        em = torch.expm1(-h / nrn.tau_m).to(J.dtype)
+        v = nrn.v_reset * (1.0 + em) - J * em
+        if x0 is None:
+            return v, em
+        from spikenet.sim.kernels.release import stage_couplings
+
+        m = len(x0)
+        tau_s = self.synapse.tau_s
+        ys = s / tau_s
+        es = torch.exp(-ys)
+        hn = h.detach().cpu().numpy().ravel()
+        for q in range(m):
+            # stage q at s: e^{-ys} sum_{j <= q} ys^(q-j) / (q-j)! x_j(0)
+            xq = x0[q]
+            term = torch.ones_like(ys)
+            for j in range(q - 1, -1, -1):
+                term = term * ys / (q - j)
+                xq = xq + term.to(J.dtype) * x0[j]
+            c = torch.from_numpy(stage_couplings(hn, nrn.tau_m, tau_s, m - 1 - q)).reshape(h.shape)
+            v = v + (es * c.to(es.device)).to(J.dtype) * xq
+        return v, em
+
+    def _lif_step(self, i, u, v, te, k, J, x0):
         """One exact LIF step of hidden population ``i`` (the network kernel's ``_lif_event``, vectorised).
 
         ``u`` is the input part of the end-of-step voltage ``a v + u``; ``te``
-        (float64) the absolute end of each neuron's refractory period.
-        Returns ``(s, v, te, t_spike)``.
+        (float64) the absolute end of each neuron's refractory period; ``J``
+        the constant drive of the step and ``x0`` the synaptic stages at its
+        start (for the free part after a refractory period, see
+        :meth:`_free_part`). Returns ``(s, v, te, t_spike)``.
         """
         nrn = self.neurons[i]
         dt, tau_m, tau_ref = self.dt, nrn.tau_m, nrn.tau_ref
@@ -374,8 +409,12 @@ class SpikingMLP(torch.nn.Module):
         jeff = u * inv_1ma
         start = torch.where(exiting, te - tk, 0.0)  # float64
         # leaving refractoriness inside the step: integrate the rest of the step from v_reset
-        rest = (-(dt - start) / tau_m).to(u.dtype)
-        v_exit = v_reset - (jeff - v_reset) * torch.expm1(rest)
+        if bool(exiting.any()):
+            v_exit, em_exit = self._free_part(i, start, dt - start, J, x0)
+            # the crossing time of a spike in the free part: the constant drive taking v_reset to v_exit
+            jeff = torch.where(exiting, (v_exit - v_reset * (1.0 + em_exit)) / -em_exit, jeff)
+        else:
+            v_exit = torch.full_like(v, v_reset)
         v1 = torch.where(free, a * v + u, torch.where(exiting, v_exit, torch.full_like(v, v_reset)))
         can = free | exiting
         s = fast_sigmoid_spike(v1 - v_th, self.slope) * can.to(v1.dtype)
@@ -397,9 +436,12 @@ class SpikingMLP(torch.nn.Module):
             t_spike = torch.where(fired, tk + ts, torch.nan)
             free_again = tau_ref < rem
         # free again before the step ends: integrate the rest (capped at v_th)
-        v_end = v_reset - (jeff - v_reset) * torch.expm1((-(rem - tau_ref) / tau_m).to(u.dtype))
-        v_end = torch.where(v_end.detach() < v_th, v_end, torch.full_like(v_end, v_th))
-        v_post = torch.where(free_again, v_end, torch.full_like(v1, v_reset))
+        v_post = torch.full_like(v1, v_reset)
+        if bool((fired & free_again).any()):
+            h_free = torch.where(free_again, rem - tau_ref, dt)
+            v_end, _ = self._free_part(i, torch.where(free_again, ts + tau_ref, 0.0), h_free, J, x0)
+            v_end = torch.where(v_end.detach() < v_th, v_end, torch.full_like(v_end, v_th))
+            v_post = torch.where(free_again, v_end, v_post)
         return s, torch.where(fired, v_post, v1), te, t_spike
 
     def simulate(self, x, steps=None) -> SpikingMLPRun:
@@ -457,12 +499,15 @@ class SpikingMLP(torch.nn.Module):
                 if i == 0:
                     J = J0 if J0 is not None else W0(x[k])
                     u = one_ma * J
+                    x_start = None
                 else:
-                    u = one_ma * self.layers[i].bias.expand(B, -1)
+                    J = self.layers[i].bias.expand(B, -1)
+                    u = one_ma * J
                     for st in range(m):
                         u = u + self._coupling[i][st] * xs[i][st]
+                    x_start = list(xs[i])
                     propagate(xs[i])
-                s, v[i], te[i], t_spike = self._lif_step(i, u, v[i], te[i], k)
+                s, v[i], te[i], t_spike = self._lif_step(i, u, v[i], te[i], k, J, x_start)
                 prev[i] = s
                 spikes[i].append(s)
                 times[i].append(t_spike if t_spike is not None

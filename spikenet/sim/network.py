@@ -32,8 +32,9 @@ voltage, ``t = tau_m ln((J_eff - v_0) / (J_eff - v_th))``; this is exact when
 the synaptic current is constant over the step and otherwise in error by
 O(dt^2) relative to the step. The refractory period ``tau_ref`` runs in
 continuous time from that spike time; a neuron whose refractory period ends
-inside a step integrates the rest of the step from ``v_reset`` with the same
-``J_eff`` (the exact propagator only exists for whole steps). A neuron can
+inside a step integrates the rest of the step from ``v_reset`` exactly, with
+the synaptic current it receives in that part of the step (closed form, see
+:mod:`spikenet.sim.kernels.release`). A neuron can
 spike at most once per step: if ``tau_ref`` ends within the step of a spike
 and the rest of the step would reach threshold again, ``v`` is capped at
 ``v_th`` and the next spike falls at the start of the next step (when the
@@ -1154,7 +1155,7 @@ class Network:
                 grp_prop_off[g] = len(coef)
                 grp_c_off[g] = len(coef) + 1
                 grp_avg_off[g] = len(coef) + 2
-                coef.extend((0.0, 0.0, 0.0))
+                coef.extend((0.0, 0.0, 0.0, 0.0))  # the last: tau_s = 0, no current
                 continue
             m = syn.n_stages
             grp_post[g], grp_nst[g], grp_off[g] = post_i, m, s_total
@@ -1166,6 +1167,10 @@ class Network:
             coef.extend(_voltage_coupling(syn, post.neuron, dt) if lif_post else np.zeros(m))
             grp_avg_off[g] = len(coef)
             coef.extend(_step_average(syn, dt))
+            # at grp_avg_off + m, for the event code (kernels/release.py): the
+            # cascade's tau_s, or -1 for a kind that is not a PSC cascade
+            tau_c = syn.cascade_tau
+            coef.append(float(tau_c) if tau_c is not None else -1.0)
         jump_grp = np.array([g for (_, syn), g in groups.items() if syn.entry == JUMP], dtype=np.int64)
         gen_arrays["gen_lcoef"], gen_arrays["gen_lcoef_off"] = lif_couplings(pops, groups, grp_nst, dt, dtype,
                                                                              _voltage_coupling)

@@ -51,6 +51,7 @@ from numba import njit
 
 from spikenet.sim.kernels.hh import hh_step
 from spikenet.sim.kernels.pn_features import lif_pn_noise
+from spikenet.sim.kernels.release import free_voltage
 
 __all__ = ["GenArgs", "gen_drive", "gen_jump_spike", "gen_spike", "gen_state_value", "hh_pn_population",
            "lif_pn_population"]
@@ -176,7 +177,8 @@ def _pn_axpy(u, c, x):  # pragma: no cover - compiled
 @njit(**_HELPER)
 def lif_pn_population(b, lane, lo, hi, p, k, kglob, dt, gen, v, ref_end, stages, jconst, jvar, pop_voff,
                       pop_off, pop_n, grp_post, grp_nst, grp_off, scratch, flag, src_off, ring_idx, ring_cnt,
-                      slot, spk_step, spk_idx, spk_off, spk_cnt, inp):  # pragma: no cover - compiled
+                      slot, spk_step, spk_idx, spk_off, spk_cnt, inp, grp_prop_off, coef,
+                      grp_avg_off):  # pragma: no cover - compiled
     """LIF neurons ``lo:hi`` of population ``p`` (per-neuron parameters) in copy ``b`` over one step.
 
     The same exact update, spike placement and refractory handling as the
@@ -214,7 +216,8 @@ def lif_pn_population(b, lane, lo, hi, p, k, kglob, dt, gen, v, ref_end, stages,
     if inp is not None:  # noqa: SIM102 - else pruned: no stochastic input
         if inp.nz_sigma[p] > 0.0:  # white noise: the exact Ornstein-Uhlenbeck step
             lif_pn_noise(inp, gen, b, lane, p, lo, hi, kglob, dt, off, vb, teb, u, src_off, ring_idx,
-                         ring_cnt, slot, spk_step, spk_idx, spk_off, spk_cnt)
+                         ring_cnt, slot, spk_step, spk_idx, spk_off, spk_cnt, jconst, jvar, k, voff, n,
+                         stages[b], grp_post, grp_nst, grp_off, grp_prop_off, coef, grp_avg_off)
             return
     for i0 in range(lo, hi, flag.shape[0]):
         i1 = i0 + flag.shape[0] if i0 + flag.shape[0] < hi else hi
@@ -226,8 +229,10 @@ def lif_pn_population(b, lane, lo, hi, p, k, kglob, dt, gen, v, ref_end, stages,
             continue
         for i in range(i0, i1):
             if flag[i - i0]:
+                jd = jconst[b, off + i] + jvar[k, b, voff + i] if voff >= 0 else jconst[b, off + i]
                 _pn_event(lane, p, i, off, l0, kglob, tk, dt, lp, vb, teb, u[i - lo], src_off, ring_idx,
-                          ring_cnt, slot, spk_step, spk_idx, spk_off, spk_cnt)
+                          ring_cnt, slot, spk_step, spk_idx, spk_off, spk_cnt, jd, n, stages[b], grp_post,
+                          grp_nst, grp_off, grp_prop_off, coef, grp_avg_off)
 
 
 @njit(**_HELPER)
@@ -247,8 +252,13 @@ def _pn_commit(vo, u, te, a, v_th, v_reset, t_free, t_next, flag):  # pragma: no
 
 @njit(**_HELPER)
 def _pn_event(lane, p, i, off, l0, kglob, tk, dt, lp, vb, teb, ui, src_off, ring_idx, ring_cnt, slot,
-              spk_step, spk_idx, spk_off, spk_cnt):  # pragma: no cover - compiled
-    """``_lif_event`` of the network kernel for neuron ``i`` of population ``p``, with its own parameters."""
+              spk_step, spk_idx, spk_off, spk_cnt, jd, n, stb, grp_post, grp_nst, grp_off, grp_prop_off, coef,
+              grp_avg_off):  # pragma: no cover - compiled
+    """``_lif_event`` of the network kernel for neuron ``i`` of population ``p``, with its own parameters.
+
+    The stages ``stb`` hold their start-of-step values (see
+    :func:`~spikenet.sim.kernels.release.free_voltage`).
+    """
     q = l0 + i
     a = lp[0, q]
     inv_1ma = lp[1, q]
@@ -260,10 +270,12 @@ def _pn_event(lane, p, i, off, l0, kglob, tk, dt, lp, vb, teb, ui, src_off, ring
     start = teb[off + i] - tk
     if start > 1e-9 * dt:
         vs = v_reset
-        v1 = v_reset - (jeff - v_reset) * math.expm1(-(dt - start) / tau_m)
+        v1, em = free_voltage(v_reset, start, dt - start, tau_m, jd, p, i, n, stb, grp_post, grp_nst, grp_off,
+                              grp_prop_off, coef, grp_avg_off, False)
         if start > tau_ref - 1e-9 * dt:  # it spiked at tk on a voltage jump: one spike per step
             vb[off + i] = v1 if v1 < v_th else v_th
             return
+        jeff = (v1 - v_reset * (1.0 + em)) / -em
     else:
         start = 0.0
         v1 = vb[off + i]
@@ -281,7 +293,8 @@ def _pn_event(lane, p, i, off, l0, kglob, tk, dt, lp, vb, teb, ui, src_off, ring
     if tau_ref >= rem:
         vb[off + i] = v_reset
     else:
-        v_end = v_reset - (jeff - v_reset) * math.expm1(-(rem - tau_ref) / tau_m)
+        v_end, _ = free_voltage(v_reset, ts + tau_ref, rem - tau_ref, tau_m, jd, p, i, n, stb, grp_post,
+                                grp_nst, grp_off, grp_prop_off, coef, grp_avg_off, False)
         vb[off + i] = v_end if v_end < v_th else v_th
 
 @njit(**_HELPER)

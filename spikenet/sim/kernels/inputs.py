@@ -33,6 +33,7 @@ import numpy as np
 from numba import njit
 
 from spikenet.sim.kernels.layout import LIF_KIND, LIFPN_KIND
+from spikenet.sim.kernels.release import free_voltage
 
 _HELPER = {"cache": True, "no_cpython_wrapper": True, "no_cfunc_wrapper": True}
 
@@ -293,19 +294,21 @@ def _crossed(key, c, v0, v1, v_th, d2, h):  # pragma: no cover - compiled
 
 @njit(**_HELPER)
 def lif_noise_block(inp, b, lane, p, i0, kg, tk, dt, off, pop_par, vo, u, te, src_off, ring_idx, ring_cnt,
-                    slot, spk_step, spk_idx, spk_off, spk_cnt):  # pragma: no cover - compiled
+                    slot, spk_step, spk_idx, spk_off, spk_cnt, jc, jvar, k, voff, n, stb, grp_post, grp_nst,
+                    grp_off, grp_prop_off, coef, grp_avg_off):  # pragma: no cover - compiled
     """Exact Ornstein-Uhlenbeck step of the noisy LIF neurons of one block, spikes included.
 
     ``vo``, ``te`` and ``u`` are the block's voltages, refractory ends and the
     input part of the noise-free end-of-step voltage ``a v + u`` (neurons
     ``i0 + i`` of population ``p``). The noise, the threshold test on the
     grid and the Brownian-bridge test for excursions within the step are
-    those of :mod:`spikenet.sim.kernels.lif_noise`; the drive over a partial
-    step (a refractory period ending inside it) is the constant one that
-    gives the noise-free end value over the whole step.
+    those of :mod:`spikenet.sim.kernels.lif_noise`; the noise-free part of a
+    partial step (a refractory period ending inside it) is exact, from the
+    block's constant drive ``jc`` (plus row ``k`` of ``jvar`` from ``voff``
+    when ``voff >= 0``) and the synaptic stages ``stb`` at the step's start
+    (:func:`~spikenet.sim.kernels.release.free_voltage`).
     """
     a = pop_par[p, 0]
-    inv_1ma = pop_par[p, 1]
     tau_m = pop_par[p, 2]
     tau_ref = pop_par[p, 3]
     v_th = pop_par[p, 4]
@@ -323,13 +326,14 @@ def lif_noise_block(inp, b, lane, p, i0, kg, tk, dt, off, pop_par, vo, u, te, sr
             continue
         c = counter(kg, b, inp.n_batch, off + i0 + i, inp.n_neurons)
         xi = normal(key, c)
+        jd = jc[i] + jvar[k, b, voff + i0 + i] if voff >= 0 else jc[i]
         if t > t_free:  # free for the rest of the step
             h = t_next - t
             t0 = t - tk
-            jeff = u[i] * inv_1ma
             v0 = v_reset
-            v1 = jeff + (v0 - jeff) * math.exp(-h / tau_m) + sigma * math.sqrt(
-                0.5 * -math.expm1(-2.0 * h / tau_m)) * xi
+            vdet, _ = free_voltage(v_reset, t0, dt - t0, tau_m, jd, p, i0 + i, n, stb, grp_post, grp_nst,
+                                   grp_off, grp_prop_off, coef, grp_avg_off, False)
+            v1 = vdet + sigma * math.sqrt(0.5 * -math.expm1(-2.0 * h / tau_m)) * xi
         else:
             h = dt
             t0 = 0.0
@@ -364,8 +368,9 @@ def lif_noise_block(inp, b, lane, p, i0, kg, tk, dt, off, pop_par, vo, u, te, sr
         rest = dt - ts
         if tau_ref < rest:  # free again before the step ends: integrate the rest (fresh numbers)
             h2 = rest - tau_ref
-            jeff = u[i] * inv_1ma
-            w1 = jeff + (v_reset - jeff) * math.exp(-h2 / tau_m) + sigma * math.sqrt(
-                0.5 * -math.expm1(-2.0 * h2 / tau_m)) * normal(key, c + np.uint64(3))
+            wdet, _ = free_voltage(v_reset, ts + tau_ref, h2, tau_m, jd, p, i0 + i, n, stb, grp_post, grp_nst,
+                                   grp_off, grp_prop_off, coef, grp_avg_off, False)
+            w1 = wdet + sigma * math.sqrt(0.5 * -math.expm1(-2.0 * h2 / tau_m)) * normal(key,
+                                                                                    c + np.uint64(3))
             # a second crossing waits for the next step, held at v_th
             vo[i] = v_th if _crossed(key, c + np.uint64(5), v_reset, w1, v_th, d2, h2) else w1

@@ -122,6 +122,7 @@ from spikenet.sim.kernels.layout import (  # noqa: F401 - re-exported: the kerne
 from spikenet.sim.kernels.plasticity import plast_step_begin, plast_step_end
 from spikenet.sim.kernels.pn_features import cond_pn_population, pn_row
 from spikenet.sim.kernels.prefetch import prefetch
+from spikenet.sim.kernels.release import free_voltage
 from spikenet.sim.kernels.stp import stp_deliver
 
 # Synaptic delivery asks for the connectivity rows of the spike this many
@@ -206,13 +207,18 @@ def _scale(x, c):  # pragma: no cover - compiled
 
 @njit(**_HELPER)
 def _lif_event(b, p, i, i0, off, kglob, tk, dt, a, pop_par, vo, ui, te, src_off, ring_idx, ring_cnt, slot,
-               spk_step, spk_idx, spk_off, spk_cnt):  # pragma: no cover - compiled
+               spk_step, spk_idx, spk_off, spk_cnt, jd, n, stb, grp_post, grp_nst, grp_off, grp_prop_off,
+               coef, grp_avg_off, at_end):  # pragma: no cover - compiled
     """Spike and refractory bookkeeping of LIF neuron ``i0 + i`` of population ``p`` in the current step.
 
     ``vo`` and ``te`` are views of the block starting at neuron ``i0`` of the
     population (which starts at ``off`` in neuron space); ``ui`` is the input
     part of the neuron's exact end-of-step voltage ``a v + ui``. ``b`` is the
-    lane whose ring and spike buffers receive the spike.
+    lane whose ring and spike buffers receive the spike. The free part of a
+    step after a refractory period is integrated exactly by
+    :func:`~spikenet.sim.kernels.release.free_voltage` from the constant
+    drive ``jd`` and the synaptic stages ``stb`` (the copy's row; ``n`` the
+    population's size; ``at_end``: the stages hold end-of-step values).
     """
     inv_1ma = pop_par[p, 1]
     tau_m = pop_par[p, 2]
@@ -226,10 +232,13 @@ def _lif_event(b, p, i, i0, off, kglob, tk, dt, a, pop_par, vo, ui, te, src_off,
     if start > 1e-9 * dt:
         # refractory period ends inside the step: integrate the rest from v_reset
         vs = v_reset
-        v1 = v_reset - (jeff - v_reset) * math.expm1(-(dt - start) / tau_m)
+        v1, em = free_voltage(v_reset, start, dt - start, tau_m, jd, p, i0 + i, n, stb, grp_post, grp_nst,
+                              grp_off, grp_prop_off, coef, grp_avg_off, at_end)
         if start > tau_ref - 1e-9 * dt:  # it spiked at tk on a voltage jump: one spike per step
             vo[i] = v1 if v1 < v_th else v_th
             return
+        # the constant drive that takes v_reset to v1 over the free part (for the crossing time)
+        jeff = (v1 - v_reset * (1.0 + em)) / -em
     else:
         start = 0.0
         v1 = vo[i]
@@ -266,7 +275,8 @@ def _lif_event(b, p, i, i0, off, kglob, tk, dt, a, pop_par, vo, ui, te, src_off,
         # free again before the step ends: integrate the rest; a second
         # threshold crossing in this step is deferred to the start of the next
         # (v is capped at v_th, so it spikes then if the drive stays above)
-        v_end = v_reset - (jeff - v_reset) * math.expm1(-(rem - tau_ref) / tau_m)
+        v_end, _ = free_voltage(v_reset, ts + tau_ref, rem - tau_ref, tau_m, jd, p, i0 + i, n, stb, grp_post,
+                                grp_nst, grp_off, grp_prop_off, coef, grp_avg_off, at_end)
         vo[i] = v_end if v_end < v_th else v_th
 
 
@@ -657,7 +667,8 @@ def _run_copy(b, t, n_parts, part_lo, part_hi, sync, k0, n_chunk, kstart, dt, v,
                     te = ref_end[b, off + i0:off + i1]
                     jc = jconst[b, off + i0:off + i1]
                     u = scratch[b, off + lo:off + lo + i1 - i0]
-                    if (mode == 1 or mode == 2) and voff < 0:
+                    fused = (mode == 1 or mode == 2) and voff < 0
+                    if fused:
                         x0 = stages[b, grp_off[g0] + i0:grp_off[g0] + i1]
                         if mode == 2:
                             x1 = stages[b, grp_off[g1] + i0:grp_off[g1] + i1]
@@ -684,7 +695,8 @@ def _run_copy(b, t, n_parts, part_lo, part_hi, sync, k0, n_chunk, kstart, dt, v,
                         if inp is not None and inp.nz_sigma[p] > 0.0:  # white noise: its own exact step
                             _inp.lif_noise_block(inp, b, lane, p, i0, kg, tk, dt, off, pop_par, vo, u, te,
                                                  src_off, ring_idx, ring_cnt, slot, spk_step, spk_idx,
-                                                 spk_off, spk_cnt)
+                                                 spk_off, spk_cnt, jc, jvar, k, voff, n, stages[b], grp_post,
+                                                 grp_nst, grp_off, grp_prop_off, coef, grp_avg_off)
                             continue
                         hit = _lif_commit(vo, u, te, flag, a, t_free, t_next, v_reset, v_th)
                     else:
@@ -700,14 +712,18 @@ def _run_copy(b, t, n_parts, part_lo, part_hi, sync, k0, n_chunk, kstart, dt, v,
                     while wq < nw:
                         for i in range(8 * wq, 8 * wq + 8 if 8 * wq + 8 < m else m):
                             if flag[i]:
+                                jd = jc[i] + jvar[k, b, voff + i0 + i] if voff >= 0 else jc[i]
                                 _lif_event(lane, p, i, i0, off, kg, tk, dt, a, pop_par, vo, u[i], te, src_off,
-                                           ring_idx, ring_cnt, slot, spk_step, spk_idx, spk_off, spk_cnt)
+                                           ring_idx, ring_cnt, slot, spk_step, spk_idx, spk_off, spk_cnt, jd,
+                                           n, stages[b], grp_post, grp_nst, grp_off, grp_prop_off, coef,
+                                           grp_avg_off, fused)
                         wq = _next_word(words, wq + 1, nw)
             elif gen is not None and pop_kind[p] == LIFPN_KIND:
                 # LIF with per-neuron parameters (pruned without: gen=None)
                 lif_pn_population(b, lane, lo, hi, p, k, kg, dt, gen, v, ref_end, stages, jconst, jvar,
                                   pop_voff, pop_off, pop_n, grp_post, grp_nst, grp_off, scratch, flag,
-                                  src_off, ring_idx, ring_cnt, slot, spk_step, spk_idx, spk_off, spk_cnt, inp)
+                                  src_off, ring_idx, ring_cnt, slot, spk_step, spk_idx, spk_off, spk_cnt, inp,
+                                  grp_prop_off, coef, grp_avg_off)
             elif gen is not None and pop_kind[p] == HHPN_KIND:
                 hh_pn_population(b, lane, lo, hi, p, k, kg, dt, gen, v, gate_m, gate_h, gate_n, stages,
                                  jconst, jvar, pop_voff, pop_off, pop_n, grp_post, grp_nst, grp_off, coef,

@@ -46,19 +46,23 @@ def pn_row(gen, p, i):  # pragma: no cover - compiled
 
 @njit(**_HELPER)
 def lif_pn_noise(inp, gen, b, lane, p, lo, hi, kglob, dt, off, vb, teb, u, src_off, ring_idx, ring_cnt, slot,
-                 spk_step, spk_idx, spk_off, spk_cnt):  # pragma: no cover - compiled
+                 spk_step, spk_idx, spk_off, spk_cnt, jconst, jvar, k, voff, n, stb, grp_post, grp_nst,
+                 grp_off, grp_prop_off, coef, grp_avg_off):  # pragma: no cover - compiled
     """Exact Ornstein-Uhlenbeck step of the noisy LIF neurons ``lo:hi`` of population ``p``, one by one.
 
     ``vb`` and ``teb`` are the copy's voltages and refractory ends (neuron
     space); ``u`` (hi - lo,) the input part of each neuron's noise-free
-    end-of-step voltage. Each neuron draws the numbers of its global index,
-    as in a population of scalar parameters.
+    end-of-step voltage; ``jconst``, ``jvar``, ``k``, ``voff`` the drive and
+    ``stb`` the stages at the step's start, for the exact free part of a step
+    (as ``lif_noise_block``). Each neuron draws the numbers of its global
+    index, as in a population of scalar parameters.
     """
     tk = kglob * dt
     for i in range(lo, hi):
         lif_noise_block(inp, b, lane, p, i, kglob, tk, dt, off, pn_row(gen, p, i), vb[off + i:off + i + 1],
                         u[i - lo:i - lo + 1], teb[off + i:off + i + 1], src_off, ring_idx, ring_cnt, slot,
-                        spk_step, spk_idx, spk_off, spk_cnt)
+                        spk_step, spk_idx, spk_off, spk_cnt, jconst[b, off + i:off + i + 1], jvar, k, voff, n,
+                        stb, grp_post, grp_nst, grp_off, grp_prop_off, coef, grp_avg_off)
 
 
 @njit(**_HELPER)
