@@ -32,3 +32,32 @@ def test_loading_the_same_module_twice_in_a_process_imports_it_once(tmp_path, mo
     first = compose._load(name, _module_text(5))
     (tmp_path / f"{name}.py").write_text(_module_text(6))  # not re-read within the process
     assert compose._load(name, _module_text(5)) is first
+
+
+def test_a_change_in_any_kernel_helper_module_names_new_generated_kernels(tmp_path, monkeypatch):
+    # Numba caches a generated loop with the compiled code of the helpers it
+    # calls, keyed by the generated file only: the file's name must change
+    # when any helper source changes (an edit, or an upgrade of spikenet).
+    from spikenet.sim.models import Izhikevich
+
+    names = []
+    monkeypatch.setattr(compose, "_load", lambda name, text: names.append((name, text)))
+    for h in ("0" * 16, "1" * 16):
+        monkeypatch.setattr(compose, "kernel_sources_hash", lambda h=h: h)
+        compose.network_kernel([Izhikevich])
+    assert names[0][0] != names[1][0]
+    assert "0" * 16 in names[0][1] and "1" * 16 in names[1][1]
+
+
+def test_kernel_sources_hash_covers_every_kernel_module():
+    import hashlib
+    from pathlib import Path
+
+    here = Path(compose.__file__).resolve().parent
+    files = [*sorted(here.glob("*.py")), here.parent / "models" / "base.py"]
+    assert {"release.py", "generic.py", "inputs.py", "network.py"} <= {f.name for f in files}
+    h = hashlib.sha256()
+    for f in files:
+        h.update(f.name.encode())
+        h.update(f.read_bytes())
+    assert compose.kernel_sources_hash() == h.hexdigest()[:16]
