@@ -1,11 +1,14 @@
-"""What a network without plasticity pays for the engine's plasticity code: its machine code, compared.
+"""What a network pays for engine features it does not use: its machine code, compared.
 
-``python -m benchmarks.plasticity_cost`` compiles the network kernel
+``python -m benchmarks.feature_cost`` compiles the network kernel
 (``_run_copy`` of :mod:`spikenet.sim.kernels.network`) twice for the
-argument types of a network without plastic connections (CUBA by default):
-once from the kernel's source as it is, once from the same source with every
-plasticity statement deleted (each ``if plast is not None:`` and
-``if stp is not None:`` block replaced by its ``else`` part). Both are
+argument types of the CUBA network, which uses none of the optional
+features: once from the kernel's source as it is, once from the same source
+with every statement of the chosen features deleted (each
+``if X is not None ...:`` block, ``X`` one of the feature arguments, replaced
+by its ``else`` part; by default ``plast`` and ``stp``, the plasticity rules;
+``gen`` covers per-neuron parameters and NeuronModel populations, ``inp``
+Poisson inputs and noise, ``cond`` conductances). Both are
 compiled in this process (their Numba caches start empty, beside the
 temporary module files), from module files of
 the same name length, and their assembly is compared after the symbol names
@@ -13,14 +16,15 @@ are replaced by a placeholder. Equal assembly means a network without
 plasticity runs the very instructions it would run if spike-timing and
 short-term plasticity did not exist in the engine: it pays nothing at run
 time, which a timing cannot resolve to better than a few per cent on a
-shared machine.
+shared machine. The same holds for each other feature given.
 
 As a check that the comparison can see a difference, the same two sources
-are also compiled for a network whose excitatory connections carry STDP:
-there the assemblies must differ.
+are also compiled for the CUBA network with STDP on its excitatory
+connections when plasticity is among the features (there the assemblies
+must differ).
 
 The result is printed and written as JSON to ``--out``; the exit status is 0
-when the non-plastic assemblies are equal and the plastic ones differ.
+when the assemblies for CUBA are equal (and the plastic ones differ).
 """
 
 from __future__ import annotations
@@ -36,31 +40,37 @@ import tempfile
 from pathlib import Path
 
 _SOURCE = Path(__file__).resolve().parents[1] / "spikenet" / "sim" / "kernels" / "network.py"
-_FEATURES = ("plast", "stp")
+PLASTICITY = ("plast", "stp")
+FEATURES = ("plast", "stp", "gen", "inp", "cond")
 _SYMBOL = re.compile(r"_ZN[0-9A-Za-z_$.]+|\b(?:kern_[ab])\b")
 
 
 class _DropFeature(ast.NodeTransformer):
-    """Replace every ``if NAME is not None:`` statement (NAME a plasticity argument) by its ``else`` part."""
+    """Replace every ``if X is not None [and ...]:`` statement (X a feature argument) by its ``else`` part."""
 
-    def __init__(self):
+    def __init__(self, features):
+        self.features = tuple(features)
         self.removed = 0
+
+    def _is_feature_test(self, t):
+        if isinstance(t, ast.BoolOp) and isinstance(t.op, ast.And):
+            return self._is_feature_test(t.values[0])  # X is None makes the whole `and` false
+        return (isinstance(t, ast.Compare) and isinstance(t.left, ast.Name) and t.left.id in self.features
+                and len(t.ops) == 1 and isinstance(t.ops[0], ast.IsNot)
+                and isinstance(t.comparators[0], ast.Constant) and t.comparators[0].value is None)
 
     def visit_If(self, node):
         self.generic_visit(node)
-        t = node.test
-        if (isinstance(t, ast.Compare) and isinstance(t.left, ast.Name) and t.left.id in _FEATURES
-                and len(t.ops) == 1 and isinstance(t.ops[0], ast.IsNot)
-                and isinstance(t.comparators[0], ast.Constant) and t.comparators[0].value is None):
+        if self._is_feature_test(node.test):
             self.removed += 1
             return node.orelse or [ast.Pass()]
         return node
 
 
-def stripped_source(src: str) -> tuple[str, int]:
-    """The kernel source without its plasticity statements, and how many ``if`` blocks were removed."""
+def stripped_source(src: str, features=PLASTICITY) -> tuple[str, int]:
+    """The kernel source without the statements of ``features``, and how many ``if`` blocks were removed."""
     tree = ast.parse(src)
-    tr = _DropFeature()
+    tr = _DropFeature(features)
     tree = ast.fix_missing_locations(tr.visit(tree))
     return ast.unparse(tree), tr.removed
 
@@ -107,12 +117,12 @@ def _asm(mod, sig) -> list[str]:
     return lines
 
 
-def compare(n: int = 4000) -> dict:
-    """Compile both sources for a non-plastic and a plastic CUBA network; return the comparison."""
+def compare(n: int = 4000, features=PLASTICITY) -> dict:
+    """Compile both sources for CUBA (and for CUBA with STDP if ``plast`` is a feature); the comparison."""
     saved = os.environ.get("SPIKENET_AOT_DIR")
     os.environ["SPIKENET_AOT_DIR"] = ""  # the Numba kernel, not the ahead-of-time module
     try:
-        return _compare(n)
+        return _compare(n, tuple(features))
     finally:
         if saved is None:
             del os.environ["SPIKENET_AOT_DIR"]
@@ -120,43 +130,52 @@ def compare(n: int = 4000) -> dict:
             os.environ["SPIKENET_AOT_DIR"] = saved
 
 
-def _compare(n: int) -> dict:
+def _compare(n: int, features: tuple) -> dict:
     from numba import typeof
 
     src = _SOURCE.read_text()
-    lean, removed = stripped_source(src)
-    out = {"source": str(_SOURCE), "removed_if_blocks": removed, "n": n}
+    lean, removed = stripped_source(src, features)
+    out = {"source": str(_SOURCE), "features": list(features), "removed_if_blocks": removed, "n": n}
+    cases = [("no_feature", False)] + ([("stdp", True)] if "plast" in features else [])
     with tempfile.TemporaryDirectory() as tmp:
         (Path(tmp) / "kern_a.py").write_text(src)
         (Path(tmp) / "kern_b.py").write_text(lean)
         full = _load(Path(tmp) / "kern_a.py", "kern_a")
         bare = _load(Path(tmp) / "kern_b.py", "kern_b")
-        for label, stdp in (("no_plasticity", False), ("stdp", True)):
+        for label, stdp in cases:
             args = _capture_args(stdp, n)
             sig = tuple(typeof(a) for a in (0, 0, *args))
             a, b = _asm(full, sig), _asm(bare, sig)
             diff = sum(x != y for x, y in zip(a, b)) + abs(len(a) - len(b))
             out[label] = {"lines_with_plasticity_code": len(a), "lines_without": len(b),
                           "differing_lines": diff, "equal": a == b}
-    out["pays_nothing"] = out["no_plasticity"]["equal"] and not out["stdp"]["equal"]
+    out["pays_nothing"] = out["no_feature"]["equal"] and not out.get("stdp", {"equal": False})["equal"]
     return out
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=4000, help="CUBA network size")
-    ap.add_argument("--out", default="benchmarks/output/plasticity_cost.json")
+    ap.add_argument("--features", default=",".join(PLASTICITY),
+                    help=f"comma-separated feature arguments to delete, of {','.join(FEATURES)}")
+    ap.add_argument("--out", default="benchmarks/output/feature_cost.json")
     a = ap.parse_args(argv)
-    res = compare(a.n)
+    features = tuple(f for f in a.features.split(",") if f)
+    bad = [f for f in features if f not in FEATURES]
+    if bad or not features:
+        ap.error(f"--features: choose from {', '.join(FEATURES)}; got {a.features!r}")
+    res = compare(a.n, features)
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
     Path(a.out).write_text(json.dumps(res, indent=2))
-    for k in ("no_plasticity", "stdp"):
+    for k in ("no_feature", "stdp"):
+        if k not in res:
+            continue
         r = res[k]
         print(f"{k:14s} assembly lines {r['lines_with_plasticity_code']} (source as is) vs "
-              f"{r['lines_without']} (plasticity deleted): {'equal' if r['equal'] else 'different'} "
+              f"{r['lines_without']} (features deleted): {'equal' if r['equal'] else 'different'} "
               f"({r['differing_lines']} lines differ)")
-    print(f"removed {res['removed_if_blocks']} plasticity blocks; a network without plasticity "
-          f"{'pays nothing' if res['pays_nothing'] else 'PAYS for the plasticity code'}")
+    print(f"removed {res['removed_if_blocks']} blocks of {', '.join(features)}; a network without them "
+          f"{'pays nothing' if res['pays_nothing'] else 'PAYS for their code'}")
     print(f"wrote {a.out}")
     return 0 if res["pays_nothing"] else 1
 
