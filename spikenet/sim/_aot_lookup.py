@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from spikenet.sim.kernels.args import CORE_GROUPS
+
 __all__ = ["ENV_VAR", "aot_dir", "jit_only", "kernel_key", "lookup"]
 
 _MANIFEST = "manifest.json"
@@ -68,8 +70,12 @@ def _arg_key(a) -> str:
 
 
 def jit_only(key: str) -> bool:
-    """Whether a configuration passes a feature's NamedTuple: served by Numba's kernel, not the module."""
-    return "(" in key
+    """Whether a configuration passes a feature's NamedTuple: served by Numba's kernel, not the module.
+
+    The kernel's own argument groups (:data:`spikenet.sim.kernels.args.CORE_GROUPS`)
+    are NamedTuples too; every other NamedTuple entry is a feature's.
+    """
+    return any("(" in e and e.partition("(")[0] not in CORE_GROUPS for e in key.split("|"))
 
 
 def kernel_key(args) -> str:

@@ -89,6 +89,7 @@ from spikenet.sim._conductance import (
     initial_conductances,
 )
 from spikenet.sim.connectivity import SynapseList, bernoulli_positions
+from spikenet.sim.kernels import args as _ka
 from spikenet.sim.models.base import NeuronModel
 from spikenet.sim.network_models import (
     build_gen,
@@ -1598,7 +1599,6 @@ class Network:
         out_off: list[list[np.ndarray]] = [[] for _ in range(L)]
         sync = np.zeros(SYNC_SIZE, dtype=np.int64) if T > 1 else None  # None prunes the barrier code
         gen, gen_module = _gen_args(bd)
-        c = bd["conn"]
         done = 0
         try:
             stopper.__enter__()
@@ -1620,24 +1620,11 @@ class Network:
                     if sync is not None:
                         sync[:] = 0
                         sync[SYNC_STOP] = NO_STOP
-                    args = (
-                        T, bd["part_lo"], bd["part_hi"], sync, k0, n_chunk, kstart, self.dt,
-                        bd["v"], bd["ref_end"], bd["gm"], bd["gh"], bd["gn"], bd["stages"], bd["scratch"],
-                        bd["flags"], bd["flag_words"], bd["zeros"],
-                        bd["jconst"], jvar, bd["pop_voff"],
-                        bd["pop_kind"], bd["pop_off"], bd["pop_n"], bd["pop_par"], bd["pop_fuse"],
-                        bd["grp_post"], bd["grp_nst"], bd["grp_off"], bd["grp_fused"], bd["coef"],
-                        bd["grp_prop_off"], bd["grp_c_off"], bd["grp_avg_off"],
-                        c["src"], c["grp"], c["delay"], c["kind"], c["npost"], c["ptr"], c["data"],
-                        bd["w_dense"], bd["w_cut"], bd["w_idx"], bd["w_sdata"],
-                        bd["src_off"], bd["ring_idx"], bd["ring_cnt"],
-                        ev_ptr, ev_idx,
-                        rec_pop, rec_state, rec_col, rec_idx_off, rec_len, rec_idx,
-                        rec_all[done:done + n_chunk] if ncols else rec_none,
-                        spk_step, spk_idx, spk_off, spk_cnt, bd["with_hh"], bd["with_generic"],
-                        _flag(len(rec_pop) > 0), bd["with_dense"], bd["with_sparse_w"],
-                        bd["jump_grp"], bd["with_delta"], bd["w_sdelay"], bd["dbuf"], bd["grp_doff"],
-                        bd["with_delays"], bd["stp"], bd["inp"], bd["cond"], gen, plast,
+                    args = _kernel_args(
+                        bd, sync, k0, n_chunk, kstart, self.dt, _ka.Chunk(jvar, ev_ptr, ev_idx),
+                        _ka.Rec(rec_pop, rec_state, rec_col, rec_idx_off, rec_len, rec_idx,
+                                rec_all[done:done + n_chunk] if ncols else rec_none),
+                        _ka.Spk(spk_step, spk_idx, spk_off, spk_cnt), _flag(len(rec_pop) > 0), gen, plast,
                     )
                     if gen_module is not None:  # NeuronModel populations: the kernel generated for them
                         self._kernel_key = aot.kernel_key(args) if T == 1 else None
@@ -1876,6 +1863,31 @@ def _kernel_for(n_batch, key, aot):
     from spikenet.sim.kernels.network import run_network_batched
 
     return run_network_batched
+
+
+def _kernel_args(bd, sync, k0, n_chunk, kstart, dt, chunk, rec, spk, with_rec, gen, plast):
+    """The network kernel's arguments for one call (see :mod:`spikenet.sim.kernels.args`).
+
+    ``bd`` is the built network (``Network._built``), ``chunk``, ``rec`` and
+    ``spk`` the call's own groups, ``with_rec`` the recording switch, ``gen``
+    and ``plast`` the NeuronModel and plasticity arguments (or None).
+    """
+    c = bd["conn"]
+    return (
+        _ka.Parts(bd["n_parts"], bd["part_lo"], bd["part_hi"]), sync, k0, n_chunk, kstart, dt,
+        _ka.State(bd["v"], bd["ref_end"], bd["gm"], bd["gh"], bd["gn"], bd["stages"], bd["dbuf"]),
+        _ka.Work(bd["scratch"], bd["flags"], bd["flag_words"], bd["zeros"]),
+        _ka.Pops(bd["pop_voff"], bd["pop_kind"], bd["pop_off"], bd["pop_n"], bd["pop_par"], bd["pop_fuse"],
+                 bd["jconst"]),
+        _ka.Groups(bd["grp_post"], bd["grp_nst"], bd["grp_off"], bd["grp_fused"], bd["coef"],
+                   bd["grp_prop_off"], bd["grp_c_off"], bd["grp_avg_off"], bd["grp_doff"], bd["jump_grp"]),
+        _ka.Conns(c["src"], c["grp"], c["delay"], c["kind"], c["npost"], c["ptr"], c["data"], bd["w_dense"],
+                  bd["w_cut"], bd["w_idx"], bd["w_sdata"], bd["w_sdelay"]),
+        _ka.Ring(bd["src_off"], bd["ring_idx"], bd["ring_cnt"]),
+        chunk, rec, spk,
+        bd["with_hh"], bd["with_generic"], with_rec, bd["with_dense"], bd["with_sparse_w"], bd["with_delta"],
+        bd["with_delays"], bd["stp"], bd["inp"], bd["cond"], gen, plast,
+    )
 
 
 def _gen_args(bd):

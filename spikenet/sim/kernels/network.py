@@ -1,5 +1,14 @@
 """The network kernel: one call runs every step of a chunk for every batch copy (or part of one).
 
+Arguments: the per-call scalars ``b, t, k0, n_chunk, dt``, the per-lane step
+counter ``kstart``, the compile-time switches (``sync`` and the ``with_*``
+arguments below) and the features' NamedTuples are plain arguments; the
+arrays travel in the NamedTuples of :mod:`spikenet.sim.kernels.args`
+(``parts``, ``state``, ``work``, ``pops``, ``groups``, ``conns``, ``ring``,
+``chunk``, ``rec``, ``spk``), which ``_run_copy`` unpacks into local
+variables of their fields' names. The switches cannot be NamedTuple fields:
+Numba prunes an ``is None`` branch only on an argument of the function.
+
 Layout (all flat, so that one compiled specialisation serves every network):
 
 - Neuron space: the populations one after another; population ``p`` holds
@@ -405,14 +414,9 @@ def _hh_population(b, lane, lo, hi, p, k, kglob, dt, v, gate_m, gate_h, gate_n, 
 
 
 @njit(cache=True, nogil=True, no_cfunc_wrapper=True)
-def _run_copy(b, t, n_parts, part_lo, part_hi, sync, k0, n_chunk, kstart, dt, v, ref_end, gate_m, gate_h,
-              gate_n, stages, scratch, flags, flag_words, zeros, jconst, jvar, pop_voff, pop_kind, pop_off,
-              pop_n, pop_par, pop_fuse, grp_post, grp_nst, grp_off, grp_fused, coef, grp_prop_off, grp_c_off,
-              grp_avg_off, conn_src, conn_grp, conn_delay, conn_kind, conn_npost, conn_ptr_off, conn_data_off,
-              w_dense, w_cut, w_idx, w_sdata, src_off, ring_idx, ring_cnt, ev_ptr, ev_idx, rec_pop, rec_state,
-              rec_col, rec_idx_off, rec_len, rec_idx, rec_out, spk_step, spk_idx, spk_off, spk_cnt, with_hh,
-              with_generic, with_rec, with_dense, with_sparse_w, jump_grp, with_delta, w_sdelay, dbuf,
-              grp_doff, with_delays, stp, inp, cond, gen, plast):  # pragma: no cover - compiled
+def _run_copy(b, t, parts, sync, k0, n_chunk, kstart, dt, state, work, pops, groups, conns, ring, chunk,
+              rec, spk, with_hh, with_generic, with_rec, with_dense, with_sparse_w, with_delta, with_delays,
+              stp, inp, cond, gen, plast):  # pragma: no cover - compiled
     """Advance part ``t`` of batch copy ``b`` from local step ``kstart[b + t]`` to ``n_chunk``.
 
     A copy is split into ``n_parts`` parts (``n_parts > 1`` only for an
@@ -426,7 +430,22 @@ def _run_copy(b, t, n_parts, part_lo, part_hi, sync, k0, n_chunk, kstart, dt, v,
     written memory within a step; they meet once per step at a barrier on
     ``sync``. With one part ``sync`` is None and the barrier code is pruned
     at compile time (so it costs an unsplit network no compile time).
+
+    The arrays come in the NamedTuples of :mod:`spikenet.sim.kernels.args`
+    (``parts`` to ``spk``), unpacked here into the local names the body uses.
     """
+    n_parts, part_lo, part_hi = parts
+    v, ref_end, gate_m, gate_h, gate_n, stages, dbuf = state
+    scratch, flags, flag_words, zeros = work
+    pop_voff, pop_kind, pop_off, pop_n, pop_par, pop_fuse, jconst = pops
+    (grp_post, grp_nst, grp_off, grp_fused, coef, grp_prop_off, grp_c_off, grp_avg_off, grp_doff,
+     jump_grp) = groups
+    (conn_src, conn_grp, conn_delay, conn_kind, conn_npost, conn_ptr_off, conn_data_off, w_dense, w_cut,
+     w_idx, w_sdata, w_sdelay) = conns
+    src_off, ring_idx, ring_cnt = ring
+    jvar, ev_ptr, ev_idx = chunk
+    rec_pop, rec_state, rec_col, rec_idx_off, rec_len, rec_idx, rec_out = rec
+    spk_step, spk_idx, spk_off, spk_cnt = spk
     n_pops = pop_n.shape[0]
     n_src = ring_cnt.shape[2]
     n_ring = ring_idx.shape[1]
@@ -780,31 +799,19 @@ _DOC = """Advance every batch copy from local step ``kstart[b]`` to ``n_chunk``.
     stops early (``kstart[b]`` set to the step it stopped at) when its spike
     buffer could overflow within the next step; the caller grows the buffers
     and calls again. On return ``kstart[b] == n_chunk`` for finished copies.
-    The first four arguments describe the split of a copy into parts (see
-    ``_run_copy``): ``n_parts`` is 1 and ``sync`` None here.
+    ``parts`` and ``sync`` describe the split of a copy into parts (see
+    ``_run_copy``): ``parts.n_parts`` is 1 and ``sync`` None here.
     """
 
 
 @njit(cache=True, parallel=True, no_cfunc_wrapper=True)
-def run_network_batched(n_parts, part_lo, part_hi, sync, k0, n_chunk, kstart, dt, v, ref_end, gate_m, gate_h,
-                        gate_n, stages, scratch, flags, flag_words, zeros, jconst, jvar, pop_voff, pop_kind,
-                        pop_off, pop_n, pop_par, pop_fuse, grp_post, grp_nst, grp_off, grp_fused, coef,
-                        grp_prop_off, grp_c_off, grp_avg_off, conn_src, conn_grp, conn_delay, conn_kind,
-                        conn_npost, conn_ptr_off, conn_data_off, w_dense, w_cut, w_idx, w_sdata, src_off,
-                        ring_idx, ring_cnt, ev_ptr, ev_idx, rec_pop, rec_state, rec_col, rec_idx_off, rec_len,
-                        rec_idx, rec_out, spk_step, spk_idx, spk_off, spk_cnt, with_hh, with_generic,
-                        with_rec, with_dense, with_sparse_w, jump_grp, with_delta, w_sdelay, dbuf,
-                        grp_doff, with_delays, stp, inp, cond, gen, plast):  # pragma: no cover - compiled
-    for b in prange(v.shape[0]):
-        _run_copy(b, 0, 1, part_lo, part_hi, sync, k0, n_chunk, kstart, dt, v, ref_end, gate_m, gate_h,
-                  gate_n, stages, scratch, flags, flag_words, zeros, jconst, jvar, pop_voff, pop_kind,
-                  pop_off, pop_n, pop_par, pop_fuse, grp_post, grp_nst, grp_off, grp_fused, coef,
-                  grp_prop_off, grp_c_off, grp_avg_off, conn_src, conn_grp, conn_delay, conn_kind, conn_npost,
-                  conn_ptr_off, conn_data_off, w_dense, w_cut, w_idx, w_sdata, src_off, ring_idx, ring_cnt,
-                  ev_ptr, ev_idx, rec_pop, rec_state, rec_col, rec_idx_off, rec_len, rec_idx, rec_out,
-                  spk_step, spk_idx, spk_off, spk_cnt, with_hh, with_generic, with_rec, with_dense,
-                  with_sparse_w, jump_grp, with_delta, w_sdelay, dbuf, grp_doff, with_delays,
-                  stp, inp, cond, gen, plast)
+def run_network_batched(parts, sync, k0, n_chunk, kstart, dt, state, work, pops, groups, conns, ring, chunk,
+                        rec, spk, with_hh, with_generic, with_rec, with_dense, with_sparse_w, with_delta,
+                        with_delays, stp, inp, cond, gen, plast):  # pragma: no cover - compiled
+    for b in prange(state.v.shape[0]):
+        _run_copy(b, 0, parts, sync, k0, n_chunk, kstart, dt, state, work, pops, groups, conns, ring, chunk,
+                  rec, spk, with_hh, with_generic, with_rec, with_dense, with_sparse_w, with_delta,
+                  with_delays, stp, inp, cond, gen, plast)
 
 
 run_network_batched.__doc__ = _DOC.replace("every batch copy", "every batch copy, in parallel over copies,")
@@ -820,9 +827,9 @@ def run_network(*args):
 
 
 def run_network_threads(*args):
-    """Advance the single copy of an unbatched network split into ``args[0]`` parts, one thread each.
+    """Advance the single copy of an unbatched network split into ``args[0].n_parts`` parts, one thread each.
 
-    The arguments are those of ``run_network_batched`` with ``n_parts > 1``,
+    The arguments are those of ``run_network_batched`` with ``parts.n_parts > 1``,
     ``part_lo``/``part_hi`` of shape (n_parts, n_pops), ``sync`` an int64
     array of ``SYNC_SIZE`` zeros but for ``sync[SYNC_STOP] = NO_STOP``, and
     one lane per part in the per-thread arrays. Part 0 runs on the calling
@@ -832,7 +839,7 @@ def run_network_threads(*args):
     """
     import threading
 
-    n_parts = args[0]
+    n_parts = args[0].n_parts
     threads = [threading.Thread(target=_run_copy, args=(0, t, *args), daemon=True) for t in range(1, n_parts)]
     for th in threads:
         th.start()
