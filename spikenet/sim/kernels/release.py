@@ -48,6 +48,8 @@ _HELPER = {"cache": True, "no_cpython_wrapper": True, "no_cfunc_wrapper": True}
 # Largest exponent used to carry a decayed stage back from the step's end:
 # beyond it the stage's contribution is below any float64 resolution.
 _MAX_BACK = 700.0
+# Largest w = h/tau_s - h/tau_m for the single-stage closed form expm1(w)/w.
+_MAX_W = 50.0
 
 
 @njit(**_HELPER)
@@ -166,12 +168,18 @@ def free_voltage(v0, s, h, tau_m, jd, p, i, n, stb, grp_post, grp_nst, grp_off, 
             continue
         if nst == 1:
             # the stage at the step's end (the fused pass's product, rounded
-            # alike), carried back to s: both paths give the same bits
+            # alike): both paths give the same bits
             x = stb[base] if at_end else coef[grp_prop_off[g]] * stb[base]
             if x != 0.0:
                 back = h / tau_s
-                back = back if back < _MAX_BACK else _MAX_BACK
-                acc += x * math.exp(back) * stage_coupling(h, tau_m, tau_s, 0)
+                w = back - h / tau_m
+                if w < _MAX_W:
+                    # x(s) C_0(h) = x(dt) e^{h/tau_s} C_0(h) = x(dt) (h/tau_m) expm1(w)/w:
+                    # one expm1 instead of an exp, an expm1 and an exp
+                    acc += x * (h / tau_m) * (math.expm1(w) / w if w != 0.0 else 1.0)
+                else:  # tau_s << h: the stage at s carried back explicitly (bounded)
+                    back = back if back < _MAX_BACK else _MAX_BACK
+                    acc += x * math.exp(back) * stage_coupling(h, tau_m, tau_s, 0)
             continue
         ys = s / tau_s
         es = math.exp(-ys)
