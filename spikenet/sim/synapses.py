@@ -32,9 +32,23 @@ from spikenet.sim.synapse_base import CONDUCTANCE, CURRENT, JUMP, SynapseKind, e
 __all__ = ["Conductance", "Delta", "PSCFilter", "expm"]
 
 
+class _Cascade(SynapseKind):
+    """A kind whose stages are the exponential cascade of time constant ``tau_s`` (s)."""
+
+    @property
+    def input_scale(self) -> float:
+        """A spike of unit weight adds ``1 / tau_s`` (1/s) to the first stage."""
+        return 1.0 / self.tau_s
+
+    @property
+    def cascade_tau(self) -> float:
+        """The stages' time constant ``tau_s`` (s): the stages are the PSC cascade."""
+        return self.tau_s
+
+
 @register_synapse
 @dataclass(frozen=True)
-class PSCFilter(SynapseKind):
+class PSCFilter(_Cascade):
     r"""Post-synaptic current filter ``h(t) = t^n e^{-t/tau_s} / (n! tau_s^{n+1})``.
 
     Parameters
@@ -78,16 +92,6 @@ class PSCFilter(SynapseKind):
     def n_stages(self) -> int:
         """Number of exponential stages, ``n + 1``."""
         return self.n + 1
-
-    @property
-    def input_scale(self) -> float:
-        """A spike of unit weight adds ``1 / tau_s`` (1/s) to the first stage."""
-        return 1.0 / self.tau_s
-
-    @property
-    def cascade_tau(self) -> float:
-        """The stages' time constant ``tau_s`` (s): the stages are the PSC cascade."""
-        return self.tau_s
 
     def generator(self) -> np.ndarray:
         """The cascade's generator ``(L - I) / tau_s`` (1/s; ``L``: ones below the diagonal), (n+1, n+1)."""
@@ -219,7 +223,7 @@ class Delta(SynapseKind):
 
 @register_synapse
 @dataclass(frozen=True)
-class Conductance(SynapseKind):
+class Conductance(_Cascade):
     r"""Conductance synapse: a spike opens a conductance that pulls the voltage towards ``e_rev``.
 
     The conductance ``g`` follows the kernel of ``PSCFilter(tau_s, n)``: a
@@ -275,16 +279,6 @@ class Conductance(SynapseKind):
         object.__setattr__(self, "tau_s", positive_float("tau_s", self.tau_s))
         object.__setattr__(self, "e_rev", finite_float("e_rev", self.e_rev))
         object.__setattr__(self, "n", positive_int("n", self.n, allow_zero=True))
-
-    @property
-    def input_scale(self) -> float:
-        """A spike of unit weight adds ``1 / tau_s`` (1/s) to the first stage."""
-        return 1.0 / self.tau_s
-
-    @property
-    def cascade_tau(self) -> float:
-        """The stages' time constant ``tau_s`` (s): the stages are the PSC cascade."""
-        return self.tau_s
 
     def generator(self) -> np.ndarray:
         """The generator of ``PSCFilter(tau_s, n)`` (1/s), (n + 1, n + 1)."""
