@@ -217,7 +217,7 @@ def _scale(x, c):  # pragma: no cover - compiled
 @njit(**_HELPER)
 def _lif_event(b, p, i, i0, off, kglob, tk, dt, a, pop_par, vo, ui, te, src_off, ring_idx, ring_cnt, slot,
                spk_step, spk_idx, spk_off, spk_cnt, jd, n, stb, grp_post, grp_nst, grp_off, grp_prop_off,
-               coef, grp_avg_off, at_end):  # pragma: no cover - compiled
+               coef, grp_avg_off, at_end, chains):  # pragma: no cover - compiled
     """Spike and refractory bookkeeping of LIF neuron ``i0 + i`` of population ``p`` in the current step.
 
     ``vo`` and ``te`` are views of the block starting at neuron ``i0`` of the
@@ -227,7 +227,9 @@ def _lif_event(b, p, i, i0, off, kglob, tk, dt, a, pop_par, vo, ui, te, src_off,
     step after a refractory period is integrated exactly by
     :func:`~spikenet.sim.kernels.release.free_voltage` from the constant
     drive ``jd`` and the synaptic stages ``stb`` (the copy's row; ``n`` the
-    population's size; ``at_end``: the stages hold end-of-step values).
+    population's size; ``at_end``: the stages hold end-of-step values;
+    ``chains``: None when every LIF population is fused, which prunes the
+    multi-stage release code).
     """
     inv_1ma = pop_par[p, 1]
     tau_m = pop_par[p, 2]
@@ -242,7 +244,7 @@ def _lif_event(b, p, i, i0, off, kglob, tk, dt, a, pop_par, vo, ui, te, src_off,
         # refractory period ends inside the step: integrate the rest from v_reset
         vs = v_reset
         v1, em = free_voltage(v_reset, start, dt - start, tau_m, jd, p, i0 + i, n, stb, grp_post, grp_nst,
-                              grp_off, grp_prop_off, coef, grp_avg_off, at_end)
+                              grp_off, grp_prop_off, coef, grp_avg_off, at_end, chains)
         if start > tau_ref - 1e-9 * dt:  # it spiked at tk on a voltage jump: one spike per step
             vo[i] = v1 if v1 < v_th else v_th
             return
@@ -285,7 +287,7 @@ def _lif_event(b, p, i, i0, off, kglob, tk, dt, a, pop_par, vo, ui, te, src_off,
         # threshold crossing in this step is deferred to the start of the next
         # (v is capped at v_th, so it spikes then if the drive stays above)
         v_end, _ = free_voltage(v_reset, ts + tau_ref, rem - tau_ref, tau_m, jd, p, i0 + i, n, stb, grp_post,
-                                grp_nst, grp_off, grp_prop_off, coef, grp_avg_off, at_end)
+                                grp_nst, grp_off, grp_prop_off, coef, grp_avg_off, at_end, chains)
         vo[i] = v_end if v_end < v_th else v_th
 
 
@@ -454,6 +456,15 @@ def _run_copy(b, t, parts, sync, k0, n_chunk, kstart, dt, state, work, pops, gro
     # the views made of these per block and step are not reference-counted (kernels/borrow.py)
     v, ref_end, jconst, jvar = borrow(v), borrow(ref_end), borrow(jconst), borrow(jvar)
     scratch, stages, zeros, dbuf = borrow(scratch), borrow(stages), borrow(zeros), borrow(dbuf)
+    # nor are these, passed to the event code once per spike or release: each
+    # counted array passed to a helper that is not inlined costs a pair of
+    # atomic count updates per call (with them counted, the exact release step
+    # made the CUBA-64000 loop about 15 % slower)
+    pop_par, coef, grp_post, grp_nst = borrow(pop_par), borrow(coef), borrow(grp_post), borrow(grp_nst)
+    grp_off, grp_prop_off, grp_avg_off = borrow(grp_off), borrow(grp_prop_off), borrow(grp_avg_off)
+    grp_c_off, src_off = borrow(grp_c_off), borrow(src_off)
+    ring_idx, ring_cnt = borrow(ring_idx), borrow(ring_cnt)
+    spk_step, spk_idx, spk_off, spk_cnt = borrow(spk_step), borrow(spk_idx), borrow(spk_off), borrow(spk_cnt)
     n_mine = 0  # neurons of this part: the most spikes it can add in one step
     for p in range(n_pops):
         n_mine += part_hi[t, p] - part_lo[t, p]
@@ -735,7 +746,7 @@ def _run_copy(b, t, parts, sync, k0, n_chunk, kstart, dt, state, work, pops, gro
                                 _lif_event(lane, p, i, i0, off, kg, tk, dt, a, pop_par, vo, u[i], te, src_off,
                                            ring_idx, ring_cnt, slot, spk_step, spk_idx, spk_off, spk_cnt, jd,
                                            n, stages[b], grp_post, grp_nst, grp_off, grp_prop_off, coef,
-                                           grp_avg_off, fused)
+                                           grp_avg_off, fused, with_generic)
                         wq = _next_word(words, wq + 1, nw)
             elif gen is not None and pop_kind[p] == LIFPN_KIND:
                 # LIF with per-neuron parameters (pruned without: gen=None)

@@ -112,7 +112,7 @@ def stage_coupling(h, tau_m, tau_s, q):  # pragma: no cover - compiled
 
 @njit(**_HELPER)
 def free_voltage(v0, s, h, tau_m, jd, p, i, n, stb, grp_post, grp_nst, grp_off, grp_prop_off, coef,
-                 grp_avg_off, at_end):  # pragma: no cover - compiled
+                 grp_avg_off, at_end, chains):  # pragma: no cover - compiled
     """Voltage at the step's end of LIF neuron ``i`` of population ``p``, free from local time ``s`` on.
 
     Parameters
@@ -139,6 +139,11 @@ def free_voltage(v0, s, h, tau_m, jd, p, i, n, stb, grp_post, grp_nst, grp_off, 
     at_end : bool
         True when the stages already hold their end-of-step values (the
         fused pass, single-stage groups only), False for start values.
+    chains : None or any
+        None when every group of the population has a single stage (the
+        fused pass): the multi-stage code and its incomplete-gamma helpers
+        are then pruned at compile time, which keeps them out of the
+        compiled event code of networks that have no such chains.
 
     Returns
     -------
@@ -177,9 +182,13 @@ def free_voltage(v0, s, h, tau_m, jd, p, i, n, stb, grp_post, grp_nst, grp_off, 
                     # x(s) C_0(h) = x(dt) e^{h/tau_s} C_0(h) = x(dt) (h/tau_m) expm1(w)/w:
                     # one expm1 instead of an exp, an expm1 and an exp
                     acc += x * (h / tau_m) * (math.expm1(w) / w if w != 0.0 else 1.0)
-                else:  # tau_s << h: the stage at s carried back explicitly (bounded)
+                else:
+                    # tau_s << h: the same product with the stage carried back
+                    # explicitly (bounded), C_0(h) = (h/tau_m) e^{-h/tau_m} expm1(-w)/(-w)
                     back = back if back < _MAX_BACK else _MAX_BACK
-                    acc += x * math.exp(back) * stage_coupling(h, tau_m, tau_s, 0)
+                    acc += x * (h / tau_m) * math.exp(back - h / tau_m) * (-math.expm1(-w) / w)
+            continue
+        if chains is None:  # pruned: single-stage groups only (the fused pass)
             continue
         ys = s / tau_s
         es = math.exp(-ys)
