@@ -131,7 +131,7 @@ from spikenet.sim.kernels.layout import (  # noqa: F401 - re-exported: the kerne
 from spikenet.sim.kernels.plasticity import plast_step_begin, plast_step_end
 from spikenet.sim.kernels.pn_features import cond_pn_population, pn_row
 from spikenet.sim.kernels.prefetch import prefetch
-from spikenet.sim.kernels.release import free_voltage
+from spikenet.sim.kernels.release import free_voltage, fused_free_voltage
 from spikenet.sim.kernels.stp import stp_deliver
 
 # Synaptic delivery asks for the connectivity rows of the spike this many
@@ -215,21 +215,40 @@ def _scale(x, c):  # pragma: no cover - compiled
 
 
 @njit(**_HELPER)
+def _free_part(v0, s, h, tau_m, jd, p, i, n, stb, grp_post, grp_nst, grp_off, grp_prop_off, coef, grp_avg_off,
+               g0, g1, chains):  # pragma: no cover - compiled
+    """End-of-step voltage of LIF neuron ``i`` of population ``p``, free from ``s`` on (``h = dt - s``).
+
+    A population of the fused pass (``g0 >= 0``) reads its one or two
+    single-stage groups' end-of-step values
+    (:func:`~spikenet.sim.kernels.release.fused_free_voltage`); the others
+    take :func:`~spikenet.sim.kernels.release.free_voltage` from the stages'
+    start values. With ``chains`` None (every LIF population is fused) the
+    general form is pruned at compile time.
+    """
+    if chains is None:  # pruned: every LIF population is fused
+        return fused_free_voltage(v0, h, tau_m, jd, i, stb, grp_off, coef, grp_avg_off, g0, g1)
+    if g0 >= 0:
+        return fused_free_voltage(v0, h, tau_m, jd, i, stb, grp_off, coef, grp_avg_off, g0, g1)
+    return free_voltage(v0, s, h, tau_m, jd, p, i, n, stb, grp_post, grp_nst, grp_off, grp_prop_off, coef,
+                        grp_avg_off)
+
+
+@njit(**_HELPER)
 def _lif_event(b, p, i, i0, off, kglob, tk, dt, a, pop_par, vo, ui, te, src_off, ring_idx, ring_cnt, slot,
                spk_step, spk_idx, spk_off, spk_cnt, jd, n, stb, grp_post, grp_nst, grp_off, grp_prop_off,
-               coef, grp_avg_off, at_end, chains):  # pragma: no cover - compiled
+               coef, grp_avg_off, g0, g1, chains):  # pragma: no cover - compiled
     """Spike and refractory bookkeeping of LIF neuron ``i0 + i`` of population ``p`` in the current step.
 
     ``vo`` and ``te`` are views of the block starting at neuron ``i0`` of the
     population (which starts at ``off`` in neuron space); ``ui`` is the input
     part of the neuron's exact end-of-step voltage ``a v + ui``. ``b`` is the
     lane whose ring and spike buffers receive the spike. The free part of a
-    step after a refractory period is integrated exactly by
-    :func:`~spikenet.sim.kernels.release.free_voltage` from the constant
-    drive ``jd`` and the synaptic stages ``stb`` (the copy's row; ``n`` the
-    population's size; ``at_end``: the stages hold end-of-step values;
-    ``chains``: None when every LIF population is fused, which prunes the
-    multi-stage release code).
+    step after a refractory period is integrated exactly (:func:`_free_part`)
+    from the constant drive ``jd`` and the synaptic stages ``stb`` (the
+    copy's row; ``n`` the population's size); ``g0``, ``g1`` are the groups
+    of a population of the fused pass (-1: none), ``chains`` is None when
+    every LIF population of the network is fused.
     """
     inv_1ma = pop_par[p, 1]
     tau_m = pop_par[p, 2]
@@ -243,8 +262,8 @@ def _lif_event(b, p, i, i0, off, kglob, tk, dt, a, pop_par, vo, ui, te, src_off,
     if start > 1e-9 * dt:
         # refractory period ends inside the step: integrate the rest from v_reset
         vs = v_reset
-        v1, em = free_voltage(v_reset, start, dt - start, tau_m, jd, p, i0 + i, n, stb, grp_post, grp_nst,
-                              grp_off, grp_prop_off, coef, grp_avg_off, at_end, chains)
+        v1, em = _free_part(v_reset, start, dt - start, tau_m, jd, p, i0 + i, n, stb, grp_post, grp_nst,
+                            grp_off, grp_prop_off, coef, grp_avg_off, g0, g1, chains)
         if start > tau_ref - 1e-9 * dt:  # it spiked at tk on a voltage jump: one spike per step
             vo[i] = v1 if v1 < v_th else v_th
             return
@@ -286,8 +305,8 @@ def _lif_event(b, p, i, i0, off, kglob, tk, dt, a, pop_par, vo, ui, te, src_off,
         # free again before the step ends: integrate the rest; a second
         # threshold crossing in this step is deferred to the start of the next
         # (v is capped at v_th, so it spikes then if the drive stays above)
-        v_end, _ = free_voltage(v_reset, ts + tau_ref, rem - tau_ref, tau_m, jd, p, i0 + i, n, stb, grp_post,
-                                grp_nst, grp_off, grp_prop_off, coef, grp_avg_off, at_end, chains)
+        v_end, _ = _free_part(v_reset, ts + tau_ref, rem - tau_ref, tau_m, jd, p, i0 + i, n, stb, grp_post,
+                              grp_nst, grp_off, grp_prop_off, coef, grp_avg_off, g0, g1, chains)
         vo[i] = v_end if v_end < v_th else v_th
 
 
@@ -738,6 +757,8 @@ def _run_copy(b, t, parts, sync, k0, n_chunk, kstart, dt, state, work, pops, gro
                     # only words holding a set flag are looked at neuron by neuron.
                     m = i1 - i0
                     nw = (m + 7) // 8
+                    e0 = g0 if fused else -1  # the fused groups, for the exact release step
+                    e1 = g1 if fused and mode == 2 else -1
                     wq = _next_word(words, 0, nw)
                     while wq < nw:
                         for i in range(8 * wq, 8 * wq + 8 if 8 * wq + 8 < m else m):
@@ -746,7 +767,7 @@ def _run_copy(b, t, parts, sync, k0, n_chunk, kstart, dt, state, work, pops, gro
                                 _lif_event(lane, p, i, i0, off, kg, tk, dt, a, pop_par, vo, u[i], te, src_off,
                                            ring_idx, ring_cnt, slot, spk_step, spk_idx, spk_off, spk_cnt, jd,
                                            n, stages[b], grp_post, grp_nst, grp_off, grp_prop_off, coef,
-                                           grp_avg_off, fused, with_generic)
+                                           grp_avg_off, e0, e1, with_generic)
                         wq = _next_word(words, wq + 1, nw)
             elif gen is not None and pop_kind[p] == LIFPN_KIND:
                 # LIF with per-neuron parameters (pruned without: gen=None)
