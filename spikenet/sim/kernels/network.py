@@ -215,26 +215,6 @@ def _scale(x, c):  # pragma: no cover - compiled
 
 
 @njit(**_HELPER)
-def _free_part(v0, s, h, tau_m, jd, p, i, n, stb, grp_post, grp_nst, grp_off, grp_prop_off, coef, grp_avg_off,
-               g0, g1, chains):  # pragma: no cover - compiled
-    """End-of-step voltage of LIF neuron ``i`` of population ``p``, free from ``s`` on (``h = dt - s``).
-
-    A population of the fused pass (``g0 >= 0``) reads its one or two
-    single-stage groups' end-of-step values
-    (:func:`~spikenet.sim.kernels.release.fused_free_voltage`); the others
-    take :func:`~spikenet.sim.kernels.release.free_voltage` from the stages'
-    start values. With ``chains`` None (every LIF population is fused) the
-    general form is pruned at compile time.
-    """
-    if chains is None:  # pruned: every LIF population is fused
-        return fused_free_voltage(v0, h, tau_m, jd, i, stb, grp_off, coef, grp_avg_off, g0, g1)
-    if g0 >= 0:
-        return fused_free_voltage(v0, h, tau_m, jd, i, stb, grp_off, coef, grp_avg_off, g0, g1)
-    return free_voltage(v0, s, h, tau_m, jd, p, i, n, stb, grp_post, grp_nst, grp_off, grp_prop_off, coef,
-                        grp_avg_off)
-
-
-@njit(**_HELPER)
 def _lif_event(b, p, i, i0, off, kglob, tk, dt, a, pop_par, vo, ui, te, src_off, ring_idx, ring_cnt, slot,
                spk_step, spk_idx, spk_off, spk_cnt, jd, n, stb, grp_post, grp_nst, grp_off, grp_prop_off,
                coef, grp_avg_off, g0, g1, chains):  # pragma: no cover - compiled
@@ -244,11 +224,15 @@ def _lif_event(b, p, i, i0, off, kglob, tk, dt, a, pop_par, vo, ui, te, src_off,
     population (which starts at ``off`` in neuron space); ``ui`` is the input
     part of the neuron's exact end-of-step voltage ``a v + ui``. ``b`` is the
     lane whose ring and spike buffers receive the spike. The free part of a
-    step after a refractory period is integrated exactly (:func:`_free_part`)
-    from the constant drive ``jd`` and the synaptic stages ``stb`` (the
-    copy's row; ``n`` the population's size); ``g0``, ``g1`` are the groups
-    of a population of the fused pass (-1: none), ``chains`` is None when
-    every LIF population of the network is fused.
+    step after a refractory period is integrated exactly from the constant
+    drive ``jd`` and the synaptic stages ``stb`` (the copy's row; ``n`` the
+    population's size): a population of the fused pass (its groups ``g0``,
+    ``g1``; -1: none) by
+    :func:`~spikenet.sim.kernels.release.fused_free_voltage` from the stages'
+    end-of-step values, the others by
+    :func:`~spikenet.sim.kernels.release.free_voltage`. ``chains`` is None
+    when every LIF population of the network is fused, which prunes the
+    general form at compile time.
     """
     inv_1ma = pop_par[p, 1]
     tau_m = pop_par[p, 2]
@@ -262,8 +246,13 @@ def _lif_event(b, p, i, i0, off, kglob, tk, dt, a, pop_par, vo, ui, te, src_off,
     if start > 1e-9 * dt:
         # refractory period ends inside the step: integrate the rest from v_reset
         vs = v_reset
-        v1, em = _free_part(v_reset, start, dt - start, tau_m, jd, p, i0 + i, n, stb, grp_post, grp_nst,
-                            grp_off, grp_prop_off, coef, grp_avg_off, g0, g1, chains)
+        # (the general form is pruned when every LIF population is fused: chains None)
+        if chains is None or g0 >= 0:
+            v1, em = fused_free_voltage(v_reset, dt - start, tau_m, jd, i0 + i, stb, grp_off, coef,
+                                        grp_avg_off, g0, g1)
+        else:
+            v1, em = free_voltage(v_reset, start, dt - start, tau_m, jd, p, i0 + i, n, stb, grp_post, grp_nst,
+                                  grp_off, grp_prop_off, coef, grp_avg_off)
         if start > tau_ref - 1e-9 * dt:  # it spiked at tk on a voltage jump: one spike per step
             vo[i] = v1 if v1 < v_th else v_th
             return
@@ -305,8 +294,12 @@ def _lif_event(b, p, i, i0, off, kglob, tk, dt, a, pop_par, vo, ui, te, src_off,
         # free again before the step ends: integrate the rest; a second
         # threshold crossing in this step is deferred to the start of the next
         # (v is capped at v_th, so it spikes then if the drive stays above)
-        v_end, _ = _free_part(v_reset, ts + tau_ref, rem - tau_ref, tau_m, jd, p, i0 + i, n, stb, grp_post,
-                              grp_nst, grp_off, grp_prop_off, coef, grp_avg_off, g0, g1, chains)
+        if chains is None or g0 >= 0:
+            v_end, _ = fused_free_voltage(v_reset, rem - tau_ref, tau_m, jd, i0 + i, stb, grp_off, coef,
+                                          grp_avg_off, g0, g1)
+        else:
+            v_end, _ = free_voltage(v_reset, ts + tau_ref, rem - tau_ref, tau_m, jd, p, i0 + i, n, stb,
+                                    grp_post, grp_nst, grp_off, grp_prop_off, coef, grp_avg_off)
         vo[i] = v_end if v_end < v_th else v_th
 
 
