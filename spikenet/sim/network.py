@@ -1292,8 +1292,10 @@ class Network:
         grp_fused[np.isin(grp_post, list(cond_pops))] = 1
         for p in pops:
             gs = [g for g in range(G) if grp_post[g] == p.index and g not in jump_grp]
+            # (single-stage PSC cascades only: the event code reads their tau_s)
             if isinstance(p.neuron, LIF) and not p.params and p.index not in varying and len(gs) <= 2 \
-                    and p.index not in cond_pops and all(grp_nst[g] == 1 for g in gs):
+                    and p.index not in cond_pops and all(grp_nst[g] == 1 for g in gs) \
+                    and all(coef[grp_avg_off[g] + 1] > 0.0 for g in gs):
                 pop_fuse[p.index, 0] = len(gs)
                 pop_fuse[p.index, 1:1 + len(gs)] = gs
                 grp_fused[gs] = 1

@@ -321,3 +321,32 @@ def test_single_neurons_fed_the_same_spikes_fire_at_nest_rates(i_e, tmp_path):
     theirs = np.load(tmp_path / "out.npy").size / (n * T)
     assert mine > 20.0
     assert mine == pytest.approx(theirs, rel=0.01)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(3600)
+def test_full_scale_rates_are_within_nest_seed_spread():
+    # The full-scale model (77,169 neurons, 3 x 10^8 synapses, DC background,
+    # float32, split over the machine's cores; about 8 GB and 4-5 min per
+    # seed) for 1 s on two instances, against NEST 3.10 on three instances of
+    # its own (tests/sim/data/nest_microcircuit_full_scale.json, written by
+    # benchmarks.nest_microcircuit_native). spikenet's mean rate over its two
+    # seeds lies, in every population, within the NEST range widened by the
+    # spread itself (measured: seed 1 within it in 7 of 8 populations, L6E
+    # 3 % low; seed 2 in all 8).
+    import json
+    from pathlib import Path
+
+    ref = json.loads((Path(__file__).parent / "data" / "nest_microcircuit_full_scale.json").read_text())
+    nest = np.array([[run["rates"][p] for p in POPULATIONS] for run in ref["runs"]])
+    mine = []
+    for seed in (1, 2):
+        net = microcircuit_network(n_scale=1.0, k_scale=1.0, background="dc", seed=seed, dtype=np.float32)
+        res = net.run(1.0)
+        size = {pop.name: pop.n for pop in net.populations}
+        mine.append([sum(len(t) for t in res.spike_times[p]) / size[p] for p in POPULATIONS])
+        del net, res
+    mean = np.mean(mine, axis=0)
+    lo, hi = nest.min(axis=0), nest.max(axis=0)
+    spread = hi - lo
+    assert np.all(mean >= lo - spread) and np.all(mean <= hi + spread), (np.array(mine), nest)

@@ -19,9 +19,11 @@ import math
 
 import numpy as np
 import pytest
+from numba import njit
 from scipy.integrate import solve_ivp
 
 from spikenet.sim import LIF, Network, PSCFilter
+from spikenet.sim.kernels.release import single_stage_share
 
 DT = 1e-4
 TAU_M = 0.010
@@ -246,3 +248,54 @@ def test_noisy_population_integrates_the_free_part_exactly_too():
     assert len(spikes) >= 8
     v_ref, _ = _reference(0.0005, 0, 1.3, 0.004, raster, spikes=spikes)
     np.testing.assert_allclose(v, v_ref, rtol=0, atol=1e-7)
+
+
+@njit
+def _share(x_end, h, tau_m, tau_s):
+    return single_stage_share(x_end, h, tau_m, tau_s)
+
+
+@pytest.mark.parametrize("w", [0.2, 49.9, 50.1, 100.0, 600.0])
+def test_single_stage_share_is_the_coupling_on_both_sides_of_its_explicit_branch(w):
+    """x(s) C_0(h) from the stage's end value, by 30-digit arithmetic; w >= 50 takes the bounded branch.
+
+    ``w = h/tau_s - h/tau_m`` (tau_s far below the step for large w); measured within 1e-15 relative.
+    """
+    import mpmath
+
+    mpmath.mp.dps = 30
+    h, tau_m = 1e-4, 0.01
+    tau_s = h / (w + h / tau_m)
+    x_s = 2.5
+    x_end = x_s * math.exp(-h / tau_s)
+    hh, tm, ts = mpmath.mpf(h), mpmath.mpf(tau_m), mpmath.mpf(tau_s)
+    ww = hh / ts - hh / tm
+    exact = x_s * (hh / tm) * mpmath.exp(-hh / tm) * -mpmath.expm1(-ww) / ww
+    assert _share(x_end, h, tau_m, tau_s) == pytest.approx(float(exact), rel=1e-13, abs=0)
+
+
+def test_networks_whose_lif_populations_are_all_fused_do_not_compile_the_multi_stage_release():
+    """Numba's dead-branch pass removes the general release form when ``chains`` is None (fused only)."""
+    import inspect
+
+    from numba import types
+    from numba.core import ir
+    from numba.core.analysis import compute_cfg_from_blocks, dead_branch_prune
+    from numba.core.compiler import run_frontend
+
+    from spikenet.sim.kernels.network import _lif_event
+
+    n_args = len(inspect.signature(_lif_event.py_func).parameters)
+
+    def live(chains_type):
+        # only the last argument's type matters to the pass (an ``is None`` test)
+        func_ir = run_frontend(_lif_event.py_func)
+        dead_branch_prune(func_ir, [types.float64] * (n_args - 1) + [chains_type])
+        dead = compute_cfg_from_blocks(func_ir.blocks).dead_nodes()
+        return {stmt.value.name for label, block in func_ir.blocks.items() if label not in dead
+                for stmt in block.body
+                if isinstance(stmt, ir.Assign) and isinstance(stmt.value, (ir.Global, ir.FreeVar))}
+
+    assert "fused_free_voltage" in live(types.none)
+    assert "free_voltage" not in live(types.none)
+    assert {"fused_free_voltage", "free_voltage"} <= live(types.boolean)

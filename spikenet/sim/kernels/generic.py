@@ -271,7 +271,7 @@ def _pn_event(lane, p, i, off, l0, kglob, tk, dt, lp, vb, teb, ui, src_off, ring
     if start > 1e-9 * dt:
         vs = v_reset
         v1, em = free_voltage(v_reset, start, dt - start, tau_m, jd, p, i, n, stb, grp_post, grp_nst, grp_off,
-                              grp_prop_off, coef, grp_avg_off, False)
+                              grp_prop_off, coef, grp_avg_off)
         if start > tau_ref - 1e-9 * dt:  # it spiked at tk on a voltage jump: one spike per step
             vb[off + i] = v1 if v1 < v_th else v_th
             return
@@ -294,7 +294,7 @@ def _pn_event(lane, p, i, off, l0, kglob, tk, dt, lp, vb, teb, ui, src_off, ring
         vb[off + i] = v_reset
     else:
         v_end, _ = free_voltage(v_reset, ts + tau_ref, rem - tau_ref, tau_m, jd, p, i, n, stb, grp_post,
-                                grp_nst, grp_off, grp_prop_off, coef, grp_avg_off, False)
+                                grp_nst, grp_off, grp_prop_off, coef, grp_avg_off)
         vb[off + i] = v_end if v_end < v_th else v_th
 
 @njit(**_HELPER)

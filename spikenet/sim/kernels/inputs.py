@@ -332,7 +332,7 @@ def lif_noise_block(inp, b, lane, p, i0, kg, tk, dt, off, pop_par, vo, u, te, sr
             t0 = t - tk
             v0 = v_reset
             vdet, _ = free_voltage(v_reset, t0, dt - t0, tau_m, jd, p, i0 + i, n, stb, grp_post, grp_nst,
-                                   grp_off, grp_prop_off, coef, grp_avg_off, False)
+                                   grp_off, grp_prop_off, coef, grp_avg_off)
             v1 = vdet + sigma * math.sqrt(0.5 * -math.expm1(-2.0 * h / tau_m)) * xi
         else:
             h = dt
@@ -369,7 +369,7 @@ def lif_noise_block(inp, b, lane, p, i0, kg, tk, dt, off, pop_par, vo, u, te, sr
         if tau_ref < rest:  # free again before the step ends: integrate the rest (fresh numbers)
             h2 = rest - tau_ref
             wdet, _ = free_voltage(v_reset, ts + tau_ref, h2, tau_m, jd, p, i0 + i, n, stb, grp_post, grp_nst,
-                                   grp_off, grp_prop_off, coef, grp_avg_off, False)
+                                   grp_off, grp_prop_off, coef, grp_avg_off)
             w1 = wdet + sigma * math.sqrt(0.5 * -math.expm1(-2.0 * h2 / tau_m)) * normal(key,
                                                                                     c + np.uint64(3))
             # a second crossing waits for the next step, held at v_th

@@ -131,7 +131,7 @@ from spikenet.sim.kernels.layout import (  # noqa: F401 - re-exported: the kerne
 from spikenet.sim.kernels.plasticity import plast_step_begin, plast_step_end
 from spikenet.sim.kernels.pn_features import cond_pn_population, pn_row
 from spikenet.sim.kernels.prefetch import prefetch
-from spikenet.sim.kernels.release import free_voltage
+from spikenet.sim.kernels.release import free_voltage, fused_free_voltage
 from spikenet.sim.kernels.stp import stp_deliver
 
 # Synaptic delivery asks for the connectivity rows of the spike this many
@@ -217,17 +217,22 @@ def _scale(x, c):  # pragma: no cover - compiled
 @njit(**_HELPER)
 def _lif_event(b, p, i, i0, off, kglob, tk, dt, a, pop_par, vo, ui, te, src_off, ring_idx, ring_cnt, slot,
                spk_step, spk_idx, spk_off, spk_cnt, jd, n, stb, grp_post, grp_nst, grp_off, grp_prop_off,
-               coef, grp_avg_off, at_end):  # pragma: no cover - compiled
+               coef, grp_avg_off, g0, g1, chains):  # pragma: no cover - compiled
     """Spike and refractory bookkeeping of LIF neuron ``i0 + i`` of population ``p`` in the current step.
 
     ``vo`` and ``te`` are views of the block starting at neuron ``i0`` of the
     population (which starts at ``off`` in neuron space); ``ui`` is the input
     part of the neuron's exact end-of-step voltage ``a v + ui``. ``b`` is the
     lane whose ring and spike buffers receive the spike. The free part of a
-    step after a refractory period is integrated exactly by
-    :func:`~spikenet.sim.kernels.release.free_voltage` from the constant
+    step after a refractory period is integrated exactly from the constant
     drive ``jd`` and the synaptic stages ``stb`` (the copy's row; ``n`` the
-    population's size; ``at_end``: the stages hold end-of-step values).
+    population's size): a population of the fused pass (its groups ``g0``,
+    ``g1``; -1: none) by
+    :func:`~spikenet.sim.kernels.release.fused_free_voltage` from the stages'
+    end-of-step values, the others by
+    :func:`~spikenet.sim.kernels.release.free_voltage`. ``chains`` is None
+    when every LIF population of the network is fused, which prunes the
+    general form at compile time.
     """
     inv_1ma = pop_par[p, 1]
     tau_m = pop_par[p, 2]
@@ -241,8 +246,13 @@ def _lif_event(b, p, i, i0, off, kglob, tk, dt, a, pop_par, vo, ui, te, src_off,
     if start > 1e-9 * dt:
         # refractory period ends inside the step: integrate the rest from v_reset
         vs = v_reset
-        v1, em = free_voltage(v_reset, start, dt - start, tau_m, jd, p, i0 + i, n, stb, grp_post, grp_nst,
-                              grp_off, grp_prop_off, coef, grp_avg_off, at_end)
+        # (the general form is pruned when every LIF population is fused: chains None)
+        if chains is None or g0 >= 0:
+            v1, em = fused_free_voltage(v_reset, dt - start, tau_m, jd, i0 + i, stb, grp_off, coef,
+                                        grp_avg_off, g0, g1)
+        else:
+            v1, em = free_voltage(v_reset, start, dt - start, tau_m, jd, p, i0 + i, n, stb, grp_post, grp_nst,
+                                  grp_off, grp_prop_off, coef, grp_avg_off)
         if start > tau_ref - 1e-9 * dt:  # it spiked at tk on a voltage jump: one spike per step
             vo[i] = v1 if v1 < v_th else v_th
             return
@@ -284,8 +294,12 @@ def _lif_event(b, p, i, i0, off, kglob, tk, dt, a, pop_par, vo, ui, te, src_off,
         # free again before the step ends: integrate the rest; a second
         # threshold crossing in this step is deferred to the start of the next
         # (v is capped at v_th, so it spikes then if the drive stays above)
-        v_end, _ = free_voltage(v_reset, ts + tau_ref, rem - tau_ref, tau_m, jd, p, i0 + i, n, stb, grp_post,
-                                grp_nst, grp_off, grp_prop_off, coef, grp_avg_off, at_end)
+        if chains is None or g0 >= 0:
+            v_end, _ = fused_free_voltage(v_reset, rem - tau_ref, tau_m, jd, i0 + i, stb, grp_off, coef,
+                                          grp_avg_off, g0, g1)
+        else:
+            v_end, _ = free_voltage(v_reset, ts + tau_ref, rem - tau_ref, tau_m, jd, p, i0 + i, n, stb,
+                                    grp_post, grp_nst, grp_off, grp_prop_off, coef, grp_avg_off)
         vo[i] = v_end if v_end < v_th else v_th
 
 
@@ -454,6 +468,15 @@ def _run_copy(b, t, parts, sync, k0, n_chunk, kstart, dt, state, work, pops, gro
     # the views made of these per block and step are not reference-counted (kernels/borrow.py)
     v, ref_end, jconst, jvar = borrow(v), borrow(ref_end), borrow(jconst), borrow(jvar)
     scratch, stages, zeros, dbuf = borrow(scratch), borrow(stages), borrow(zeros), borrow(dbuf)
+    # nor are these, passed to the event code once per spike or release: each
+    # counted array passed to a helper that is not inlined costs a pair of
+    # atomic count updates per call (with them counted, the exact release step
+    # made the CUBA-64000 loop about 15 % slower)
+    pop_par, coef, grp_post, grp_nst = borrow(pop_par), borrow(coef), borrow(grp_post), borrow(grp_nst)
+    grp_off, grp_prop_off, grp_avg_off = borrow(grp_off), borrow(grp_prop_off), borrow(grp_avg_off)
+    grp_c_off, src_off = borrow(grp_c_off), borrow(src_off)
+    ring_idx, ring_cnt = borrow(ring_idx), borrow(ring_cnt)
+    spk_step, spk_idx, spk_off, spk_cnt = borrow(spk_step), borrow(spk_idx), borrow(spk_off), borrow(spk_cnt)
     n_mine = 0  # neurons of this part: the most spikes it can add in one step
     for p in range(n_pops):
         n_mine += part_hi[t, p] - part_lo[t, p]
@@ -727,6 +750,8 @@ def _run_copy(b, t, parts, sync, k0, n_chunk, kstart, dt, state, work, pops, gro
                     # only words holding a set flag are looked at neuron by neuron.
                     m = i1 - i0
                     nw = (m + 7) // 8
+                    e0 = g0 if fused else -1  # the fused groups, for the exact release step
+                    e1 = g1 if fused and mode == 2 else -1
                     wq = _next_word(words, 0, nw)
                     while wq < nw:
                         for i in range(8 * wq, 8 * wq + 8 if 8 * wq + 8 < m else m):
@@ -735,7 +760,7 @@ def _run_copy(b, t, parts, sync, k0, n_chunk, kstart, dt, state, work, pops, gro
                                 _lif_event(lane, p, i, i0, off, kg, tk, dt, a, pop_par, vo, u[i], te, src_off,
                                            ring_idx, ring_cnt, slot, spk_step, spk_idx, spk_off, spk_cnt, jd,
                                            n, stages[b], grp_post, grp_nst, grp_off, grp_prop_off, coef,
-                                           grp_avg_off, fused)
+                                           grp_avg_off, e0, e1, with_generic)
                         wq = _next_word(words, wq + 1, nw)
             elif gen is not None and pop_kind[p] == LIFPN_KIND:
                 # LIF with per-neuron parameters (pruned without: gen=None)

@@ -34,6 +34,9 @@ power series in ``z`` (``|z| <= 1`` or ``z > 0``: no cancellation) or, for
 
 Only the event code calls these functions (neurons in a release step or
 with a spike), so the vectorised pass of the other neurons is unchanged.
+Populations of the fused pass (one or two single-stage PSC synapses) use
+:func:`fused_free_voltage`, which reads the stages' end-of-step values and
+leaves the multi-stage code out of networks that do not need it.
 """
 
 from __future__ import annotations
@@ -111,8 +114,57 @@ def stage_coupling(h, tau_m, tau_s, q):  # pragma: no cover - compiled
 
 
 @njit(**_HELPER)
+def single_stage_share(x, h, tau_m, tau_s):  # pragma: no cover - compiled
+    """End-of-interval voltage from a single-stage PSC whose value at the interval's end is ``x``.
+
+    ``x(s) C_0(h)`` written with the end value ``x = x(s) e^{-h/tau_s}``:
+    ``x (h/tau_m) expm1(w)/w`` with ``w = h/tau_s - h/tau_m`` (one ``expm1``);
+    for ``w >= 50`` (``tau_s`` far below ``h``) the same product with the
+    stage carried back explicitly, bounded so that it cannot overflow.
+
+    Parameters
+    ----------
+    x : float
+        The stage's value at the interval's end.
+    h, tau_m, tau_s : float
+        Interval length, membrane and synaptic time constants (s).
+
+    Returns
+    -------
+    float
+    """
+    if x == 0.0:
+        return 0.0
+    back = h / tau_s
+    w = back - h / tau_m
+    if w < _MAX_W:
+        return x * (h / tau_m) * (math.expm1(w) / w if w != 0.0 else 1.0)
+    back = back if back < _MAX_BACK else _MAX_BACK
+    return x * (h / tau_m) * math.exp(back - h / tau_m) * (-math.expm1(-w) / w)
+
+
+@njit(**_HELPER)
+def fused_free_voltage(v0, h, tau_m, jd, i, stb, grp_off, coef, grp_avg_off, g0,
+                       g1):  # pragma: no cover - compiled
+    """:func:`free_voltage` for a population of the fused pass: one or two single-stage PSC groups.
+
+    The stages hold their end-of-step values (the fused pass advanced them
+    already). ``g0`` and ``g1`` are the population's groups (``g1 < 0``: only
+    one); ``i`` is the neuron's index in the population. The arithmetic is
+    that of :func:`free_voltage` on the same stages (same bits); being small
+    and free of the multi-stage code, it keeps the event code of networks
+    that only have fused populations small to compile.
+    """
+    em = math.expm1(-h / tau_m)
+    acc = single_stage_share(stb[grp_off[g0] + i], h, tau_m, coef[grp_avg_off[g0] + 1])
+    if g1 >= 0:
+        acc += single_stage_share(stb[grp_off[g1] + i], h, tau_m, coef[grp_avg_off[g1] + 1])
+    return v0 * (1.0 + em) - jd * em + acc, em
+
+
+@njit(**_HELPER)
 def free_voltage(v0, s, h, tau_m, jd, p, i, n, stb, grp_post, grp_nst, grp_off, grp_prop_off, coef,
-                 grp_avg_off, at_end):  # pragma: no cover - compiled
+                 grp_avg_off):  # pragma: no cover - compiled
     """Voltage at the step's end of LIF neuron ``i`` of population ``p``, free from local time ``s`` on.
 
     Parameters
@@ -129,16 +181,13 @@ def free_voltage(v0, s, h, tau_m, jd, p, i, n, stb, grp_post, grp_nst, grp_off, 
     p, i, n : int
         Population, neuron index inside it, population size.
     stb : ndarray (n_stage_values,)
-        The copy's synaptic stages; stage ``j`` of group ``g`` for neuron
-        ``i`` at ``grp_off[g] + j * n + i``.
+        The copy's synaptic stages at the step's start; stage ``j`` of group
+        ``g`` for neuron ``i`` at ``grp_off[g] + j * n + i``.
     grp_post, grp_nst, grp_off, grp_prop_off, coef, grp_avg_off : ndarray
         The kernel's group layout; group ``g``'s ``tau_s`` is
         ``coef[grp_avg_off[g] + grp_nst[g]]`` (0 for Delta groups, skipped;
         -1 for a kind that is not a PSC cascade, whose current over the free
         part is approximated by its mean over the whole step).
-    at_end : bool
-        True when the stages already hold their end-of-step values (the
-        fused pass, single-stage groups only), False for start values.
 
     Returns
     -------
@@ -160,26 +209,13 @@ def free_voltage(v0, s, h, tau_m, jd, p, i, n, stb, grp_post, grp_nst, grp_off, 
             # the free part is taken as its mean over the whole step
             avg = 0.0
             for j in range(nst):
-                xj = stb[base + j * n]
-                if at_end:  # (a single stage: carried back to the step's start)
-                    xj = xj / coef[grp_prop_off[g]]
-                avg += coef[grp_avg_off[g] + j] * xj
+                avg += coef[grp_avg_off[g] + j] * stb[base + j * n]
             acc -= em * avg
             continue
         if nst == 1:
-            # the stage at the step's end (the fused pass's product, rounded
-            # alike): both paths give the same bits
-            x = stb[base] if at_end else coef[grp_prop_off[g]] * stb[base]
-            if x != 0.0:
-                back = h / tau_s
-                w = back - h / tau_m
-                if w < _MAX_W:
-                    # x(s) C_0(h) = x(dt) e^{h/tau_s} C_0(h) = x(dt) (h/tau_m) expm1(w)/w:
-                    # one expm1 instead of an exp, an expm1 and an exp
-                    acc += x * (h / tau_m) * (math.expm1(w) / w if w != 0.0 else 1.0)
-                else:  # tau_s << h: the stage at s carried back explicitly (bounded)
-                    back = back if back < _MAX_BACK else _MAX_BACK
-                    acc += x * math.exp(back) * stage_coupling(h, tau_m, tau_s, 0)
+            # through the stage's end-of-step value (the fused pass's product,
+            # rounded alike), so that both passes give the same bits
+            acc += single_stage_share(coef[grp_prop_off[g]] * stb[base], h, tau_m, tau_s)
             continue
         ys = s / tau_s
         es = math.exp(-ys)
