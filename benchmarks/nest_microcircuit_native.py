@@ -14,7 +14,8 @@ different instances, so the rates of several seeds give NEST's seed spread.
 
 Run ``python -m benchmarks.nest_microcircuit_native [--n-scale 1] [--T 1] [--threads 2] [--seed 1]
 [--json PATH]``. Prints and writes build time (Create and Connect), loop time (``Simulate``),
-peak resident memory (``ru_maxrss``) and the rate of each population over ``[0, T]``.
+peak resident memory (``ru_maxrss``), the number of spikes and the rate of each population over
+``[0, T]``.
 """
 
 from __future__ import annotations
@@ -84,7 +85,7 @@ def run(n_scale=1.0, T=1.0, threads=2, seed=1, dt=1e-4) -> dict:
     t2 = time.perf_counter()
     ev = rec.get("events")
     senders = np.asarray(ev["senders"])
-    first = np.array([p.global_id[0] if len(p) > 1 else p.global_id for p in pops])
+    first = np.array([pop[0].global_id for pop in pops])
     counts = np.array([np.count_nonzero((senders >= first[i]) & (senders < first[i] + len(pops[i])))
                        for i in range(8)])
     rates = counts / (par.num_neurons * T)
@@ -92,7 +93,8 @@ def run(n_scale=1.0, T=1.0, threads=2, seed=1, dt=1e-4) -> dict:
             "loop_s": t2 - t1, "maxrss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6,
             "n_neurons": int(par.num_neurons.sum()),
             "n_synapses": int(nest.GetKernelStatus("num_connections")),
-            "rates": dict(zip(POPULATIONS, rates.tolist())), "nest_version": nest.__version__}
+            "n_spikes": int(senders.size), "rates": dict(zip(POPULATIONS, rates.tolist())),
+            "nest_version": nest.__version__}
 
 
 def main(argv=None) -> int:

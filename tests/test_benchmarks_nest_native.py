@@ -25,5 +25,9 @@ def test_nest_native_microcircuit_has_the_model_numbers_of_neurons_and_synapses(
     assert res["n_synapses"] == int(par.num_synapses.sum()) + res["n_neurons"]
     assert list(res["rates"]) == list(POPULATIONS)
     rates = np.array(list(res["rates"].values()))
-    assert np.all(np.isfinite(rates)) and np.all(rates >= 0.0) and rates.sum() > 0.0
+    assert np.all(np.isfinite(rates)) and np.all(rates >= 0.0) and res["n_spikes"] > 0
+    # every recorded spike is counted in exactly one population
+    counts = rates * par.num_neurons * 0.05
+    np.testing.assert_allclose(counts, np.round(counts), atol=1e-6)
+    assert int(np.round(counts).sum()) == res["n_spikes"]
     assert res["loop_s"] > 0.0 and res["build_s"] > 0.0 and res["maxrss_gb"] > 0.0

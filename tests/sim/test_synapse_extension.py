@@ -13,6 +13,7 @@ from scipy.integrate import solve_ivp
 
 from spikenet.sim import HH, LIF, Conductance, Network, PSCFilter
 from spikenet.sim.synapse_base import SynapseKind, register_synapse, synapse_kinds
+from tests.sim.keys import key_entry
 from tests.sim.synapse_extension_example import DoubleExp, PeakExp
 
 DT = 1e-4
@@ -121,7 +122,7 @@ def test_the_double_exponential_kernel_derived_from_the_generator_is_the_closed_
 @pytest.mark.parametrize(("syn", "w", "rhs", "kick"), [
     (DoubleExp(TAU_R, TAU_D), 0.004, _double_exp_rhs, 0.004 / TAU_R),
     (PeakExp(0.005), 0.8, _peak_exp_rhs, 0.8),
-], ids=["DoubleExp, two stages", "PeakExp, one stage (the fused LIF pass)"])
+], ids=["DoubleExp, two stages", "PeakExp, one stage (not a cascade: the general LIF pass)"])
 def test_voltage_below_threshold_matches_solve_ivp(syn, w, rhs, kick):
     tau_m, bias, v0 = 0.015, 0.4, 0.1
     res = _network(syn, w, ROWS, STEPS, LIF(tau_m=tau_m), bias, v0=v0)
@@ -143,6 +144,24 @@ def test_a_driven_neuron_spikes_at_the_solve_ivp_times():
     assert ref.size >= 3
     assert got.size == ref.size
     np.testing.assert_allclose(got, ref, rtol=0, atol=SPIKE_TIME_TOL)
+
+
+def test_only_cascades_send_a_lif_population_to_the_fused_pass():
+    # The fused pass's exact release step reads each synapse's tau_s, which
+    # only a cascade declares: a single-stage kind without one (PeakExp) runs
+    # the general pass (the kernel's with_generic switch is set), the
+    # single-stage PSCFilter the fused one (the switch is None).
+    keys = {}
+    for syn in (PSCFilter(0.005), PeakExp(0.005)):
+        net = Network(dt=DT)
+        post = net.add_population(1, LIF(), bias=0.5, name="post")
+        raster = np.zeros((10, 1), dtype=bool)
+        raster[2] = True
+        net.add_input(post, spikes=raster, weights=0.1, synapse=syn)
+        net.run(1e-3)
+        keys[type(syn).__name__] = key_entry(net, "with_generic")
+    assert keys["PSCFilter"] == "none"
+    assert keys["PeakExp"] != "none"
 
 
 def test_peak_normalised_exponential_equals_the_unit_area_filter_with_weight_times_tau():
