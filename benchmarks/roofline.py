@@ -284,12 +284,12 @@ def _run_lif_quiet(which, n, T, dt):
         return time.process_time() - t0, n * steps
     from spikenet.sim.kernels.lif import lif_run
 
-    v, r = np.zeros(n), np.zeros(n)
-    consts = np.array([math.exp(-dt / cases.LIF_TAU_M), dt, 1.0])
+    v, te = np.zeros(n), np.zeros(n)  # te: end of the refractory period (s), 0 = free from the start
+    consts = np.array([math.exp(-dt / cases.LIF_TAU_M), 0.0, 1.0])
     spk_t, spk_k = np.empty((n, 2)), np.empty((n, 2), dtype=np.int64)
     cnt = np.zeros(n, dtype=np.int64)
     t0 = time.process_time()
-    lif_run(v, r, J[None, :], 0, 0, 0.0, dt, cases.LIF_TAU_M, cases.LIF_TAU_REF, 1.0, 0.0, consts,
+    lif_run(v, te, J[None, :], 0, 0, 0.0, dt, cases.LIF_TAU_M, cases.LIF_TAU_REF, 1.0, 0.0, consts,
             spk_t, spk_k, cnt, np.empty((steps, 0)))
     return time.process_time() - t0, n * steps
 

@@ -173,7 +173,9 @@ def _initial_state(neuron, init, shape, dtype):
         return {k: np.ascontiguousarray(a, dtype=dtype) for k, a in neuron.initial_state(given, N).items()}
     if model is LIF:
         v = given.get("v", np.full(N, neuron.v_reset))
-        return {"v": v.astype(dtype), "r": np.zeros(N, dtype=dtype)}
+        # r: refractory time left (closed-form and noise kernels); te: the
+        # time its period ends (time-stepping kernel, float64 in any dtype)
+        return {"v": v.astype(dtype), "r": np.zeros(N, dtype=dtype), "te": np.zeros(N)}
     v = given.get("v", np.full(N, neuron.v_init))
     ss = dict(zip("mhn", HH.steady_state(v)))
     state = {"v": v}
@@ -554,8 +556,8 @@ def _run_chunk(model, neuron, state, J2d, stride, k0, dt, spk_t, spk_k, cnt, rec
         lif_run_constant(state["v"], state["r"], J2d, nsteps, k0, 0.0, dt, neuron.tau_m, neuron.tau_ref,
                          neuron.v_th, neuron.v_reset, spk_t, spk_k, cnt)
     elif model is LIF:
-        consts = np.array([math.exp(-dt / neuron.tau_m), dt, neuron.v_th], dtype=dtype)
-        lif_run(state["v"], state["r"], J2d, stride, k0, 0.0, dt, neuron.tau_m, neuron.tau_ref,
+        consts = np.array([math.exp(-dt / neuron.tau_m), neuron.v_reset, neuron.v_th], dtype=dtype)
+        lif_run(state["v"], state["te"], J2d, stride, k0, 0.0, dt, neuron.tau_m, neuron.tau_ref,
                 neuron.v_th, neuron.v_reset, consts, spk_t, spk_k, cnt, rec["v"])
     else:
         hh_run(state["v"], state["m"], state["h"], state["n"], J2d, stride, k0, 0.0, dt, dt * 1e3,

@@ -6,6 +6,7 @@ from numba import njit
 from numba.core.errors import TypingError
 
 from spikenet.sim.kernels.borrow import borrow
+from spikenet.sim.kernels.flagscan import lowest_flag
 from spikenet.sim.kernels.flagscan import next_word as _next_word
 
 
@@ -29,6 +30,20 @@ def _scan_all(words, n):
     w = _next_word(words, 0, n)
     while w < n:
         out.append(w)
+        w = _next_word(words, w + 1, n)
+    return out
+
+
+@njit
+def _flagged_neurons(words, n):
+    """Every flagged byte's index, visited word by word as the LIF kernel does."""
+    out = []
+    w = _next_word(words, 0, n)
+    while w < n:
+        word = words[w]
+        while word != 0:
+            out.append(8 * w + np.int64(lowest_flag(word)))
+            word &= word - np.uint64(1)
         w = _next_word(words, w + 1, n)
     return out
 
@@ -67,3 +82,13 @@ def test_flag_word_scan_finds_exactly_the_nonzero_words(density):
         # a prefix of the words: nothing past n is reported
         if n > 2:
             assert _scan_all(words, n - 2) == np.flatnonzero(words[:n - 2]).tolist()
+
+
+@pytest.mark.parametrize("density", [0.0, 0.01, 0.3, 1.0])
+def test_lowest_flag_visits_exactly_the_flagged_neurons_in_order(density):
+    rng = np.random.default_rng(int(density * 100) + 7)
+    for n in (0, 1, 5, 128):
+        flags = (rng.random(8 * n) < density).astype(np.uint8)
+        flags[-1:] = 1 if n and density > 0 else flags[-1:]  # the last byte of the last word
+        words = flags.view(np.uint64)
+        assert _flagged_neurons(words, n) == np.flatnonzero(flags).tolist()

@@ -22,7 +22,9 @@ For each block the time loop runs inside, with the block's state in small
 local arrays (L1-resident). Each step first runs a branch-free loop over the
 block that advances every neuron that has no event this step (the common
 case; it vectorises), and flags the rest: neurons that cross threshold, start
-above it, or whose refractory period ends inside the step. Only flagged
+above it, or whose refractory period ends inside the step. Refractoriness is
+kept as the absolute time at which it ends, so this pass tests it without
+updating it, as the network kernel does. Only flagged
 neurons go through the scalar event code, which for a refractory exit
 computes the decay over the rest of the step (an ``exp``) and looks for a
 crossing time (a ``log``) only when the neuron reaches ``v_th`` in it.
@@ -39,7 +41,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from spikenet.sim.kernels.flagscan import next_word
+from spikenet.sim.kernels.flagscan import lowest_flag, next_word
 
 BLOCK = 512
 # Closed-form kernel: neurons per block, and interleaved stripes of blocks.
@@ -139,16 +141,48 @@ def lif_event_step(v, r, J, span, n_span, dt, tau_m, tau_ref, v_th, v_reset, t_s
     return v, 0.0
 
 
+@njit(cache=True, inline="always", fastmath=_FM, error_model="numpy")
+def _quiet_pass(vb, jb, teb, flag, decay, vres, vth, t_step, t_next, first):
+    """The branch-free pass of one step over a block; flags the neurons with an event.
+
+    Advances every neuron without an event by the one-step decay (a
+    refractory neuron stays at ``v_reset``) and sets ``flag[i]`` for the
+    others: a threshold crossing, or a refractory period ending inside the
+    step. ``first`` (a constant at each call site) adds the test for a start
+    at or above threshold, which only the first step of a call needs: after
+    a step every neuron is below ``v_th`` or held at it, and a held neuron
+    reaches the crossing test again. Returns True if any flag is set.
+    """
+    any_ev = False
+    for i in range(vb.shape[0]):
+        vi = vb[i]
+        ji = jb[i]
+        tei = teb[i]
+        free = tei <= t_step
+        vn = ji + (vi - ji) * decay if free else vres
+        ev = (vn >= vth) | ((~free) & (tei < t_next))
+        if first:
+            ev |= vi >= vth
+        flag[i] = ev
+        any_ev |= ev
+        vb[i] = vi if ev else vn
+    return any_ev
+
+
 @njit(cache=True, parallel=True, fastmath=_FM, error_model="numpy")
-def lif_run(v, r, J, j_stride, k0, t0, dt, tau_m, tau_ref, v_th, v_reset, consts, spk_t, spk_k, cnt, rec_v):
+def lif_run(v, te, J, j_stride, k0, t0, dt, tau_m, tau_ref, v_th, v_reset, consts, spk_t, spk_k, cnt, rec_v):
     """Simulate ``steps`` steps of ``N`` independent LIF neurons in place.
 
     Parameters
     ----------
     v : ndarray (N,) float32 or float64
         Voltages, updated in place.
-    r : ndarray (N,) same dtype as ``v``
-        Remaining refractory time in seconds, updated in place.
+    te : ndarray (N,) float64
+        Time (s) at which each neuron's refractory period ends (a value at or
+        before the first step's start for a free neuron), updated in place.
+        Absolute times rather than time left, so that a run cut into calls
+        gives the same bits as one call, and the common path tests it
+        without updating it.
     J : ndarray (rows, N) same dtype as ``v``
         Drive; step ``k`` uses row ``k * j_stride`` (``j_stride`` 0 for a
         constant drive, 1 for one row per step).
@@ -161,8 +195,8 @@ def lif_run(v, r, J, j_stride, k0, t0, dt, tau_m, tau_ref, v_th, v_reset, consts
     dt, tau_m, tau_ref, v_th, v_reset : float
         Step (s) and parameters.
     consts : ndarray (3,) same dtype as ``v``
-        ``exp(-dt / tau_m)``, ``dt`` and ``v_th`` in the state dtype (so that the
-        vector loop stays in that dtype).
+        ``exp(-dt / tau_m)``, ``v_reset`` and ``v_th`` in the state dtype (so
+        that the vector loop stays in that dtype).
     spk_t : ndarray (N, cap) float64
         Spike times (s), filled per neuron.
     spk_k : ndarray (N, cap) int64
@@ -183,57 +217,50 @@ def lif_run(v, r, J, j_stride, k0, t0, dt, tau_m, tau_ref, v_th, v_reset, consts
     N = v.shape[0]
     nblocks = (N + BLOCK - 1) // BLOCK
     decay = consts[0]
-    dt_s = consts[1]
+    vres = consts[1]
     vth = consts[2]
-    zero = consts[2] - consts[2]
     for b in prange(nblocks):
         lo = b * BLOCK
         hi = min(N, lo + BLOCK)
         m = hi - lo
         vb = v[lo:hi].copy()
-        rb = r[lo:hi].copy()
+        teb = te[lo:hi].copy()
         # Event flags, padded to whole 8-byte words so the scan below can skip
         # eight quiet neurons at a time.
         flag = np.zeros((m + 7) // 8 * 8, dtype=np.uint8)
         words = flag.view(np.uint64)
         for kk in range(steps):
             k = k0 + kk
+            t_step = t0 + k * dt
+            t_next = t0 + (k + 1) * dt
             # The block's drive as a contiguous slice indexed from 0: indexing
             # the whole row with `lo + i` would compile to gathers (Numba's
             # negative-index wraparound on an index LLVM cannot prove >= 0).
             jb = J[kk * j_stride, lo:hi]
             if record:
                 rec_v[kk, lo:hi] = vb
-            any_ev = False
-            for i in range(m):
-                vi = vb[i]
-                ri = rb[i]
-                ji = jb[i]
-                refr = ri >= dt_s
-                vn = ji + (vi - ji) * decay
-                # an event: a crossing or a refractory period ending in this
-                # step (neither while held), or a start at/above threshold
-                ev = ((~refr) & ((vn >= vth) | (ri > zero))) | (vi >= vth)
-                flag[i] = ev
-                any_ev |= ev
-                vb[i] = vi if (ev | refr) else vn
-                rd = ri - dt_s
-                rb[i] = ri if ev else (rd if refr else zero)
+            if kk == 0:
+                any_ev = _quiet_pass(vb, jb, teb, flag, decay, vres, vth, t_step, t_next, True)
+            else:
+                any_ev = _quiet_pass(vb, jb, teb, flag, decay, vres, vth, t_step, t_next, False)
             if any_ev:
-                t_step = t0 + k * dt
                 nw = words.shape[0]
                 w = next_word(words, 0, nw)
                 while w < nw:
-                    for i in range(8 * w, min(m, 8 * w + 8)):
-                        if flag[i] == 0:
-                            continue
-                        vn2, rn2 = lif_event_step(vb[i], rb[i], jb[i], dt, 1, dt, tau_m, tau_ref,
+                    word = words[w]
+                    while word != 0:  # each flagged neuron of the word, in order
+                        i = 8 * w + np.int64(lowest_flag(word))
+                        word &= word - np.uint64(1)
+                        tei = teb[i]
+                        ri = tei - t_step if tei > t_step else 0.0
+                        vn2, rn2 = lif_event_step(vb[i], ri, jb[i], dt, 1, dt, tau_m, tau_ref,
                                                   v_th, v_reset, t_step, lo + i, spk_t, spk_k, cnt, k)
                         vb[i] = vn2
-                        rb[i] = rn2
+                        if rn2 > 0.0:
+                            teb[i] = t_next + rn2
                     w = next_word(words, w + 1, nw)
         v[lo:hi] = vb
-        r[lo:hi] = rb
+        te[lo:hi] = teb
 
 
 @njit(cache=True, parallel=True, fastmath=_FM, error_model="numpy")
