@@ -23,7 +23,7 @@ from numba import njit
 from scipy.integrate import solve_ivp
 
 from spikenet.sim import LIF, Network, PSCFilter
-from spikenet.sim.kernels.release import single_stage_share
+from spikenet.sim.kernels.release import fused_free_voltage, single_stage_share
 
 DT = 1e-4
 TAU_M = 0.010
@@ -253,6 +253,39 @@ def test_noisy_population_integrates_the_free_part_exactly_too():
 @njit
 def _share(x_end, h, tau_m, tau_s):
     return single_stage_share(x_end, h, tau_m, tau_s)
+
+
+@njit
+def _fused(v0, h, tau_m, jd, i, stb, grp_off, coef, grp_avg_off, g0, g1):
+    return fused_free_voltage(v0, h, tau_m, jd, i, stb, grp_off, coef, grp_avg_off, g0, g1)
+
+
+@pytest.mark.parametrize("two", [False, True])
+def test_fused_release_equals_the_general_single_stage_share_bit_for_bit(two):
+    """The fused release step writes the single-stage share out; its bits are the shared function's.
+
+    Synaptic time constants on both sides of the bounded branch (w >= 50,
+    and past the cap on the carried-back exponent), and a stage at zero.
+    """
+    h, tau_m, v0, jd = 7.3e-5, 0.01, 0.2, 1.4
+    rng = np.random.default_rng(3)
+    for tau_s in (5e-3, 1e-4, h / 60.0, h / 400.0, h / 900.0):
+        for x in (0.0, 0.7, -1.3):
+            n = 5
+            i = 3
+            # two groups of n neurons; tau_s of group g at coef[grp_avg_off[g] + 1]
+            stb = rng.normal(size=2 * n)
+            stb[i] = x
+            grp_off = np.array([0, n])
+            coef = np.array([9.0, tau_s, 9.0, 9.0, 2.0 * tau_s])
+            grp_avg_off = np.array([0, 3])
+            g1 = 1 if two else -1
+            got, em = _fused(v0, h, tau_m, jd, i, stb, grp_off, coef, grp_avg_off, 0, g1)
+            assert em == math.expm1(-h / tau_m)
+            acc = _share(x, h, tau_m, tau_s)
+            if two:
+                acc += _share(stb[n + i], h, tau_m, 2.0 * tau_s)
+            assert got == v0 * (1.0 + em) - jd * em + acc
 
 
 @pytest.mark.parametrize("w", [0.2, 49.9, 50.1, 100.0, 600.0])

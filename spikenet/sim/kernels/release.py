@@ -156,9 +156,19 @@ def fused_free_voltage(v0, h, tau_m, jd, i, stb, grp_off, coef, grp_avg_off, g0,
     that only have fused populations small to compile.
     """
     em = math.expm1(-h / tau_m)
-    acc = single_stage_share(stb[grp_off[g0] + i], h, tau_m, coef[grp_avg_off[g0] + 1])
-    if g1 >= 0:
-        acc += single_stage_share(stb[grp_off[g1] + i], h, tau_m, coef[grp_avg_off[g1] + 1])
+    acc = 0.0
+    g = g0
+    while g >= 0:  # g0, then g1 if there is one
+        x = stb[grp_off[g] + i]
+        if x != 0.0:  # single_stage_share, written out (one compiled function fewer)
+            back = h / coef[grp_avg_off[g] + 1]
+            w = back - h / tau_m
+            if w < _MAX_W:
+                acc += x * (h / tau_m) * (math.expm1(w) / w if w != 0.0 else 1.0)
+            else:
+                back = back if back < _MAX_BACK else _MAX_BACK
+                acc += x * (h / tau_m) * math.exp(back - h / tau_m) * (-math.expm1(-w) / w)
+        g = g1 if g == g0 else -1
     return v0 * (1.0 + em) - jd * em + acc, em
 
 
