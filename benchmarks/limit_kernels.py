@@ -30,6 +30,8 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from spikenet.sim.kernels.flagscan import lowest_flag
+
 BLOCK = 256  # neurons per block: the block's state stays in L1 across the time loop
 
 
@@ -57,15 +59,18 @@ def fast_exp(x):
     return p
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, fastmath={"contract"}, error_model="numpy")
 def lif_run(J, steps, dt, tau_m, tau_ref, counts):
     """Uncoupled normalised LIF neurons from ``v = 0``; adds spike counts into ``counts``.
 
-    Each step first advances every neuron by the exact one-step decay in a
-    branch-free (vectorised) loop and flags the neurons with an event (a
-    threshold crossing, or a refractory period running); only those go
-    through the scalar event code, which integrates what is left of the step
-    after refractoriness and places the spike inside the step. Assumes
+    Each step first advances every free neuron by the exact one-step decay in
+    a branch-free (vectorised) loop that holds refractory neurons at 0 and
+    flags the neurons with an event (a threshold crossing, or a refractory
+    period ending inside the step); the refractory period is kept as the time
+    it ends, which the loop compares and never updates. Only flagged neurons,
+    found by the trailing-zero count of each nonzero flag word, go through
+    the scalar event code, which integrates what is left of the step after
+    refractoriness and places the spike inside the step. Assumes
     ``tau_ref >= dt`` (at most one spike per step), true for the benchmark.
 
     Parameters
@@ -88,43 +93,41 @@ def lif_run(J, steps, dt, tau_m, tau_ref, counts):
         m = hi - lo
         jb = J[lo:hi].copy()
         v = np.zeros(m)
-        ref = np.zeros(m)  # refractory time left at the start of the step (s)
-        # event flags padded to whole 8-byte words: the event pass skips
-        # eight quiet neurons per test
+        te = np.zeros(m)  # end of the refractory period (s); <= t: free
+        # event flags padded to whole 8-byte words
         flag = np.zeros((m + 7) // 8 * 8, dtype=np.uint8)
         words = flag.view(np.uint64)
         cnt = np.zeros(m, dtype=np.int64)
-        for _ in range(steps):
+        for k in range(steps):
+            t = k * dt
+            t_next = (k + 1) * dt
             for q in range(m):  # common path, vectorised
-                vq = jb[q] + (v[q] - jb[q]) * decay
-                ev = (ref[q] > 0.0) | (vq > 1.0)
+                tq = te[q]
+                free = tq <= t
+                vq = jb[q] + (v[q] - jb[q]) * decay if free else 0.0
+                ev = (vq > 1.0) | ((~free) & (tq < t_next))
                 flag[q] = ev
                 v[q] = v[q] if ev else vq
             for w in range(words.shape[0]):  # events, scalar
-                if words[w] == 0:
-                    continue
-                for q in range(8 * w, min(m, 8 * w + 8)):
-                    if flag[q] == 0:
-                        continue
+                word = words[w]
+                while word != 0:
+                    q = 8 * w + np.int64(lowest_flag(word))
+                    word &= word - np.uint64(1)
                     j = jb[q]
-                    left = dt
                     vq = v[q]
-                    r = ref[q]
-                    if r > 0.0:
-                        if r >= left:
-                            ref[q] = r - left
-                            continue
-                        left -= r
+                    start = 0.0
+                    if te[q] > t:  # the refractory period ends inside this step
+                        start = te[q] - t
                         vq = 0.0
+                    left = dt - start
                     vend = j + (vq - j) * math.exp(-left / tau_m)
                     if vend > 1.0:
                         s = tau_m * math.log((j - vq) / (j - 1.0))  # crossing, from the integration start
                         cnt[q] += 1
                         v[q] = 0.0
-                        ref[q] = tau_ref - (left - s)
+                        te[q] = t + start + s + tau_ref
                     else:
                         v[q] = vend
-                        ref[q] = 0.0
         for q in range(m):
             counts[lo + q] += cnt[q]
 

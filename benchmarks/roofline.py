@@ -89,13 +89,14 @@ class KernelCount:
 #: Counted by hand from the code (see each note); float64 state.
 KERNELS = {
     "lif": KernelCount(
-        "LIF-100k stepped", "spikenet.sim.kernels.lif.lif_run", 4, 41, 25, 512,
-        "vector pass: v - J, an FMA (v' = J + (v - J) e^{-dt/tau_m}), r - dt; loads v, r, J (24 B), "
-        "stores v, r and a 1-byte event flag (17 B); a block of 512 neurons keeps v, r, J and the "
+        "LIF-100k stepped", "spikenet.sim.kernels.lif.lif_run", 3, 33, 25, 512,
+        "vector pass: v - J and an FMA (v' = J + (v - J) e^{-dt/tau_m}); the end time of the "
+        "refractory period is compared, not updated; loads v, that time and J (24 B), stores v and "
+        "a 1-byte event flag (9 B); a block of 512 neurons keeps v, the end times, J and the "
         "flags (25 B each) for the whole time loop. Spikes and refractory exits (about 1 % of "
         "neuron-steps here) take a scalar path with a log or an exp, not counted."),
     "lif_quiet": KernelCount(
-        "LIF-100k stepped, no spikes", "spikenet.sim.kernels.lif.lif_run", 4, 41, 25, 512,
+        "LIF-100k stepped, no spikes", "spikenet.sim.kernels.lif.lif_run", 3, 33, 25, 512,
         "the same kernel with every drive 0.5 (below threshold): the vector pass alone, "
         "without the scalar event path, run through the kernel function directly."),
     "cuba": KernelCount(
