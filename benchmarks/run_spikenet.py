@@ -211,7 +211,7 @@ def main(argv=None) -> int:
             build_s = 0.0
             with Timer() as t_loop:
                 res = sn.simulate(neuron, J, case.T, dt=case.dt, **kw)
-            counts = np.array([len(s) for s in res.spike_times], dtype=np.int64)
+            counts = np.asarray(res.spike_counts, dtype=np.int64)
             stats = {"n_spikes": int(counts.sum())}
     except Unsupported as exc:
         write(out, build_s=float("nan"), loop_s=float("nan"), stats={}, unsupported=str(exc))

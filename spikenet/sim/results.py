@@ -27,10 +27,11 @@ class Result:
         Number of steps simulated.
     dt : float
         Time step in seconds.
-    spike_times : ndarray (n_spikes,) float64
+    spike_times : ndarray (n_spikes,) float64 or None
         All spike times in seconds, grouped by neuron (flattened index
-        ``b * n + i`` for batch element ``b``), ascending within a neuron.
-    spike_steps : ndarray (n_spikes,) int64
+        ``b * n + i`` for batch element ``b``), ascending within a neuron;
+        None when ``pending`` holds them.
+    spike_steps : ndarray (n_spikes,) int64 or None
         Index of the step each spike falls in (``k * dt <= time < (k + 1) * dt``).
     offsets : ndarray (N + 1,) int64
         Spikes of flat neuron ``j`` are ``spike_times[offsets[j]:offsets[j+1]]``.
@@ -40,6 +41,13 @@ class Result:
         Recorded state variables (values at ``t[k]``, before step ``k``).
     interrupted : bool
         The run was stopped (Ctrl-C) before its end.
+    pending : tuple or None
+        The spikes as the run left them, chunk after chunk: ``(chunks_t,
+        chunks_k, chunks_i)``, lists as :func:`spikenet.sim.simulate` keeps
+        them. They are grouped by neuron when spike times or steps are
+        first read (counts and rates over the whole run need no grouping),
+        as a spike monitor keeps spikes in time order and groups them on
+        request.
 
     Attributes
     ----------
@@ -66,16 +74,40 @@ class Result:
     """
 
     def __init__(self, steps, dt, spike_times, spike_steps, offsets, shape, states=None, *,
-                 interrupted=False):
+                 interrupted=False, pending=None):
         self.steps = int(steps)
         self.dt = float(dt)
         self.T = float(self.steps * self.dt)
         self.interrupted = bool(interrupted)
-        self._times = spike_times
-        self._steps = spike_steps
+        if (spike_times is None) != (pending is not None):
+            raise ValueError("give either spike_times and spike_steps or pending, not both")
+        self._grouped = None if pending is not None else (spike_times, spike_steps)
+        self._pending = pending
         self._offsets = offsets
         self.shape = tuple(shape)
         self._states = dict(states or {})
+
+    def _group(self):
+        """The spikes grouped by neuron, ``(times, steps)``; groups pending chunks on first use."""
+        if self._grouped is None:
+            from spikenet.sim.simulate import _merge_chunks
+
+            total = int(self._offsets[-1])
+            times = np.empty(total, dtype=np.float64)
+            ksteps = np.empty(total, dtype=np.int64)
+            chunks_t, chunks_k, chunks_i = self._pending
+            _merge_chunks(chunks_t, chunks_k, chunks_i, times, ksteps, self._offsets[:-1].copy(),
+                          self.n_neurons)
+            self._grouped, self._pending = (times, ksteps), None
+        return self._grouped
+
+    @property
+    def _times(self):
+        return self._group()[0]
+
+    @property
+    def _steps(self):
+        return self._group()[1]
 
     @cached_property
     def t(self):
@@ -166,7 +198,7 @@ class Result:
     def __repr__(self):
         stop = ", interrupted=True" if self.interrupted else ""
         return (f"Result(shape={self.shape}, steps={self.steps}, dt={self.dt}, "
-                f"spikes={len(self._times)}, recorded={list(self._states)}{stop})")
+                f"spikes={int(self._offsets[-1])}, recorded={list(self._states)}{stop})")
 
     def to_neo(self, neuron=None):
         """This run as a :class:`neo.Block` of spike trains and analog signals.

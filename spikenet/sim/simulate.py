@@ -464,15 +464,14 @@ def simulate(neuron, J, T, dt=1e-4, record=("spikes",), init=None, seed=None, pr
     if model is HH and not np.all(np.isfinite(state["v"])):
         raise FloatingPointError("HH integration produced non-finite voltages; reduce dt")
     offsets = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
-    if len(chunks_t) == 1:  # already grouped by neuron
-        times, ksteps = chunks_t[0], chunks_k[0]
-    elif not chunks_t:
-        times, ksteps = np.zeros(0, dtype=np.float64), np.zeros(0, dtype=np.int64)
-    else:  # group by neuron, chunk after chunk (each neuron's spikes stay in time order)
-        times = np.empty(int(offsets[-1]), dtype=np.float64)
-        ksteps = np.empty(int(offsets[-1]), dtype=np.int64)
-        _merge_chunks(chunks_t, chunks_k, chunks_i, times, ksteps, offsets[:-1].copy(), N)
     states = {name: r[:a].reshape((a, *shape)) for name, r in recs.items()}
+    if len(chunks_t) > 1:  # grouped by neuron when first read (Result._group, with _merge_chunks)
+        return Result(a, dt, None, None, offsets, shape, states, interrupted=interrupted,
+                      pending=(chunks_t, chunks_k, chunks_i))
+    if chunks_t:  # already grouped by neuron
+        times, ksteps = chunks_t[0], chunks_k[0]
+    else:
+        times, ksteps = np.zeros(0, dtype=np.float64), np.zeros(0, dtype=np.int64)
     return Result(a, dt, times, ksteps, offsets, shape, states, interrupted=interrupted)
 
 

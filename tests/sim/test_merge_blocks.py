@@ -27,3 +27,23 @@ def test_merging_chunks_by_blocks_of_neurons_changes_no_bit(monkeypatch):
         for i in range(90):
             seg = cut._steps[cut._offsets[i]:cut._offsets[i + 1]]
             assert np.all(np.diff(seg) >= 0) and (seg.size == 0 or seg[-1] < cut.steps)
+
+
+def test_chunked_spikes_are_grouped_when_first_read_and_counts_need_no_grouping(monkeypatch):
+    # A run of several chunks returns its spikes as the chunks left them;
+    # counts and whole-run rates come from the offsets alone, and the first
+    # read of spike times groups them, bit for bit as a run in one chunk.
+    import pickle
+
+    monkeypatch.setattr(sim_module, "_LIF_CLOSED_FORM", False)
+    rows = np.random.default_rng(8).uniform(0.5, 3.0, (1200, 50))
+    one, cut = _runs_with(monkeypatch, sim_module, lambda: simulate(LIF(), rows, T=0.12))
+    assert cut._pending is not None and one._pending is None
+    np.testing.assert_array_equal(cut.spike_counts, one.spike_counts)
+    np.testing.assert_array_equal(cut.rates(), one.rates())
+    assert cut._pending is not None  # nothing read yet needed the grouping
+    copy = pickle.loads(pickle.dumps(cut))  # still pending: the chunks travel as arrays
+    assert "spikes=" in repr(cut) and cut._pending is not None
+    for res in (cut, copy):
+        _same_result(one, res)
+        assert res._pending is None
