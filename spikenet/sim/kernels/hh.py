@@ -234,7 +234,9 @@ def hh_run(v, m, h, n, J, j_stride, k0, t0, dt, dt_ms, c_m, g_na, g_k, g_l, e_na
         vprev = np.empty(nb, dtype=np.float64)
         flag = np.zeros(nb, dtype=np.bool_)
         for kk in range(steps):
-            jrow = J[kk * j_stride]
+            # the block's drive as a slice indexed from 0 (``row[lo + i]`` would
+            # compile to gathers: Numba's wraparound on an index not proven >= 0)
+            jb = J[kk * j_stride, lo:hi]
             if rv:
                 rec_v[kk, lo:hi] = vb
             if rm:
@@ -246,7 +248,7 @@ def hh_run(v, m, h, n, J, j_stride, k0, t0, dt, dt_ms, c_m, g_na, g_k, g_l, e_na
             nev = 0
             for i in range(nb):
                 vo = vb[i]
-                vn, mn, hn, nn = hh_step(vo, mb[i], hb[i], gb[i], jrow[lo + i], dt_ms,
+                vn, mn, hn, nn = hh_step(vo, mb[i], hb[i], gb[i], jb[i], dt_ms,
                                          c_m, g_na, g_k, g_l, e_na, e_k, e_l)
                 vb[i] = vn
                 mb[i] = mn
