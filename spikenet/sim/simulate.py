@@ -370,6 +370,7 @@ def simulate(neuron, J, T, dt=1e-4, record=("spikes",), init=None, seed=None, pr
     # needs more): fresh buffers for each chunk would fault their pages in anew
     buf_t = np.empty(0, dtype=np.float64)
     buf_k = np.empty(0, dtype=np.int64)
+    saved = None
     a = 0
     stopper = StopOnInterrupt()
     try:
@@ -401,7 +402,12 @@ def simulate(neuron, J, T, dt=1e-4, record=("spikes",), init=None, seed=None, pr
                     uni2 = noise_rngs[3].random((b - a, N))
                 else:
                     xi2 = uni2 = np.empty((0, 0))
-            saved = {k: s.copy() for k, s in state.items()}
+            # the state at the chunk's start, for a re-run; copied into the
+            # same buffers every chunk (fresh copies would fault their pages in anew)
+            if saved is None:
+                saved = {k: np.empty_like(x) for k, x in state.items()}
+            for k, x in state.items():
+                np.copyto(saved[k], x)
             while True:  # re-run the chunk if a neuron overflowed its buffer
                 if buf_t.size < N * cap:
                     buf_t = np.empty(N * cap, dtype=np.float64)
