@@ -12,8 +12,8 @@ medians of per-round ratios, with their spread.
 
 Examples
 --------
-The headline ratios (CUBA-4000 loop, uncoupled LIF, HH against Brian2
-cpp_standalone at 1 and 2 threads), sized to finish within 15 minutes on a
+The headline ratios (CUBA-4000 and CUBA-64000 loops, uncoupled LIF, HH
+against Brian2 cpp_standalone at 1 and 2 threads), sized to finish within 15 minutes on a
 quiet 2-core machine::
 
     python -m benchmarks --quick
@@ -109,10 +109,11 @@ def build_parser() -> argparse.ArgumentParser:
                         "'conversion' (the converted digits network) and/or 'bridge' (the converted "
                         "network against SpikingJelly and snnTorch), comma-separated")
     p.add_argument("--quick", action="store_true",
-                   help="the headline ratios only: cuba-4000, lif-100000 and hh-10000, spikenet "
-                        f"(and its stepped LIF kernel) against Brian2 cpp_standalone, {QUICK_ROUNDS} "
-                        "rounds, warm caches; sized to finish within 15 minutes on a quiet 2-core "
-                        "machine (about 10 by the run times of earlier runs); with --cases bridge: "
+                   help="the headline ratios only: cuba-4000, cuba-64000, lif-100000 and hh-10000, "
+                        "spikenet (and its stepped LIF kernel) against Brian2 cpp_standalone, "
+                        f"{QUICK_ROUNDS} rounds, warm caches; sized to finish within 15 minutes on a "
+                        "quiet 2-core machine (about 12 by the run times of earlier runs); with --cases "
+                        "bridge: "
                         "only the bridge's 5- and 10-step runs against SpikingJelly")
     p.add_argument("--repeats", "--rounds", dest="repeats", type=int, default=None,
                    help="rounds per case (each runs every simulator once), >= 3 (default 3, "

@@ -251,9 +251,10 @@ FULL_CASES = (
     make_case("microcircuit", 7717),
 )
 
-#: The cases of ``--quick``: the headline ratios (CUBA-4000 loop, uncoupled LIF, HH).
+#: The cases of ``--quick``: every loop target (CUBA-4000 and CUBA-64000 loops, uncoupled LIF, HH).
 QUICK_CASES = (
     make_case("cuba", 4000),
+    make_case("cuba", 64000),
     make_case("lif", 100_000),
     make_case("hh", 10_000),
 )

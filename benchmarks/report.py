@@ -594,7 +594,8 @@ def protocol_lines(payload) -> list[str]:
     discarded = sum(len(r.get("discarded", [])) for m in payload["measurements"] for r in m["runs"])
     L = ["## Protocol", "",
          *(["- A `--quick` run: the headline cases and configurations only (CUBA-4000, "
-            "lif-100000, hh-10000; spikenet against Brian2 cpp_standalone), warm caches only."]
+            "CUBA-64000, lif-100000, hh-10000; spikenet against Brian2 cpp_standalone), warm caches "
+            "only."]
            if pr.get("quick") else []),
          f"- Each case is measured in {pr['rounds']} rounds. A round runs every simulator of the case "
          "once, each in a fresh process, in an order that alternates between rounds (the listed "
