@@ -360,13 +360,13 @@ def test_default_out_is_a_folder_in_the_working_directory():
     assert args.out == Path("spikenet-bench") and args.doc is None and not args.update_docs
 
 
-def test_quick_selects_exactly_the_headline_cases():
+def test_quick_selects_exactly_the_cases_of_every_loop_target():
     import importlib.util
 
     from benchmarks.__main__ import build_parser, plan
 
     case_list, sims, _, rounds = plan(build_parser().parse_args(["--quick"]))
-    assert [c.name for c in case_list] == ["cuba-4000", "lif-100000", "hh-10000"]
+    assert [c.name for c in case_list] == ["cuba-4000", "cuba-64000", "lif-100000", "hh-10000"]
     assert rounds >= 3
     keys = {s.key for s in sims}
     expected = {"spikenet-1t", "spikenet-2t", "spikenet-stepped-1t", "spikenet-stepped-2t"}
