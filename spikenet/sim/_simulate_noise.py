@@ -77,14 +77,9 @@ def run_noisy(neuron, drive, state, given, names, steps, dt, rng, noise, dtype, 
                       stacklevel=3)
     N = int(np.prod(shape))
     n = shape[-1]
-    parts_t, parts_k, parts_j = [], [], []
-    for b, (kstep, idx, off) in enumerate(out._spikes):
-        parts_t.append(kstep * dt + off)  # as NetworkResult.spike_times places them
-        parts_k.append(kstep)
-        parts_j.append(b * n + idx)
-    times = np.concatenate([np.zeros(0), *parts_t])
-    ksteps = np.concatenate([np.zeros(0, np.int64), *parts_k]).astype(np.int64)
-    flat = np.concatenate([np.zeros(0, np.int64), *parts_j]).astype(np.int64)
+    times, idx, copy = out.spike_events(_POP)
+    ksteps = out.spike_steps(_POP)
+    flat = (copy * n + idx).astype(np.int64)
     order = np.lexsort((times, flat))
     times, ksteps, flat = times[order], ksteps[order], flat[order]
     offsets = np.concatenate(([0], np.cumsum(np.bincount(flat, minlength=N)))).astype(np.int64)

@@ -142,6 +142,18 @@ class NetworkResult:
             bs.append(np.full(idx.size, b))
         return np.concatenate(ts), np.concatenate(ns), np.concatenate(bs)
 
+    def spike_steps(self, pop) -> np.ndarray:
+        """Index of the step each spike of ``pop`` falls in, in the order of :meth:`spike_events`.
+
+        Returns
+        -------
+        numpy.ndarray, int64
+            Global step ``k`` of each spike (``k * dt <= time < (k + 1) * dt``).
+        """
+        p = self._pop(pop)
+        ks = [self._events(p, b)[0] for b in range(len(self._spikes))]
+        return np.concatenate([np.zeros(0, np.int64), *ks]).astype(np.int64)
+
     def spike_raster(self, pop) -> np.ndarray:
         """Boolean raster of ``pop``: (steps, n), or (steps, B, n) with a batch."""
         p = self._pop(pop)

@@ -652,3 +652,22 @@ def test_code_paths_a_network_lacks_are_pruned_and_spikes_do_not_depend_on_it():
                        from_dense.spike_times["all"]):
         np.testing.assert_array_equal(a, b)
         np.testing.assert_allclose(a, c, rtol=0, atol=1e-12)
+
+
+def test_spike_steps_give_the_step_of_each_spike_event_in_the_same_order():
+    # Two batch copies of two populations: each spike's step holds its time,
+    # and the steps follow spike_events' order (the rows of a raster).
+    net = Network(dt=1e-4, batch=2)
+    net.add_population(30, LIF(tau_ref=0.002), bias=np.linspace(1.1, 3.0, 30) * np.ones((2, 1)), name="a")
+    net.add_population(20, LIF(), bias=np.linspace(1.5, 2.5, 20), name="b")
+    net.run(0.01)
+    res = net.run(0.05)  # a second run: global steps start after the first
+    for pop in ("a", "b"):
+        t, i, copy = res.spike_events(pop)
+        k = res.spike_steps(pop)
+        assert k.dtype == np.int64 and k.shape == t.shape and t.size > 50
+        assert np.all(k * 1e-4 <= t + 1e-15) and np.all(t < (k + 1) * 1e-4)
+        assert k.min() >= 100
+        raster = res.spike_raster(pop)
+        assert raster.sum() == k.size
+        assert np.all(raster[k - res.k_begin, copy, i])
