@@ -17,6 +17,47 @@ from spikenet._validation import finite_float
 
 __all__ = ["NetworkResult", "Result"]
 
+# Neurons per block when the chunks' spikes are merged (see _merge_chunks).
+_MERGE_BLOCK = 1024
+
+
+def _merge_chunks(chunks_t, chunks_k, chunks_i, times, ksteps, cursor, N):
+    """Place the chunks' spikes in the per-neuron segments of ``times``/``ksteps``, chunk after chunk.
+
+    A run of consecutive chunks kept with their counts per neuron is placed
+    by blocks of ``_MERGE_BLOCK`` neurons, each block from every chunk of the
+    run in turn: the block's part of the output stays in cache while it is
+    filled, where chunk after chunk over all neurons would fetch every
+    neuron's segment from memory once per chunk. Chunks kept with a neuron
+    index per spike are placed one by one. Each neuron's spikes keep their
+    time order; the lists are emptied as their chunks are placed.
+    """
+    from spikenet.sim.kernels.spikes import merge_by_counts, scatter_by_neuron
+
+    q = 0
+    while q < len(chunks_t):
+        if not chunks_i[q][0]:
+            scatter_by_neuron(chunks_t[q], chunks_k[q], chunks_i[q][1], times, ksteps, cursor)
+            chunks_t[q] = chunks_k[q] = chunks_i[q] = None  # freed once placed
+            q += 1
+            continue
+        r = q
+        while r < len(chunks_t) and chunks_i[r][0]:
+            r += 1
+        pos = [0] * (r - q)
+        for lo in range(0, N, _MERGE_BLOCK):
+            hi = min(N, lo + _MERGE_BLOCK)
+            for c in range(q, r):
+                pos[c - q] = merge_by_counts(chunks_t[c], chunks_k[c], chunks_i[c][1], lo, hi, pos[c - q],
+                                             times, ksteps, cursor)
+        for c in range(q, r):
+            chunks_t[c] = chunks_k[c] = chunks_i[c] = None
+        q = r
+    chunks_t.clear()
+    chunks_k.clear()
+    chunks_i.clear()
+
+
 
 class Result:
     """Output of :func:`spikenet.sim.simulate`.
@@ -90,14 +131,12 @@ class Result:
     def _group(self):
         """The spikes grouped by neuron, ``(times, steps)``; groups pending chunks on first use."""
         if self._grouped is None:
-            from spikenet.sim.simulate import _merge_chunks
-
             total = int(self._offsets[-1])
             times = np.empty(total, dtype=np.float64)
             ksteps = np.empty(total, dtype=np.int64)
             chunks_t, chunks_k, chunks_i = self._pending
             _merge_chunks(chunks_t, chunks_k, chunks_i, times, ksteps, self._offsets[:-1].copy(),
-                          self.n_neurons)
+                         self.n_neurons)
             self._grouped, self._pending = (times, ksteps), None
         return self._grouped
 

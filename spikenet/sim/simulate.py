@@ -66,8 +66,6 @@ _FIRST_CHUNK_WORK = 2**16
 # closed form, spike to spike (kernels.lif.lif_run_constant). The benchmarks
 # switch this off to time the stepped kernel, and the tests to compare the two.
 _LIF_CLOSED_FORM = True
-# Neurons per block when the chunks' spikes are merged (see _merge_chunks).
-_MERGE_BLOCK = 1024
 # Guess of the highest HH rate (Hz) used to size spike buffers (a chunk is
 # re-run with a larger buffer if a neuron exceeds it).
 _HH_RATE_GUESS = 400.0
@@ -471,7 +469,7 @@ def simulate(neuron, J, T, dt=1e-4, record=("spikes",), init=None, seed=None, pr
         raise FloatingPointError("HH integration produced non-finite voltages; reduce dt")
     offsets = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
     states = {name: r[:a].reshape((a, *shape)) for name, r in recs.items()}
-    if len(chunks_t) > 1:  # grouped by neuron when first read (Result._group, with _merge_chunks)
+    if len(chunks_t) > 1:  # grouped by neuron when first read (results._merge_chunks)
         return Result(a, dt, None, None, offsets, shape, states, interrupted=interrupted,
                       pending=(chunks_t, chunks_k, chunks_i))
     if chunks_t:  # already grouped by neuron
@@ -479,43 +477,6 @@ def simulate(neuron, J, T, dt=1e-4, record=("spikes",), init=None, seed=None, pr
     else:
         times, ksteps = np.zeros(0, dtype=np.float64), np.zeros(0, dtype=np.int64)
     return Result(a, dt, times, ksteps, offsets, shape, states, interrupted=interrupted)
-
-
-def _merge_chunks(chunks_t, chunks_k, chunks_i, times, ksteps, cursor, N):
-    """Place the chunks' spikes in the per-neuron segments of ``times``/``ksteps``, chunk after chunk.
-
-    A run of consecutive chunks kept with their counts per neuron is placed
-    by blocks of ``_MERGE_BLOCK`` neurons, each block from every chunk of the
-    run in turn: the block's part of the output stays in cache while it is
-    filled, where chunk after chunk over all neurons would fetch every
-    neuron's segment from memory once per chunk. Chunks kept with a neuron
-    index per spike are placed one by one. Each neuron's spikes keep their
-    time order; the lists are emptied as their chunks are placed.
-    """
-    from spikenet.sim.kernels.spikes import merge_by_counts, scatter_by_neuron
-
-    q = 0
-    while q < len(chunks_t):
-        if not chunks_i[q][0]:
-            scatter_by_neuron(chunks_t[q], chunks_k[q], chunks_i[q][1], times, ksteps, cursor)
-            chunks_t[q] = chunks_k[q] = chunks_i[q] = None  # freed once placed
-            q += 1
-            continue
-        r = q
-        while r < len(chunks_t) and chunks_i[r][0]:
-            r += 1
-        pos = [0] * (r - q)
-        for lo in range(0, N, _MERGE_BLOCK):
-            hi = min(N, lo + _MERGE_BLOCK)
-            for c in range(q, r):
-                pos[c - q] = merge_by_counts(chunks_t[c], chunks_k[c], chunks_i[c][1], lo, hi, pos[c - q],
-                                             times, ksteps, cursor)
-        for c in range(q, r):
-            chunks_t[c] = chunks_k[c] = chunks_i[c] = None
-        q = r
-    chunks_t.clear()
-    chunks_k.clear()
-    chunks_i.clear()
 
 
 def _spike_capacity(neuron, drive, a, b, dt):

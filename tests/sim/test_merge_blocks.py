@@ -8,6 +8,7 @@ from spikenet.sim import LIF, simulate
 from tests.sim.test_runs import _runs_with, _same_result
 
 sim_module = importlib.import_module("spikenet.sim.simulate")
+results_module = importlib.import_module("spikenet.sim.results")
 
 
 def test_merging_chunks_by_blocks_of_neurons_changes_no_bit(monkeypatch):
@@ -15,7 +16,7 @@ def test_merging_chunks_by_blocks_of_neurons_changes_no_bit(monkeypatch):
     # with counts per neuron, merged by blocks) or fewer (kept with a neuron
     # per spike), in an irregular order; blocks of 7 neurons cut the 90
     # neurons unevenly. The one-chunk run has nothing to merge.
-    monkeypatch.setattr(sim_module, "_MERGE_BLOCK", 7)
+    monkeypatch.setattr(results_module, "_MERGE_BLOCK", 7)
     monkeypatch.setattr(sim_module, "_LIF_CLOSED_FORM", False)
     rng = np.random.default_rng(4)
     rows = rng.uniform(0.5, 3.0, (1500, 90)) * (1 + np.sin(np.arange(1500) / 40.0))[:, None]
@@ -47,3 +48,19 @@ def test_chunked_spikes_are_grouped_when_first_read_and_counts_need_no_grouping(
     for res in (cut, copy):
         _same_result(one, res)
         assert res._pending is None
+
+
+def test_every_chunk_re_run_after_an_overflow_starts_from_that_chunk_s_state(monkeypatch):
+    # A spike buffer of one entry per neuron overflows in every chunk of a
+    # run cut into random chunks: each re-run must restart from the state at
+    # its own chunk's start, so the spikes equal those of an unforced run.
+    monkeypatch.setattr(sim_module, "_LIF_CLOSED_FORM", False)
+    # (random chunks of 1-37 steps; the fast neurons fire every 0.7 ms, so most overflow)
+    lif = LIF(tau_ref=2e-4)
+    J = np.linspace(1.5, 40.0, 12)
+    ref = simulate(lif, J, T=0.1)
+    monkeypatch.setattr(sim_module, "_spike_capacity", lambda *a, **k: 1)
+    _, cut = _runs_with(monkeypatch, sim_module, lambda: simulate(lif, J, T=0.1))
+    assert ref.spike_counts.min() > 3
+    assert np.diff(ref._offsets).max() > 100  # several spikes per chunk: re-runs happen
+    _same_result(ref, cut)
