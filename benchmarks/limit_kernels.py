@@ -31,6 +31,7 @@ import numpy as np
 from numba import njit, prange
 
 from spikenet.sim.kernels.flagscan import lowest_flag
+from spikenet.sim.kernels.vectorwidth import wide_vectors
 
 BLOCK = 256  # neurons per block: the block's state stays in L1 across the time loop
 
@@ -91,6 +92,7 @@ def lif_run(J, steps, dt, tau_m, tau_ref, counts):
         lo = b * BLOCK
         hi = min(n, lo + BLOCK)
         m = hi - lo
+        wide_vectors()  # 512-bit vectors, as spikenet's kernel
         jb = J[lo:hi].copy()
         v = np.zeros(m)
         te = np.zeros(m)  # end of the refractory period (s); <= t: free
@@ -166,6 +168,7 @@ def hh_run(J, steps, dt_ms, v0, m0, h0, n0, counts):
         lo = b * BLOCK
         hi = min(n, lo + BLOCK)
         mm = hi - lo
+        wide_vectors()  # 512-bit vectors, as spikenet's kernel
         v = np.full(mm, v0)
         gm = np.full(mm, m0)
         gh = np.full(mm, h0)

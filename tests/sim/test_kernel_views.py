@@ -1,5 +1,8 @@
-"""Helpers of the network kernel's hot loop: borrowed views and the event-flag scan."""
+"""Helpers of the kernels' hot loops: borrowed views, the event-flag scan, the vector width."""
 
+import re
+
+import llvmlite.binding as llvm
 import numpy as np
 import pytest
 from numba import njit
@@ -8,6 +11,7 @@ from numba.core.errors import TypingError
 from spikenet.sim.kernels.borrow import borrow
 from spikenet.sim.kernels.flagscan import lowest_flag
 from spikenet.sim.kernels.flagscan import next_word as _next_word
+from spikenet.sim.kernels.vectorwidth import wide_vectors
 
 
 @njit
@@ -92,3 +96,32 @@ def test_lowest_flag_visits_exactly_the_flagged_neurons_in_order(density):
         flags[-1:] = 1 if n and density > 0 else flags[-1:]  # the last byte of the last word
         words = flags.view(np.uint64)
         assert _flagged_neurons(words, n) == np.flatnonzero(flags).tolist()
+
+
+def _decay_pass(x, y, a, b):
+    for i in range(x.shape[0]):
+        y[i] = a * x[i] + b if x[i] < 1.0 else 0.0
+
+
+def _wide_decay_pass(x, y, a, b):
+    wide_vectors()
+    for i in range(x.shape[0]):
+        y[i] = a * x[i] + b if x[i] < 1.0 else 0.0
+
+
+def test_wide_vectors_marks_its_function_and_changes_no_result():
+    # The same loop compiled with and without the mark: bit-identical output,
+    # and only the marked function carries LLVM's vector-width attribute. On a
+    # CPU with AVX-512, only the marked loop uses 512-bit registers (zmm).
+    plain, wide = njit(_decay_pass), njit(_wide_decay_pass)
+    x = np.random.default_rng(0).random(1001) * 1.2
+    y_plain, y_wide = np.empty_like(x), np.empty_like(x)
+    plain(x, y_plain, 0.97, 0.011)
+    wide(x, y_wide, 0.97, 0.011)
+    np.testing.assert_array_equal(y_wide, y_plain)
+    attribute = '"prefer-vector-width"="512"'
+    assert attribute in "".join(wide.inspect_llvm().values())
+    assert attribute not in "".join(plain.inspect_llvm().values())
+    if "+avx512f" in llvm.get_host_cpu_features().flatten():
+        zmm = [len(re.findall("zmm", "".join(f.inspect_asm().values()))) for f in (plain, wide)]
+        assert zmm[0] == 0 and zmm[1] > 0

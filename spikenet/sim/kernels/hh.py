@@ -27,7 +27,8 @@ The exponentials are vectorisable: one
 :func:`~spikenet.sim.kernels.fastexp.fast_exp` serves all six rate functions
 (see :func:`hh_rates`), and the four decay factors of a step use
 :func:`~spikenet.sim.kernels.fastexp.fast_exp_decay`, so that the loop over
-neurons vectorises.
+neurons vectorises (with 512-bit vectors where the CPU has them: see
+:mod:`~spikenet.sim.kernels.vectorwidth`).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ import numpy as np
 from numba import njit, prange
 
 from spikenet.sim.kernels.fastexp import fast_exp, fast_exp_decay
+from spikenet.sim.kernels.vectorwidth import wide_vectors
 
 _FM = {"contract"}  # fused multiply-add only; no assumptions about NaN/inf
 
@@ -224,6 +226,7 @@ def hh_run(v, m, h, n, J, j_stride, k0, t0, dt, dt_ms, c_m, g_na, g_k, g_l, e_na
         lo = b * BLOCK
         hi = min(N, lo + BLOCK)
         nb = hi - lo
+        wide_vectors()  # the passes below at full SIMD width
         # float64 working copies whatever the state dtype: float32 state is
         # rounded only where it is stored (recordings, the end of the call),
         # and the loop below runs on one type (no per-step conversions)

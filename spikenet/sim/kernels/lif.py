@@ -21,7 +21,8 @@ Layout: neurons are processed in blocks of ``BLOCK`` in parallel (``prange``).
 For each block the time loop runs inside, with the block's state in small
 local arrays (L1-resident). Each step first runs a branch-free loop over the
 block that advances every neuron that has no event this step (the common
-case; it vectorises), and flags the rest: neurons that cross threshold, start
+case; it vectorises, with 512-bit vectors where the CPU has them: see
+:mod:`~spikenet.sim.kernels.vectorwidth`), and flags the rest: neurons that cross threshold, start
 above it, or whose refractory period ends inside the step. Refractoriness is
 kept as the absolute time at which it ends, so this pass tests it without
 updating it, as the network kernel does. Only flagged
@@ -42,6 +43,7 @@ import numpy as np
 from numba import njit, prange
 
 from spikenet.sim.kernels.flagscan import lowest_flag, next_word
+from spikenet.sim.kernels.vectorwidth import wide_vectors
 
 BLOCK = 512
 # Closed-form kernel: neurons per block, and interleaved stripes of blocks.
@@ -223,6 +225,7 @@ def lif_run(v, te, J, j_stride, k0, t0, dt, tau_m, tau_ref, v_th, v_reset, const
         lo = b * BLOCK
         hi = min(N, lo + BLOCK)
         m = hi - lo
+        wide_vectors()  # the pass below at full SIMD width
         vb = v[lo:hi].copy()
         teb = te[lo:hi].copy()
         # Event flags, padded to whole 8-byte words so the scan below can skip
