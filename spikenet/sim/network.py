@@ -1282,7 +1282,8 @@ class Network:
         # LIF populations whose synapses are all single-stage (at most two)
         # and without time-varying input get a fused update pass that also
         # advances their stages (see the kernel).
-        pop_fuse = np.full((P, 3), -1, dtype=np.int64)
+        pop_fuse = np.full((P, 4), -1, dtype=np.int64)
+        pop_jblock = np.zeros((P, LIF_BLOCK), dtype=dtype)
         grp_fused = np.zeros(G, dtype=np.int64)
         varying = {c.post.index for c in self._currents if c.kind != "const"}
         varying |= _inputs.unfused(self)
@@ -1298,6 +1299,12 @@ class Network:
                     and all(coef[grp_avg_off[g] + 1] > 0.0 for g in gs):
                 pop_fuse[p.index, 0] = len(gs)
                 pop_fuse[p.index, 1:1 + len(gs)] = gs
+                # one drive for every neuron and copy (CUBA's bias): the pass
+                # reads it from a block of copies that stays in cache instead
+                # of a row of the drive (8 bytes less per neuron from memory)
+                jp = jconst[:, pop_off[p.index]:pop_off[p.index] + p.n].astype(dtype)
+                pop_fuse[p.index, 3] = int(bool(np.all(jp == jp[0, 0])))
+                pop_jblock[p.index] = jp[0, 0]
                 grp_fused[gs] = 1
         needs_generic = has_hh or not grp_fused.all() or any(
             isinstance(p.neuron, LIF) and not p.params and pop_fuse[p.index, 0] not in (1, 2)
@@ -1312,7 +1319,8 @@ class Network:
         flags = np.zeros((lanes, LIF_BLOCK), dtype=np.uint8)  # the kernel's per-lane event flags
         self._built = {
             "N": N, "P": P, "nv": nv, "pop_n": pop_n, "pop_off": pop_off, "pop_kind": pop_kind,
-            "pop_par": pop_par.astype(f), "pop_voff": pop_voff, "pop_fuse": pop_fuse, "grp_fused": grp_fused,
+            "pop_par": pop_par.astype(f), "pop_voff": pop_voff, "pop_fuse": pop_fuse,
+            "pop_jblock": pop_jblock, "grp_fused": grp_fused,
             "grp_post": grp_post, "grp_nst": grp_nst, "grp_off": grp_off, "coef": np.asarray(coef, dtype=f),
             "grp_prop_off": grp_prop_off, "grp_c_off": grp_c_off, "grp_avg_off": grp_avg_off,
             "conn": conn, "w_dense": np.concatenate(w_dense).astype(f),
@@ -1880,6 +1888,7 @@ def _kernel_args(bd, sync, k0, n_chunk, kstart, dt, chunk, rec, spk, with_rec, g
         _ka.State(bd["v"], bd["ref_end"], bd["gm"], bd["gh"], bd["gn"], bd["stages"], bd["dbuf"]),
         _ka.Work(bd["scratch"], bd["flags"], bd["flag_words"], bd["zeros"]),
         _ka.Pops(bd["pop_voff"], bd["pop_kind"], bd["pop_off"], bd["pop_n"], bd["pop_par"], bd["pop_fuse"],
+                 bd["pop_jblock"],
                  bd["jconst"]),
         _ka.Groups(bd["grp_post"], bd["grp_nst"], bd["grp_off"], bd["grp_fused"], bd["coef"],
                    bd["grp_prop_off"], bd["grp_c_off"], bd["grp_avg_off"], bd["grp_doff"], bd["jump_grp"]),

@@ -635,6 +635,89 @@ def test_fused_and_generic_lif_passes_give_the_same_spikes():
             np.testing.assert_allclose(sf, sg, rtol=0, atol=1e-12)
 
 
+def _two_lif_pops(dtype, batch=None):
+    """E (1500 neurons: whole and partial kernel blocks) and I (300), one bias each, two PSC synapses."""
+    net = Network(dt=DT, seed=5, dtype=dtype, batch=batch)
+    rng = np.random.default_rng(5)
+    v0 = rng.random(1800) if batch is None else rng.random((batch, 1800))
+    e = net.add_population(1500, LIF(tau_m=0.02, tau_ref=0.005), bias=1.1, init={"v": v0[..., :1500]})
+    i = net.add_population(300, LIF(tau_m=0.02, tau_ref=0.005), bias=1.1, init={"v": v0[..., 1500:]})
+    for pre, w, tau in ((e, 0.0016, 0.005), (i, -0.009, 0.01)):
+        for post in (e, i):
+            net.connect(pre, post, w, synapse=PSCFilter(tau), p=0.05)
+    return net, e, i
+
+
+def _run_steps(net, pops, plan, per_neuron_drive):
+    """Run ``plan``: floats are run lengths (s), tuples ``(pop, bias)`` calls to ``set``.
+
+    With ``per_neuron_drive`` the fused pass is made to read every neuron's
+    drive from the drive array, as for a population with several drives.
+    """
+    out = []
+    for item in plan:
+        if isinstance(item, tuple):
+            net.set(item[0], bias=item[1])
+        else:
+            if net._built is None:
+                out.append(net.run(DT, record=dict.fromkeys(pops, "v")))
+                item -= DT
+            if per_neuron_drive:
+                net._built["pop_fuse"][:, 3] = 0
+            out.append(net.run(item, record=dict.fromkeys(pops, "v")))
+    return out
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_population_with_one_drive_gives_the_same_bits_as_per_neuron_drives(dtype):
+    # A fused LIF population whose neurons share one constant drive reads it
+    # from a small block of copies instead of the drive array. Forcing the
+    # drive-array path on the same network must change no bit, across a
+    # change to per-neuron biases (block path off) and back to one bias
+    # (block path on, with the new value).
+    ref_net, e, i = _two_lif_pops(dtype)
+    net, e2, i2 = _two_lif_pops(dtype)
+    per_neuron = np.random.default_rng(1).uniform(1.0, 1.3, 1500)
+    plan = [0.05, "e-array", 0.05, "e-one", 0.05]
+    fused = []
+    for name, netw, pops, forced in (("block", ref_net, (e, i), False), ("array", net, (e2, i2), True)):
+        steps = [(pops[0], per_neuron) if x == "e-array" else (pops[0], 1.25) if x == "e-one" else x
+                 for x in plan]
+        fused.append(_run_steps(netw, pops, steps, forced))
+        if name == "block":  # the block path was taken, and follows the bias changes
+            bd = netw._built
+            assert bd["pop_fuse"][:, 0].tolist() == [2, 2] and bd["pop_fuse"][:, 3].tolist() == [1, 1]
+            assert np.all(bd["pop_jblock"][0] == dtype(1.25)) and np.all(bd["pop_jblock"][1] == dtype(1.1))
+    n_spikes = 0
+    for ra, rb in zip(*fused):
+        for pa, pb in ((e, e2), (i, i2)):
+            for xa, xb in zip(ra.spike_events(pa), rb.spike_events(pb)):
+                np.testing.assert_array_equal(xa, xb)
+            np.testing.assert_array_equal(ra[pa, "v"], rb[pb, "v"])
+            n_spikes += len(ra.spike_events(pa)[0])
+    assert n_spikes > 1000
+
+
+def test_one_drive_per_batch_copy_is_not_one_drive_and_each_copy_follows_its_own():
+    # Different biases in different batch copies are not one drive: the
+    # fused pass reads the drive array. Each copy must spike as the same copy
+    # of a network where every copy has that bias (which takes the block path).
+    net, e, _ = _two_lif_pops(np.float64, batch=2)
+    net.set(e, bias=np.array([[1.1] * 1500, [1.2] * 1500]))
+    res = net.run(0.05)
+    assert net._built["pop_fuse"][:, 3].tolist() == [0, 1]
+    for copy, bias in ((0, 1.1), (1, 1.2)):
+        one, e1, _ = _two_lif_pops(np.float64, batch=2)
+        one.set(e1, bias=bias)
+        ref = one.run(0.05)
+        assert one._built["pop_fuse"][:, 3].tolist() == [1, 1]
+        got, want = res.spike_events(e), ref.spike_events(e1)
+        mine, theirs = got[2] == copy, want[2] == copy
+        assert mine.sum() > 100
+        np.testing.assert_array_equal(got[0][mine], want[0][theirs])
+        np.testing.assert_array_equal(got[1][mine], want[1][theirs])
+
+
 def test_code_paths_a_network_lacks_are_pruned_and_spikes_do_not_depend_on_it():
     # Delivery code for connection kinds a network does not use, and the
     # recording pass when nothing is recorded, are pruned from its kernel

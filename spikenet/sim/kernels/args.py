@@ -105,8 +105,14 @@ class Pops(NamedTuple):
         First neuron in neuron space and number of neurons.
     pop_par : ndarray, shape (n_pops, N_POP_PAR)
         Model parameters (columns in :mod:`~spikenet.sim.kernels.layout`), state dtype.
-    pop_fuse : ndarray of int64, shape (n_pops, 3)
-        Fused LIF pass: mode (0 none, 1 or 2 synapses) and the fused groups.
+    pop_fuse : ndarray of int64, shape (n_pops, 4)
+        Fused LIF pass: mode (0 none, 1 or 2 synapses), the fused groups, and
+        1 when the population's constant drive is one value for all its
+        neurons and batch copies, else 0 (all four -1 without a fused pass).
+    pop_jblock : ndarray, shape (n_pops, LIF_BLOCK)
+        For a population with ``pop_fuse[p, 3] == 1``, its one drive repeated
+        over a block: the fused pass reads it, a block that stays in cache,
+        instead of a drive per neuron from memory. State dtype.
     jconst : ndarray, shape (batch, n_neurons)
         Constant drive (bias) of every neuron, state dtype.
     """
@@ -117,6 +123,7 @@ class Pops(NamedTuple):
     pop_n: np.ndarray
     pop_par: np.ndarray
     pop_fuse: np.ndarray
+    pop_jblock: np.ndarray
     jconst: np.ndarray
 
 

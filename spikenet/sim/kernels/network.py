@@ -451,7 +451,7 @@ def _run_copy(b, t, parts, sync, k0, n_chunk, kstart, dt, state, work, pops, gro
     n_parts, part_lo, part_hi = parts
     v, ref_end, gate_m, gate_h, gate_n, stages, dbuf = state
     scratch, flags, flag_words, zeros = work
-    pop_voff, pop_kind, pop_off, pop_n, pop_par, pop_fuse, jconst = pops
+    pop_voff, pop_kind, pop_off, pop_n, pop_par, pop_fuse, pop_jblock, jconst = pops
     (grp_post, grp_nst, grp_off, grp_fused, coef, grp_prop_off, grp_c_off, grp_avg_off, grp_doff,
      jump_grp) = groups
     (conn_src, conn_grp, conn_delay, conn_kind, conn_npost, conn_ptr_off, conn_data_off, w_dense, w_cut,
@@ -467,6 +467,7 @@ def _run_copy(b, t, parts, sync, k0, n_chunk, kstart, dt, state, work, pops, gro
     lane = b + t
     # the views made of these per block and step are not reference-counted (kernels/borrow.py)
     v, ref_end, jconst, jvar = borrow(v), borrow(ref_end), borrow(jconst), borrow(jvar)
+    pop_jblock = borrow(pop_jblock)
     scratch, stages, zeros, dbuf = borrow(scratch), borrow(stages), borrow(zeros), borrow(dbuf)
     # nor are these, passed to the event code once per spike or release: each
     # counted array passed to a helper that is not inlined costs a pair of
@@ -707,9 +708,12 @@ def _run_copy(b, t, parts, sync, k0, n_chunk, kstart, dt, state, work, pops, gro
                     i1 = i0 + LIF_BLOCK if i0 + LIF_BLOCK < hi else hi
                     vo = v[b, off + i0:off + i1]
                     te = ref_end[b, off + i0:off + i1]
-                    jc = jconst[b, off + i0:off + i1]
                     u = scratch[b, off + lo:off + lo + i1 - i0]
                     fused = (mode == 1 or mode == 2) and voff < 0
+                    if fused and pop_fuse[p, 3] == 1:  # one drive for the whole population
+                        jc = pop_jblock[p, 0:i1 - i0]  # the same values, from a block in cache
+                    else:
+                        jc = jconst[b, off + i0:off + i1]
                     if fused:
                         x0 = stages[b, grp_off[g0] + i0:grp_off[g0] + i1]
                         if mode == 2:
