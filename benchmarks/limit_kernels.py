@@ -34,6 +34,7 @@ from spikenet.sim.kernels.flagscan import lowest_flag
 from spikenet.sim.kernels.vectorwidth import wide_vectors
 
 BLOCK = 256  # neurons per block: the block's state stays in L1 across the time loop
+LIF_BLOCK = 512  # the same for the LIF kernel, whose state is smaller (as spikenet's)
 
 
 @njit(cache=True, inline="always")
@@ -87,10 +88,10 @@ def lif_run(J, steps, dt, tau_m, tau_ref, counts):
     """
     n = J.shape[0]
     decay = math.exp(-dt / tau_m)
-    nblocks = (n + BLOCK - 1) // BLOCK
+    nblocks = (n + LIF_BLOCK - 1) // LIF_BLOCK
     for b in prange(nblocks):
-        lo = b * BLOCK
-        hi = min(n, lo + BLOCK)
+        lo = b * LIF_BLOCK
+        hi = min(n, lo + LIF_BLOCK)
         m = hi - lo
         wide_vectors()  # 512-bit vectors, as spikenet's kernel
         jb = J[lo:hi].copy()
@@ -103,13 +104,17 @@ def lif_run(J, steps, dt, tau_m, tau_ref, counts):
         for k in range(steps):
             t = k * dt
             t_next = (k + 1) * dt
+            hit = False
             for q in range(m):  # common path, vectorised
                 tq = te[q]
                 free = tq <= t
                 vq = jb[q] + (v[q] - jb[q]) * decay if free else 0.0
                 ev = (vq > 1.0) | ((~free) & (tq < t_next))
                 flag[q] = ev
+                hit |= ev
                 v[q] = v[q] if ev else vq
+            if not hit:  # no event in the block this step
+                continue
             for w in range(words.shape[0]):  # events, scalar
                 word = words[w]
                 while word != 0:

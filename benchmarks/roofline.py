@@ -100,12 +100,13 @@ KERNELS = {
         "the same kernel with every drive 0.5 (below threshold): the vector pass alone, "
         "without the scalar event path, run through the kernel function directly."),
     "cuba": KernelCount(
-        "CUBA-4000", "spikenet.sim.kernels.network._lif_fused", 9, 73, 49, None,
+        "CUBA-4000", "spikenet.sim.kernels.network._lif_fused", 9, 73, 41, None,
         "neuron update with two exponential synapses: u = (1 - a) J + c0 x0 + c1 x1 (1 multiply, "
-        "2 FMAs), x0, x1 decayed (2 multiplies), v' = a v + u (1 FMA); loads x0, x1, J, the "
-        "refractory end time and v (40 B), stores x0, x1, u, v (32 B) and a flag (1 B); every "
-        "step sweeps all neurons (49 B each). Spike propagation (about 80 synaptic events per "
-        "spike) is not counted, so the bound is optimistic for this case."),
+        "2 FMAs), x0, x1 decayed (2 multiplies), v' = a v + u (1 FMA); loads x0, x1, the "
+        "refractory end time and v (32 B) and J (8 B, from a block of the population's one drive "
+        "that stays in L1), stores x0, x1, u, v (32 B) and a flag (1 B); every step sweeps all "
+        "neurons (41 B each). Spike propagation (about 80 synaptic events per spike) is not "
+        "counted, so the bound is optimistic for this case."),
     "hh": KernelCount(
         "HH-10k", "spikenet.sim.kernels.hh.hh_step", 272, 72, 40, 256,
         "one fast_exp (35 flops: Cody-Waite reduction and a degree-12 polynomial by Estrin's "
