@@ -526,6 +526,11 @@ def _run_chunk(model, neuron, state, J2d, stride, k0, dt, spk_t, spk_k, cnt, rec
         lif_run(state["v"], state["te"], J2d, stride, k0, 0.0, dt, neuron.tau_m, neuron.tau_ref,
                 neuron.v_th, neuron.v_reset, consts, spk_t, spk_k, cnt, rec["v"])
     else:
+        # 512-bit vectors on one thread only: HH is all multiply-adds, and two
+        # threads of it ran slower at 512 than at 256 bits (kernels/vectorwidth.py)
+        from numba import get_num_threads
+
+        wide = True if get_num_threads() == 1 else None
         hh_run(state["v"], state["m"], state["h"], state["n"], J2d, stride, k0, 0.0, dt, dt * 1e3,
                neuron.c_m, neuron.g_na, neuron.g_k, neuron.g_l, neuron.e_na, neuron.e_k, neuron.e_l,
-               neuron.v_spike, spk_t, spk_k, cnt, rec["v"], rec["m"], rec["h"], rec["n"])
+               neuron.v_spike, spk_t, spk_k, cnt, rec["v"], rec["m"], rec["h"], rec["n"], wide)

@@ -199,3 +199,26 @@ def test_hh_extreme_inputs_stay_finite():
         g = getattr(res, name)
         assert g.min() >= 0.0 and g.max() <= 1.0
     assert res.v[-1, 0] < -1e4 and res.v[-1, -1] > 1e3
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_hh_gives_the_same_bits_on_one_thread_and_two(dtype):
+    # One thread runs the kernel compiled for 512-bit vectors, two threads
+    # the 256-bit one: the width must change no bit of the state or spikes.
+    import numba
+
+    J = np.linspace(0.0, 20.0, 700)
+    before = numba.get_num_threads()
+    runs = {}
+    try:
+        for threads in (1, min(2, numba.config.NUMBA_NUM_THREADS)):
+            numba.set_num_threads(threads)
+            runs[threads] = simulate(HH(), J, 0.03, dt=1e-5, record=["v", "m"], dtype=dtype)
+    finally:
+        numba.set_num_threads(before)
+    one, two = runs[1], runs[max(runs)]
+    assert sum(len(s) for s in one.spike_times) > 500
+    np.testing.assert_array_equal(one.v, two.v)
+    np.testing.assert_array_equal(one.m, two.m)
+    for a, b in zip(one.spike_times, two.spike_times):
+        np.testing.assert_array_equal(a, b)

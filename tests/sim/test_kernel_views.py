@@ -11,7 +11,7 @@ from numba.core.errors import TypingError
 from spikenet.sim.kernels.borrow import borrow
 from spikenet.sim.kernels.flagscan import lowest_flag
 from spikenet.sim.kernels.flagscan import next_word as _next_word
-from spikenet.sim.kernels.vectorwidth import wide_vectors
+from spikenet.sim.kernels.vectorwidth import wide_vectors, wide_vectors_unless_none
 
 
 @njit
@@ -125,3 +125,24 @@ def test_wide_vectors_marks_its_function_and_changes_no_result():
     if "+avx512f" in llvm.get_host_cpu_features().flatten():
         zmm = [len(re.findall("zmm", "".join(f.inspect_asm().values()))) for f in (plain, wide)]
         assert zmm[0] == 0 and zmm[1] > 0
+
+
+def _maybe_wide_decay_pass(x, y, a, b, wide):
+    wide_vectors_unless_none(wide)
+    for i in range(x.shape[0]):
+        y[i] = a * x[i] + b if x[i] < 1.0 else 0.0
+
+
+def test_the_width_is_a_compile_time_choice_of_the_callers_argument():
+    # None compiles the plain loop, True the marked one: two specialisations
+    # of one function, with the same results.
+    f = njit(_maybe_wide_decay_pass)
+    x = np.random.default_rng(1).random(777) * 1.2
+    y_none, y_true = np.empty_like(x), np.empty_like(x)
+    f(x, y_none, 0.9, 0.05, None)
+    f(x, y_true, 0.9, 0.05, True)
+    np.testing.assert_array_equal(y_none, y_true)
+    assert len(f.signatures) == 2
+    ir = {str(sig[-1]): "".join(f.inspect_llvm(sig)) for sig in f.signatures}
+    attribute = '"prefer-vector-width"="512"'
+    assert attribute not in ir["none"] and attribute in ir["bool"]

@@ -37,7 +37,7 @@ import numpy as np
 from numba import njit, prange
 
 from spikenet.sim.kernels.fastexp import fast_exp, fast_exp_decay
-from spikenet.sim.kernels.vectorwidth import wide_vectors
+from spikenet.sim.kernels.vectorwidth import wide_vectors_unless_none
 
 _FM = {"contract"}  # fused multiply-add only; no assumptions about NaN/inf
 
@@ -188,7 +188,7 @@ BLOCK = 256
 
 @njit(cache=True, parallel=True, fastmath=_FM, error_model="numpy")
 def hh_run(v, m, h, n, J, j_stride, k0, t0, dt, dt_ms, c_m, g_na, g_k, g_l, e_na, e_k, e_l, v_spike,
-           spk_t, spk_k, cnt, rec_v, rec_m, rec_h, rec_n):
+           spk_t, spk_k, cnt, rec_v, rec_m, rec_h, rec_n, wide=None):
     """Simulate ``steps`` steps of ``N`` independent HH neurons in place.
 
     Parameters
@@ -214,6 +214,12 @@ def hh_run(v, m, h, n, J, j_stride, k0, t0, dt, dt_ms, c_m, g_na, g_k, g_l, e_na
     rec_v, rec_m, rec_h, rec_n : ndarray (steps, N) or (steps, 0)
         State at the start of each step, for the variables being recorded.
         ``rec_v.shape[0]`` is the number of steps.
+    wide : None or True
+        True compiles the loops for 512-bit vectors where the CPU has them
+        (faster on one thread; with two threads on a machine whose cores share
+        their vector units or power budget, slower), None for 256-bit ones;
+        each choice is its own compiled specialisation (see
+        :mod:`~spikenet.sim.kernels.vectorwidth`).
     """
     steps = rec_v.shape[0]
     N = v.shape[0]
@@ -226,14 +232,20 @@ def hh_run(v, m, h, n, J, j_stride, k0, t0, dt, dt_ms, c_m, g_na, g_k, g_l, e_na
         lo = b * BLOCK
         hi = min(N, lo + BLOCK)
         nb = hi - lo
-        wide_vectors()  # the passes below at full SIMD width
-        # float64 working copies whatever the state dtype: float32 state is
-        # rounded only where it is stored (recordings, the end of the call),
-        # and the loop below runs on one type (no per-step conversions)
+        wide_vectors_unless_none(wide)  # the passes below at full SIMD width, if asked
+        # float64 working copies whatever the state dtype, rounded to the
+        # state dtype at the end of every step (through the `*s` arrays of
+        # that dtype; for float64 a plain copy), so that the state at each
+        # step boundary, and with it every result, does not depend on where
+        # the run is cut into calls (simulate's chunks follow the wall clock)
         vb = v[lo:hi].astype(np.float64)
         mb = m[lo:hi].astype(np.float64)
         hb = h[lo:hi].astype(np.float64)
         gb = n[lo:hi].astype(np.float64)
+        vs = np.empty(nb, dtype=v.dtype)
+        ms = np.empty(nb, dtype=m.dtype)
+        hs = np.empty(nb, dtype=h.dtype)
+        gs = np.empty(nb, dtype=n.dtype)
         vprev = np.empty(nb, dtype=np.float64)
         flag = np.zeros(nb, dtype=np.bool_)
         for kk in range(steps):
@@ -253,10 +265,14 @@ def hh_run(v, m, h, n, J, j_stride, k0, t0, dt, dt_ms, c_m, g_na, g_k, g_l, e_na
                 vo = vb[i]
                 vn, mn, hn, nn = hh_step(vo, mb[i], hb[i], gb[i], jb[i], dt_ms,
                                          c_m, g_na, g_k, g_l, e_na, e_k, e_l)
-                vb[i] = vn
-                mb[i] = mn
-                hb[i] = hn
-                gb[i] = nn
+                vs[i] = vn
+                ms[i] = mn
+                hs[i] = hn
+                gs[i] = nn
+                vb[i] = vs[i]
+                mb[i] = ms[i]
+                hb[i] = hs[i]
+                gb[i] = gs[i]
                 vprev[i] = vo
                 cr = (vo < v_spike) & (vb[i] >= v_spike)
                 flag[i] = cr

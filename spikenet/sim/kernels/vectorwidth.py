@@ -14,6 +14,13 @@ many neurons one instruction handles.
 
 The attribute only raises the vectoriser's ceiling: on a CPU without AVX-512
 (or not x86) the width stays what the hardware has.
+
+Wider is not always faster: a pass that is all multiply-adds (the HH
+kernel) keeps the 512-bit units of a core busy, and on machines whose cores
+share them or a power budget (as the 2-vCPU machines spikenet is benchmarked
+on) two threads of 512-bit code ran slower than two of 256-bit code.
+:func:`wide_vectors_unless_none` makes the width a compile-time choice of the
+caller, so such a kernel can run wide on one thread only.
 """
 
 from __future__ import annotations
@@ -35,10 +42,32 @@ def wide_vectors(typingctx):
     inlined into it are vectorised with it). It emits no code.
     """
     def codegen(context, builder, signature, args):
-        # llvmlite's attribute set accepts only its list of enum attributes;
-        # a string attribute goes in through the set's own add, and is printed
-        # into the function's definition verbatim.
-        set.add(builder.function.attributes, _ATTRIBUTE)
+        _mark(builder)
         return context.get_dummy_value()
 
     return types.none(), codegen
+
+
+@intrinsic
+def wide_vectors_unless_none(typingctx, wide):
+    """:func:`wide_vectors` when ``wide`` is not None; nothing when it is.
+
+    The choice is made at compile time from the argument's type, so a kernel
+    that takes ``wide`` as an argument compiles once per choice: None (a
+    ``NoneType``) for 256-bit loops, True for 512-bit ones.
+    """
+    mark = not isinstance(wide, (types.NoneType, types.Omitted))
+
+    def codegen(context, builder, signature, args):
+        if mark:
+            _mark(builder)
+        return context.get_dummy_value()
+
+    return types.none(wide), codegen
+
+
+def _mark(builder):
+    # llvmlite's attribute set accepts only its list of enum attributes; a
+    # string attribute goes in through the set's own add, and is printed
+    # into the function's definition verbatim.
+    set.add(builder.function.attributes, _ATTRIBUTE)
