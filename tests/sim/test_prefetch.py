@@ -40,3 +40,16 @@ def test_prefetch_works_on_int32_and_strided_arrays():
 def test_prefetch_rejects_a_scalar():
     with pytest.raises(TypingError):
         _prefetch_scalar(1.0)
+
+
+def test_prefetch_is_a_non_temporal_hint_on_x86():
+    # Rows are read once per spike: the hint must not pull them into every
+    # cache level (prefetcht0), where they would displace the neurons' state.
+    import platform
+
+    if platform.machine() not in ("x86_64", "AMD64"):
+        pytest.skip("the instruction is x86's")
+    x = np.arange(64.0)
+    _sum_with_prefetch(x, 8)
+    asm = "".join(_sum_with_prefetch.inspect_asm(_sum_with_prefetch.signatures[0]))
+    assert "prefetchnta" in asm and "prefetcht0" not in asm
