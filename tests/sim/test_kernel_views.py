@@ -8,6 +8,7 @@ import pytest
 from numba import njit
 from numba.core.errors import TypingError
 
+from spikenet.sim.kernels.args import Parts
 from spikenet.sim.kernels.borrow import borrow
 from spikenet.sim.kernels.flagscan import lowest_flag
 from spikenet.sim.kernels.flagscan import next_word as _next_word
@@ -26,6 +27,15 @@ def _add_through_borrowed_views(x, row, lo, hi, c):
 @njit
 def _borrow_scalar(x):
     return borrow(x)
+
+
+@njit
+def _add_through_a_borrowed_group(parts, c):
+    n, lo, hi = borrow(parts)
+    for i in range(lo.shape[1]):
+        lo[0, i] += c
+        hi[0, i] += 2 * c
+    return n, lo[0].sum(), hi[0].sum()
 
 
 @njit
@@ -74,6 +84,22 @@ def test_borrowed_view_of_a_strided_array_keeps_its_strides():
 def test_borrow_rejects_a_scalar():
     with pytest.raises(TypingError):
         _borrow_scalar(1.0)
+
+
+def test_borrowing_an_argument_group_borrows_each_array_and_keeps_its_number():
+    parts = Parts(3, np.arange(4).reshape(1, 4), np.arange(4, 8).reshape(1, 4))
+    n, lo_sum, hi_sum = _add_through_a_borrowed_group(parts, 10)
+    assert n == 3
+    np.testing.assert_array_equal(parts.part_lo, [[10, 11, 12, 13]])
+    np.testing.assert_array_equal(parts.part_hi, [[24, 25, 26, 27]])
+    assert (lo_sum, hi_sum) == (46, 102)
+
+
+def test_borrow_rejects_a_tuple_without_arrays_or_with_other_members():
+    with pytest.raises(TypingError):
+        _borrow_scalar((1.0, 2))
+    with pytest.raises(TypingError):
+        _borrow_scalar((np.zeros(2), (np.zeros(2),)))
 
 
 @pytest.mark.parametrize("density", [0.0, 0.01, 0.2, 1.0])

@@ -21,27 +21,50 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 
+def _borrowed(context, builder, aryty, value):
+    """LLVM value of array ``value`` (type ``aryty``) with a null memory-info block and parent."""
+    ary = cgutils.create_struct_proxy(aryty)(context, builder, value=value)
+    out = cgutils.create_struct_proxy(aryty)(context, builder)
+    out.meminfo = cgutils.get_null_value(ary.meminfo.type)
+    out.parent = cgutils.get_null_value(ary.parent.type)
+    out.nitems = ary.nitems
+    out.itemsize = ary.itemsize
+    out.data = ary.data
+    out.shape = ary.shape
+    out.strides = ary.strides
+    return out._getvalue()
+
+
+def _borrowable(ty) -> bool:
+    """An array, or a tuple (or NamedTuple) of arrays and numbers holding at least one array."""
+    if isinstance(ty, types.Array):
+        return True
+    return (isinstance(ty, types.BaseTuple) and any(isinstance(f, types.Array) for f in ty.types)
+            and all(isinstance(f, (types.Array, types.Number, types.Boolean)) for f in ty.types))
+
+
 @intrinsic
 def borrow(typingctx, arr):
     """The array ``arr`` (same type, data, shape and strides) without reference counting.
 
-    Callable only from ``@njit`` code. The result, and every view of it, is
-    valid only while ``arr`` is alive; never return or store it.
+    ``arr`` may also be a tuple or NamedTuple of arrays and numbers: each
+    array in it is borrowed, in one call. Callable only from ``@njit`` code.
+    The result, and every view of it, is valid only while ``arr`` is alive;
+    never return or store it.
     """
-    if not isinstance(arr, types.Array):
+    if not _borrowable(arr):
         return None
     sig = arr(arr)
 
     def codegen(context, builder, signature, args):
-        ary = cgutils.create_struct_proxy(signature.args[0])(context, builder, value=args[0])
-        out = cgutils.create_struct_proxy(signature.return_type)(context, builder)
-        out.meminfo = cgutils.get_null_value(ary.meminfo.type)
-        out.parent = cgutils.get_null_value(ary.parent.type)
-        out.nitems = ary.nitems
-        out.itemsize = ary.itemsize
-        out.data = ary.data
-        out.shape = ary.shape
-        out.strides = ary.strides
-        return out._getvalue()
+        ty = signature.args[0]
+        if isinstance(ty, types.Array):
+            return _borrowed(context, builder, ty, args[0])
+        out = args[0]
+        for k, fty in enumerate(ty.types):
+            if isinstance(fty, types.Array):
+                field = builder.extract_value(out, k)
+                out = builder.insert_value(out, _borrowed(context, builder, fty, field), k)
+        return out
 
     return sig, codegen

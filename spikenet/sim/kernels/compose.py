@@ -145,7 +145,7 @@ _JUMPS = '''
 from {module} import {reset} as _model_reset_{m}  # noqa: E402
 
 
-@njit(**_HELPER)
+@njit(**_MODEL_HELPER)
 def _gen_jumps_{m}(b, lane, p, lo, hi, kglob, dt, gen, x, off, n, src_off, ring_idx, ring_cnt, prev, spk_step,
                    spk_idx, spk_off, spk_cnt):  # pragma: no cover - compiled
     """Jumps ``x`` (n,) arriving at ``kglob * dt`` on neurons ``lo:hi`` of population ``p`` of copy ``b``.
@@ -188,13 +188,14 @@ _POPULATION = '''
 from {module} import {func} as _model_step_{m}  # noqa: E402
 
 
-@njit(**_HELPER)
+@njit(**_MODEL_HELPER)
 def _gen_population_{m}(b, lane, lo, hi, p, k, kglob, dt, gen, stages, jconst, jvar, pop_voff, pop_off, pop_n,
                         grp_post, grp_nst, grp_off, coef, grp_avg_off, scratch, src_off, ring_idx, ring_cnt,
                         slot, spk_step, spk_idx, spk_off, spk_cnt, cond, grp_prop_off):  # pragma: no cover
 {cond_branch}
-    cur = gen_drive(b, lo, hi, p, k, stages, jconst, jvar, pop_voff, pop_off, pop_n, grp_post, grp_nst,
-                    grp_off, coef, grp_avg_off, scratch)
+    gen_drive(b, lo, hi, p, k, stages, jconst, jvar, pop_voff, pop_off, pop_n, grp_post, grp_nst, grp_off,
+              coef, grp_avg_off, scratch)
+    cur = scratch[b, pop_off[p] + lo:pop_off[p] + hi]
     n = pop_n[p]
     ns = gen.nstate[p]
     npar = gen.nparam[p]
@@ -236,13 +237,14 @@ from {module} import {cond_step} as _model_cond_step_{m}  # noqa: E402
 from spikenet.sim.kernels.gen_cond import gen_cond_advance, gen_cond_drive, gen_cond_terms  # noqa: E402
 
 
-@njit(**_HELPER)
+@njit(**_MODEL_HELPER)
 def _gen_cond_population_{m}(b, lane, lo, hi, p, k, kglob, dt, gen, stages, jconst, jvar, pop_voff, pop_off,
                              pop_n, grp_post, grp_nst, grp_off, coef, grp_avg_off, scratch, src_off, ring_idx,
                              ring_cnt, slot, spk_step, spk_idx, spk_off, spk_cnt, cond,
                              grp_prop_off):  # pragma: no cover - compiled
-    cur = gen_cond_drive(cond, b, lo, hi, p, k, stages, jconst, jvar, pop_voff, pop_off, pop_n, grp_post,
-                         grp_nst, grp_off, coef, grp_avg_off, scratch)
+    gen_cond_drive(cond, b, lo, hi, p, k, stages, jconst, jvar, pop_voff, pop_off, pop_n, grp_post, grp_nst,
+                   grp_off, coef, grp_avg_off, scratch)
+    cur = scratch[b, pop_off[p] + lo:pop_off[p] + hi]
     n = pop_n[p]
     ns = gen.nstate[p]
     npar = gen.nparam[p]

@@ -25,7 +25,10 @@ _HELPER = {"cache": True, "no_cpython_wrapper": True, "no_cfunc_wrapper": True}
 @njit(**_HELPER)
 def gen_cond_drive(cond, b, lo, hi, p, k, stages, jconst, jvar, pop_voff, pop_off, pop_n, grp_post, grp_nst,
                    grp_off, coef, grp_avg_off, scratch):  # pragma: no cover - compiled
-    """As :func:`spikenet.sim.kernels.generic.gen_drive`, without the conductance groups (their own terms)."""
+    """As :func:`spikenet.sim.kernels.generic.gen_drive`, without the conductance groups (their own terms).
+
+    Like it, fills ``scratch[b, off + lo:off + hi]`` and returns nothing.
+    """
     off = pop_off[p]
     n = pop_n[p]
     m = hi - lo
@@ -46,7 +49,6 @@ def gen_cond_drive(cond, b, lo, hi, p, k, stages, jconst, jvar, pop_voff, pop_of
             x = stages[b, grp_off[g] + s * n + lo:grp_off[g] + s * n + hi]
             for i in range(m):
                 cur[i] += c * x[i]
-    return cur
 
 
 @njit(**_HELPER)

@@ -85,7 +85,10 @@ def gen_drive(b, lo, hi, p, k, stages, jconst, jvar, pop_voff, pop_off, pop_n, g
 
     Bias and constant currents, plus the time-varying current of the step,
     plus every synaptic current averaged exactly over the step (the stages'
-    step-average coefficients). Returns a view of ``scratch`` (hi - lo,).
+    step-average coefficients), written to ``scratch[b, off + lo:off + hi]``
+    (``off`` the population's offset). Returns nothing: the caller takes its
+    own view, since the network kernel and its helpers, compiled without
+    Numba's reference counting, may not return views they make.
     """
     off = pop_off[p]
     n = pop_n[p]
@@ -107,7 +110,6 @@ def gen_drive(b, lo, hi, p, k, stages, jconst, jvar, pop_voff, pop_off, pop_n, g
             x = stages[b, grp_off[g] + s * n + lo:grp_off[g] + s * n + hi]
             for i in range(m):
                 cur[i] += c * x[i]
-    return cur
 
 
 @njit(**_HELPER)
@@ -307,9 +309,10 @@ def hh_pn_population(b, lane, lo, hi, p, k, kglob, dt, gen, v, gate_m, gate_h, g
     The network kernel's HH update (``_hh_population``) with each neuron's
     own parameters.
     """
-    cur = gen_drive(b, lo, hi, p, k, stages, jconst, jvar, pop_voff, pop_off, pop_n, grp_post, grp_nst,
-                    grp_off, coef, grp_avg_off, scratch)
+    gen_drive(b, lo, hi, p, k, stages, jconst, jvar, pop_voff, pop_off, pop_n, grp_post, grp_nst, grp_off,
+              coef, grp_avg_off, scratch)
     off = pop_off[p]
+    cur = scratch[b, off + lo:off + hi]
     hp = gen.hpar
     h0 = gen.hoff[p]
     dt_ms = dt * 1e3

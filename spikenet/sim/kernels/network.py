@@ -142,6 +142,12 @@ _PREFETCH_AHEAD = 2
 # Options of the helpers called only from the kernel: no wrappers for calls
 # from Python or C, which Numba would otherwise build (cold-start compile time).
 _HELPER = {"cache": True, "no_cpython_wrapper": True, "no_cfunc_wrapper": True}
+# The copy kernel is compiled without Numba's reference counting (``_nrt=False``),
+# and so are the helpers it calls, which inherit the option unless they set it:
+# none of them allocates an array or returns one it did not receive. The
+# generated helpers that call a NeuronModel's own functions (kernels/compose.py)
+# set it back on, since a model's code may make arrays.
+_MODEL_HELPER = {**_HELPER, "_nrt": True}
 
 
 @njit(**_HELPER)
@@ -427,7 +433,7 @@ def _hh_population(b, lane, lo, hi, p, k, kglob, dt, v, gate_m, gate_h, gate_n, 
             ring_cnt[lane, slot, p] += 1
 
 
-@njit(cache=True, nogil=True, no_cfunc_wrapper=True)
+@njit(cache=True, nogil=True, no_cfunc_wrapper=True, _nrt=False)
 def _run_copy(b, t, parts, sync, k0, n_chunk, kstart, dt, state, work, pops, groups, conns, ring, chunk,
               rec, spk, with_hh, with_generic, with_rec, with_dense, with_sparse_w, with_delta, with_delays,
               stp, inp, cond, gen, plast):  # pragma: no cover - compiled
@@ -448,6 +454,13 @@ def _run_copy(b, t, parts, sync, k0, n_chunk, kstart, dt, state, work, pops, gro
     The arrays come in the NamedTuples of :mod:`spikenet.sim.kernels.args`
     (``parts`` to ``spk``), unpacked here into the local names the body uses.
     """
+    # Every array is borrowed (kernels/borrow.py), one argument group at a
+    # time: the kernel and its helpers count no references (``_nrt=False``),
+    # but the generated helpers of NeuronModel populations do, and each
+    # counted array passed to them costs a pair of atomic count updates per
+    # call.
+    parts, state, work, pops = borrow(parts), borrow(state), borrow(work), borrow(pops)
+    groups, conns, ring, chunk, spk = borrow(groups), borrow(conns), borrow(ring), borrow(chunk), borrow(spk)
     n_parts, part_lo, part_hi = parts
     v, ref_end, gate_m, gate_h, gate_n, stages, dbuf = state
     scratch, flags, flag_words, zeros = work
@@ -465,19 +478,6 @@ def _run_copy(b, t, parts, sync, k0, n_chunk, kstart, dt, state, work, pops, gro
     n_ring = ring_idx.shape[1]
     cap = spk_step.shape[1]
     lane = b + t
-    # the views made of these per block and step are not reference-counted (kernels/borrow.py)
-    v, ref_end, jconst, jvar = borrow(v), borrow(ref_end), borrow(jconst), borrow(jvar)
-    pop_jblock = borrow(pop_jblock)
-    scratch, stages, zeros, dbuf = borrow(scratch), borrow(stages), borrow(zeros), borrow(dbuf)
-    # nor are these, passed to the event code once per spike or release: each
-    # counted array passed to a helper that is not inlined costs a pair of
-    # atomic count updates per call (with them counted, the exact release step
-    # made the CUBA-64000 loop about 15 % slower)
-    pop_par, coef, grp_post, grp_nst = borrow(pop_par), borrow(coef), borrow(grp_post), borrow(grp_nst)
-    grp_off, grp_prop_off, grp_avg_off = borrow(grp_off), borrow(grp_prop_off), borrow(grp_avg_off)
-    grp_c_off, src_off = borrow(grp_c_off), borrow(src_off)
-    ring_idx, ring_cnt = borrow(ring_idx), borrow(ring_cnt)
-    spk_step, spk_idx, spk_off, spk_cnt = borrow(spk_step), borrow(spk_idx), borrow(spk_off), borrow(spk_cnt)
     n_mine = 0  # neurons of this part: the most spikes it can add in one step
     for p in range(n_pops):
         n_mine += part_hi[t, p] - part_lo[t, p]

@@ -37,9 +37,13 @@ __all__ = ["cond_pn_population", "lif_pn_noise", "pn_row"]
 _HELPER = {"cache": True, "no_cpython_wrapper": True, "no_cfunc_wrapper": True}
 
 
-@njit(**_HELPER)
+@njit(inline="always", **_HELPER)
 def pn_row(gen, p, i):  # pragma: no cover - compiled
-    """A ``pop_par``-shaped view whose row ``p`` holds the constants of neuron ``i`` of population ``p``."""
+    """A ``pop_par``-shaped view whose row ``p`` holds the constants of neuron ``i`` of population ``p``.
+
+    Inlined into its callers: they are compiled without reference counting
+    (see kernels/network.py), where a function may not return a view it made.
+    """
     q = gen.noff.shape[0] + gen.noff[p] + i - p
     return gen.npar[q:]
 
