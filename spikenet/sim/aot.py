@@ -157,6 +157,9 @@ def build(networks=None, folder: Path | None = None, *, verbose: bool = False) -
         import llvmlite.binding as llvm
 
         cc.target_cpu = llvm.get_host_cpu_name()
+        # as Numba's kernel (_nrt=False, see kernels/network.py): no reference
+        # counting, so the compiled module runs the same code
+        cc.use_nrt = False
         cc.verbose = verbose
         kernels = {}
         for i, (key, sig) in enumerate(sorted(todo.items())):
