@@ -81,6 +81,7 @@ from spikenet._validation import (
 )
 from spikenet.sim import _plastic, _synapse_list
 from spikenet.sim import inputs as _inputs
+from spikenet.sim._aligned import aligned
 from spikenet.sim._chunks import ChunkClock, StopOnInterrupt
 from spikenet.sim._conductance import (
     build_cond,
@@ -1316,11 +1317,11 @@ class Network:
             pop_voff[pi] = nv
             nv += pops[pi].n
         f = dtype
-        flags = np.zeros((lanes, LIF_BLOCK), dtype=np.uint8)  # the kernel's per-lane event flags
+        flags = aligned(np.zeros((lanes, LIF_BLOCK), dtype=np.uint8))  # the kernel's per-lane event flags
         self._built = {
             "N": N, "P": P, "nv": nv, "pop_n": pop_n, "pop_off": pop_off, "pop_kind": pop_kind,
             "pop_par": pop_par.astype(f), "pop_voff": pop_voff, "pop_fuse": pop_fuse,
-            "pop_jblock": pop_jblock, "grp_fused": grp_fused,
+            "pop_jblock": aligned(pop_jblock), "grp_fused": grp_fused,
             "grp_post": grp_post, "grp_nst": grp_nst, "grp_off": grp_off, "coef": np.asarray(coef, dtype=f),
             "grp_prop_off": grp_prop_off, "grp_c_off": grp_c_off, "grp_avg_off": grp_avg_off,
             "conn": conn, "w_dense": np.concatenate(w_dense).astype(f),
@@ -1330,12 +1331,14 @@ class Network:
             "w_idx": np.concatenate([*w_idx, np.zeros(1, np.int32)]),
             "w_sdata": w_sdata,
             "src_off": src_off, "n_src": len(src_n),
-            "v": v.astype(f), "ref_end": ref,
-            "gm": gm.astype(f), "gh": gh.astype(f), "gn": gn.astype(f),
-            "stages": np.zeros((B, max(s_total, 1)), dtype=f), "scratch": np.zeros((B, N), dtype=f),
+            # the arrays the kernel streams every step start on a cache line (_aligned.py)
+            "v": aligned(v.astype(f)), "ref_end": aligned(ref),
+            "gm": aligned(gm.astype(f)), "gh": aligned(gh.astype(f)), "gn": aligned(gn.astype(f)),
+            "stages": aligned(np.zeros((B, max(s_total, 1)), dtype=f)),
+            "scratch": aligned(np.zeros((B, N), dtype=f)),
             "flags": flags, "flag_words": flags.view(np.uint64),
-            "zeros": np.zeros((lanes, LIF_BLOCK), dtype=f),
-            "jconst": jconst.astype(f),
+            "zeros": aligned(np.zeros((lanes, LIF_BLOCK), dtype=f)),
+            "jconst": aligned(jconst.astype(f)),
             "ring_idx": np.zeros((lanes, n_ring, max(int(sum(src_w)), 1)), dtype=np.int32),
             "ring_cnt": np.zeros((lanes, n_ring, len(src_n)), dtype=np.int64),
             "cap": _initial_capacity(N),
@@ -1351,7 +1354,7 @@ class Network:
             "jump_grp": jump_grp, "with_delta": _flag(jump_grp.size > 0),
             # per-synapse delays; with_delays holds the length of their ring (None prunes them)
             "w_sdelay": np.concatenate([*w_sdelay, np.zeros(1, np.uint16)]),
-            "dbuf": np.zeros((B, max(d_total, 1)), dtype=f), "grp_doff": grp_doff,
+            "dbuf": aligned(np.zeros((B, max(d_total, 1)), dtype=f)), "grp_doff": grp_doff,
             "with_delays": np.array([n_dring], dtype=np.int64) if d_total > 0 else None,
             "grp_key": list(groups),
             # short-term plasticity (None prunes it)
