@@ -172,3 +172,17 @@ def test_the_width_is_a_compile_time_choice_of_the_callers_argument():
     ir = {str(sig[-1]): "".join(f.inspect_llvm(sig)) for sig in f.signatures}
     attribute = '"prefer-vector-width"="512"'
     assert attribute not in ir["none"] and attribute in ir["bool"]
+
+
+def test_the_flag_scan_refuses_a_big_endian_machine_with_an_import_error(monkeypatch):
+    # an ImportError raised by a test of sys.byteorder, not an assert, which python -O strips
+    import importlib
+    import sys
+
+    from spikenet.sim.kernels import flagscan
+
+    monkeypatch.setattr(sys, "byteorder", "big")
+    with pytest.raises(ImportError, match="little-endian"):
+        importlib.reload(flagscan)
+    monkeypatch.undo()
+    importlib.reload(flagscan)  # the module as it was, for the tests that follow

@@ -19,7 +19,8 @@ from numba.extending import intrinsic
 
 # lowest_flag maps bit positions to bytes in memory order: little-endian only
 # (x86-64, AArch64 and POWER little-endian, every platform Numba ships for).
-assert sys.byteorder == "little", "spikenet's kernels assume a little-endian machine"
+if sys.byteorder != "little":  # (not an assert: python -O would strip it)
+    raise ImportError("spikenet's kernels assume a little-endian machine")
 
 
 @intrinsic
