@@ -8,11 +8,11 @@ with a constant drive ``I`` it fires every ``c_m v_th / I`` seconds.
 """
 
 from dataclasses import dataclass
-from typing import ClassVar
 
 import numpy as np
 
-from spikenet.sim.models.base import NeuronModel, kernel
+from spikenet.sim.models.base import kernel
+from tests.sim.extending_example import PerfectIF
 
 
 @kernel
@@ -30,14 +30,7 @@ def scratch_perfect_if_step(S, i, I, dt, P):  # pragma: no cover - compiled
 
 
 @dataclass(frozen=True)
-class ScratchPerfectIF(NeuronModel):
-    c_m: float = 1.0
-    v_th: float = 1.0
+class ScratchPerfectIF(PerfectIF):
+    """:class:`PerfectIF` with the step above."""
 
-    state_names: ClassVar[tuple] = ("v",)
-    param_names: ClassVar[tuple] = ("c_m", "v_th")
-    drive_units: ClassVar[str] = "v_th * c_m / s"
     step = staticmethod(scratch_perfect_if_step)
-
-    def initial_state(self, given, n):
-        return {"v": np.asarray(given.get("v", np.zeros(n)), dtype=np.float64)}
