@@ -5,8 +5,10 @@ import re
 import llvmlite.binding as llvm
 import numpy as np
 import pytest
-from numba import njit
+from numba import njit, types
+from numba.core import cgutils
 from numba.core.errors import TypingError
+from numba.extending import intrinsic
 
 from spikenet.sim.kernels.args import Parts
 from spikenet.sim.kernels.borrow import borrow
@@ -36,6 +38,23 @@ def _add_through_a_borrowed_group(parts, c):
         lo[0, i] += c
         hi[0, i] += 2 * c
     return n, lo[0].sum(), hi[0].sum()
+
+
+@intrinsic
+def _counted(typingctx, arr):
+    """True when the array has a memory-info block (its views and calls are reference-counted)."""
+    def codegen(context, builder, signature, args):
+        ary = cgutils.create_struct_proxy(signature.args[0])(context, builder, value=args[0])
+        return cgutils.is_not_null(builder, ary.meminfo)
+
+    return types.boolean(arr), codegen
+
+
+@njit
+def _counted_before_and_after_borrowing(parts):
+    borrowed = borrow(parts)
+    return (_counted(parts.part_lo), _counted(parts.part_hi), _counted(borrowed.part_lo),
+            _counted(borrowed.part_hi), _counted(borrow(parts.part_lo)))
 
 
 @njit
@@ -93,6 +112,11 @@ def test_borrowing_an_argument_group_borrows_each_array_and_keeps_its_number():
     np.testing.assert_array_equal(parts.part_lo, [[10, 11, 12, 13]])
     np.testing.assert_array_equal(parts.part_hi, [[24, 25, 26, 27]])
     assert (lo_sum, hi_sum) == (46, 102)
+
+
+def test_a_borrowed_group_and_a_borrowed_array_carry_no_reference_count():
+    parts = Parts(3, np.arange(4).reshape(1, 4), np.arange(4, 8).reshape(1, 4))
+    assert _counted_before_and_after_borrowing(parts) == (True, True, False, False, False)
 
 
 def test_borrow_rejects_a_tuple_without_arrays_or_with_other_members():
